@@ -1,0 +1,229 @@
+"""Reads the catalogues in ``data/``: KWB tables, variables and indicators, origin groups,
+guidance resources. The catalogues are data; this module only parses and checks them."""
+
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CATALOGUE_DIR = Path(__file__).resolve().parent.parent / "data"
+
+SCHEMES = ("herkomst", "migratieachtergrond")
+
+
+class CatalogueError(ValueError):
+    """A catalogue file is inconsistent (message in Dutch)."""
+
+
+@dataclass(frozen=True)
+class KwbTable:
+    year: int
+    id: str
+    scheme: str
+
+
+@dataclass(frozen=True)
+class Variable:
+    id: str
+    label: str
+    unit: str
+    odata: tuple[dict, ...] = ()
+    kwb: tuple[str, ...] = ()
+    wbk: tuple[str, ...] = ()
+    wbk_pct_of: str | None = None
+    derive: str | None = None
+
+    def derive_terms(self) -> list[tuple[int, str]]:
+        """``"a - b + c"`` -> [(+1, "a"), (-1, "b"), (+1, "c")]."""
+        if not self.derive:
+            return []
+        tokens = re.findall(r"[+-]|[a-z_0-9]+", self.derive)
+        terms, sign = [], 1
+        for tok in tokens:
+            if tok in "+-":
+                sign = 1 if tok == "+" else -1
+            else:
+                terms.append((sign, tok))
+                sign = 1
+        return terms
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    label: str
+    theme: str
+    kind: str                      # share | count | value
+    unit: str
+    definition: str
+    scheme: str | None = None
+    numerator: str | None = None
+    denominator: str | None = None
+    variable: str | None = None
+    scale: float = 100.0
+
+    @property
+    def inputs(self) -> list[str]:
+        if self.kind == "share":
+            return [self.numerator, self.denominator]  # type: ignore[list-item]
+        return [self.variable]  # type: ignore[list-item]
+
+    def applies_to(self, scheme: str) -> bool:
+        return self.scheme is None or self.scheme == scheme
+
+
+@dataclass(frozen=True)
+class OriginGroup:
+    id: str
+    label: str
+    variable: str
+    exclusive: bool
+    colour: str
+    parent: str | None = None
+
+
+@dataclass(frozen=True)
+class OriginScheme:
+    id: str
+    label: str
+    note: str
+    groups: tuple[OriginGroup, ...]
+
+    @property
+    def exclusive_groups(self) -> list[OriginGroup]:
+        return [g for g in self.groups if g.exclusive]
+
+
+@dataclass(frozen=True)
+class Resource:
+    id: str
+    title: str
+    publisher: str
+    year: int | None
+    url: str
+    url_is_publisher_page: bool
+    last_checked: str
+    description: str
+    themes: tuple[str, ...]
+    views: tuple[str, ...]
+    indicators: tuple[str, ...]
+    why: dict = field(default_factory=dict)   # view id -> one line "why it helps here"
+    priority: dict = field(default_factory=dict)  # view id -> sort order (lower first)
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    title_pattern: str
+    tables: tuple[KwbTable, ...]
+    variables: dict[str, Variable]
+    indicators: dict[str, Indicator]
+    themes: dict[str, str]
+    schemes: dict[str, OriginScheme]
+    resources: tuple[Resource, ...]
+
+    # ---- tables
+    def table_for_year(self, year: int) -> KwbTable | None:
+        return next((t for t in self.tables if t.year == year), None)
+
+    def scheme_for_year(self, year: int) -> str:
+        t = self.table_for_year(year)
+        if t:
+            return t.scheme
+        return "herkomst" if year >= 2023 else "migratieachtergrond"
+
+    @property
+    def years(self) -> list[int]:
+        return sorted(t.year for t in self.tables)
+
+    # ---- indicators
+    def indicators_for(self, scheme: str, theme: str | None = None) -> list[Indicator]:
+        return [i for i in self.indicators.values()
+                if i.applies_to(scheme) and (theme is None or i.theme == theme)]
+
+    def source_variables(self) -> list[Variable]:
+        """Variables read from a source (not derived)."""
+        return [v for v in self.variables.values() if not v.derive]
+
+    def resources_for(self, view: str, indicator: str | None = None) -> list[Resource]:
+        """Resources that belong to a view (and, where given, fit the indicator or its theme)."""
+        ind = self.indicators.get(indicator) if indicator else None
+        out = []
+        for r in self.resources:
+            if view not in r.views:
+                continue
+            if ind is not None and r.indicators and ind.id not in r.indicators \
+                    and ind.theme not in r.themes:
+                continue
+            out.append(r)
+        return sorted(out, key=lambda r: (r.priority.get(view, 50), r.title))
+
+
+def _load(name: str) -> dict:
+    path = CATALOGUE_DIR / name
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogueError(f"Catalogus {name} is geen geldige TOML: {exc}") from exc
+
+
+@functools.lru_cache(maxsize=1)
+def load_catalogue() -> Catalogue:
+    """Parse and check all catalogue files (cached for the process)."""
+    tabs = _load("kwb_tables.toml")
+    inds = _load("indicators.toml")
+    orig = _load("origin_groups.toml")
+    res = _load("resources.toml")
+
+    tables = tuple(KwbTable(int(t["year"]), t.get("id", ""), t["scheme"]) for t in tabs.get("table", []))
+    variables: dict[str, Variable] = {}
+    for v in inds.get("variable", []):
+        if v["id"] in variables:
+            raise CatalogueError(f"Variabele {v['id']} staat dubbel in indicators.toml")
+        variables[v["id"]] = Variable(
+            id=v["id"], label=v["label"], unit=v.get("unit", ""),
+            odata=tuple(v.get("odata", ())), kwb=tuple(v.get("kwb", ())),
+            wbk=tuple(v.get("wbk", ())), wbk_pct_of=v.get("wbk_pct_of"), derive=v.get("derive"))
+    indicators: dict[str, Indicator] = {}
+    for i in inds.get("indicator", []):
+        if i["id"] in indicators:
+            raise CatalogueError(f"Indicator {i['id']} staat dubbel in indicators.toml")
+        ind = Indicator(
+            id=i["id"], label=i["label"], theme=i["theme"], kind=i["kind"], unit=i.get("unit", ""),
+            definition=i.get("definition", ""), scheme=i.get("scheme"),
+            numerator=i.get("numerator"), denominator=i.get("denominator"),
+            variable=i.get("variable"), scale=float(i.get("scale", 100)))
+        for name in ind.inputs:
+            if name not in variables:
+                raise CatalogueError(f"Indicator {ind.id} gebruikt onbekende variabele {name!r}")
+        indicators[ind.id] = ind
+    for v in variables.values():
+        for _, term in v.derive_terms():
+            if term not in variables:
+                raise CatalogueError(f"Variabele {v.id} leidt af van onbekende variabele {term!r}")
+    schemes = {}
+    for sid, s in orig.get("scheme", {}).items():
+        groups = tuple(OriginGroup(id=g["id"], label=g["label"], variable=g["variable"],
+                                   exclusive=bool(g.get("exclusive", False)),
+                                   colour=g.get("colour", "#888888"), parent=g.get("parent"))
+                       for g in s.get("group", []))
+        for g in groups:
+            if g.variable not in variables:
+                raise CatalogueError(f"Herkomstgroep {g.id} gebruikt onbekende variabele {g.variable!r}")
+        schemes[sid] = OriginScheme(id=sid, label=s["label"], note=s.get("note", ""), groups=groups)
+    resources = tuple(
+        Resource(id=r["id"], title=r["title"], publisher=r["publisher"], year=r.get("year"),
+                 url=r["url"], url_is_publisher_page=bool(r.get("url_is_publisher_page", False)),
+                 last_checked=str(r.get("last_checked", "")), description=r.get("description", ""),
+                 themes=tuple(r.get("themes", ())), views=tuple(r.get("views", ())),
+                 indicators=tuple(r.get("indicators", ())), why=dict(r.get("why", {})),
+                 priority=dict(r.get("priority", {})))
+        for r in res.get("resource", []))
+    return Catalogue(title_pattern=tabs.get("title_pattern", "Kerncijfers wijken en buurten {year}"),
+                     tables=tables, variables=variables, indicators=indicators,
+                     themes=dict(inds.get("themes", {})), schemes=schemes, resources=resources)

@@ -1,0 +1,682 @@
+"""Segregation and diversity measures for the lokale kaart.
+
+Input is plain pandas: ``counts`` is a DataFrame with one row per area (index = area
+code) and one column per *mutually exclusive* origin group (persons; NaN where CBS
+suppressed the value). ``total`` is an optional Series (same index) with the number of
+residents per area. Areas with a missing value or a zero total are dropped before any
+computation; every result says which areas were dropped and why (in Dutch).
+
+All measures are written out here in closed form, each with its published formula. Where
+PySAL ``segregation`` has the same measure, :func:`compute_all` recomputes it with that
+library and reports the largest difference (``cross_check``). ``segregation`` (and numba
+behind it) takes about 2 s to import, so it is only imported inside :func:`pysal_values`.
+The national distribution (:func:`measures_for_gemeenten`) uses the closed forms only.
+
+Notation (per area *i*, group *k*): ``x_ik`` persons, ``t_i`` area total, ``X_k = Σ_i x_ik``,
+``T = Σ_i t_i``, ``p_ik = x_ik / t_i`` (share of group *k* in area *i*),
+``P_k = X_k / T`` (share in the whole gemeente), ``K`` = number of groups.
+
+Totals: the multigroup measures (D, H, diversity) use the composition, i.e. ``t_i`` = the
+sum of the groups, exactly as PySAL does. Isolation, exposure and location quotients use
+the given total (``total``) when there is one, otherwise the sum of the groups. For the
+CBS herkomst groups (Nederland / Europa / buiten Europa) both are the same up to rounding.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+# ---------------------------------------------------------------------------------------
+# Labels and texts (Dutch, shown in the UI)
+# ---------------------------------------------------------------------------------------
+
+#: Readable Dutch names for known group columns (catalogue variable ids and CBS keys).
+GROUP_LABELS: dict[str, str] = {
+    "herkomst_nederland": "herkomst Nederland",
+    "herkomst_europa": "herkomst Europa (excl. Nederland)",
+    "herkomst_buiten_europa": "herkomst buiten Europa",
+    "nederlandse_achtergrond": "Nederlandse achtergrond",
+    "westers": "westerse migratieachtergrond",
+    "niet_westers": "niet-westerse migratieachtergrond",
+    "marokko": "Marokkaanse achtergrond",
+    "turkije": "Turkse achtergrond",
+    "suriname": "Surinaamse achtergrond",
+    "antillen_aruba": "Antilliaanse/Arubaanse achtergrond",
+    "overig_niet_westers": "overig niet-westerse achtergrond",
+    "Nederland_17": "herkomst Nederland",
+    "EuropaExclusiefNederland_18": "herkomst Europa (excl. Nederland)",
+    "BuitenEuropa_19": "herkomst buiten Europa",
+}
+
+
+def group_label(group: str, labels: Mapping[str, str] | None = None) -> str:
+    """Dutch label of a group column (``labels`` first, then :data:`GROUP_LABELS`)."""
+    if labels and group in labels:
+        return labels[group]
+    return GROUP_LABELS.get(group, group)
+
+
+#: Per measure: ``label``, ``explanation`` (one paragraph for non-statisticians),
+#: ``range`` and ``how_to_read``. Keys match the keys of :func:`compute_all`.
+EXPLANATIONS: dict[str, dict[str, str]] = {
+    "dissimilarity": {
+        "label": "Ongelijkheidsindex D (twee groepen)",
+        "explanation": (
+            "De ongelijkheidsindex (dissimilariteitsindex) laat zien hoe verschillend twee "
+            "groepen over de buurten van de gemeente verspreid wonen. De waarde is het deel "
+            "van één van beide groepen dat naar een andere buurt zou moeten verhuizen om in "
+            "elke buurt dezelfde verhouding tussen de twee groepen te krijgen als in de hele "
+            "gemeente. Formule: D = ½ · Σ |aᵢ/A − bᵢ/B| (Duncan & Duncan, 1955)."
+        ),
+        "range": "0 tot 1 (ook wel als 0–100% geschreven)",
+        "how_to_read": (
+            "0 = beide groepen wonen overal in dezelfde verhouding; 1 = ze wonen volledig "
+            "gescheiden. Vuistregel uit de literatuur: onder 0,3 laag, 0,3–0,6 matig, boven "
+            "0,6 hoog. De waarde hangt af van de buurtindeling: met kleinere buurten komt D "
+            "hoger uit."
+        ),
+    },
+    "multigroup_dissimilarity": {
+        "label": "Ongelijkheidsindex D (alle groepen)",
+        "explanation": (
+            "Dezelfde gedachte als de ongelijkheidsindex voor twee groepen, maar voor alle "
+            "herkomstgroepen tegelijk: hoe sterk wijkt de samenstelling van de buurten af van "
+            "die van de hele gemeente, vergeleken met de grootst mogelijke afwijking. "
+            "Formule: D = Σₖ Σᵢ tᵢ·|pᵢₖ − Pₖ| / (2·T·I) met I = Σₖ Pₖ(1 − Pₖ) "
+            "(Sakoda 1981; Reardon & Firebaugh 2002; 'Morgan's D')."
+        ),
+        "range": "0 tot 1",
+        "how_to_read": (
+            "0 = elke buurt heeft dezelfde samenstelling als de gemeente; 1 = in elke buurt "
+            "woont maar één groep. Net als bij D voor twee groepen geldt: kleinere buurten "
+            "geven hogere waarden."
+        ),
+    },
+    "theil_h": {
+        "label": "Entropie-index H (Theil)",
+        "explanation": (
+            "Meet hoeveel minder gemengd de buurten zijn dan de gemeente als geheel. De "
+            "menging wordt gemeten met entropie (hoe gelijk de groepen in omvang zijn). H is "
+            "het gewogen gemiddelde verschil tussen de menging van de gemeente en die van de "
+            "buurten, als deel van de menging van de gemeente. Formule: H = Σᵢ tᵢ·(E − Eᵢ) / "
+            "(T·E) met E = −Σₖ Pₖ·ln Pₖ (Theil 1972; Reardon & Firebaugh 2002)."
+        ),
+        "range": "0 tot 1",
+        "how_to_read": (
+            "0 = elke buurt is even gemengd als de gemeente; 1 = elke buurt bestaat uit één "
+            "groep. H ligt meestal lager dan D; waarden boven 0,25 gelden als duidelijk "
+            "gescheiden."
+        ),
+    },
+    "isolation": {
+        "label": "Isolatie-index (xPx)",
+        "explanation": (
+            "Het gemiddelde aandeel van de eigen groep in de buurt waar iemand uit die groep "
+            "woont. Je kunt het lezen als de kans dat een willekeurige buurtgenoot tot "
+            "dezelfde groep behoort. Formule: xPx = Σᵢ (xᵢ/X)·(xᵢ/tᵢ) (Lieberson 1981)."
+        ),
+        "range": "0 tot 1",
+        "how_to_read": (
+            "Vergelijk de waarde met het aandeel van de groep in de hele gemeente: is die "
+            "gelijk, dan woont de groep niet meer onder elkaar dan bij toeval. Hoe hoger "
+            "daarboven, hoe meer de groep onder elkaar woont. Een grote groep heeft vanzelf "
+            "een hoge isolatie."
+        ),
+    },
+    "exposure": {
+        "label": "Blootstellingsindex (xPy)",
+        "explanation": (
+            "Het gemiddelde aandeel van groep Y in de buurt waar iemand uit groep X woont: "
+            "hoeveel kans heeft X om in de eigen buurt Y tegen te komen. Formule: "
+            "xPy = Σᵢ (xᵢ/X)·(yᵢ/tᵢ) (Lieberson 1981)."
+        ),
+        "range": "0 tot 1",
+        "how_to_read": (
+            "Vergelijk met het aandeel van Y in de hele gemeente: lager betekent dat X en Y "
+            "minder in dezelfde buurten wonen dan bij gelijke spreiding. De index is niet "
+            "symmetrisch: xPy is iets anders dan yPx."
+        ),
+    },
+    "entropy": {
+        "label": "Diversiteit per buurt (entropie)",
+        "explanation": (
+            "Hoe gemengd een buurt is: de entropie van de samenstelling, gedeeld door de "
+            "grootst mogelijke entropie, zodat de schaal van 0 tot 1 loopt. Formule: "
+            "Eᵢ = −Σₖ pᵢₖ·ln pᵢₖ / ln K (Theil; Reardon & O'Sullivan 2004)."
+        ),
+        "range": "0 tot 1",
+        "how_to_read": (
+            "0 = er woont maar één groep; 1 = alle groepen zijn even groot. Een buurt met "
+            "een hoge waarde is gemengd, ongeacht welke groep de grootste is."
+        ),
+    },
+    "gini_simpson": {
+        "label": "Diversiteit per buurt (Gini-Simpson)",
+        "explanation": (
+            "De kans dat twee willekeurig gekozen bewoners van de buurt tot verschillende "
+            "groepen behoren. Formule: 1 − Σₖ pᵢₖ² (Simpson 1949)."
+        ),
+        "range": "0 tot 1 − 1/K (bij 3 groepen maximaal 0,67)",
+        "how_to_read": (
+            "0 = iedereen behoort tot dezelfde groep; hoe hoger, hoe gemengder. De maximale "
+            "waarde hangt af van het aantal groepen."
+        ),
+    },
+    "location_quotient": {
+        "label": "Locatiequotiënt (LQ)",
+        "explanation": (
+            "Het aandeel van een groep in de buurt gedeeld door het aandeel van die groep "
+            "in de hele gemeente. Formule: LQ = (xᵢ/tᵢ) / (X/T) (Isard 1960)."
+        ),
+        "range": "0 en hoger",
+        "how_to_read": (
+            "1 = de groep is even sterk vertegenwoordigd als in de gemeente; 2 = twee keer "
+            "zo sterk; 0,5 = half zo sterk. Bij kleine buurten en kleine groepen schommelt "
+            "de LQ sterk door de afronding van CBS."
+        ),
+    },
+}
+
+#: Caveat shown with every segregation result.
+CAVEAT = (
+    "Let op: CBS rondt de aantallen per buurt af op vijftallen en houdt cijfers van zeer "
+    "kleine buurten geheim. In buurten met weinig inwoners kan die afronding het aandeel van "
+    "een groep met enkele procentpunten verschuiven, en bij kleine groepen kan één "
+    "afronding het beeld bepalen. Segregatie-indexen hangen bovendien af van de "
+    "buurtindeling: met kleine buurten ligt de index ook bij een toevallige spreiding al "
+    "boven 0. Vergelijk waarden daarom alleen tussen gemeenten of jaren met een vergelijkbare "
+    "indeling, en lees ze als aanleiding om te kijken, niet als oordeel of verklaring."
+)
+
+REASON_MISSING = "ontbrekende waarde (geheim of niet beschikbaar bij CBS) voor: {columns}"
+REASON_TOTAL_MISSING = "aantal inwoners ontbreekt"
+REASON_NEGATIVE = "ongeldige negatieve waarde voor: {columns}"
+REASON_ZERO_TOTAL = "geen inwoners (totaal is 0)"
+REASON_ZERO_GROUPS = "de groepen tellen op tot 0"
+
+#: Areas below this number of residents trigger the rounding warning.
+SMALL_AREA = 100
+
+
+# ---------------------------------------------------------------------------------------
+# Preparing the counts
+# ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PreparedCounts:
+    """Counts after dropping unusable areas.
+
+    ``counts``: float frame of the kept areas (index = code, columns = groups);
+    ``totals``: the ``t_i`` for isolation/exposure/LQ (given total, else the group sum);
+    ``dropped``: ``[{"code": ..., "reason": ...}]`` (Dutch reasons);
+    ``total_source``: ``"totaal"`` (given) or ``"som_groepen"``.
+    """
+
+    counts: pd.DataFrame
+    totals: pd.Series
+    dropped: list[dict[str, str]] = field(default_factory=list)
+    total_source: str = "som_groepen"
+    n_input: int = 0
+
+
+def _as_float_frame(counts: pd.DataFrame, groups: Sequence[str]) -> pd.DataFrame:
+    missing = [g for g in groups if g not in counts.columns]
+    if missing:
+        raise ValueError(f"Onbekende groep(en): {', '.join(map(str, missing))}. "
+                         f"Beschikbaar: {', '.join(map(str, counts.columns))}.")
+    frame = counts[list(groups)].apply(pd.to_numeric, errors="coerce").astype(float)
+    return frame
+
+
+def prepare_counts(counts: pd.DataFrame, total: pd.Series | None = None,
+                   groups: Sequence[str] | None = None) -> PreparedCounts:
+    """Drop areas with a missing or negative value, a zero total or groups summing to 0.
+
+    ``total`` is aligned on the index of ``counts``; an area without a total is dropped.
+    """
+    groups = list(counts.columns) if groups is None else list(groups)
+    if not groups:
+        raise ValueError("Geen groepen opgegeven.")
+    frame = _as_float_frame(counts, groups)
+    values = frame.to_numpy()
+    tot = None
+    if total is not None:
+        tot = pd.to_numeric(pd.Series(total), errors="coerce").astype(float).reindex(frame.index)
+    dropped: list[dict[str, str]] = []
+    keep = np.ones(len(frame), dtype=bool)
+    gsum = np.nansum(values, axis=1)
+    for pos, code in enumerate(frame.index):
+        row = values[pos]
+        nan_cols = [g for g, v in zip(groups, row) if math.isnan(v)]
+        reason = None
+        if nan_cols:
+            reason = REASON_MISSING.format(columns=", ".join(map(str, nan_cols)))
+        elif tot is not None and math.isnan(tot.iloc[pos]):
+            reason = REASON_TOTAL_MISSING
+        elif (row < 0).any() or (tot is not None and tot.iloc[pos] < 0):
+            neg = [g for g, v in zip(groups, row) if v < 0] or ["totaal"]
+            reason = REASON_NEGATIVE.format(columns=", ".join(map(str, neg)))
+        elif tot is not None and tot.iloc[pos] == 0:
+            reason = REASON_ZERO_TOTAL
+        elif gsum[pos] == 0:
+            reason = REASON_ZERO_TOTAL if tot is None else REASON_ZERO_GROUPS
+        if reason is not None:
+            keep[pos] = False
+            dropped.append({"code": str(code), "reason": reason})
+    kept = frame[keep]
+    if tot is not None:
+        totals, source = tot[keep], "totaal"
+    else:
+        totals, source = kept.sum(axis=1), "som_groepen"
+    return PreparedCounts(counts=kept, totals=totals.astype(float), dropped=dropped,
+                          total_source=source, n_input=len(frame))
+
+
+# ---------------------------------------------------------------------------------------
+# Closed forms (numpy)
+# ---------------------------------------------------------------------------------------
+
+def _arr(x: Any) -> np.ndarray:
+    if isinstance(x, (pd.DataFrame, pd.Series)):
+        return x.to_numpy(dtype=float, na_value=np.nan)
+    return np.asarray(x, dtype=float)
+
+
+def dissimilarity(a: Any, b: Any) -> float:
+    """Two-group index of dissimilarity (Duncan & Duncan 1955).
+
+    ``D = ½ · Σᵢ |aᵢ/A − bᵢ/B|`` with ``A = Σ aᵢ``, ``B = Σ bᵢ``. NaN if A or B is 0.
+    """
+    a, b = _arr(a), _arr(b)
+    A, B = a.sum(), b.sum()
+    if A <= 0 or B <= 0:
+        return float("nan")
+    return float(0.5 * np.abs(a / A - b / B).sum())
+
+
+def _composition(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """(t_i, p_ik, P_k, T) using the group sum as t_i; groups absent everywhere removed."""
+    x = x[:, x.sum(axis=0) > 0]
+    t = x.sum(axis=1)
+    T = float(t.sum())
+    p = x / t[:, None]
+    P = x.sum(axis=0) / T
+    return t, p, P, T
+
+
+def multigroup_dissimilarity(counts: Any) -> float:
+    """Multigroup dissimilarity (Sakoda 1981; Reardon & Firebaugh 2002; 'Morgan's D').
+
+    ``D = Σₖ Σᵢ tᵢ·|pᵢₖ − Pₖ| / (2·T·I)``, ``I = Σₖ Pₖ(1 − Pₖ)`` (Simpson's interaction).
+    Equals PySAL ``segregation.multigroup.MultiDissim``; with two groups it equals
+    :func:`dissimilarity`. NaN with fewer than two groups present.
+    """
+    t, p, P, T = _composition(_arr(counts))
+    if P.size < 2 or T <= 0:
+        return float("nan")
+    interaction = float((P * (1 - P)).sum())
+    return float((t[:, None] * np.abs(p - P)).sum() / (2 * T * interaction))
+
+
+def theil_h(counts: Any) -> float:
+    """Theil's multigroup information theory index H (Theil 1972; Reardon & Firebaugh 2002).
+
+    ``H = Σᵢ tᵢ·(E − Eᵢ) / (T·E)`` with ``E = −Σₖ Pₖ ln Pₖ`` and ``Eᵢ = −Σₖ pᵢₖ ln pᵢₖ``
+    (0·ln 0 = 0); identical to ``Σᵢ Σₖ tᵢ pᵢₖ ln(pᵢₖ/Pₖ) / (T·E)`` as in PySAL
+    ``MultiInfoTheory``. NaN with fewer than two groups present.
+    """
+    t, p, P, T = _composition(_arr(counts))
+    if P.size < 2 or T <= 0:
+        return float("nan")
+    E = float(-(P * np.log(P)).sum())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        Ei = -np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0).sum(axis=1)
+    return float((t * (E - Ei)).sum() / (T * E))
+
+
+def isolation(x: Any, totals: Any) -> float:
+    """Isolation index ``xPx = Σᵢ (xᵢ/X)·(xᵢ/tᵢ)`` (Lieberson 1981; Massey & Denton 1988)."""
+    return exposure(x, x, totals)
+
+
+def exposure(x: Any, y: Any, totals: Any) -> float:
+    """Exposure (interaction) index ``xPy = Σᵢ (xᵢ/X)·(yᵢ/tᵢ)`` (Lieberson 1981)."""
+    x, y, t = _arr(x), _arr(y), _arr(totals)
+    X = x.sum()
+    if X <= 0:
+        return float("nan")
+    return float(((x / X) * (y / t)).sum())
+
+
+def exposure_matrix(counts: pd.DataFrame, totals: pd.Series | None = None) -> pd.DataFrame:
+    """``M.loc[x, y] = xPy`` for every ordered pair of groups; the diagonal is xPx."""
+    t = counts.sum(axis=1) if totals is None else totals
+    groups = list(counts.columns)
+    out = pd.DataFrame(index=groups, columns=groups, dtype=float)
+    for gx in groups:
+        for gy in groups:
+            out.loc[gx, gy] = exposure(counts[gx], counts[gy], t)
+    return out
+
+
+def local_entropy(counts: pd.DataFrame) -> pd.Series:
+    """Per-area entropy normalised to [0, 1]: ``Eᵢ = −Σₖ pᵢₖ ln pᵢₖ / ln K``.
+
+    K = number of group columns (as PySAL ``MultiLocalEntropy``); 0·ln 0 = 0.
+    """
+    x = _arr(counts)
+    K = x.shape[1]
+    if K < 2:
+        return pd.Series(np.nan, index=counts.index)
+    p = x / x.sum(axis=1)[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        e = -np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0).sum(axis=1) / math.log(K)
+    return pd.Series(e, index=counts.index)
+
+
+def gini_simpson(counts: pd.DataFrame) -> pd.Series:
+    """Per-area Gini-Simpson diversity ``1 − Σₖ pᵢₖ²`` (= PySAL ``MultiLocalSimpsonInteraction``)."""
+    x = _arr(counts)
+    p = x / x.sum(axis=1)[:, None]
+    return pd.Series(1.0 - (p ** 2).sum(axis=1), index=counts.index)
+
+
+def location_quotients(counts: pd.DataFrame, totals: pd.Series | None = None) -> pd.DataFrame:
+    """Location quotient per area and group: ``LQᵢₖ = (xᵢₖ/tᵢ) / (Xₖ/T)`` (Isard 1960)."""
+    x = _arr(counts)
+    t = x.sum(axis=1) if totals is None else _arr(totals)
+    T = t.sum()
+    X = x.sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lq = (x / t[:, None]) / (X / T)
+    return pd.DataFrame(lq, index=counts.index, columns=counts.columns)
+
+
+# ---------------------------------------------------------------------------------------
+# PySAL cross-check (lazy import: segregation + numba cost ~2 s on first import)
+# ---------------------------------------------------------------------------------------
+
+def pysal_values(counts: pd.DataFrame, group_a: str, group_b: str) -> dict[str, Any]:
+    """The same measures computed with PySAL ``segregation`` (t_i = sum of the groups).
+
+    Returns ``{"version", "dissimilarity", "multigroup_dissimilarity", "theil_h",
+    "isolation": {g: ..}, "interaction": {g: ..}, "entropy": array, "gini_simpson": array,
+    "location_quotient": array}``. ``interaction`` is PySAL's group-versus-rest exposure
+    ``Σ_{y≠x} xPy``. Raises ImportError when the package is not installed.
+    """
+    import warnings
+
+    old = np.geterr()
+    try:
+        import segregation as seg  # noqa: F401  (sets np.seterr on import)
+        from segregation.local import (MultiLocalEntropy, MultiLocalSimpsonInteraction,
+                                       MultiLocationQuotient)
+        from segregation.multigroup import MultiDissim, MultiInfoTheory
+        from segregation.singlegroup import Interaction, Isolation
+    finally:
+        np.seterr(**old)
+
+    groups = list(counts.columns)
+    df = counts.astype(float).copy()
+    df["__totaal__"] = df[groups].sum(axis=1)
+    out: dict[str, Any] = {"version": getattr(seg, "__version__", "?")}
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        out["dissimilarity"] = float(MultiDissim(df, [group_a, group_b]).statistic)
+        out["multigroup_dissimilarity"] = float(MultiDissim(df, groups).statistic)
+        out["theil_h"] = float(MultiInfoTheory(df, groups).statistic)
+        out["isolation"] = {g: float(Isolation(df, g, "__totaal__").statistic) for g in groups}
+        out["interaction"] = {g: float(Interaction(df, g, "__totaal__").statistic)
+                              for g in groups}
+        out["entropy"] = np.asarray(MultiLocalEntropy(df, groups).statistics, dtype=float)
+        out["gini_simpson"] = np.asarray(MultiLocalSimpsonInteraction(df, groups).statistics,
+                                         dtype=float)
+        out["location_quotient"] = np.asarray(MultiLocationQuotient(df, groups).statistics,
+                                              dtype=float)
+    return out
+
+
+def _maxdiff(a: Any, b: Any) -> float:
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    both = np.isfinite(a) & np.isfinite(b)
+    if (np.isfinite(a) != np.isfinite(b)).any():
+        return float("inf")
+    return float(np.abs(a[both] - b[both]).max()) if both.any() else 0.0
+
+
+def cross_check(counts: pd.DataFrame, group_a: str, group_b: str,
+                tolerance: float = 1e-9) -> dict[str, Any]:
+    """Compare the closed forms with PySAL on ``counts`` (cleaned, t_i = group sum).
+
+    Returns ``{"available", "library", "max_abs_diff": {measure: float}, "agrees"}``;
+    ``available`` is False (with ``message``) when PySAL ``segregation`` is missing.
+    """
+    try:
+        ref = pysal_values(counts, group_a, group_b)
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        return {"available": False, "agrees": None,
+                "message": f"PySAL segregation niet beschikbaar: {exc}"}
+    t = counts.sum(axis=1)
+    groups = list(counts.columns)
+    own_interaction = {}
+    for g in groups:
+        others = counts.drop(columns=[g]).sum(axis=1)
+        own_interaction[g] = exposure(counts[g], others, t)
+    diffs = {
+        "dissimilarity": _maxdiff(dissimilarity(counts[group_a], counts[group_b]),
+                                  ref["dissimilarity"]),
+        "multigroup_dissimilarity": _maxdiff(multigroup_dissimilarity(counts),
+                                             ref["multigroup_dissimilarity"]),
+        "theil_h": _maxdiff(theil_h(counts), ref["theil_h"]),
+        "isolation": _maxdiff([isolation(counts[g], t) for g in groups],
+                              [ref["isolation"][g] for g in groups]),
+        "exposure": _maxdiff([own_interaction[g] for g in groups],
+                             [ref["interaction"][g] for g in groups]),
+        "entropy": _maxdiff(local_entropy(counts), ref["entropy"]),
+        "gini_simpson": _maxdiff(gini_simpson(counts), ref["gini_simpson"]),
+        "location_quotient": _maxdiff(location_quotients(counts), ref["location_quotient"]),
+    }
+    return {"available": True, "library": f"PySAL segregation {ref['version']}",
+            "max_abs_diff": diffs, "agrees": all(v <= tolerance for v in diffs.values()),
+            "tolerance": tolerance}
+
+
+# ---------------------------------------------------------------------------------------
+# Everything for one gemeente
+# ---------------------------------------------------------------------------------------
+
+def _num(x: Any) -> float | None:
+    """JSON-safe float (NaN/inf -> None)."""
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def compute_all(counts: pd.DataFrame, group_a: str, group_b: str, *,
+                total: pd.Series | None = None, groups: Sequence[str] | None = None,
+                labels: Mapping[str, str] | None = None, check_with_pysal: bool = True,
+                min_areas: int = 5) -> dict[str, Any]:
+    """All segregation and diversity measures for one gemeente (JSON-serialisable dict).
+
+    ``counts``: index = area code, columns = mutually exclusive groups (``groups`` selects
+    them; default all columns). ``group_a``/``group_b``: the pair for two-group D.
+    ``check_with_pysal``: recompute with PySAL ``segregation`` (~2 s on first import).
+
+    Returns keys: ``groups``, ``labels``, ``pair``, ``n_areas``, ``n_areas_input``,
+    ``dropped`` [{code, reason}], ``total_source``, ``population``, ``group_totals``,
+    ``group_shares``, ``dissimilarity``, ``multigroup_dissimilarity``, ``theil_h``,
+    ``isolation`` {g: xPx}, ``exposure`` {x: {y: xPy}}, ``areas`` [{code, total, shares,
+    entropy, gini_simpson, lq}], ``cross_check``, ``warnings`` [Dutch], ``caveat``.
+    """
+    groups = list(counts.columns) if groups is None else list(groups)
+    for g in (group_a, group_b):
+        if g not in groups:
+            raise ValueError(f"Groep '{g}' zit niet in de gekozen groepen "
+                             f"({', '.join(map(str, groups))}).")
+    if group_a == group_b:
+        raise ValueError("Kies twee verschillende groepen voor de ongelijkheidsindex.")
+    prep = prepare_counts(counts, total, groups)
+    c, t = prep.counts, prep.totals
+    warnings_nl: list[str] = []
+    n = len(c)
+
+    result: dict[str, Any] = {
+        "groups": groups,
+        "labels": {g: group_label(g, labels) for g in groups},
+        "pair": [group_a, group_b],
+        "n_areas": n,
+        "n_areas_input": prep.n_input,
+        "dropped": prep.dropped,
+        "total_source": prep.total_source,
+        "caveat": CAVEAT,
+    }
+    if n == 0:
+        warnings_nl.append("Geen enkel gebied heeft volledige gegevens; er is niets te berekenen.")
+        result.update(population=0.0, group_totals={}, group_shares={}, dissimilarity=None,
+                      multigroup_dissimilarity=None, theil_h=None, isolation={},
+                      exposure={}, areas=[], cross_check={"available": False, "agrees": None},
+                      warnings=warnings_nl)
+        return result
+
+    X = c.sum(axis=0)
+    T_groups = float(X.sum())
+    T = float(t.sum())
+    result["population"] = T
+    result["group_totals"] = {g: _num(X[g]) for g in groups}
+    result["group_shares"] = {g: _num(X[g] / T_groups) if T_groups else None for g in groups}
+    result["dissimilarity"] = _num(dissimilarity(c[group_a], c[group_b]))
+    result["multigroup_dissimilarity"] = _num(multigroup_dissimilarity(c))
+    result["theil_h"] = _num(theil_h(c))
+    result["isolation"] = {g: _num(isolation(c[g], t)) for g in groups}
+    em = exposure_matrix(c, t)
+    result["exposure"] = {gx: {gy: _num(em.loc[gx, gy]) for gy in groups} for gx in groups}
+
+    ent, gs, lq = local_entropy(c), gini_simpson(c), location_quotients(c, t)
+    shares = c.div(t, axis=0)
+    result["areas"] = [
+        {"code": str(code), "total": _num(t.loc[code]),
+         "shares": {g: _num(shares.at[code, g]) for g in groups},
+         "entropy": _num(ent.loc[code]), "gini_simpson": _num(gs.loc[code]),
+         "lq": {g: _num(lq.at[code, g]) for g in groups}}
+        for code in c.index
+    ]
+
+    # Warnings in plain Dutch
+    if prep.dropped:
+        warnings_nl.append(f"{len(prep.dropped)} van de {prep.n_input} gebieden zijn niet "
+                           "meegeteld (zie de lijst met redenen).")
+    if n < min_areas:
+        warnings_nl.append(f"Slechts {n} gebied(en) met volledige gegevens: de indexen zeggen "
+                           "dan weinig.")
+    small = int((t < SMALL_AREA).sum())
+    if small:
+        warnings_nl.append(f"{small} gebied(en) hebben minder dan {SMALL_AREA} inwoners; door "
+                           "de afronding op vijftallen zijn hun aandelen onnauwkeurig.")
+    for g in groups:
+        if X[g] == 0:
+            warnings_nl.append(f"De groep {group_label(g, labels)} komt in geen enkel gebied "
+                               "voor; de maten voor die groep ontbreken.")
+    if prep.total_source == "totaal":
+        gap = (c.sum(axis=1) - t).abs()
+        tolerance = 2.5 * (len(groups) + 1)  # each count rounded to 5 independently
+        off = int((gap > tolerance).sum())
+        result["max_total_difference"] = _num(gap.max())
+        if off:
+            warnings_nl.append(
+                f"In {off} gebied(en) tellen de groepen niet op tot het aantal inwoners (meer "
+                "dan de afronding verklaart). Controleer of de groepen elkaar uitsluiten en "
+                "samen alle inwoners omvatten; isolatie en blootstelling gebruiken het totaal.")
+
+    if check_with_pysal:
+        result["cross_check"] = cross_check(c, group_a, group_b)
+        if result["cross_check"].get("available") and not result["cross_check"]["agrees"]:
+            warnings_nl.append("Controle mislukt: de eigen berekening wijkt af van PySAL.")
+    else:
+        result["cross_check"] = {"available": False, "agrees": None,
+                                 "message": "Niet gecontroleerd met PySAL."}
+    result["warnings"] = warnings_nl
+    return result
+
+
+# ---------------------------------------------------------------------------------------
+# All gemeenten: the national distribution
+# ---------------------------------------------------------------------------------------
+
+def measures_for_gemeenten(counts_by_gemeente: Mapping[str, pd.DataFrame], group_a: str,
+                           group_b: str, *, groups: Sequence[str] | None = None,
+                           totals_by_gemeente: Mapping[str, pd.Series] | None = None,
+                           ) -> pd.DataFrame:
+    """D (pair), multigroup D and Theil's H for many gemeenten, closed forms only.
+
+    ``counts_by_gemeente``: gemeente code -> counts frame of its areas (as for
+    :func:`compute_all`). Areas with a NaN, a negative value or a zero total are dropped
+    as in :func:`prepare_counts`. Returns a DataFrame indexed by gemeente code with
+    ``dissimilarity``, ``multigroup_dissimilarity``, ``theil_h``, ``n_areas``, ``n_dropped``.
+    Fast: plain numpy per gemeente (342 gemeenten in well under a second).
+    """
+    rows = []
+    for gm, frame in counts_by_gemeente.items():
+        cols = list(frame.columns) if groups is None else list(groups)
+        x = frame[cols].to_numpy(dtype=float, na_value=np.nan)
+        keep = ~np.isnan(x).any(axis=1) & ~(x < 0).any(axis=1) & (np.nansum(x, axis=1) > 0)
+        if totals_by_gemeente is not None and gm in totals_by_gemeente:
+            tt = pd.to_numeric(pd.Series(totals_by_gemeente[gm]), errors="coerce") \
+                .reindex(frame.index).to_numpy(dtype=float, na_value=np.nan)
+            keep &= np.isfinite(tt) & (tt > 0)
+        xk = x[keep]
+        ia, ib = cols.index(group_a), cols.index(group_b)
+        if len(xk):
+            d = dissimilarity(xk[:, ia], xk[:, ib])
+            md, h = multigroup_dissimilarity(xk), theil_h(xk)
+        else:
+            d = md = h = float("nan")
+        rows.append((gm, d, md, h, int(keep.sum()), int((~keep).sum())))
+    out = pd.DataFrame(rows, columns=["gemeente_code", "dissimilarity",
+                                      "multigroup_dissimilarity", "theil_h", "n_areas",
+                                      "n_dropped"])
+    return out.set_index("gemeente_code")
+
+
+def split_by_gemeente(counts: pd.DataFrame, gemeente_codes: pd.Series | Iterable[str]
+                      ) -> dict[str, pd.DataFrame]:
+    """Split one counts frame (all buurten of the country) into ``{gemeente_code: frame}``."""
+    key = pd.Series(list(gemeente_codes), index=counts.index)
+    return {str(gm): frame for gm, frame in counts.groupby(key, sort=True)}
+
+
+def rank_against(value: float | None, distribution: Mapping[str, float] | pd.Series |
+                 Iterable[float], *, higher_first: bool = True) -> dict[str, Any]:
+    """Place a gemeente's value in the distribution over all gemeenten.
+
+    ``distribution`` normally includes the gemeente itself; NaN/None are ignored.
+    Returns ``{"rank", "of", "percentile", "text"}``: ``rank`` 1 = highest value
+    (``higher_first=False``: 1 = lowest), ties share the best rank; ``percentile`` = the
+    percentage of gemeenten with a strictly lower value (0–100); ``text`` in Dutch.
+    """
+    if isinstance(distribution, Mapping):
+        distribution = list(distribution.values())
+    d = pd.to_numeric(pd.Series(list(distribution), dtype=object), errors="coerce") \
+        .astype(float).to_numpy()
+    d = d[np.isfinite(d)]
+    of = int(d.size)
+    if value is None or not math.isfinite(float(value)) or of == 0:
+        return {"rank": None, "of": of, "percentile": None,
+                "text": "Geen vergelijking mogelijk (waarde of verdeling ontbreekt)."}
+    v = float(value)
+    eps = 1e-12
+    greater = int((d > v + eps).sum())
+    lower = int((d < v - eps).sum())
+    rank = 1 + (greater if higher_first else lower)
+    percentile = 100.0 * lower / of
+    order = "hoogste" if higher_first else "laagste"
+    pct = f"{percentile:.0f}".replace(".", ",")
+    text = (f"Plaats {rank} van {of} (1 = {order}); de waarde is hoger dan bij {pct}% van "
+            "de gemeenten.")
+    return {"rank": rank, "of": of, "percentile": percentile, "text": text}

@@ -1,0 +1,1 @@
+"""Everything that touches the network or files: CBS, PDOK, imports, cache, notes."""

@@ -1,0 +1,181 @@
+"""The on-disk cache behind a small storage interface.
+
+:class:`ParquetStore` keeps every entry in one Parquet (tables) or GeoParquet (boundaries)
+file with its provenance (source URL, table id, fetched at) in the file's metadata, plus per-page
+checksums (Parquet CRC). Writes go to a temporary file that is renamed into place, so a
+reader never sees half an entry; an entry that fails to read or to match its checksum is
+removed and reported as absent, so it is fetched again, never served.
+
+A shared PostGIS store for multi-user deployments can implement :class:`Store` later.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Protocol
+
+import geopandas as gpd
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import shapely
+
+from buurtmonitor.model import AreaTable, TableMeta
+
+from .settings import get_settings
+
+log = logging.getLogger(__name__)
+_MISSING_PREFIX = "__missing__"
+_META_KEY = b"buurtmonitor"
+FORMAT_VERSION = 1
+
+
+class Store(Protocol):
+    """What the repository needs from a cache."""
+
+    def get_table(self, key: str) -> AreaTable | None: ...
+    def put_table(self, key: str, table: AreaTable) -> None: ...
+    def get_geo(self, key: str) -> tuple[gpd.GeoDataFrame, dict] | None: ...
+    def put_geo(self, key: str, gdf: gpd.GeoDataFrame, meta: dict) -> None: ...
+    def keys(self) -> list[str]: ...
+    def size_bytes(self) -> int: ...
+
+
+def _safe(key: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9_.\-]+", key):
+        raise ValueError(f"Ongeldige cachesleutel: {key!r}")
+    return key
+
+
+
+
+class ParquetStore:
+    """A folder of Parquet/GeoParquet files (default ``BUURTMONITOR_CACHE_DIR``)."""
+
+    def __init__(self, root: Path | str | None = None):
+        self.root = Path(root) if root is not None else get_settings().cache_dir
+
+    # ------------------------------------------------------------------ generic
+    def _path(self, key: str) -> Path:
+        return self.root / f"{_safe(key)}.parquet"
+
+    def _write(self, key: str, table: pa.Table, meta: dict) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        meta = {**meta, "format_version": FORMAT_VERSION, "rows": table.num_rows}
+        schema_meta = dict(table.schema.metadata or {})
+        schema_meta[_META_KEY] = json.dumps(meta, ensure_ascii=False).encode()
+        table = table.replace_schema_metadata(schema_meta)
+        fd, tmp = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=self.root)
+        os.close(fd)
+        try:
+            pq.write_table(table, tmp, compression="zstd", write_page_checksum=True)
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, self._path(key))
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def _read(self, key: str) -> tuple[pa.Table, dict] | None:
+        path = self._path(key)
+        if not path.exists():
+            return None
+        try:
+            table = pq.read_table(path, page_checksum_verification=True)
+            meta = json.loads(table.schema.metadata[_META_KEY])
+            if meta.get("format_version") != FORMAT_VERSION:
+                raise ValueError("oude cache-indeling")
+            plain = table.replace_schema_metadata(
+                {k: v for k, v in (table.schema.metadata or {}).items() if k != _META_KEY})
+            if plain.num_rows != meta.get("rows"):
+                raise ValueError("aantal rijen klopt niet")
+        except Exception as exc:  # noqa: BLE001 - any damage means: fetch again
+            log.warning("Cache-item %s is beschadigd (%s) en wordt opnieuw opgehaald.", key, exc)
+            path.unlink(missing_ok=True)
+            return None
+        return plain, meta
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def keys(self) -> list[str]:
+        if not self.root.exists():
+            return []
+        return sorted(p.stem for p in self.root.glob("*.parquet"))
+
+    def size_bytes(self) -> int:
+        if not self.root.exists():
+            return 0
+        return sum(p.stat().st_size for p in self.root.glob("*.parquet"))
+
+    def meta(self, key: str) -> dict | None:
+        path = self._path(key)
+        if not path.exists():
+            return None
+        try:
+            return json.loads(pq.read_schema(path).metadata[_META_KEY])
+        except Exception:  # noqa: BLE001
+            return None
+
+    # ------------------------------------------------------------------ tables
+    def put_table(self, key: str, table: AreaTable) -> None:
+        frame = table.data.reset_index(drop=True).copy()
+        for col in table.missing.columns:
+            frame[_MISSING_PREFIX + col] = table.missing[col].reset_index(drop=True).astype(object)
+        for col in frame.columns:
+            if frame[col].dtype == object:
+                frame[col] = frame[col].astype("string")
+        arrow = pa.Table.from_pandas(frame, preserve_index=False)
+        self._write(key, arrow, {"kind": "table", "table_meta": table.meta.to_dict()})
+
+    def get_table(self, key: str) -> AreaTable | None:
+        got = self._read(key)
+        if got is None:
+            return None
+        arrow, meta = got
+        frame = arrow.to_pandas()
+        miss_cols = [c for c in frame.columns if c.startswith(_MISSING_PREFIX)]
+        missing = frame[miss_cols].rename(columns=lambda c: c[len(_MISSING_PREFIX):])
+        missing = missing.astype(object).where(missing.notna(), None)
+        data = frame.drop(columns=miss_cols)
+        for col in data.columns:
+            if str(data[col].dtype) in ("string", "str"):
+                data[col] = data[col].astype(object).where(data[col].notna(), None)
+        return AreaTable(data=data, missing=missing, meta=TableMeta.from_dict(meta["table_meta"]))
+
+    # ------------------------------------------------------------------ geometry
+    def put_geo(self, key: str, gdf: gpd.GeoDataFrame, meta: dict) -> None:
+        frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+        for col in frame.columns:
+            if frame[col].dtype == object:
+                frame[col] = frame[col].astype("string")
+        frame["geometry"] = shapely.to_wkb(gdf.geometry.values)
+        arrow = pa.Table.from_pandas(frame, preserve_index=False)
+        crs = gdf.crs.to_json_dict() if gdf.crs is not None else None
+        geo = {"version": "1.0.0", "primary_column": "geometry",
+               "columns": {"geometry": {"encoding": "WKB", "geometry_types": [], "crs": crs}}}
+        arrow = arrow.replace_schema_metadata({b"geo": json.dumps(geo).encode()})
+        self._write(key, arrow, {"kind": "geo", **meta})
+
+    def get_geo(self, key: str) -> tuple[gpd.GeoDataFrame, dict] | None:
+        got = self._read(key)
+        if got is None:
+            return None
+        arrow, meta = got
+        geo = json.loads((arrow.schema.metadata or {}).get(b"geo", b"{}") or b"{}")
+        crs = (geo.get("columns", {}).get("geometry", {}) or {}).get("crs") or "EPSG:4326"
+        frame = arrow.to_pandas()
+        geom = shapely.from_wkb(frame.pop("geometry").values)
+        for col in frame.columns:
+            if str(frame[col].dtype) in ("string", "str"):
+                frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
+        return gpd.GeoDataFrame(frame, geometry=geom, crs=crs), meta
+
+
+def default_store() -> ParquetStore:
+    return ParquetStore()

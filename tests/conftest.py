@@ -1,0 +1,94 @@
+"""Shared pytest fixtures: stand-in CBS/PDOK servers, an empty cache, endpoint env vars.
+
+Servers are session-scoped: a test that injects faults or reads ``request_log`` should call
+``server.reset()`` first (or use the function-scoped ``cbs_kwb2024``/``pdok_ede`` wrappers,
+which reset before and after the test).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+if str(Path(__file__).resolve().parent) not in sys.path:  # robust under --import-mode=importlib
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from standins.cbs_odata import CbsODataServer, KWB2024_DIR, KWB2024_CSV, table_from_shared_kwb2024
+from standins.pdok import (
+    EDE_WIJKEN_2024,
+    GEMEENTEN_2022,
+    PdokServer,
+    features_from_shared_ede_wijken,
+    features_from_shared_gemeenten_2022,
+)
+from standins.shared_data import require_shared
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "browser: drives a real browser against the dashboard")
+    config.addinivalue_line("markers", "slow: takes more than a few seconds")
+
+
+@pytest.fixture(scope="session")
+def cbs_kwb2024_server():
+    """CBS OData stand-in serving 85984NED (real KWB 2024 extract, first 10,000 rows)."""
+    shared = require_shared(f"{KWB2024_DIR}/{KWB2024_CSV}")
+    with CbsODataServer([table_from_shared_kwb2024(shared)]) as server:
+        yield server
+
+
+@pytest.fixture
+def cbs_kwb2024(cbs_kwb2024_server):
+    """The session CBS stand-in with faults and request log reset around the test."""
+    cbs_kwb2024_server.reset()
+    yield cbs_kwb2024_server
+    cbs_kwb2024_server.reset()
+
+
+@pytest.fixture(scope="session")
+def pdok_ede_server():
+    """PDOK stand-in: wijken-en-buurten-2024/wijken (Ede's 17 wijken) and
+    gebiedsindelingen/gemeente_gegeneraliseerd (345 gemeenten of 2022, jaarcode 2022)."""
+    shared = require_shared(EDE_WIJKEN_2024, GEMEENTEN_2022)
+    server = PdokServer()
+    server.add_collection(2024, "wijken", features_from_shared_ede_wijken(shared))
+    server.add_gebiedsindeling("gemeente_gegeneraliseerd", features_from_shared_gemeenten_2022(shared))
+    with server:
+        yield server
+
+
+@pytest.fixture
+def pdok_ede(pdok_ede_server):
+    pdok_ede_server.reset()
+    yield pdok_ede_server
+    pdok_ede_server.reset()
+
+
+@pytest.fixture
+def empty_cache_dir(tmp_path, monkeypatch):
+    """An empty cache folder, set as BUURTMONITOR_CACHE_DIR for the test."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    monkeypatch.setenv("BUURTMONITOR_CACHE_DIR", str(cache))
+    return cache
+
+
+@pytest.fixture
+def cbs_env(monkeypatch):
+    """``cbs_env(cbs=server_or_url, pdok=server_or_url, **env)`` points CBS_ODATA_URL /
+    PDOK_URL at stand-ins (objects with ``.url`` or plain URLs), clears
+    BUURTMONITOR_OFFLINE and sets any extra env vars (e.g. BUURTMONITOR_RETRIES="1").
+    Everything is undone after the test."""
+
+    def apply(cbs=None, pdok=None, **env):
+        monkeypatch.delenv("BUURTMONITOR_OFFLINE", raising=False)
+        if cbs is not None:
+            monkeypatch.setenv("CBS_ODATA_URL", getattr(cbs, "url", cbs))
+        if pdok is not None:
+            monkeypatch.setenv("PDOK_URL", getattr(pdok, "url", pdok))
+        for k, v in env.items():
+            monkeypatch.setenv(k, str(v))
+
+    return apply

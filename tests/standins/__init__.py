@@ -1,0 +1,38 @@
+"""Stand-in servers for the CBS OData v3 API and PDOK OGC API Features (tests, benchmarks).
+
+    from tests.standins import CbsODataServer, PdokServer      # from the repo root
+    from standins import CbsODataServer, PdokServer            # inside pytest (tests/ on sys.path)
+"""
+
+from ._base import FAULT_KINDS, StandinServer
+from .cbs_odata import (
+    CbsODataServer,
+    CbsTable,
+    FilterError,
+    compile_filter,
+    table_from_generated,
+    table_from_shared_kwb2024,
+)
+from .pdok import (
+    PdokServer,
+    features_from_shared_ede_wijken,
+    features_from_shared_gemeenten_2022,
+)
+from .shared_data import SHARED_DATA, require_shared, shared_data_dir
+
+__all__ = [
+    "FAULT_KINDS",
+    "StandinServer",
+    "CbsODataServer",
+    "CbsTable",
+    "FilterError",
+    "compile_filter",
+    "table_from_generated",
+    "table_from_shared_kwb2024",
+    "PdokServer",
+    "features_from_shared_ede_wijken",
+    "features_from_shared_gemeenten_2022",
+    "SHARED_DATA",
+    "require_shared",
+    "shared_data_dir",
+]
