@@ -594,13 +594,18 @@ def compute_all(counts: pd.DataFrame, group_a: str, group_b: str, *,
                 "dan de afronding verklaart). Controleer of de groepen elkaar uitsluiten en "
                 "samen alle inwoners omvatten; isolatie en blootstelling gebruiken het totaal.")
 
-    if check_with_pysal:
-        result["cross_check"] = cross_check(c, group_a, group_b)
+    present = [g for g in groups if X[g] > 0]
+    if check_with_pysal and group_a in present and group_b in present and n >= 2:
+        # PySAL gives NaN for groups absent everywhere; compare on the groups present.
+        result["cross_check"] = cross_check(c[present], group_a, group_b)
         if result["cross_check"].get("available") and not result["cross_check"]["agrees"]:
             warnings_nl.append("Controle mislukt: de eigen berekening wijkt af van PySAL.")
     else:
         result["cross_check"] = {"available": False, "agrees": None,
                                  "message": "Niet gecontroleerd met PySAL."}
+        if check_with_pysal:
+            result["cross_check"]["message"] = ("Niet gecontroleerd met PySAL: te weinig "
+                                                "gebieden of een groep ontbreekt.")
     result["warnings"] = warnings_nl
     return result
 

@@ -6,11 +6,16 @@ checksums (Parquet CRC). Writes go to a temporary file that is renamed into plac
 reader never sees half an entry; an entry that fails to read or to match its checksum is
 removed and reported as absent, so it is fetched again, never served.
 
+The file name carries a SHA-256 prefix of the file's bytes (``kwb_2024_GM0228.<hash>.parquet``):
+one atomic rename publishes an entry together with its checksum, and any change to the bytes
+(bit rot, a partial copy) is detected on read. Parquet page checksums are written as well.
+
 A shared PostGIS store for multi-user deployments can implement :class:`Store` later.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -61,8 +66,16 @@ class ParquetStore:
         self.root = Path(root) if root is not None else get_settings().cache_dir
 
     # ------------------------------------------------------------------ generic
-    def _path(self, key: str) -> Path:
-        return self.root / f"{_safe(key)}.parquet"
+    def _paths(self, key: str) -> list[Path]:
+        """Every file of ``key``, newest first."""
+        if not self.root.exists():
+            return []
+        found = [p for p in self.root.glob(f"{_safe(key)}.*.parquet") if p.name.count(".") == 2]
+        return sorted(found, key=lambda p: p.stat().st_mtime_ns, reverse=True)
+
+    def _path(self, key: str) -> Path | None:
+        paths = self._paths(key)
+        return paths[0] if paths else None
 
     def _write(self, key: str, table: pa.Table, meta: dict) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -74,19 +87,30 @@ class ParquetStore:
         os.close(fd)
         try:
             pq.write_table(table, tmp, compression="zstd", write_page_checksum=True)
+            os.chmod(tmp, 0o644)
+            digest = hashlib.sha256()
             with open(tmp, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(chunk)
                 os.fsync(fh.fileno())
-            os.replace(tmp, self._path(key))
+            final = self.root / f"{key}.{digest.hexdigest()[:16]}.parquet"
+            old = [p for p in self._paths(key) if p != final]
+            os.replace(tmp, final)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        for p in old:
+            p.unlink(missing_ok=True)
 
     def _read(self, key: str) -> tuple[pa.Table, dict] | None:
         path = self._path(key)
-        if not path.exists():
+        if path is None:
             return None
         try:
-            table = pq.read_table(path, page_checksum_verification=True)
+            data = path.read_bytes()
+            if hashlib.sha256(data).hexdigest()[:16] != path.name.split(".")[1]:
+                raise ValueError("controlegetal klopt niet")
+            table = pq.read_table(pa.BufferReader(data), page_checksum_verification=True)
             meta = json.loads(table.schema.metadata[_META_KEY])
             if meta.get("format_version") != FORMAT_VERSION:
                 raise ValueError("oude cache-indeling")
@@ -101,12 +125,13 @@ class ParquetStore:
         return plain, meta
 
     def delete(self, key: str) -> None:
-        self._path(key).unlink(missing_ok=True)
+        for p in self._paths(key):
+            p.unlink(missing_ok=True)
 
     def keys(self) -> list[str]:
         if not self.root.exists():
             return []
-        return sorted(p.stem for p in self.root.glob("*.parquet"))
+        return sorted({p.name.split(".")[0] for p in self.root.glob("*.*.parquet")})
 
     def size_bytes(self) -> int:
         if not self.root.exists():
@@ -115,7 +140,7 @@ class ParquetStore:
 
     def meta(self, key: str) -> dict | None:
         path = self._path(key)
-        if not path.exists():
+        if path is None:
             return None
         try:
             return json.loads(pq.read_schema(path).metadata[_META_KEY])

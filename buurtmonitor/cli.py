@@ -1,0 +1,198 @@
+"""Command line: ``python -m buurtmonitor <command>``.
+
+fetch       load statistics and boundaries of one gemeente into the cache
+table       print the harmonised table (one row per area)
+indicators  list the indicator ids of the catalogue
+indices     segregation and diversity measures of one gemeente (lokale kaart)
+export      export a chart/map/table of one indicator (png, svg, pdf, csv, xlsx, pptx)
+
+Every failure ends with a clear Dutch message on stderr and a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+EXIT_USAGE = 2
+EXIT_DATA = 3
+EXIT_SOURCE = 4
+
+
+class CliError(Exception):
+    def __init__(self, message: str, code: int = EXIT_DATA):
+        super().__init__(message)
+        self.code = code
+
+
+def _gemeente(value: str) -> str:
+    v = value.strip().upper()
+    if not (len(v) == 6 and v.startswith("GM") and v[2:].isdigit()):
+        raise argparse.ArgumentTypeError(f"'{value}' is geen gemeentecode (verwacht zoiets als GM0228)")
+    return v
+
+
+def _progress(frac: float, msg: str) -> None:
+    print(f"[{frac * 100:3.0f}%] {msg}", file=sys.stderr, flush=True)
+
+
+def harmonised_rows(table, level: str) -> pd.DataFrame:
+    """One row per area of ``level``: code, name, level, population, every origin group count,
+    then the other variables (column names from the catalogue)."""
+    from buurtmonitor.catalogue import load_catalogue
+    cat = load_catalogue()
+    d = table.data[table.data["level"] == level]
+    scheme = cat.schemes[table.meta.scheme]
+    origin = [g.variable for g in scheme.groups]
+    other = [v for v in table.variables if v not in origin and v != "inwoners"
+             and table.data[v].notna().any()]
+    cols = ["code", "name", "level", "gemeente_code", "year", "inwoners"] + origin + other
+    out = d[cols].copy()
+    for c in ["inwoners"] + origin + other:
+        if cat.variables[c].unit == "aantal":
+            out[c] = out[c].round(0).astype("Int64")
+    return out.reset_index(drop=True)
+
+
+def _write(df: pd.DataFrame, fmt: str) -> None:
+    if fmt == "csv":
+        df.to_csv(sys.stdout, index=False)
+    elif fmt == "json":
+        sys.stdout.write(df.to_json(orient="records", force_ascii=False, indent=1))
+        sys.stdout.write("\n")
+    else:
+        with pd.option_context("display.max_rows", None, "display.max_columns", 12, "display.width", 200):
+            print(df.to_string(index=False))
+
+
+def cmd_table(args) -> int:
+    from loaders import repository
+    if args.from_file:
+        path = Path(args.from_file)
+        if not path.exists():
+            raise CliError(f"Bestand niet gevonden: {path}", EXIT_USAGE)
+        from loaders import imports
+        table = imports.read_any(path, year=args.year)
+        if isinstance(table, tuple):
+            table = table[0]
+        if table.meta.year != args.year:
+            print(f"Let op: het bestand bevat jaar {table.meta.year}, niet {args.year}.", file=sys.stderr)
+    else:
+        table = repository.load_table(args.year, args.gemeente, progress=_progress if args.verbose else None).table
+    d = table.data
+    if args.gemeente:
+        num = args.gemeente[2:]
+        keep = (d["code"] == args.gemeente) | d["code"].str.startswith(("WK" + num, "BU" + num))
+        if args.level == "gemeente":
+            keep = d["code"] == args.gemeente
+        table = table.select(keep)
+    rows = harmonised_rows(table, args.level)
+    if rows.empty:
+        raise CliError(f"Geen gebieden op niveau '{args.level}' voor {args.gemeente or 'dit bestand'} in {args.year}.")
+    _write(rows, args.format)
+    print(table.meta.source_line(), file=sys.stderr)
+    return 0
+
+
+def cmd_fetch(args) -> int:
+    from loaders import repository
+    info = repository.fetch_into_cache(args.year, args.gemeente, progress=_progress)
+    print(f"Opgeslagen in de cache: {info['rows']} rijen, {info['wijken']} wijken, {info['buurten']} buurten; "
+          f"cache nu {info['cache_bytes'] / 1e6:.1f} MB.")
+    return 0
+
+
+def cmd_indicators(args) -> int:
+    from buurtmonitor.catalogue import load_catalogue
+    cat = load_catalogue()
+    rows = [{"id": i.id, "thema": cat.themes.get(i.theme, i.theme), "label": i.label, "eenheid": i.unit,
+             "indeling": i.scheme or "alle jaren"} for i in cat.indicators.values()]
+    _write(pd.DataFrame(rows), args.format)
+    return 0
+
+
+def cmd_indices(args) -> int:
+    from buurtmonitor import lokale_kaart
+    result = lokale_kaart.indices_for(args.year, args.gemeente, args.level)
+    if args.format == "json":
+        print(json.dumps(result, ensure_ascii=False, indent=1, default=float))
+    else:
+        print(lokale_kaart.format_indices(result))
+    return 0
+
+
+def cmd_export(args) -> int:
+    from buurtmonitor import briefing
+    out = Path(args.out)
+    briefing.export_indicator(year=args.year, gemeente=args.gemeente, indicator=args.indicator,
+                              level=args.level, fmt=args.format, out=out)
+    print(f"Geschreven: {out} ({out.stat().st_size / 1e3:.0f} kB)", file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m buurtmonitor",
+                                description="Buurtmonitor: CBS-wijk- en buurtcijfers naar herkomst.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    f = sub.add_parser("fetch", help="cijfers en grenzen van een gemeente in de cache laden")
+    f.add_argument("--year", type=int, required=True)
+    f.add_argument("--gemeente", type=_gemeente, required=True)
+    f.set_defaults(func=cmd_fetch)
+
+    t = sub.add_parser("table", help="geharmoniseerde tabel, één rij per gebied")
+    t.add_argument("--year", type=int, required=True)
+    t.add_argument("--gemeente", type=_gemeente)
+    t.add_argument("--level", choices=["gemeente", "wijk", "buurt"], default="wijk")
+    t.add_argument("--from", dest="from_file", metavar="FILE",
+                   help="CBS-download (kwb-JJJJ.xlsx/.csv of Wijk- en Buurtkaart .gpkg) in plaats van de API")
+    t.add_argument("--format", choices=["csv", "json", "text"], default="text")
+    t.add_argument("-v", "--verbose", action="store_true")
+    t.set_defaults(func=cmd_table)
+
+    i = sub.add_parser("indicators", help="lijst van indicator-id's")
+    i.add_argument("--format", choices=["csv", "json", "text"], default="text")
+    i.set_defaults(func=cmd_indicators)
+
+    x = sub.add_parser("indices", help="segregatie- en diversiteitsmaten van een gemeente")
+    x.add_argument("--year", type=int, required=True)
+    x.add_argument("--gemeente", type=_gemeente, required=True)
+    x.add_argument("--level", choices=["wijk", "buurt"], default="buurt")
+    x.add_argument("--format", choices=["json", "text"], default="text")
+    x.set_defaults(func=cmd_indices)
+
+    e = sub.add_parser("export", help="kaart, grafiek of tabel van een indicator exporteren")
+    e.add_argument("--year", type=int, required=True)
+    e.add_argument("--gemeente", type=_gemeente, required=True)
+    e.add_argument("--indicator", required=True)
+    e.add_argument("--level", choices=["wijk", "buurt"], default="wijk")
+    e.add_argument("--format", choices=["png", "svg", "pdf", "csv", "xlsx", "pptx", "html"], required=True)
+    e.add_argument("--out", required=True)
+    e.set_defaults(func=cmd_export)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "command", None) == "table" and not args.gemeente and not args.from_file:
+        parser.error("geef --gemeente, of --from met een CBS-bestand")
+    from loaders._http import SourceUnavailable
+    from loaders.repository import DataUnavailable
+    try:
+        return args.func(args)
+    except CliError as exc:
+        print(f"Fout: {exc}", file=sys.stderr)
+        return exc.code
+    except (SourceUnavailable, DataUnavailable) as exc:
+        print(f"Fout: de bron is niet bereikbaar. {exc}", file=sys.stderr)
+        return EXIT_SOURCE
+    except (LookupError, ValueError, OSError) as exc:
+        print(f"Fout: {exc}", file=sys.stderr)
+        return EXIT_DATA
+    except BrokenPipeError:
+        return 0

@@ -1,0 +1,530 @@
+"""Static images of one view (PNG/SVG/PDF) and the interactive HTML fallback.
+
+Import from :mod:`buurtmonitor.export`; this module holds the image half of it.
+
+Rendering uses kaleido 1.x, which drives a headless Chromium. Kaleido's own
+``calc_fig`` starts a browser per call (seconds) or, with its global sync server, reloads
+the tab and waits a fixed 500 ms after every map. We keep one warm browser in a
+background thread instead and, for PNG and SVG, draw the figure ourselves in a kaleido
+tab (``Plotly.newPlot`` -> wait until every MapLibre map is idle -> ``Plotly.Snapshot``),
+which gives the same bytes as ``Plotly.toImage`` in about a third of the time. PDF, and
+PNG/SVG whenever that fast path fails, go through ``Kaleido.calc_fig``.
+
+The browser is the one in ``BROWSER_PATH``; when that is unset and ``/usr/bin/chromium``
+exists, that is used (and put into ``BROWSER_PATH`` for kaleido). Without a browser every
+image call raises :class:`StaticExportUnavailable` with a Dutch message; the view can then
+offer :func:`figure_to_html` instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import base64
+import hashlib
+import html
+import json
+import logging
+import math
+import os
+import shutil
+import textwrap
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+
+from buurtmonitor.model import FICTITIOUS_LABEL, SOURCE_CBS, TableMeta
+
+_log = logging.getLogger(__name__)
+
+DEFAULT_BROWSER = "/usr/bin/chromium"
+MIN_PNG_WIDTH = 2400          # print resolution: A4 width at ~300 dpi
+START_TIMEOUT = 60.0          # seconds to start the browser
+RENDER_TIMEOUT = 60.0         # seconds for one image
+_RELOAD_EVERY = 50            # fast-path renders before the tab is reloaded (frees memory)
+
+ProgressCallback = Callable[[float, str], None]
+
+
+# ----------------------------------------------------------------------------- the item
+@dataclass
+class ExportItem:
+    """Everything an export needs to know about one view.
+
+    ``definitions``: dicts with keys ``id``, ``label``, ``definition``, ``unit``.
+    ``resources``: dicts with ``title``, ``publisher``, ``url``, ``why``.
+    ``notes``: worksheet notes, dicts with ``section``, ``area``, ``text`` (shown verbatim).
+    ``fictitious``: every export then carries :data:`FICTITIOUS_LABEL` visibly.
+    """
+
+    title: str
+    subtitle: str = ""                       # e.g. "Ede · 2024 · buurten"
+    figure: Any = None                       # plotly go.Figure or None
+    table: pd.DataFrame | None = None        # what the view shows
+    definitions: list[dict] = field(default_factory=list)
+    key_figures: list[str] = field(default_factory=list)
+    source_line: str = ""
+    table_ids: list[str] = field(default_factory=list)
+    years: list[int] = field(default_factory=list)
+    resources: list[dict] = field(default_factory=list)
+    notes: list[dict] = field(default_factory=list)
+    fictitious: bool = False
+
+    @classmethod
+    def from_meta(cls, meta: TableMeta, **kwargs: Any) -> "ExportItem":
+        """An item whose source line, table id, year and fictitious flag come from ``meta``."""
+        kwargs.setdefault("source_line", meta.source_line())
+        kwargs.setdefault("table_ids", [meta.table_id] if meta.table_id else [])
+        kwargs.setdefault("years", [meta.year])
+        kwargs.setdefault("fictitious", meta.fictitious)
+        return cls(**kwargs)
+
+
+class StaticExportUnavailable(RuntimeError):
+    """No static image can be made (no browser, or the browser failed). ``str(e)`` is Dutch
+    and meant for the user; offer :func:`figure_to_html` instead."""
+
+
+def export_date_text(exported_at: datetime | None = None) -> str:
+    """'Geëxporteerd op 30-11-2026'."""
+    return f"Geëxporteerd op {(exported_at or datetime.now()):%d-%m-%Y}"
+
+
+# ----------------------------------------------------------------------------- browser
+def _browser_path() -> str | None:
+    """The browser kaleido will use (sets BROWSER_PATH to /usr/bin/chromium if unset)."""
+    env = os.environ.get("BROWSER_PATH")
+    if env:
+        return env
+    if Path(DEFAULT_BROWSER).is_file():
+        os.environ["BROWSER_PATH"] = DEFAULT_BROWSER
+        return DEFAULT_BROWSER
+    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def static_export_status() -> str | None:
+    """None when static export can run, else the Dutch reason why not (no browser started)."""
+    try:
+        import kaleido  # noqa: F401
+    except Exception as exc:  # noqa: BLE001 - any import problem means: not available
+        return ("Statische export (PNG/SVG/PDF) is niet beschikbaar: het pakket kaleido "
+                f"ontbreekt of werkt niet ({exc}). Download de figuur als interactieve HTML.")
+    path = _browser_path()
+    if not path:
+        return ("Statische export (PNG/SVG/PDF) is niet beschikbaar: er is geen Chromium-browser "
+                "gevonden. Installeer Chromium (bijvoorbeeld 'apt-get install chromium') of zet "
+                "BROWSER_PATH naar de browser. Download de figuur zolang als interactieve HTML.")
+    if not (Path(path).is_file() and os.access(path, os.X_OK)):
+        return ("Statische export (PNG/SVG/PDF) is niet beschikbaar: de browser in BROWSER_PATH "
+                f"({path}) bestaat niet of is niet uitvoerbaar. Installeer Chromium of corrigeer "
+                "BROWSER_PATH. Download de figuur zolang als interactieve HTML.")
+    return None
+
+
+# Runs inside the kaleido page (plotly.js is loaded there). Same steps as Plotly.toImage
+# (newPlot static, redraw colour bars, toSVG, svgToImg) without its fixed 500 ms wait for
+# maps: we wait until each MapLibre map has loaded and force a synchronous redraw.
+_RENDER_JS = r"""
+async function(figJson, width, height, scale, format) {
+  const fig = JSON.parse(figJson);
+  Object.defineProperty(window, 'devicePixelRatio', {configurable: true, get: () => scale});
+  const gd = document.createElement('div');
+  gd.style.position = 'absolute';
+  gd.style.left = '-5000px';
+  gd.style.top = '0px';
+  document.body.appendChild(gd);
+  try {
+    const layout = Object.assign({}, fig.layout || {}, {width: width, height: height});
+    const config = Object.assign({plotGlPixelRatio: scale * 2}, fig.config || {},
+                                 {staticPlot: true, _exportedPlot: true});
+    await Plotly.newPlot(gd, fig.data || [], layout, config);
+    Plotly.Snapshot.getRedrawFunc(gd)();
+    const fl = gd._fullLayout;
+    const ids = (fl._subplots && fl._subplots.map) || [];
+    await Promise.all(ids.map((id) => new Promise((resolve) => {
+      const sub = fl[id] && fl[id]._subplot;
+      const map = sub && sub.map;
+      if (!map) { resolve(); return; }
+      let finished = false;
+      const done = () => {
+        if (finished) return;
+        finished = true;
+        try { map.redraw(); } catch (e) { /* older MapLibre: last frame is fine */ }
+        resolve();
+      };
+      if (map.loaded() && !map.isMoving()) { done(); return; }
+      map.once('idle', done);
+      setTimeout(done, 20000);
+    })));
+    const svg = Plotly.Snapshot.toSVG(gd, format, scale);
+    if (format === 'svg') return JSON.stringify({svg: svg});
+    const canvas = document.createElement('canvas');
+    const url = await Plotly.Snapshot.svgToImg({format: 'png', width: width, height: height,
+                                                scale: scale, canvas: canvas, svg: svg,
+                                                promise: true});
+    return JSON.stringify({png: url.replace(/^data:image\/png;base64,/, '')});
+  } finally {
+    try { Plotly.purge(gd); } catch (e) { /* ignore */ }
+    gd.remove();
+  }
+}
+"""
+
+
+class _Engine:
+    """One warm headless Chromium (via kaleido) on its own asyncio loop and thread."""
+
+    def __init__(self, browser: str) -> None:
+        self.browser = browser
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever,
+                                        name="buurtmonitor-kaleido", daemon=True)
+        self._thread.start()
+        self._k = None
+        self.fast_path = True
+        self._fast_failures = 0
+        self._since_reload = 0
+        self.closed = False
+        try:
+            self._call(self._open(), START_TIMEOUT)
+        except BaseException:
+            self.close()
+            raise
+
+    # -- plumbing
+    def _call(self, coro, timeout: float):
+        fut = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        try:
+            return fut.result(timeout)
+        except TimeoutError:
+            fut.cancel()
+            raise
+
+    async def _open(self) -> None:
+        import kaleido
+
+        # mathjax=False: the default MathJax comes from a CDN, which would stall offline.
+        k = kaleido.Kaleido(n=1, timeout=RENDER_TIMEOUT, mathjax=False, path=self.browser)
+        await k.open()
+        self._k = k
+
+    async def _close(self) -> None:
+        if self._k is not None:
+            await self._k.close()
+            self._k = None
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            if self._k is not None and self._loop.is_running():
+                self._call(self._close(), 20)
+        except Exception:  # noqa: BLE001 - best effort on shutdown
+            _log.debug("closing the export browser failed", exc_info=True)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+
+    # -- rendering
+    async def _fast(self, fig_json: str, width: int, height: int, scale: float, fmt: str) -> bytes:
+        k = self._k
+        ktab = await k.tabs_ready.get()
+        ok = False
+        try:
+            tab = ktab.tab
+            ref = await tab.send_command("Runtime.evaluate", params={"expression": "globalThis"})
+            object_id = ref["result"]["result"]["objectId"]
+            res = await tab.send_command("Runtime.callFunctionOn", params={
+                "functionDeclaration": _RENDER_JS,
+                "objectId": object_id,
+                "arguments": [{"value": fig_json}, {"value": width}, {"value": height},
+                              {"value": scale}, {"value": fmt}],
+                "awaitPromise": True,
+                "returnByValue": True,
+            })
+            if "error" in res:
+                raise RuntimeError(f"devtools: {res['error']}")
+            result = res.get("result", {})
+            if "exceptionDetails" in result:
+                details = result["exceptionDetails"]
+                msg = details.get("exception", {}).get("description") or details.get("text")
+                raise RuntimeError(f"javascript: {msg}")
+            payload = json.loads(result["result"]["value"])
+            ok = True
+            if fmt == "svg":
+                return payload["svg"].encode("utf-8")
+            return base64.b64decode(payload["png"])
+        finally:
+            self._since_reload += 1
+            if not ok or self._since_reload >= _RELOAD_EVERY:
+                self._since_reload = 0
+                try:
+                    await ktab.reload()
+                except Exception:  # noqa: BLE001
+                    _log.debug("tab reload failed", exc_info=True)
+            await k.tabs_ready.put(ktab)
+
+    async def _kaleido(self, fig_dict: dict, width: int, height: int, scale: float,
+                       fmt: str) -> bytes:
+        return await self._k.calc_fig(
+            fig_dict, opts={"format": fmt, "width": width, "height": height, "scale": scale})
+
+    def render(self, fig_json: str, fmt: str, width: int, height: int, scale: float) -> bytes:
+        if fmt in ("png", "svg") and self.fast_path:
+            try:
+                out = self._call(asyncio.wait_for(
+                    self._fast(fig_json, width, height, scale, fmt), RENDER_TIMEOUT),
+                    RENDER_TIMEOUT + 10)
+                self._fast_failures = 0
+                return out
+            except TimeoutError:
+                raise
+            except Exception:  # noqa: BLE001 - try kaleido's own path below
+                _log.warning("snelle export mislukt; terugval op kaleido.calc_fig", exc_info=True)
+                self._fast_failures += 1
+                if self._fast_failures >= 3:
+                    self.fast_path = False
+        return self._call(self._kaleido(json.loads(fig_json), width, height, scale, fmt),
+                          RENDER_TIMEOUT + 10)
+
+
+_ENGINE: _Engine | None = None
+_ENGINE_LOCK = threading.RLock()
+
+
+def _engine() -> _Engine:
+    global _ENGINE
+    reason = static_export_status()
+    if reason:
+        raise StaticExportUnavailable(reason)
+    browser = _browser_path()
+    with _ENGINE_LOCK:
+        if _ENGINE is not None and (_ENGINE.closed or _ENGINE.browser != browser):
+            _ENGINE.close()
+            _ENGINE = None
+        if _ENGINE is None:
+            try:
+                _ENGINE = _Engine(browser)
+            except Exception as exc:  # noqa: BLE001
+                raise StaticExportUnavailable(
+                    "Statische export (PNG/SVG/PDF) is niet beschikbaar: de browser "
+                    f"({browser}) kon niet worden gestart ({type(exc).__name__}: {exc}). "
+                    "Download de figuur als interactieve HTML.") from exc
+        return _ENGINE
+
+
+def warm_up() -> None:
+    """Start the export browser now (first export otherwise pays ~2 s). Raises
+    :class:`StaticExportUnavailable` when there is no browser."""
+    _engine()
+
+
+def shutdown() -> None:
+    """Stop the export browser (it restarts on the next export)."""
+    global _ENGINE
+    with _ENGINE_LOCK:
+        if _ENGINE is not None:
+            _ENGINE.close()
+            _ENGINE = None
+
+
+atexit.register(shutdown)
+
+
+# ----------------------------------------------------------------------------- decoration
+def _esc(text: str) -> str:
+    """Plotly interprets a little HTML in text; show user text literally."""
+    return html.escape(str(text), quote=False)
+
+
+def _wrap(text: str, width_chars: int) -> str:
+    lines = textwrap.wrap(str(text), max(20, width_chars)) or [""]
+    return "<br>".join(_esc(line) for line in lines)
+
+
+def decorate_figure(item: ExportItem, width: int = 1400, height: int = 900,
+                    exported_at: datetime | None = None):
+    """A copy of ``item.figure`` carrying title, subtitle, source line, export date and
+    (for demo data) the fictitious label, laid out for a ``width`` x ``height`` image."""
+    import plotly.graph_objects as go
+
+    # go.Figure(fig) builds a new figure from a deep copy of fig's data: the caller's
+    # figure is never touched.
+    fig = go.Figure(item.figure) if item.figure is not None else go.Figure()
+    lay = fig.layout
+    pad = 24
+    title_size = max(18, round(width / 58))
+    sub_size = max(13, round(title_size * 0.62))
+    foot_size = max(11, round(width / 110))
+    fict = bool(item.fictitious)
+
+    top = pad + title_size + (sub_size + 10 if item.subtitle else 0) + (foot_size + 18 if fict else 0) + 26
+    chars = int((width - 2 * pad) / (foot_size * 0.56))
+    source = item.source_line or SOURCE_CBS
+    # Source and date both left-aligned: the right edge of the plot area moves when a
+    # legend or colour bar widens the right margin, the left edge does not.
+    footer_html = _wrap(source, chars) + "<br>" + _esc(export_date_text(exported_at))
+    n_lines = footer_html.count("<br>") + 1
+    foot_h = n_lines * (foot_size + 6)
+
+    margin = lay.margin
+    old_b = margin.b if margin.b is not None else 50
+    old_l = margin.l if margin.l is not None else 60
+    old_r = margin.r if margin.r is not None else 40
+    left, right = max(old_l, pad), max(old_r, pad)
+    bottom = max(old_b, 20) + foot_h + 24
+    fig.update_layout(
+        width=width, height=height,
+        margin=dict(t=top, b=bottom, l=left, r=right),
+        title=dict(
+            text=f"<b>{_esc(item.title)}</b>", x=pad / width, xref="container", xanchor="left",
+            y=1 - pad / height, yref="container", yanchor="top",
+            font=dict(size=title_size, color="#1a1a1a"),
+            subtitle=dict(text=_esc(item.subtitle), font=dict(size=sub_size, color="#555555"))
+            if item.subtitle else None,
+        ),
+    )
+    if lay.paper_bgcolor is None:
+        fig.update_layout(paper_bgcolor="white")
+    notes = [
+        dict(text=footer_html, xref="paper", yref="paper", x=0, y=0, xanchor="left",
+             yanchor="bottom", xshift=-(left - pad), yshift=-(bottom - 14), align="left",
+             showarrow=False, font=dict(size=foot_size, color="#333333")),
+    ]
+    if fict:
+        notes += [
+            dict(text=f"<b>{_esc(FICTITIOUS_LABEL)}</b>", xref="paper", yref="paper", x=0, y=1,
+                 xanchor="left", yanchor="bottom", xshift=-(left - pad), yshift=10,
+                 showarrow=False, font=dict(size=foot_size + 2, color="#b00020"),
+                 bgcolor="#fde8ea", bordercolor="#b00020", borderwidth=1, borderpad=4),
+            dict(text="<b>FICTIEF</b>", xref="paper", yref="paper", x=0.5, y=0.5,
+                 showarrow=False, textangle=-25, opacity=0.08,
+                 font=dict(size=round(height / 6), color="#b00020")),
+        ]
+    for ann in notes:
+        fig.add_annotation(**ann)
+    return fig
+
+
+# ----------------------------------------------------------------------------- images
+_CACHE: "OrderedDict[str, bytes]" = OrderedDict()
+_CACHE_SIZE = 24
+_CACHE_LOCK = threading.Lock()
+
+
+def figure_to_image(item: ExportItem, fmt: str = "png", width: int = 1400, height: int = 900,
+                    scale: float | None = None, exported_at: datetime | None = None) -> bytes:
+    """The view as a self-describing image: ``fmt`` is ``"png"``, ``"svg"`` or ``"pdf"``.
+
+    The image carries title, subtitle, legend, source line, export date and, for demo
+    data, the fictitious label. PNG is scaled to at least 2400 px wide (print resolution).
+    ``item.figure`` is not changed. Raises :class:`StaticExportUnavailable` (Dutch
+    message) when no image can be made; use :func:`figure_to_html` then.
+    """
+    fmt = fmt.lower()
+    if fmt not in ("png", "svg", "pdf"):
+        raise ValueError(f"Onbekend formaat {fmt!r}: kies png, svg of pdf.")
+    if fmt == "png":
+        scale = max(float(scale or 1), math.ceil(MIN_PNG_WIDTH / width * 1000) / 1000)
+    else:
+        scale = float(scale or 1)
+    fig = decorate_figure(item, width, height, exported_at)
+    import plotly.io as pio
+
+    fig_json = pio.to_json(fig, validate=False, engine="json")
+    key = hashlib.sha256(f"{fmt}|{width}|{height}|{scale}|".encode() + fig_json.encode()).hexdigest()
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    engine = _engine()
+    try:
+        out = engine.render(fig_json, fmt, width, height, scale)
+    except StaticExportUnavailable:
+        raise
+    except TimeoutError as exc:
+        shutdown()
+        raise StaticExportUnavailable(
+            "De afbeelding kon niet op tijd worden gemaakt (de browser reageerde niet binnen "
+            f"{RENDER_TIMEOUT:.0f} seconden). Probeer het opnieuw of download de interactieve "
+            "HTML.") from exc
+    except Exception as exc:  # noqa: BLE001
+        raise StaticExportUnavailable(
+            f"De afbeelding kon niet worden gemaakt ({type(exc).__name__}: {exc}). "
+            "Download de figuur als interactieve HTML.") from exc
+    with _CACHE_LOCK:
+        _CACHE[key] = out
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return out
+
+
+# ----------------------------------------------------------------------------- HTML
+_HTML_PAGE = """<!DOCTYPE html>
+<html lang="nl">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+body {{ font-family: "DejaVu Sans", Arial, sans-serif; margin: 1.5rem; color: #1a1a1a; }}
+h1 {{ font-size: 1.5rem; margin: 0 0 .25rem 0; }}
+.sub {{ color: #555; margin: 0 0 1rem 0; }}
+.fictief {{ border: 2px solid #b00020; background: #fde8ea; color: #b00020; font-weight: bold;
+           padding: .5rem .75rem; margin: 0 0 1rem 0; }}
+.bron {{ font-size: .85rem; color: #333; margin-top: 1rem; }}
+ul {{ margin-top: .25rem; }}
+table {{ border-collapse: collapse; font-size: .85rem; }}
+td, th {{ border: 1px solid #ccc; padding: .2rem .4rem; }}
+</style>
+</head>
+<body>
+{banner}<h1>{title}</h1>
+<p class="sub">{subtitle}</p>
+{figure}
+{key_figures}
+<p class="bron">{source}<br>{date}</p>
+{table}
+</body>
+</html>
+"""
+
+
+def figure_to_html(item: ExportItem, exported_at: datetime | None = None) -> bytes:
+    """A self-contained interactive HTML page (plotly.js inlined, works offline) with
+    title, subtitle, the figure, key figures, source line and export date. All user text
+    is escaped. Works without a browser on the server: the fallback for static export."""
+    esc = lambda s: html.escape(str(s), quote=True)  # noqa: E731
+    banner = (f'<p class="fictief">{esc(FICTITIOUS_LABEL)}</p>\n' if item.fictitious else "")
+    figure_html = ""
+    if item.figure is not None:
+        import plotly.graph_objects as go
+        import plotly.io as pio
+
+        fig = go.Figure(item.figure)
+        fig.update_layout(width=None, height=None, autosize=True)
+        figure_html = pio.to_html(fig, full_html=False, include_plotlyjs=True,
+                                  div_id="buurtmonitor-figuur", default_height="640px",
+                                  default_width="100%", validate=False)
+    kf = ""
+    if item.key_figures:
+        kf = "<ul>\n" + "\n".join(f"<li>{esc(s)}</li>" for s in item.key_figures) + "\n</ul>"
+    table_html = ""
+    if item.table is not None and not item.table.empty:
+        table_html = ("<details><summary>Tabel</summary>\n"
+                      + item.table.to_html(index=False, na_rep="", escape=True, border=0)
+                      + "\n</details>")
+    page = _HTML_PAGE.format(
+        title=esc(item.title), subtitle=esc(item.subtitle), banner=banner, figure=figure_html,
+        key_figures=kf, source=esc(item.source_line or SOURCE_CBS),
+        date=esc(export_date_text(exported_at)), table=table_html)
+    return page.encode("utf-8")

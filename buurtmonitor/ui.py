@@ -1,0 +1,249 @@
+"""Shared Streamlit pieces for the pages: the selection (kept across pages and in the URL),
+cached loading, the source line, the fictitious-data label, the guidance beside every view
+and the table alternative beside every chart. Pages stay thin: layout and widgets only.
+
+User text is always rendered as text (``st.text``/dataframes), never as HTML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from buurtmonitor.catalogue import Catalogue, load_catalogue
+from buurtmonitor.harmonise import available_indicators, indicator_frame
+from buurtmonitor.model import FICTITIOUS_LABEL, LEVEL_LABELS, MISSING_LABELS, AreaTable
+
+#: selection keys kept in st.session_state (prefix sel_) and in the URL (without prefix)
+STATE_KEYS = ("jaar", "gemeente", "niveau", "indicator", "gebied")
+LEVEL_CHOICES = {"wijk": "Wijken", "buurt": "Buurten", "gemeente": "Alle gemeenten"}
+
+
+@dataclass(frozen=True)
+class Selection:
+    year: int
+    gemeente: str
+    gemeente_name: str
+    level: str            # wijk | buurt | gemeente (= all gemeenten of NL)
+    indicator: str
+    area: str | None      # selected area code
+
+
+# ------------------------------------------------------------------ cached loading
+@st.cache_data(show_spinner=False, max_entries=64)
+def load_table(year: int, scope: str) -> tuple[AreaTable, str, str | None]:
+    from loaders import repository
+    got = repository.load_table(year, scope)
+    return got.table, got.origin, got.warning
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def load_geo(year: int, level: str, gemeente: str | None):
+    """(GeoDataFrame prepared for the web, origin, warning)."""
+    from loaders import repository
+    got = repository.load_boundaries(year, level, gemeente)
+    gdf = got.gdf
+    try:
+        from buurtmonitor import geo
+        gdf = geo.prepare_for_web(gdf, level)
+    except (ImportError, AttributeError):
+        pass
+    return gdf, got.origin, got.warning
+
+
+@st.cache_data(show_spinner=False, ttl=300)
+def demo_only() -> bool:
+    from loaders import repository
+    return repository.demo_mode_only()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def gemeente_options(year: int) -> list[tuple[str, str]]:
+    """[(code, name)] to choose from: all gemeenten of the year (real data) or the demo."""
+    from loaders import repository
+    opts = [(repository.DEMO_GEMEENTE, f"{repository.DEMO_NAME} (fictief)")]
+    if demo_only():
+        return opts
+    try:
+        df = repository.gemeenten(year)
+    except Exception:  # noqa: BLE001 - shown as a message by the caller via the demo fallback
+        return opts
+    return [(c, n) for c, n in zip(df["code"], df["name"])] + opts
+
+
+# ------------------------------------------------------------------ state + URL
+def _default_year(cat: Catalogue) -> int:
+    return 2024
+
+
+def init_state() -> None:
+    """Seed the selection from the URL once per session (deep links restore the view)."""
+    if st.session_state.get("_state_init"):
+        return
+    qp = st.query_params
+    for key in STATE_KEYS:
+        if key in qp and f"sel_{key}" not in st.session_state:
+            st.session_state[f"sel_{key}"] = qp[key]
+    st.session_state["_state_init"] = True
+
+
+def _get(key: str, default=None):
+    return st.session_state.get(f"sel_{key}", default)
+
+
+def set_selection(**values) -> None:
+    """Update selection keys (and the URL)."""
+    for k, v in values.items():
+        st.session_state[f"sel_{k}"] = v
+    sync_url()
+
+
+def sync_url() -> None:
+    params = {k: str(_get(k)) for k in STATE_KEYS if _get(k) not in (None, "")}
+    for k in list(st.query_params.keys()):
+        if k in STATE_KEYS and k not in params:
+            del st.query_params[k]
+    for k, v in params.items():
+        if st.query_params.get(k) != v:
+            st.query_params[k] = v
+
+
+def _widget(key: str):
+    """on_change: copy the widget value into the persistent selection key."""
+    def cb():
+        st.session_state[f"sel_{key}"] = st.session_state[f"w_{key}"]
+        if key in ("gemeente", "jaar", "niveau"):
+            st.session_state["sel_gebied"] = None
+        sync_url()
+    return cb
+
+
+def sidebar(*, levels: tuple[str, ...] = ("wijk", "buurt", "gemeente"), indicator: bool = True,
+            themes: tuple[str, ...] | None = None) -> Selection:
+    """The selection widgets in the sidebar; values survive page switches and live in the URL."""
+    cat = load_catalogue()
+    init_state()
+    sb = st.sidebar
+    # year
+    from loaders import repository
+    demo = demo_only()
+    years = sorted(set(repository.available_years(repository.DEMO_GEMEENTE) if demo else cat.years) - {2025}
+                   | ({2025} if not demo and cat.table_for_year(2025) and cat.table_for_year(2025).id else set()),
+                   reverse=True)
+    year = int(_get("jaar") or _default_year(cat))
+    if year not in years:
+        year = years[0] if 2024 not in years else 2024
+    st.session_state["w_jaar"] = year
+    year = sb.selectbox("Jaar", years, key="w_jaar", on_change=_widget("jaar"),
+                        help="Peiljaar van de Kerncijfers wijken en buurten (CBS).")
+    st.session_state["sel_jaar"] = year
+    # gemeente
+    opts = gemeente_options(year)
+    codes = [c for c, _ in opts]
+    names = dict(opts)
+    gem = _get("gemeente") or ("GM0228" if "GM0228" in codes else codes[0])
+    if gem not in codes:
+        gem = codes[0]
+    st.session_state["w_gemeente"] = gem
+    gem = sb.selectbox("Gemeente", codes, key="w_gemeente", format_func=lambda c: f"{names.get(c, c)} ({c})",
+                       on_change=_widget("gemeente"))
+    st.session_state["sel_gemeente"] = gem
+    # level
+    lv = _get("niveau") or "wijk"
+    if lv not in levels:
+        lv = levels[0]
+    st.session_state["w_niveau"] = lv
+    lv = sb.radio("Niveau", list(levels), key="w_niveau", format_func=lambda v: LEVEL_CHOICES[v],
+                  on_change=_widget("niveau"), horizontal=False)
+    st.session_state["sel_niveau"] = lv
+    ind_id = _get("indicator") or ""
+    if indicator:
+        scheme = cat.scheme_for_year(year)
+        inds = [i for i in cat.indicators_for(scheme) if themes is None or i.theme in themes]
+        ids = [i.id for i in inds]
+        if ind_id not in ids:
+            ind_id = "pct_herkomst_buiten_europa" if "pct_herkomst_buiten_europa" in ids else (
+                "pct_niet_westers" if "pct_niet_westers" in ids else ids[0])
+        st.session_state["w_indicator"] = ind_id
+        ind_id = sb.selectbox("Indicator", ids, key="w_indicator",
+                              format_func=lambda i: f"{cat.themes.get(cat.indicators[i].theme, '')}: {cat.indicators[i].label}",
+                              on_change=_widget("indicator"))
+        st.session_state["sel_indicator"] = ind_id
+    area = _get("gebied") or None
+    sync_url()
+    return Selection(year=int(year), gemeente=gem, gemeente_name=names.get(gem, gem).replace(" (fictief)", ""),
+                     level=lv, indicator=ind_id, area=area)
+
+
+# ------------------------------------------------------------------ common blocks
+def fictitious_banner(table: AreaTable) -> None:
+    if table.meta.fictitious:
+        st.warning(f"**{FICTITIOUS_LABEL}.** Dit is de Voorbeeldgemeente: de cijfers en grenzen zijn "
+                   "door Buurtmonitor verzonnen om het dashboard te laten zien zonder verbinding met CBS.",
+                   icon="⚠️")
+
+
+def source_caption(table: AreaTable) -> None:
+    st.caption(table.meta.source_line())
+
+
+def origin_notice(origin: str, warning: str | None) -> None:
+    if warning:
+        st.warning(warning, icon="📦")
+
+
+def guidance_panel(view: str, indicator: str | None = None, *, container=None) -> None:
+    """The guidance resources that fit this view and indicator, each with why it helps here."""
+    cat = load_catalogue()
+    box = container or st
+    box.markdown("#### Handreikingen bij deze weergave")
+    res = cat.resources_for(view, indicator)
+    if not res:
+        box.info("Bij deze weergave hoort geen handreiking uit de catalogus.")
+        return
+    for r in res:
+        why = r.why.get(view) or r.description
+        with box.container(border=True):
+            st.markdown(f"**[{_md_escape(r.title)}]({r.url})**")
+            st.caption(f"{r.publisher}{f', {r.year}' if r.year else ''}"
+                       f"{' · link naar de pagina van de uitgever' if r.url_is_publisher_page else ''}")
+            st.text(why)
+
+
+def _md_escape(text: str) -> str:
+    for ch in "\\`*_{}[]()#+-.!<>|":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def table_alternative(df: pd.DataFrame, filename: str, *, key: str) -> None:
+    """The accessible table beside a chart: sortable, downloadable as CSV."""
+    st.dataframe(df, hide_index=True, width="stretch")
+    st.download_button("Tabel downloaden (CSV)", df.to_csv(index=False, sep=";", decimal=",").encode("utf-8-sig"),
+                       file_name=filename, mime="text/csv", key=key)
+
+
+def indicator_table(table: AreaTable, indicator_id: str, level: str) -> pd.DataFrame:
+    """Readable table of one indicator for the areas of ``level`` (missing shown as reason)."""
+    cat = load_catalogue()
+    ind = cat.indicators[indicator_id]
+    f = indicator_frame(table, indicator_id)
+    f = f[f["level"] == level]
+    out = pd.DataFrame({
+        "Code": f["code"], "Naam": f["name"],
+        f"{ind.label} ({ind.unit})": f["value"].round(1),
+        "n": f["n"],
+        "Toelichting": [MISSING_LABELS.get(m, "") if m else ("klein aantal: onzeker" if s else "")
+                        for m, s in zip(f["missing"], f["small_n"])],
+    })
+    return out
+
+
+def level_label(level: str) -> str:
+    return LEVEL_LABELS.get(level, level)
+
+
+def indicators_available(table: AreaTable):
+    return available_indicators(table)

@@ -1,0 +1,357 @@
+"""Boundaries from PDOK OGC API Features (``PDOK_URL``, default https://api.pdok.nl).
+
+* wijken / buurten of one gemeente (or all): ``/cbs/wijken-en-buurten-{year}/ogc/v1/
+  collections/{wijken|buurten}/items?f=json&limit=1000&gemeentecode=GM0228``
+* gemeenten (national map): generalised polygons from ``/cbs/gebiedsindelingen/ogc/v1/
+  collections/gemeente_gegeneraliseerd/items?f=json&limit=1000&jaarcode={year}``
+  (``statcode``/``statnaam``); when that is absent (404, or no features for the year) the
+  ``gemeenten`` collection of wijken-en-buurten-{year}.
+
+Pages are followed by their ``links`` ``rel="next"`` (with a page cap and a loop check);
+every request has a connect/read timeout and goes through :func:`loaders._http.with_retries`.
+Features with ``water == "JA"`` are dropped. The result is a GeoDataFrame in EPSG:4326 with
+``code, name, level, gemeente_code, pdok_inwoners, indelingswijziging, geometry``; its
+provenance is in ``gdf.attrs["provenance"]`` (and returned by :func:`fetch_boundaries_with_provenance`).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from datetime import datetime, timezone
+from typing import Any, Callable
+from urllib.parse import urlencode, urljoin
+
+import geopandas as gpd
+import pandas as pd
+import requests
+import shapely
+from pyproj import CRS
+
+from ._http import SourceUnavailable, with_retries
+from .settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[float, str], None]
+
+LEVELS = ("gemeente", "wijk", "buurt")
+COLLECTIONS = {"gemeente": "gemeenten", "wijk": "wijken", "buurt": "buurten"}
+GENERALISED_GEMEENTEN = "gemeente_gegeneraliseerd"
+PAGE_SIZE = 1000
+MAX_PAGES = 200
+COLUMNS = ["code", "name", "level", "gemeente_code", "pdok_inwoners", "indelingswijziging",
+           "geometry"]
+
+_CODE_KEYS = {"gemeente": ("gemeentecode", "statcode"), "wijk": ("wijkcode", "statcode"),
+              "buurt": ("buurtcode", "statcode")}
+_NAME_KEYS = {"gemeente": ("gemeentenaam", "statnaam"), "wijk": ("wijknaam", "statnaam"),
+              "buurt": ("buurtnaam", "statnaam")}
+_GM_CODE = re.compile(r"^GM\d{4}$")
+
+
+class PdokUnavailable(SourceUnavailable):
+    """PDOK could not be reached or answered unusably (message in Dutch)."""
+
+
+class _NotFound(Exception):
+    """404 from PDOK: the dataset or collection does not exist (not retried)."""
+
+    def __init__(self, url: str):
+        super().__init__(url)
+        self.url = url
+
+
+# ----------------------------------------------------------------------------- urls
+def items_url(base: str, year: int, level: str) -> str:
+    return f"{base}/cbs/wijken-en-buurten-{int(year)}/ogc/v1/collections/{COLLECTIONS[level]}/items"
+
+
+def generalised_url(base: str) -> str:
+    return f"{base}/cbs/gebiedsindelingen/ogc/v1/collections/{GENERALISED_GEMEENTEN}/items"
+
+
+def _with_query(url: str, params: dict[str, Any]) -> str:
+    return f"{url}?{urlencode(params)}"
+
+
+# ----------------------------------------------------------------------------- paging
+def _get_page(session: requests.Session, url: str, settings: Settings) -> tuple[dict, str | None]:
+    def once():
+        resp = session.get(url, timeout=(settings.connect_timeout, settings.timeout),
+                           headers={"Accept": "application/geo+json, application/json"})
+        if resp.status_code == 404:
+            raise _NotFound(url)
+        resp.raise_for_status()
+        body = resp.json()
+        if not isinstance(body, dict) or not isinstance(body.get("features"), list):
+            raise SourceUnavailable("het antwoord is geen GeoJSON FeatureCollection")
+        return body, resp.headers.get("Content-Crs")
+
+    return with_retries(once, what=f"PDOK-pagina {url}", retries=settings.retries,
+                        backoff=settings.backoff)
+
+
+def fetch_features(url: str, settings: Settings, session: requests.Session | None = None,
+                   progress: Progress | None = None, max_pages: int = MAX_PAGES,
+                   what: str = "grenzen") -> tuple[list[dict], str | None, int]:
+    """All features of an items URL, following ``next`` links.
+
+    Returns (features, declared CRS or None, number of pages). Raises :class:`_NotFound` on
+    a 404 of the first page and :class:`PdokUnavailable` on anything else that fails.
+    """
+    own = session is None
+    sess = session or requests.Session()
+    features: list[dict] = []
+    seen: set[str] = set()
+    crs: str | None = None
+    pages = 0
+    next_url: str | None = url
+    try:
+        while next_url:
+            if next_url in seen:
+                raise PdokUnavailable(
+                    f"PDOK gaf bij het ophalen van {what} een kringverwijzing in de paginering "
+                    f"(pagina {pages + 1} verwijst terug naar een eerdere pagina). "
+                    "De grenzen zijn niet volledig opgehaald.")
+            if pages >= max_pages:
+                raise PdokUnavailable(
+                    f"PDOK gaf bij het ophalen van {what} meer dan {max_pages} pagina's; "
+                    "het ophalen is afgebroken. Probeer het later opnieuw of kies een kleiner gebied.")
+            seen.add(next_url)
+            try:
+                body, header_crs = _get_page(sess, next_url, settings)
+            except _NotFound:
+                if pages == 0:
+                    raise
+                raise PdokUnavailable(f"PDOK: een vervolgpagina van {what} bestaat niet (404).") from None
+            except PdokUnavailable:
+                raise
+            except SourceUnavailable as exc:
+                raise PdokUnavailable(
+                    f"PDOK ({settings.pdok_url}) is niet bruikbaar bij het ophalen van {what}. {exc}"
+                ) from exc
+            pages += 1
+            if crs is None:
+                crs = _declared_crs(body) or _crs_from_header(header_crs)
+            features.extend(body["features"])
+            nxt = next((lk.get("href") for lk in body.get("links") or []
+                        if isinstance(lk, dict) and lk.get("rel") == "next" and lk.get("href")), None)
+            if nxt and not body["features"]:
+                nxt = None  # an empty page with a next link: nothing more to come
+            next_url = urljoin(next_url, nxt) if nxt else None
+            if progress:
+                progress(min(0.9, 0.1 + 0.8 * pages / (pages + 1)),
+                         f"{what}: pagina {pages}, {len(features)} gebieden")
+    finally:
+        if own:
+            sess.close()
+    return features, crs, pages
+
+
+# ----------------------------------------------------------------------------- crs
+def _declared_crs(body: dict) -> str | None:
+    crs = body.get("crs")
+    if isinstance(crs, dict):
+        props = crs.get("properties") or {}
+        return props.get("name") or props.get("href")
+    if isinstance(crs, str):
+        return crs
+    return None
+
+
+def _crs_from_header(value: str | None) -> str | None:
+    if not value:
+        return None
+    return value.strip().strip("<>").strip() or None
+
+
+def _is_crs84(name: str | None) -> bool:
+    if not name:
+        return True  # OGC API Features and GeoJSON default
+    n = name.upper()
+    return "CRS84" in n or n.endswith("OGC:1.3:CRS84")
+
+
+def frame_from_features(features: list[dict], level: str,
+                        crs: str | None = None) -> gpd.GeoDataFrame:
+    """PDOK features -> the boundary frame (EPSG:4326, ``COLUMNS``), water dropped.
+
+    ``crs``: the declared CRS (GeoJSON ``crs`` member or ``Content-Crs``); CRS84 when None.
+    EPSG:28992 (or any projected CRS) is reprojected. A lat/lon (EPSG:4326 axis order)
+    answer is recognised by its coordinates and swapped.
+    """
+    if level not in LEVELS:
+        raise ValueError(f"Onbekend niveau {level!r}; kies uit {', '.join(LEVELS)}.")
+    rows, geoms = [], []
+    for f in features:
+        props = f.get("properties") or {}
+        if str(props.get("water") or "").strip().upper() == "JA":
+            continue
+        code = _first(props, _CODE_KEYS[level])
+        if code is None and props.get("jaarstatcode") is not None:
+            code = re.sub(r"^\d{4}", "", str(props["jaarstatcode"]).strip())
+        if code is None:
+            continue
+        code = str(code).strip()
+        name = _first(props, _NAME_KEYS[level])
+        gm = code if level == "gemeente" else _first(props, ("gemeentecode",))
+        gm = str(gm).strip() if gm is not None else (f"GM{code[2:6]}" if len(code) >= 6 else None)
+        inw = _first(props, ("aantalInwoners", "aantal_inwoners"))
+        try:
+            inw = float(inw) if inw is not None else math.nan
+        except (TypeError, ValueError):
+            inw = math.nan
+        if inw <= -99990:
+            inw = math.nan
+        wijz = _first(props, ("indelingswijzigingWijkenEnBuurten", "indelingswijziging_wijken_en_buurten",
+                              "indelingswijziging"))
+        if wijz is not None:
+            try:
+                wijz = str(int(float(wijz))) if float(wijz) > -99990 else None
+            except (TypeError, ValueError):
+                wijz = str(wijz).strip() or None
+        rows.append({"code": code, "name": str(name).strip() if name is not None else code,
+                     "level": level, "gemeente_code": gm, "pdok_inwoners": inw,
+                     "indelingswijziging": wijz})
+        geoms.append(f.get("geometry"))
+    frame = pd.DataFrame(rows, columns=COLUMNS[:-1])
+    geom = [shapely.geometry.shape(g) if g else None for g in geoms]
+    gdf = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geom, crs="EPSG:4326"
+                                                            if _is_crs84(crs) else None))
+    if not _is_crs84(crs):
+        declared = CRS.from_user_input(crs)
+        if declared.is_projected:
+            gdf = gdf.set_crs(declared, allow_override=True).to_crs("EPSG:4326")
+        else:
+            gdf = gdf.set_crs("EPSG:4326", allow_override=True)
+            if len(gdf) and _looks_lat_lon(gdf):
+                gdf = gdf.set_geometry(shapely.transform(gdf.geometry.values, lambda xy: xy[:, ::-1]))
+    gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    gdf = gdf.drop_duplicates("code").reset_index(drop=True)
+    return gdf[COLUMNS]
+
+
+def _looks_lat_lon(gdf: gpd.GeoDataFrame) -> bool:
+    minx, miny, maxx, maxy = gdf.total_bounds
+    return 45 <= minx <= 60 and -5 <= miny and maxy <= 15  # x holds NL latitudes
+
+
+def _first(props: dict, keys) -> Any:
+    for k in keys:
+        v = props.get(k)
+        if v is not None and not (isinstance(v, float) and math.isnan(v)) and str(v).strip() != "":
+            return v
+    return None
+
+
+# ----------------------------------------------------------------------------- public
+def fetch_boundaries_with_provenance(year: int, level: str, gemeente: str | None = None,
+                                     settings: Settings | None = None,
+                                     progress: Progress | None = None, *,
+                                     page_size: int = PAGE_SIZE, max_pages: int = MAX_PAGES,
+                                     session: requests.Session | None = None
+                                     ) -> tuple[gpd.GeoDataFrame, dict]:
+    """(boundaries, provenance); see :func:`fetch_boundaries`."""
+    s = settings or get_settings()
+    if level not in LEVELS:
+        raise ValueError(f"Onbekend niveau {level!r}; kies uit {', '.join(LEVELS)}.")
+    if gemeente is not None:
+        gemeente = gemeente.strip().upper()
+        if not _GM_CODE.match(gemeente):
+            raise ValueError(f"'{gemeente}' is geen gemeentecode (verwacht zoiets als GM0228).")
+    if s.offline:
+        raise PdokUnavailable("PDOK: offline-modus staat aan (BUURTMONITOR_OFFLINE=1); "
+                              "grenzen komen alleen uit de cache.")
+    report = progress or (lambda f, m: None)
+    limit = max(1, int(page_size))
+    label = {"gemeente": "gemeentegrenzen", "wijk": "wijkgrenzen", "buurt": "buurtgrenzen"}[level]
+    label += f" {year}" + (f" ({gemeente})" if gemeente else "")
+    report(0.05, f"{label} ophalen bij PDOK")
+
+    own = session is None
+    sess = session or requests.Session()
+    try:
+        features: list[dict] = []
+        crs = None
+        pages = 0
+        url = ""
+        if level == "gemeente":
+            params: dict[str, Any] = {"f": "json", "limit": limit, "jaarcode": int(year)}
+            if gemeente:
+                params["statcode"] = gemeente
+            url = _with_query(generalised_url(s.pdok_url), params)
+            try:
+                features, crs, pages = fetch_features(url, s, sess, progress, max_pages, label)
+            except _NotFound:
+                features = []
+            if not [f for f in features if str((f.get("properties") or {}).get("water") or "").upper() != "JA"]:
+                log.info("Geen gegeneraliseerde gemeentegrenzen voor %s; val terug op wijken-en-buurten", year)
+                params = {"f": "json", "limit": limit}
+                if gemeente:
+                    params["gemeentecode"] = gemeente
+                url = _with_query(items_url(s.pdok_url, year, "gemeente"), params)
+                features, crs, pages = _fetch_or_missing(url, s, sess, progress, max_pages, label, year)
+        else:
+            params = {"f": "json", "limit": limit}
+            if gemeente:
+                params["gemeentecode"] = gemeente
+            url = _with_query(items_url(s.pdok_url, year, level), params)
+            features, crs, pages = _fetch_or_missing(url, s, sess, progress, max_pages, label, year)
+    finally:
+        if own:
+            sess.close()
+
+    report(0.92, f"{label}: {len(features)} gebieden verwerken")
+    gdf = frame_from_features(features, level, crs=crs)
+    if gdf.empty:
+        raise LookupError(f"PDOK heeft geen {label}"
+                          + (f"; bestaat gemeente {gemeente} in {year}?" if gemeente else "."))
+    prov = {"source": "PDOK", "source_url": url, "year": int(year), "level": level,
+            "gemeente": gemeente, "fetched_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "n_features": int(len(gdf)), "pages": pages, "crs": "EPSG:4326"}
+    gdf.attrs["provenance"] = prov
+    report(1.0, "Klaar")
+    return gdf, prov
+
+
+def _fetch_or_missing(url, s, sess, progress, max_pages, label, year):
+    try:
+        return fetch_features(url, s, sess, progress, max_pages, label)
+    except _NotFound:
+        raise PdokUnavailable(f"PDOK kent geen {label} (404 bij {url}); is de dataset "
+                              f"'CBS Wijken en Buurten {year}' al gepubliceerd?") from None
+
+
+def fetch_boundaries(year: int, level: str, gemeente: str | None = None,
+                     settings: Settings | None = None, progress: Progress | None = None, *,
+                     page_size: int = PAGE_SIZE, max_pages: int = MAX_PAGES,
+                     session: requests.Session | None = None) -> gpd.GeoDataFrame:
+    """Boundaries of ``level`` (gemeente|wijk|buurt) for ``year`` from PDOK, EPSG:4326.
+
+    ``gemeente`` (e.g. "GM0228") limits wijken/buurten to one gemeente (and gemeenten to
+    that one); without it, all of the Netherlands. Columns: ``code`` (stripped), ``name``,
+    ``level``, ``gemeente_code``, ``pdok_inwoners`` (aantalInwoners where PDOK has it),
+    ``indelingswijziging``, ``geometry``. Provenance (source_url, year, level, gemeente,
+    fetched_at, n_features) is in ``gdf.attrs["provenance"]``.
+
+    Raises :class:`PdokUnavailable` (Dutch message) when PDOK fails after retries,
+    :class:`LookupError` when it answers but has no areas for the request.
+    """
+    gdf, _ = fetch_boundaries_with_provenance(year, level, gemeente, settings, progress,
+                                              page_size=page_size, max_pages=max_pages,
+                                              session=session)
+    return gdf
+
+
+def is_reachable(settings: Settings | None = None, timeout: float = 2.0) -> bool:
+    """Quick check whether PDOK answers at all."""
+    s = settings or get_settings()
+    if s.offline:
+        return False
+    try:
+        r = requests.get(f"{s.pdok_url}/cbs/gebiedsindelingen/ogc/v1?f=json", timeout=timeout)
+        return r.status_code < 500
+    except requests.RequestException:
+        return False
