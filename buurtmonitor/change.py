@@ -68,8 +68,9 @@ def caveat_text(min_population: int = DEFAULT_MIN_POPULATION) -> str:
     """Dutch caveat shown with every change result."""
     return (
         "Let op: CBS rondt de aantallen per buurt af op vijftallen. In een buurt met "
-        f"{min_population} inwoners kan een aandeel daardoor al ruim 1 procentpunt per jaar "
-        "verschuiven zonder dat er echt iets verandert; bij kleinere buurten nog meer. "
+        f"{_nl(min_population, 0)} inwoners kan een aandeel daardoor in elk jaar al ruim 1 "
+        "procentpunt afwijken, en het verschil tussen twee jaren dus het dubbele, zonder "
+        "dat er echt iets verandert; bij kleinere buurten nog meer. "
         f"Gebieden met minder dan {_nl(min_population, 0)} inwoners krijgen daarom geen "
         "signaal. Een signaal is een aanleiding om te kijken, geen bewijs: nieuwbouw, sloop, "
         "een opvanglocatie of studentenhuisvesting kan de samenstelling snel veranderen. "

@@ -116,7 +116,9 @@ def get_metadata(table_id: str, settings: Settings | None = None) -> tuple[dict,
     return info or {}, props
 
 
-def _filter_for(scope: str) -> str:
+def _filter_for(scope: str) -> str | None:
+    if scope == "alle":
+        return None  # every area of the country (used for national comparisons)
     if scope == "gemeenten":
         return "startswith(WijkenEnBuurten,'NL00') or startswith(WijkenEnBuurten,'GM')"
     code = scope.strip().upper()
@@ -130,7 +132,8 @@ def _filter_for(scope: str) -> str:
 def load(year: int, scope: str, settings: Settings | None = None,
          progress: Progress | None = None) -> AreaTable:
     """Load one KWB year for ``scope`` = a gemeente code (its row, wijken, buurten and the
-    Nederland row) or ``"gemeenten"`` (every gemeente and Nederland), harmonised.
+    Nederland row), ``"gemeenten"`` (every gemeente and Nederland) or ``"alle"`` (every
+    area of the country, for national comparisons of buurt-level measures), harmonised.
 
     Uses ``$filter`` and ``$select`` so a gemeente does not download the whole table.
     """
@@ -142,10 +145,10 @@ def load(year: int, scope: str, settings: Settings | None = None,
     report(0.15, f"Metadata van {table_id} ophalen")
     info, props = get_metadata(table_id, s)
     select = select_keys(props, cat)
-    report(0.35, f"Cijfers ophalen ({'alle gemeenten' if scope == 'gemeenten' else scope})")
+    report(0.35, f"Cijfers ophalen ({ {'gemeenten': 'alle gemeenten', 'alle': 'heel Nederland'}.get(scope, scope)})")
     rows = _call(cbsodata.get_data, table_id, settings=s, what=f"Cijfers {table_id}",
                  filters=_filter_for(scope), select=select)
-    if scope != "gemeenten" and not any(
+    if scope not in ("gemeenten", "alle") and not any(
             str(r.get(next((k for k in select if k.startswith("Codering")), "Codering_3")) or "").strip()
             == scope.upper() for r in rows):
         raise LookupError(f"Gemeente {scope} komt niet voor in {table_id} ({year}).")

@@ -16,6 +16,7 @@ provenance is in ``gdf.attrs["provenance"]`` (and returned by :func:`fetch_bound
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
@@ -84,7 +85,12 @@ def _get_page(session: requests.Session, url: str, settings: Settings) -> tuple[
         if resp.status_code == 404:
             raise _NotFound(url)
         resp.raise_for_status()
-        body = resp.json()
+        try:
+            body = json.loads(resp.content)
+        except ValueError as exc:  # truncated or not JSON: retried by with_retries
+            # (requests' own JSONDecodeError is simplejson's when that is installed, which
+            # with_retries does not recognise; the stdlib error it does)
+            raise json.JSONDecodeError(f"ongeldige JSON ({exc})", "", 0) from exc
         if not isinstance(body, dict) or not isinstance(body.get("features"), list):
             raise SourceUnavailable("het antwoord is geen GeoJSON FeatureCollection")
         return body, resp.headers.get("Content-Crs")

@@ -75,6 +75,8 @@ def demo_table(year: int, scope: str) -> AreaTable:
     d = table.data
     if scope == "gemeenten":
         mask = d["level"].isin(["land", "gemeente"])
+    elif scope == "alle":
+        mask = d["level"].notna()
     else:
         num = scope[2:]
         mask = (d["level"] == "land") | (d["code"] == scope) | d["code"].str.startswith(("WK" + num, "BU" + num))
@@ -101,7 +103,7 @@ def load_table(year: int, scope: str, *, refresh: bool = False, store: Store | N
     """Statistics for ``scope`` (a gemeente code, or ``"gemeenten"``) in ``year``."""
     s = settings or get_settings()
     st = store or ParquetStore(s.cache_dir)
-    if is_demo_scope(scope) or (scope == "gemeenten" and demo_mode_only(s, st)):
+    if is_demo_scope(scope) or (scope in ("gemeenten", "alle") and demo_mode_only(s, st)):
         return Loaded(demo_table(year, scope), "demo")
     key = table_key(year, scope)
     if not refresh:

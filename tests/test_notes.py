@@ -82,8 +82,9 @@ def test_default_path_from_settings(tmp_path: Path, monkeypatch):
         assert conn.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal"
 
 
-def _writer(path: str, who: str, n: int) -> None:
-    store = NotesStore(path)
+def _writer(path: str, who: str, n: int, go) -> None:
+    go.wait(30)                      # both processes start writing at the same moment
+    store = NotesStore(path)         # both may create the (new) database concurrently
     for i in range(n):
         section = list(SECTIONS)[i % len(SECTIONS)]
         store.add("GM0228", section, f"{who}-{i}", author=who,
@@ -93,9 +94,11 @@ def _writer(path: str, who: str, n: int) -> None:
 def test_two_writer_processes_then_restart(tmp_path: Path):
     path = tmp_path / "notes" / "werkblad.sqlite"
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
-    procs = [ctx.Process(target=_writer, args=(str(path), who, 200)) for who in ("A", "B")]
+    go = ctx.Event()
+    procs = [ctx.Process(target=_writer, args=(str(path), who, 200, go)) for who in ("A", "B")]
     for p in procs:
         p.start()
+    go.set()
     for p in procs:
         p.join(timeout=60)
     assert all(p.exitcode == 0 for p in procs), [p.exitcode for p in procs]
@@ -106,4 +109,8 @@ def test_two_writer_processes_then_restart(tmp_path: Path):
     expected = sorted(f"{who}-{i}" for who in ("A", "B") for i in range(200))
     assert texts == expected
     assert len({n["id"] for n in got}) == 400
+    # the writes really interleaved (both writers were active at the same time)
+    authors = [n["author"] for n in sorted(got, key=lambda n: n["id"])]
+    switches = sum(1 for x, y in zip(authors, authors[1:]) if x != y)
+    assert switches > 1
     assert len(restarted.list("GM0228", section="themas")) == 2 * len(range(0, 200, 6))

@@ -1,0 +1,129 @@
+"""The lokale-kaart analysis for one gemeente: segregation and diversity measures set
+against all gemeenten, change signals between two years of the same scheme, and spatial
+clusters. Glue between the loaders and :mod:`segregation`, :mod:`change`, :mod:`clusters`;
+used by the page and by ``python -m buurtmonitor indices``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pandas as pd
+
+from buurtmonitor import change, segregation
+from buurtmonitor.catalogue import load_catalogue
+from buurtmonitor.model import AreaTable
+
+log = logging.getLogger(__name__)
+
+#: the two groups of the two-group dissimilarity index, per scheme
+PAIRS = {"herkomst": ("herkomst_nederland", "herkomst_buiten_europa"),
+         "migratieachtergrond": ("nederlandse_achtergrond", "niet_westers")}
+
+
+def origin_counts(table: AreaTable, level: str) -> tuple[pd.DataFrame, pd.Series, dict[str, str]]:
+    """(counts of the exclusive origin groups per area, inwoners, labels) for ``level``."""
+    cat = load_catalogue()
+    scheme = cat.schemes[table.meta.scheme]
+    groups = scheme.exclusive_groups
+    d = table.data[table.data["level"] == level].set_index("code")
+    counts = d[[g.variable for g in groups]].astype(float)
+    labels = {g.variable: segregation.group_label(g.variable) for g in groups}
+    return counts, d["inwoners"].astype(float), labels
+
+
+def measures(table: AreaTable, gemeente: str, level: str, national: AreaTable | None = None,
+             check_with_pysal: bool = True) -> dict[str, Any]:
+    """All segregation/diversity measures for ``gemeente`` over its ``level`` areas, with the
+    rank among all gemeenten when ``national`` (every area of the country) is given."""
+    scheme = table.meta.scheme
+    a, b = PAIRS[scheme]
+    sub = table.select(table.data["gemeente_code"] == gemeente)
+    counts, total, labels = origin_counts(sub, level)
+    if counts.empty:
+        raise LookupError(f"Geen {level}en gevonden voor {gemeente} in {table.meta.year}.")
+    result = segregation.compute_all(counts, a, b, total=total, labels=labels,
+                                     check_with_pysal=check_with_pysal)
+    result.update({"gemeente": gemeente, "year": table.meta.year, "level": level, "scheme": scheme,
+                   "source": table.meta.source_line(), "fictitious": table.meta.fictitious,
+                   "explanations": segregation.EXPLANATIONS})
+    names = sub.data.set_index("code")["name"]
+    for area in result.get("areas", []):
+        area["name"] = names.get(area["code"])
+    result["national"] = None
+    if national is not None:
+        nat_counts, nat_total, _ = origin_counts(national, level)
+        gm_codes = national.data[national.data["level"] == level].set_index("code")["gemeente_code"]
+        by_gm = segregation.split_by_gemeente(nat_counts, gm_codes.reindex(nat_counts.index))
+        dist = segregation.measures_for_gemeenten(by_gm, a, b)
+        dist = dist[dist["n_areas"] >= 2]
+        result["national"] = {
+            key: segregation.rank_against(result.get(key), dist[key]) for key in
+            ("dissimilarity", "multigroup_dissimilarity", "theil_h")}
+        result["national"]["n_gemeenten"] = int(len(dist))
+        result["national"]["median"] = {k: float(dist[k].median()) for k in
+                                        ("dissimilarity", "multigroup_dissimilarity", "theil_h")}
+    return result
+
+
+def change_signals(table_a: AreaTable, table_b: AreaTable, gemeente: str, level: str,
+                   **thresholds) -> change.ChangeResult:
+    """Change signals between two years for the ``level`` areas of ``gemeente``; raises
+    :class:`change.SchemeBreakError` across the 2022→2023 break."""
+    sub_a = table_a.select(table_a.data["gemeente_code"] == gemeente)
+    sub_b = table_b.select(table_b.data["gemeente_code"] == gemeente)
+    ca, ta, labels = origin_counts(sub_a, level)
+    cb, tb, _ = origin_counts(sub_b, level) if table_b.meta.scheme == table_a.meta.scheme else (ca, ta, labels)
+    return change.compare_years(ca, cb, year_a=table_a.meta.year, year_b=table_b.meta.year,
+                                scheme_a=table_a.meta.scheme, scheme_b=table_b.meta.scheme,
+                                total_a=ta, total_b=tb, labels=labels, **thresholds)
+
+
+def previous_comparable_year(year: int, years: list[int]) -> int | None:
+    """The latest earlier year of the same origin scheme, or None at a scheme break."""
+    cat = load_catalogue()
+    scheme = cat.scheme_for_year(year)
+    earlier = [y for y in years if y < year and cat.scheme_for_year(y) == scheme]
+    return max(earlier) if earlier else None
+
+
+def indices_for(year: int, gemeente: str, level: str = "buurt") -> dict[str, Any]:
+    """CLI ``indices``: every measure for one gemeente, with the groups used and, where the
+    source allows, its rank among all gemeenten."""
+    from loaders import repository
+    table = repository.load_table(year, gemeente).table
+    national = None
+    if not repository.is_demo_scope(gemeente):
+        try:
+            national = repository.load_table(year, "alle").table
+        except Exception as exc:  # noqa: BLE001 - the comparison is optional
+            log.warning("Landelijke vergelijking niet beschikbaar: %s", exc)
+    result = measures(table, gemeente, level, national=national)
+    result.pop("explanations", None)
+    return result
+
+
+def format_indices(result: dict[str, Any]) -> str:
+    """Plain-text rendering for the terminal (Dutch)."""
+    ex = segregation.EXPLANATIONS
+    lines = [f"Segregatie en diversiteit · {result['gemeente']} · {result['year']} · {result['level']}en "
+             f"({result['n_areas']} gebieden, {len(result['dropped'])} weggelaten)",
+             f"Groepen: {', '.join(result['labels'][g] for g in result['groups'])}"]
+    a, b = result["pair"]
+
+    def fmt(v):
+        return "–" if v is None else f"{v:.4f}"
+    lines.append(f"Ongelijkheidsindex D ({result['labels'][a]} / {result['labels'][b]}): {fmt(result['dissimilarity'])}")
+    lines.append(f"Meergroeps-D: {fmt(result['multigroup_dissimilarity'])}")
+    lines.append(f"Theils H (entropie-index): {fmt(result['theil_h'])}")
+    for g, v in result["isolation"].items():
+        lines.append(f"Isolatie {result['labels'][g]}: {fmt(v)}")
+    nat = result.get("national")
+    if nat:
+        for key in ("dissimilarity", "multigroup_dissimilarity", "theil_h"):
+            lines.append(f"  {ex.get(key, {}).get('label', key)}: {nat[key]['text']}")
+    for w in result.get("warnings", []):
+        lines.append(f"Let op: {w}")
+    lines.append(result["caveat"])
+    lines.append(result["source"])
+    return "\n".join(lines)
