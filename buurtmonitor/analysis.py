@@ -87,15 +87,8 @@ COMPARABLE_NOTE = (
     "telden als westers maar zijn nu buiten Europa. Daarom tonen we de twee reeksen als aparte "
     "stukken met elk een eigen naam, en trekken we geen lijn over de breuk heen.")
 
-_READINGS = [  # (lower bound of z, words); checked from the top
-    (2.0, "ver boven"),
-    (1.0, "ruim boven"),
-    (0.5, "iets boven"),
-    (-0.5, "rond"),
-    (-1.0, "iets onder"),
-    (-2.0, "ruim onder"),
-    (-math.inf, "ver onder"),
-]
+#: (lowest |z|, words): |z| >= 2 "ver", >= 1 "ruim", >= 0.5 "iets", else "rond"; symmetric.
+_READINGS = [(2.0, "ver"), (1.0, "ruim"), (0.5, "iets")]
 
 
 def missing_label(key: str | None) -> str:
@@ -280,9 +273,9 @@ def _collapse(notes: list[str]) -> list[str]:
 # ----------------------------------------------------------------------------- profile
 def _reading(z: float, reference: str) -> str:
     for bound, words in _READINGS:
-        if z >= bound:
-            return f"{words} {reference}"
-    return f"ver onder {reference}"  # pragma: no cover - -inf bound catches everything
+        if abs(z) >= bound:
+            return f"{words} {'boven' if z > 0 else 'onder'} {reference}"
+    return f"rond {reference}"
 
 
 def z_scores(values: pd.Series) -> tuple[float, float, int]:
@@ -542,6 +535,14 @@ def time_series(tables: Mapping[int, AreaTable], area_code: str,
     out.attrs.update({"code": area_code, "name": names.iloc[-1] if len(names) else area_code,
                       "source": combined_source_line(tables.values()),
                       "fictitious": any(t.meta.fictitious for t in tables.values())})
+    return out
+
+
+def combine_series(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Stack several :func:`time_series` results (e.g. a buurt, its gemeente and Nederland)
+    for one chart; ``attrs`` (source line, fictitious flag, main area) come from the first."""
+    out = pd.concat(list(parts), ignore_index=True)
+    out.attrs = dict(parts[0].attrs) if parts else {}
     return out
 
 

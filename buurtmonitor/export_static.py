@@ -440,6 +440,11 @@ def figure_to_image(item: ExportItem, fmt: str = "png", width: int = 1400, heigh
     fmt = fmt.lower()
     if fmt not in ("png", "svg", "pdf"):
         raise ValueError(f"Onbekend formaat {fmt!r}: kies png, svg of pdf.")
+    if item.figure is None:
+        raise ValueError("Deze weergave heeft geen figuur; exporteer de tabel (CSV/XLSX).")
+    reason = static_export_status()
+    if reason:
+        raise StaticExportUnavailable(reason)
     if fmt == "png":
         scale = max(float(scale or 1), math.ceil(MIN_PNG_WIDTH / width * 1000) / 1000)
     else:
@@ -466,6 +471,7 @@ def figure_to_image(item: ExportItem, fmt: str = "png", width: int = 1400, heigh
             f"{RENDER_TIMEOUT:.0f} seconden). Probeer het opnieuw of download de interactieve "
             "HTML.") from exc
     except Exception as exc:  # noqa: BLE001
+        shutdown()  # the browser may have died: start afresh next time
         raise StaticExportUnavailable(
             f"De afbeelding kon niet worden gemaakt ({type(exc).__name__}: {exc}). "
             "Download de figuur als interactieve HTML.") from exc

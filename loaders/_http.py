@@ -19,7 +19,8 @@ class SourceUnavailable(RuntimeError):
 
 def _retryable(exc: BaseException) -> bool:
     if isinstance(exc, (requests.ConnectionError, requests.Timeout,
-                        requests.exceptions.ChunkedEncodingError, json.JSONDecodeError)):
+                        requests.exceptions.ChunkedEncodingError, json.JSONDecodeError,
+                        requests.exceptions.JSONDecodeError)):
         return True
     if isinstance(exc, requests.HTTPError):
         resp = exc.response
@@ -35,7 +36,7 @@ def describe(exc: BaseException) -> str:
         return "de server antwoordde niet op tijd"
     if isinstance(exc, requests.ConnectionError):
         return "geen verbinding (server onbereikbaar of verbinding verbroken)"
-    if isinstance(exc, json.JSONDecodeError):
+    if isinstance(exc, (json.JSONDecodeError, requests.exceptions.JSONDecodeError)):
         return "het antwoord was onvolledig of geen geldige JSON"
     if isinstance(exc, requests.HTTPError):
         return f"de server gaf een fout ({exc})"

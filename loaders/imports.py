@@ -168,9 +168,10 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 
 def _find_code_column(cols: dict[str, str]) -> str | None:
+    """``cols``: normalised name -> real name."""
     for c in _CODE_COLUMNS:
-        if c in cols:
-            return cols[c]
+        if _norm(c) in cols:
+            return cols[_norm(c)]
     return None
 
 
@@ -183,7 +184,7 @@ def _read_xlsx(path: Path) -> pd.DataFrame:
     with book:
         first = None
         for sheet in book.sheet_names:
-            frame = book.parse(sheet, dtype=str)
+            frame = pd.read_excel(book, sheet_name=sheet, dtype=str)
             first = frame if first is None else first
             cols = {_norm(c): c for c in frame.columns}
             if _find_code_column(cols) or "gwbcode8" in cols:
@@ -192,7 +193,7 @@ def _read_xlsx(path: Path) -> pd.DataFrame:
 
 
 def _kwb_codes(frame: pd.DataFrame, cols: dict[str, str], name: str) -> pd.Series:
-    code_col = _find_code_column({_norm(k): v for k, v in cols.items()})
+    code_col = _find_code_column(cols)
     if code_col is not None:
         return frame[code_col].map(_code_text)
     # gwb_code_8 (digits only) + recs: build the prefixed code

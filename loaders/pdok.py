@@ -9,9 +9,10 @@
 
 Pages are followed by their ``links`` ``rel="next"`` (with a page cap and a loop check);
 every request has a connect/read timeout and goes through :func:`loaders._http.with_retries`.
-Features with ``water == "JA"`` are dropped. The result is a GeoDataFrame in EPSG:4326 with
-``code, name, level, gemeente_code, pdok_inwoners, indelingswijziging, geometry``; its
-provenance is in ``gdf.attrs["provenance"]`` (and returned by :func:`fetch_boundaries_with_provenance`).
+Features with ``water == "JA"`` are dropped. :func:`fetch_boundaries` returns
+``(GeoDataFrame, provenance)``: EPSG:4326 with ``code, name, level, gemeente_code,
+pdok_inwoners, indelingswijziging, geometry``, and a JSON-serialisable dict (also in
+``gdf.attrs["provenance"]``) to store with ``ParquetStore.put_geo``.
 """
 
 from __future__ import annotations
@@ -253,13 +254,24 @@ def _first(props: dict, keys) -> Any:
 
 
 # ----------------------------------------------------------------------------- public
-def fetch_boundaries_with_provenance(year: int, level: str, gemeente: str | None = None,
-                                     settings: Settings | None = None,
-                                     progress: Progress | None = None, *,
-                                     page_size: int = PAGE_SIZE, max_pages: int = MAX_PAGES,
-                                     session: requests.Session | None = None
-                                     ) -> tuple[gpd.GeoDataFrame, dict]:
-    """(boundaries, provenance); see :func:`fetch_boundaries`."""
+def fetch_boundaries(year: int, level: str, gemeente: str | None = None,
+                     settings: Settings | None = None, progress: Progress | None = None, *,
+                     page_size: int = PAGE_SIZE, max_pages: int = MAX_PAGES,
+                     session: requests.Session | None = None) -> tuple[gpd.GeoDataFrame, dict]:
+    """(boundaries, provenance) of ``level`` (gemeente|wijk|buurt) for ``year`` from PDOK.
+
+    ``gemeente`` (e.g. "GM0228") limits wijken/buurten to one gemeente (and gemeenten to
+    that one); without it, all of the Netherlands. The GeoDataFrame is in EPSG:4326 with
+    columns ``code`` (stripped), ``name``, ``level``, ``gemeente_code``, ``pdok_inwoners``
+    (aantalInwoners where PDOK has it), ``indelingswijziging``, ``geometry``. Provenance:
+    ``source``, ``source_url``, ``year``, ``level``, ``gemeente``, ``fetched_at``,
+    ``n_features``, ``pages``, ``crs`` (JSON-serialisable: the meta for ``put_geo``; also
+    in ``gdf.attrs["provenance"]``).
+
+    ``page_size`` is the ``limit`` per request (PDOK allows up to 1000); ``next`` links are
+    followed up to ``max_pages``. Raises :class:`PdokUnavailable` (Dutch message) when PDOK
+    fails after retries, :class:`LookupError` when it answers but has no areas.
+    """
     s = settings or get_settings()
     if level not in LEVELS:
         raise ValueError(f"Onbekend niveau {level!r}; kies uit {', '.join(LEVELS)}.")
@@ -328,27 +340,6 @@ def _fetch_or_missing(url, s, sess, progress, max_pages, label, year):
     except _NotFound:
         raise PdokUnavailable(f"PDOK kent geen {label} (404 bij {url}); is de dataset "
                               f"'CBS Wijken en Buurten {year}' al gepubliceerd?") from None
-
-
-def fetch_boundaries(year: int, level: str, gemeente: str | None = None,
-                     settings: Settings | None = None, progress: Progress | None = None, *,
-                     page_size: int = PAGE_SIZE, max_pages: int = MAX_PAGES,
-                     session: requests.Session | None = None) -> gpd.GeoDataFrame:
-    """Boundaries of ``level`` (gemeente|wijk|buurt) for ``year`` from PDOK, EPSG:4326.
-
-    ``gemeente`` (e.g. "GM0228") limits wijken/buurten to one gemeente (and gemeenten to
-    that one); without it, all of the Netherlands. Columns: ``code`` (stripped), ``name``,
-    ``level``, ``gemeente_code``, ``pdok_inwoners`` (aantalInwoners where PDOK has it),
-    ``indelingswijziging``, ``geometry``. Provenance (source_url, year, level, gemeente,
-    fetched_at, n_features) is in ``gdf.attrs["provenance"]``.
-
-    Raises :class:`PdokUnavailable` (Dutch message) when PDOK fails after retries,
-    :class:`LookupError` when it answers but has no areas for the request.
-    """
-    gdf, _ = fetch_boundaries_with_provenance(year, level, gemeente, settings, progress,
-                                              page_size=page_size, max_pages=max_pages,
-                                              session=session)
-    return gdf
 
 
 def is_reachable(settings: Settings | None = None, timeout: float = 2.0) -> bool:

@@ -48,7 +48,7 @@ def ede_file_wijken():
 def test_ede_wijken_follow_next_links(pdok_ede, fast_retries, ede_file_wijken):
     fast_retries(pdok_ede)
     progress = []
-    gdf, prov = pdok.fetch_boundaries_with_provenance(
+    gdf, prov = pdok.fetch_boundaries(
         2024, "wijk", gemeente="GM0228", page_size=5, progress=lambda f, m: progress.append((f, m)))
     # 17 wijken in pages of 5: four requests, each the next link of the one before
     reqs = pdok_ede.requests_to("/collections/wijken/items")
@@ -78,7 +78,7 @@ def test_ede_wijken_follow_next_links(pdok_ede, fast_retries, ede_file_wijken):
 
 def test_default_limit_is_1000_and_single_page(pdok_ede, fast_retries):
     fast_retries(pdok_ede)
-    gdf = pdok.fetch_boundaries(2024, "wijk", gemeente="gm0228")
+    gdf, _ = pdok.fetch_boundaries(2024, "wijk", gemeente="gm0228")
     assert len(gdf) == 17
     reqs = pdok_ede.requests_to("/collections/wijken/items")
     assert len(reqs) == 1 and "limit=1000" in reqs[0] and "f=json" in reqs[0]
@@ -86,7 +86,7 @@ def test_default_limit_is_1000_and_single_page(pdok_ede, fast_retries):
 
 def test_national_gemeenten_generalised(pdok_ede, fast_retries):
     fast_retries(pdok_ede)
-    gdf = pdok.fetch_boundaries(2022, "gemeente", page_size=100)
+    gdf, _ = pdok.fetch_boundaries(2022, "gemeente", page_size=100)
     assert len(gdf) == 345 and gdf["code"].str.fullmatch(r"GM\d{4}").all()
     assert (gdf["code"] == gdf["gemeente_code"]).all() and (gdf["level"] == "gemeente").all()
     assert gdf.set_index("code").loc["GM0228", "name"] == "Ede"
@@ -107,7 +107,7 @@ def test_gemeenten_fall_back_to_wijken_en_buurten_on_404(fast_retries):
     server.add_collection(2024, "gemeenten", _synthetic_gemeenten_with_water())
     with server:
         fast_retries(server)
-        gdf = pdok.fetch_boundaries(2024, "gemeente")
+        gdf, _ = pdok.fetch_boundaries(2024, "gemeente")
         assert server.requests_to("gemeente_gegeneraliseerd")  # tried first, 404
         assert server.requests_to("wijken-en-buurten-2024/ogc/v1/collections/gemeenten/items")
     assert len(gdf) == 12 and "GM9999" not in set(gdf["code"])  # water dropped
@@ -131,7 +131,7 @@ def test_buurten_water_dropped_and_unknown_gemeente(fast_retries):
     server.add_collection(2024, "buurten", feats)
     with server:
         fast_retries(server)
-        gdf = pdok.fetch_boundaries(2024, "buurt", gemeente="GM9901", page_size=10)
+        gdf, _ = pdok.fetch_boundaries(2024, "buurt", gemeente="GM9901", page_size=10)
         assert len(server.requests_to("/buurten/items")) == 4
         with pytest.raises(LookupError, match="GM0001"):
             pdok.fetch_boundaries(2024, "buurt", gemeente="GM0001")
@@ -144,7 +144,7 @@ def test_retry_after_500_then_success(pdok_ede, fast_retries):
     fast_retries(pdok_ede, retries=2)
     pdok_ede.fail_next(1, "500", path_contains="offset=5")
     pdok_ede.fail_next(1, "truncated", path_contains="offset=10")
-    gdf = pdok.fetch_boundaries(2024, "wijk", gemeente="GM0228", page_size=5)
+    gdf, _ = pdok.fetch_boundaries(2024, "wijk", gemeente="GM0228", page_size=5)
     assert len(gdf) == 17
     assert len(pdok_ede.requests_to("offset=5")) == 2 and len(pdok_ede.requests_to("offset=10")) == 2
 
@@ -258,3 +258,17 @@ def test_rd_new_crs_member_is_reprojected():
     out = pdok.frame_from_features(latlon, "wijk", crs="http://www.opengis.net/def/crs/EPSG/0/4326")
     assert _in_nl(out)
     assert out.geometry.iloc[0].equals_exact(src.geometry.iloc[0], 1e-12)
+
+
+def test_boundaries_round_trip_through_the_cache(pdok_ede, fast_retries, tmp_path):
+    from loaders.cache import ParquetStore
+
+    fast_retries(pdok_ede)
+    gdf, prov = pdok.fetch_boundaries(2024, "wijk", gemeente="GM0228")
+    store = ParquetStore(tmp_path)
+    store.put_geo("pdok_wijk_2024_GM0228", gdf, prov)
+    back, meta = store.get_geo("pdok_wijk_2024_GM0228")
+    assert meta["n_features"] == 17 and meta["source_url"] == prov["source_url"]
+    assert back.crs.to_epsg() == 4326 and list(back["code"]) == list(gdf["code"])
+    assert list(back["pdok_inwoners"]) == list(gdf["pdok_inwoners"])
+    assert all(a.equals_exact(b, 0) for a, b in zip(back.geometry, gdf.geometry))

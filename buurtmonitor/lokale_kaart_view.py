@@ -1,0 +1,1123 @@
+"""Page helpers for the *Lokale kaart* view (``pages/lokale_kaart.py``).
+
+The analysis itself lives in :mod:`buurtmonitor.lokale_kaart` (segregation, change signals),
+:mod:`buurtmonitor.clusters` (Local Moran's I) and :mod:`loaders.notes` (the worksheet).
+This module turns their results into what the page shows: cached computations keyed by
+year/gemeente/level(/indicator), readable Dutch tables, the two maps (diversity per area and
+the cluster map), the data context that prefills each worksheet section, and the Streamlit
+blocks of the four tabs.
+
+User text (worksheet notes, author names) is only ever shown with ``st.text`` or in
+dataframes, never through Markdown or HTML.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from buurtmonitor import change as change_mod
+from buurtmonitor import clusters as clusters_mod
+from buurtmonitor import lokale_kaart, segregation, ui
+from buurtmonitor.catalogue import load_catalogue
+from buurtmonitor.harmonise import indicator_frame
+from buurtmonitor.model import FICTITIOUS_LABEL, AreaTable
+
+VIEW = "lokale_kaart"
+TAB_LABELS = ("Segregatie en diversiteit", "Veranderingen", "Clusters", "Werkblad")
+WHOLE_GEMEENTE = ""   # area "code" of notes about the whole gemeente
+LEVEL_PLURAL = {"wijk": "wijken", "buurt": "buurten", "gemeente": "gemeenten"}
+SCHEME_BREAK_YEAR = 2023
+
+#: Colour-blind-safe categorical palette for the cluster map (Okabe-Ito): concentrations in
+#: strong colours (vermillion / blue), outliers in lighter related hues, the rest grey.
+CLUSTER_COLOURS = {
+    clusters_mod.HIGH_HIGH: "#D55E00",
+    clusters_mod.LOW_LOW: "#0072B2",
+    clusters_mod.HIGH_LOW: "#E69F00",
+    clusters_mod.LOW_HIGH: "#56B4E9",
+    clusters_mod.NOT_SIGNIFICANT: "#DDDDDD",
+}
+NOT_ANALYSED = "Niet meegenomen"
+NOT_ANALYSED_COLOUR = "#FFFFFF"
+DIVERSITY_SCALE = "Viridis"
+
+
+# ----------------------------------------------------------------------------- formatting
+def nl(x: Any, decimals: int = 1) -> str:
+    """Dutch number format (1.234,5); missing -> "–"."""
+    if x is None:
+        return "–"
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        return "–"
+    if not math.isfinite(x):
+        return "–"
+    s = f"{x:,.{decimals}f}"
+    return s.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+def pct(x: Any, decimals: int = 1) -> str:
+    """A fraction (0.177) as a Dutch percentage ("17,7%")."""
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "–"
+    return f"{nl(100.0 * float(x), decimals)}%"
+
+
+def index_value(x: Any) -> str:
+    """A 0–1 index as shown on the page (three decimals: "0,326")."""
+    return nl(x, 3)
+
+
+def md_escape(text: Any) -> str:
+    """Escape Markdown in data text (CBS area names) placed inside a caption/markdown line."""
+    s = str(text)
+    for ch in "\\`*_{}[]()#+-.!<>|~$":
+        s = s.replace(ch, "\\" + ch)
+    return s
+
+
+def level_plural(level: str) -> str:
+    return LEVEL_PLURAL.get(level, level)
+
+
+# ----------------------------------------------------------------------------- loading
+@dataclass
+class PageData:
+    """Everything the tabs need for one selection."""
+
+    year: int
+    gemeente: str
+    gemeente_name: str
+    level: str
+    indicator: str
+    table: AreaTable
+    names: dict[str, str]                  # code -> name of the areas of ``level``
+    measures: dict[str, Any] | None = None
+    measures_error: str | None = None
+    change: "ChangeView | None" = None
+    cluster: "ClusterView | None" = None
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def fictitious(self) -> bool:
+        return bool(self.table.meta.fictitious)
+
+    def name(self, code: str | None) -> str:
+        if not code:
+            return "hele gemeente"
+        return str(self.names.get(code) or code)
+
+
+def area_names(table: AreaTable, gemeente: str, level: str) -> dict[str, str]:
+    d = table.data
+    sub = d[(d["level"] == level) & (d["gemeente_code"] == gemeente)]
+    return {str(c): str(n) for c, n in zip(sub["code"], sub["name"])}
+
+
+@st.cache_data(show_spinner="Segregatie- en diversiteitsmaten berekenen…", max_entries=32)
+def compute_measures(year: int, gemeente: str, level: str) -> dict[str, Any]:
+    """:func:`lokale_kaart.measures` for the selection, with the national comparison where
+    the data are real (``repository.load_table(year, "alle")``). Adds ``national_error``
+    (Dutch) when that comparison could not be made. Raises LookupError (no areas)."""
+    table, _origin, _warning = ui.load_table(year, gemeente)
+    national = None
+    national_error = None
+    if not table.meta.fictitious:
+        try:
+            national, _o, _w = ui.load_table(year, "alle")
+        except Exception as exc:  # noqa: BLE001 - the comparison is optional
+            national_error = (f"De cijfers van alle gemeenten in {year} konden niet worden "
+                              f"geladen, dus er is geen landelijke vergelijking. ({exc})")
+    result = lokale_kaart.measures(table, gemeente, level, national=national)
+    result["national_error"] = national_error
+    return result
+
+
+# ----------------------------------------------------------------------------- tab 1 tables
+def composition_table(m: dict[str, Any]) -> pd.DataFrame:
+    """One row per origin group of the gemeente: persons, share, isolation."""
+    rows = []
+    for g in m["groups"]:
+        rows.append({
+            "Groep": m["labels"][g],
+            "Inwoners": m["group_totals"].get(g),
+            "Aandeel in de gemeente (%)": _r(100 * (m["group_shares"].get(g) or np.nan), 1),
+            "Isolatie xPx (%)": _r(100 * _f(m["isolation"].get(g)), 1),
+        })
+    return pd.DataFrame(rows)
+
+
+def exposure_table(m: dict[str, Any]) -> pd.DataFrame:
+    """The isolation/exposure matrix in percent: row = the group someone belongs to,
+    column = the average share of each group in the area where they live (diagonal =
+    isolation), plus the share of each group in the whole gemeente for comparison."""
+    groups, labels = m["groups"], m["labels"]
+    rows = []
+    for gx in groups:
+        row = {"Iemand met …": labels[gx]}
+        for gy in groups:
+            row[f"… woont gemiddeld tussen % {labels[gy]}"] = _r(100 * _f(m["exposure"][gx][gy]), 1)
+        rows.append(row)
+    ref = {"Iemand met …": "(ter vergelijking: aandeel in de hele gemeente)"}
+    for gy in groups:
+        ref[f"… woont gemiddeld tussen % {labels[gy]}"] = _r(100 * _f(m["group_shares"].get(gy)), 1)
+    rows.append(ref)
+    return pd.DataFrame(rows)
+
+
+def areas_table(m: dict[str, Any]) -> pd.DataFrame:
+    """Per area: residents, shares, diversity (entropy, Gini-Simpson), location quotients."""
+    groups, labels = m["groups"], m["labels"]
+    rows = []
+    for a in m["areas"]:
+        row = {"Code": a["code"], "Naam": a.get("name") or a["code"], "Inwoners": a["total"]}
+        for g in groups:
+            row[f"Aandeel {labels[g]} (%)"] = _r(100 * _f(a["shares"].get(g)), 1)
+        row["Diversiteit (entropie, 0–1)"] = _r(a["entropy"], 3)
+        row["Diversiteit (Gini-Simpson)"] = _r(a["gini_simpson"], 3)
+        for g in groups:
+            row[f"LQ {labels[g]}"] = _r(a["lq"].get(g), 2)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def dropped_table(dropped: list[dict[str, str]], names: dict[str, str]) -> pd.DataFrame:
+    return pd.DataFrame([{"Code": d["code"], "Naam": names.get(d["code"], ""),
+                          "Reden": _readable_reason(d["reason"])} for d in dropped],
+                        columns=["Code", "Naam", "Reden"])
+
+
+def _readable_reason(reason: str) -> str:
+    """Replace variable ids in a reason by their Dutch labels."""
+    out = str(reason)
+    for key, label in segregation.GROUP_LABELS.items():
+        if key in out and not key[0].isupper():
+            out = out.replace(key, label)
+    return out
+
+
+def national_lines(m: dict[str, Any]) -> dict[str, str]:
+    """measure key -> one Dutch line on its place among all gemeenten (with the median)."""
+    nat = m.get("national")
+    if not nat:
+        return {}
+    out = {}
+    for key in ("dissimilarity", "multigroup_dissimilarity", "theil_h"):
+        r = nat.get(key) or {}
+        if r.get("rank") is None:
+            out[key] = r.get("text", "Geen vergelijking mogelijk.")
+            continue
+        med = (nat.get("median") or {}).get(key)
+        out[key] = (f"Plaats {r['rank']} van {r['of']} gemeenten (1 = hoogste); hoger dan bij "
+                    f"{nl(r['percentile'], 0)}% van de gemeenten. Mediaan van alle gemeenten: "
+                    f"{index_value(med)}.")
+    return out
+
+
+# ----------------------------------------------------------------------------- maps
+def _geometry(gdf, level: str):
+    """(geojson, codes, names, bounds, parent outlines or None) for plotly, reusing
+    :mod:`buurtmonitor.mapping` where it is available."""
+    try:
+        from buurtmonitor import mapping
+        geom = mapping.prepare_geometry(gdf, level)
+        parent = geom.parent if geom.parent is not None and not geom.parent.empty else None
+        return geom.geojson, geom.codes, geom.names, geom.bounds, parent
+    except (ImportError, AttributeError):  # pragma: no cover - mapping.py is optional
+        from buurtmonitor import geo
+        g = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty].copy()
+        g["code"] = g["code"].astype(str).str.strip()
+        return (geo.to_geojson(g), g["code"].tolist(), dict(zip(g["code"], g["name"])),
+                tuple(float(v) for v in g.total_bounds), None)
+
+
+def _center_zoom(bounds) -> tuple[dict, float]:
+    try:
+        from buurtmonitor import mapping
+        return mapping.center_zoom(bounds)
+    except (ImportError, AttributeError):  # pragma: no cover
+        minx, miny, maxx, maxy = bounds
+        span = max(maxx - minx, (maxy - miny) * 1.6, 1e-4)
+        return {"lon": (minx + maxx) / 2, "lat": (miny + maxy) / 2}, max(3.0, min(14.0, math.log2(360 / span) - 0.6))
+
+
+def _finish_map(fig: go.Figure, bounds, *, source: str, fictitious: bool, height: int,
+                legend_title: str | None = None) -> go.Figure:
+    import html
+
+    center, zoom = _center_zoom(bounds)
+    annotations = [{"text": html.escape(source, quote=False), "xref": "paper", "yref": "paper",
+                    "x": 0, "y": 0, "xanchor": "left", "yanchor": "bottom", "showarrow": False,
+                    "font": {"size": 11, "color": "#333"}, "bgcolor": "rgba(255,255,255,0.85)"}]
+    if fictitious:
+        annotations.append({"text": f"<b>{html.escape(FICTITIOUS_LABEL)}</b>", "xref": "paper",
+                            "yref": "paper", "x": 0.5, "y": 1, "xanchor": "center", "yanchor": "top",
+                            "showarrow": False, "font": {"size": 13, "color": "#7a0000"},
+                            "bgcolor": "rgba(255,236,179,0.92)", "bordercolor": "#7a0000",
+                            "borderwidth": 1})
+    fig.update_layout(
+        map={"style": "white-bg", "center": center, "zoom": zoom},
+        height=height, margin={"l": 0, "r": 0, "t": 0, "b": 0}, separators=",.",
+        annotations=annotations, dragmode="pan", font={"size": 13},
+        legend={"x": 0.01, "y": 0.93 if fictitious else 0.99, "xanchor": "left", "yanchor": "top",
+                "bgcolor": "rgba(255,255,255,0.9)", "bordercolor": "#bbb", "borderwidth": 1,
+                "title": {"text": legend_title} if legend_title else None},
+        hoverlabel={"bgcolor": "white", "font": {"size": 13}, "align": "left"},
+    )
+    return fig
+
+
+def _add_outlines(fig: go.Figure, parent) -> None:
+    if parent is not None:
+        fig.add_trace(go.Scattermap(lon=parent.lon, lat=parent.lat, mode="lines",
+                                    line={"width": 1.6, "color": "#3a3a3a"}, hoverinfo="skip",
+                                    name=parent.name or "grenzen", showlegend=True))
+
+
+def diversity_map(gdf, m: dict[str, Any], level: str, *, measure: str = "entropy",
+                  height: int = 520) -> go.Figure:
+    """Choropleth of the diversity per area (entropy 0–1 by default); areas that were not
+    computed (dropped) in light grey with the reason in the hover."""
+    import html
+
+    geojson, codes, names, bounds, parent = _geometry(gdf, level)
+    by_code = {a["code"]: a for a in m["areas"]}
+    dropped = {d["code"]: _readable_reason(d["reason"]) for d in m["dropped"]}
+    label = segregation.EXPLANATIONS[measure]["label"]
+    z, hover, miss = [], [], []
+    for c in codes:
+        a = by_code.get(c)
+        nm = html.escape(str(names.get(c) or (a or {}).get("name") or c))
+        if a is None or a.get(measure) is None:
+            miss.append(c)
+            why = dropped.get(c, "geen gegevens voor dit gebied")
+            hover.append(f"<b>{nm}</b> ({html.escape(c)})<br>niet berekend: {html.escape(why)}")
+            z.append(np.nan)
+            continue
+        z.append(a[measure])
+        shares = "<br>".join(f"{html.escape(m['labels'][g])}: {pct(a['shares'].get(g))}"
+                             for g in m["groups"])
+        hover.append(f"<b>{nm}</b> ({html.escape(c)})<br>{html.escape(label)}: "
+                     f"<b>{index_value(a[measure])}</b><br>{shares}<br>inwoners: {nl(a['total'], 0)}")
+    zs = np.asarray(z, dtype=float)
+    fig = go.Figure()
+    ok = ~np.isnan(zs)
+    hi = 1.0 if measure == "entropy" else 1 - 1 / max(len(m["groups"]), 2)
+    fig.add_trace(go.Choroplethmap(
+        geojson=geojson, locations=[c for c, k in zip(codes, ok) if k], featureidkey="id",
+        z=zs[ok], zmin=0.0, zmax=hi, colorscale=DIVERSITY_SCALE, reversescale=False,
+        marker={"opacity": 0.9, "line": {"width": 0.7, "color": "#ffffff"}},
+        colorbar={"title": {"text": "diversiteit<br>(0 = één groep,<br>1 = alle even groot)" if measure == "entropy"
+                            else "Gini-Simpson", "side": "top"},
+                  "thickness": 14, "len": 0.7, "x": 1.0, "xanchor": "right",
+                  "tickformat": ".1f", "bgcolor": "rgba(255,255,255,0.85)"},
+        hovertext=[h for h, k in zip(hover, ok) if k], hovertemplate="%{hovertext}<extra></extra>",
+        name=label, showlegend=False))
+    if miss:
+        fig.add_trace(go.Choroplethmap(
+            geojson=geojson, locations=miss, featureidkey="id", z=[0] * len(miss),
+            colorscale=[[0, "#d9d9d9"], [1, "#d9d9d9"]], showscale=False,
+            marker={"opacity": 0.9, "line": {"width": 0.7, "color": "#8a8a8a"}},
+            hovertext=[h for h, k in zip(hover, ok) if not k],
+            hovertemplate="%{hovertext}<extra></extra>",
+            name=f"niet berekend ({len(miss)})", showlegend=True))
+    _add_outlines(fig, parent)
+    return _finish_map(fig, bounds, source=m["source"], fictitious=bool(m.get("fictitious")),
+                       height=height)
+
+
+# ----------------------------------------------------------------------------- tab 2
+@dataclass
+class ChangeView:
+    """What the change tab shows: either a result, or why there is none."""
+
+    year: int
+    previous: int | None
+    result: change_mod.ChangeResult | None = None
+    message: str | None = None            # Dutch: why there is no signal
+    scheme_break: bool = False
+    boundary_changes: list[dict[str, str]] = field(default_factory=list)
+    boundary_note: str | None = None
+
+
+def available_years(gemeente: str) -> list[int]:
+    from loaders import repository
+    return sorted(int(y) for y in repository.available_years(gemeente))
+
+
+@st.cache_data(show_spinner="Veranderingen berekenen…", max_entries=64)
+def compute_change(year_a: int, year_b: int, gemeente: str, level: str, share_pp: float,
+                   population_pct: float, composition_pp: float,
+                   min_population: int) -> change_mod.ChangeResult:
+    ta, _o, _w = ui.load_table(year_a, gemeente)
+    tb, _o, _w = ui.load_table(year_b, gemeente)
+    return lokale_kaart.change_signals(
+        ta, tb, gemeente, level, share_threshold_pp=share_pp,
+        population_threshold_pct=population_pct, composition_threshold_pp=composition_pp,
+        min_population=int(min_population))
+
+
+def boundary_changes(table_a: AreaTable, table_b: AreaTable, gemeente: str,
+                     level: str) -> list[dict[str, str]]:
+    """Areas of ``level`` in only one of the two years (new, split, merged or recoded)."""
+    def codes(t: AreaTable) -> list[str]:
+        d = t.data
+        return [str(c) for c in d[(d["level"] == level) & (d["gemeente_code"] == gemeente)]["code"]]
+
+    a, b = codes(table_a), codes(table_b)
+    ya, yb = table_a.meta.year, table_b.meta.year
+    return ([{"code": c, "reason": f"alleen in {ya} (grens of code gewijzigd)"} for c in a if c not in set(b)]
+            + [{"code": c, "reason": f"alleen in {yb} (grens of code gewijzigd)"} for c in b if c not in set(a)])
+
+
+def scheme_break_text(year: int) -> str:
+    cat = load_catalogue()
+    scheme = cat.scheme_for_year(year)
+    before = year - 1
+    return (
+        f"Voor {year} wordt geen veranderingssignaal berekend. {year} gebruikt de indeling naar "
+        f"{change_mod.SCHEME_LABELS.get(scheme, scheme)}, en er is geen eerder jaar met dezelfde "
+        "indeling. CBS is in 2023 overgestapt van migratieachtergrond naar herkomst: de groepen "
+        "zijn anders afgebakend (bijvoorbeeld 'niet-westers' bestaat niet meer en kinderen van "
+        "in Nederland geboren ouders tellen anders mee). Een verschil tussen "
+        f"{before} en {year} zegt daarom niets over een echte verandering in de buurt. Er is "
+        "dus bewust geen signaal over de breuk 2022 → 2023 heen. Vergelijk alleen jaren met "
+        "dezelfde indeling (bijvoorbeeld 2023 met 2024, of 2019 met 2022)."
+    )
+
+
+def change_view(year: int, gemeente: str, level: str, thresholds: dict[str, float]) -> ChangeView:
+    """Change signals between the previous comparable year and ``year``, or the reason
+    why there are none (scheme break, no earlier year, data not available)."""
+    cat = load_catalogue()
+    years = available_years(gemeente)
+    prev = lokale_kaart.previous_comparable_year(year, years)
+    view = ChangeView(year=year, previous=prev)
+    if prev is None:
+        earlier = [y for y in years if y < year]
+        if earlier and cat.scheme_for_year(max(earlier)) != cat.scheme_for_year(year):
+            view.scheme_break = True
+            view.message = scheme_break_text(year)
+            before = max(earlier)
+            try:
+                ta, _o, _w = ui.load_table(before, gemeente)
+                tb, _o, _w = ui.load_table(year, gemeente)
+                view.boundary_changes = boundary_changes(ta, tb, gemeente, level)
+            except Exception as exc:  # noqa: BLE001 - only an extra list
+                view.boundary_note = (f"De grenswijzigingen tussen {before} en {year} zijn niet "
+                                      f"te bepalen: de cijfers van {before} zijn niet beschikbaar ({exc}).")
+        else:
+            view.message = (f"Er is geen eerder jaar dan {year} beschikbaar om mee te vergelijken, "
+                            "dus er zijn geen veranderingssignalen.")
+        return view
+    try:
+        view.result = compute_change(prev, year, gemeente, level, float(thresholds["share_pp"]),
+                                     float(thresholds["population_pct"]),
+                                     float(thresholds["composition_pp"]),
+                                     int(thresholds["min_population"]))
+    except change_mod.SchemeBreakError as exc:
+        view.scheme_break = True
+        view.message = str(exc)
+    except Exception as exc:  # noqa: BLE001 - shown as a Dutch message
+        view.message = (f"De cijfers van {prev} zijn nu niet beschikbaar, dus er zijn geen "
+                        f"veranderingssignalen tussen {prev} en {year}. ({exc})")
+    if view.result is not None:
+        view.boundary_changes = view.result.boundary_changes
+    return view
+
+
+SIGNAL_LABELS = {change_mod.SIGNAL_SHARE: "aandeel groep", change_mod.SIGNAL_POPULATION: "aantal inwoners",
+                 change_mod.SIGNAL_COMPOSITION: "samenstelling"}
+
+
+def flags_table(res: change_mod.ChangeResult, names: dict[str, str]) -> pd.DataFrame:
+    f = res.flags
+    out = pd.DataFrame({
+        "Code": f["code"], "Naam": [names.get(c, "") for c in f["code"]],
+        "Signaal": [SIGNAL_LABELS.get(s, s) for s in f["signal"]],
+        "Verandering": [f"{nl(v, 1)} {'%' if u == 'procent' else 'procentpunt'}"
+                        for v, u in zip(f["value"], f["unit"])],
+        "Drempel": [f"{nl(t, 1)} {'%' if u == 'procent' else 'procentpunt'}"
+                    for t, u in zip(f["threshold"], f["unit"])],
+        "Waarom gemarkeerd": f["reason"],
+    })
+    return out.reset_index(drop=True)
+
+
+def change_areas_table(res: change_mod.ChangeResult, names: dict[str, str]) -> pd.DataFrame:
+    a = res.areas
+    sh = res.shares.pivot_table(index="code", columns="label", values="change_pp", aggfunc="first") \
+        if not res.shares.empty else pd.DataFrame()
+    out = pd.DataFrame({
+        "Code": a["code"], "Naam": [names.get(c, "") for c in a["code"]],
+        f"Inwoners {res.year_a}": a["total_a"], f"Inwoners {res.year_b}": a["total_b"],
+        "Verandering inwoners (%)": a["pop_change_pct"].round(1),
+        "Verandering samenstelling (procentpunt)": a["composition_change_pp"].round(1),
+    })
+    for col in sh.columns:
+        out[f"Δ aandeel {col} (procentpunt)"] = [_r(sh[col].get(c), 1) for c in a["code"]]
+    out["Status"] = a["status"]
+    return out.reset_index(drop=True)
+
+
+def strongest_flags(res: change_mod.ChangeResult | None, n: int = 3) -> list[dict[str, Any]]:
+    """The ``n`` flags furthest above their threshold (relative)."""
+    if res is None or res.flags.empty:
+        return []
+    f = res.flags.copy()
+    f["ratio"] = f["value"].abs() / f["threshold"].replace(0, np.nan)
+    f = f.sort_values("ratio", ascending=False)
+    return f.head(n).to_dict(orient="records")
+
+
+# ----------------------------------------------------------------------------- tab 3
+@dataclass
+class ClusterView:
+    result: clusters_mod.ClusterResult | None = None
+    message: str | None = None            # Dutch: why there is no cluster map
+    kind: str = "ok"                       # ok | geen_grenzen | te_weinig | geen_patroon
+
+
+@st.cache_data(show_spinner="Clusters berekenen (Local Moran's I)…", max_entries=64)
+def compute_clusters(year: int, gemeente: str, level: str, indicator: str) -> ClusterView:
+    """Local Moran's I of ``indicator`` over the ``level`` polygons of ``gemeente``;
+    never raises for missing boundaries or too few areas: a Dutch message instead."""
+    cat = load_catalogue()
+    ind = cat.indicators.get(indicator)
+    table, _o, _w = ui.load_table(year, gemeente)
+    try:
+        gdf, _origin, _warning = ui.load_geo(year, level, gemeente)
+    except Exception as exc:  # noqa: BLE001 - no boundaries: a message, not an error
+        return ClusterView(message=no_boundaries_text(level, gemeente, year, exc), kind="geen_grenzen")
+    if gdf is None or len(gdf) == 0:
+        return ClusterView(message=no_boundaries_text(level, gemeente, year, None), kind="geen_grenzen")
+    f = indicator_frame(table, indicator)
+    f = f[(f["level"] == level) & f["code"].isin(set(area_names(table, gemeente, level)))]
+    values = pd.Series(f["value"].to_numpy(dtype=float), index=f["code"].astype(str).to_numpy())
+    geo = gdf[gdf["code"].astype(str).isin(values.index)] if len(values) else gdf
+    if len(geo) == 0:
+        return ClusterView(message=no_boundaries_text(level, gemeente, year, None), kind="geen_grenzen")
+    try:
+        res = clusters_mod.local_moran(geo.reset_index(drop=True), values)
+    except clusters_mod.TooFewAreasError as exc:
+        return ClusterView(message=str(exc), kind="te_weinig")
+    except clusters_mod.ClusterAnalysisError as exc:
+        return ClusterView(message=str(exc), kind="geen_patroon")
+    except ValueError as exc:
+        label = ind.label if ind else indicator
+        return ClusterView(message=f"De clusteranalyse voor '{label}' lukt niet met deze grenzen: {exc}",
+                           kind="geen_patroon")
+    return ClusterView(result=res)
+
+
+def no_boundaries_text(level: str, gemeente: str, year: int, exc: Exception | None) -> str:
+    detail = f" (technische melding: {exc})" if exc else ""
+    return (f"Er zijn geen grenzen van de {level_plural(level)} van deze gemeente voor {year} "
+            "beschikbaar, dus de clusterkaart kan niet worden gemaakt. Zonder grenzen is niet "
+            "bekend welke gebieden aan elkaar grenzen. Probeer het later opnieuw (PDOK is "
+            "misschien niet bereikbaar) of kies een ander niveau." + detail)
+
+
+def cluster_table(res: clusters_mod.ClusterResult, names: dict[str, str], decimals: int = 1) -> pd.DataFrame:
+    t = res.table
+    order = {lab: i for i, lab in enumerate(clusters_mod.CLUSTER_LABELS)}
+    out = pd.DataFrame({
+        "Code": t["code"], "Naam": [names.get(c, "") for c in t["code"]],
+        "Waarde": t["value"].round(decimals), "Cluster": t["cluster"],
+        "Lokale Moran Iᵢ": t["Ii"].round(3), "p-waarde (permutaties)": t["p_sim"].round(3),
+    })
+    out["_o"] = out["Cluster"].map(order)
+    return out.sort_values(["_o", "Waarde"], ascending=[True, False]).drop(columns="_o").reset_index(drop=True)
+
+
+def cluster_map(gdf, res: clusters_mod.ClusterResult, level: str, names: dict[str, str], *,
+                indicator_label: str, unit: str, source: str, fictitious: bool,
+                excluded: list[dict[str, str]] | None = None, height: int = 540) -> go.Figure:
+    """Categorical choropleth: one trace per cluster label (colour-blind-safe palette), areas
+    that were not analysed in white with a dark outline."""
+    import html
+
+    geojson, codes, gnames, bounds, parent = _geometry(gdf, level)
+    t = res.table.set_index("code")
+    excl = {e["code"]: e["reason"] for e in (excluded or res.excluded)}
+    fig = go.Figure()
+    for label in clusters_mod.CLUSTER_LABELS + (NOT_ANALYSED,):
+        if label == NOT_ANALYSED:
+            locs = [c for c in codes if c not in t.index]
+        else:
+            locs = [c for c in codes if c in t.index and t.at[c, "cluster"] == label]
+        if not locs:
+            continue
+        hover = []
+        for c in locs:
+            nm = html.escape(str(names.get(c) or gnames.get(c) or c))
+            if label == NOT_ANALYSED:
+                why = excl.get(c, "geen waarde of geen grens")
+                hover.append(f"<b>{nm}</b> ({html.escape(c)})<br>niet meegenomen: {html.escape(why)}")
+            else:
+                hover.append(f"<b>{nm}</b> ({html.escape(c)})<br>{html.escape(indicator_label)}: "
+                             f"<b>{nl(t.at[c, 'value'], 1)}{html.escape(' ' + unit if unit and unit != '%' else unit)}</b>"
+                             f"<br>{html.escape(label)} (p = {nl(t.at[c, 'p_sim'], 3)})")
+        colour = NOT_ANALYSED_COLOUR if label == NOT_ANALYSED else CLUSTER_COLOURS[label]
+        line = "#555555" if label in (NOT_ANALYSED, clusters_mod.NOT_SIGNIFICANT) else "#ffffff"
+        fig.add_trace(go.Choroplethmap(
+            geojson=geojson, locations=locs, featureidkey="id", z=[1] * len(locs),
+            colorscale=[[0, colour], [1, colour]], showscale=False,
+            marker={"opacity": 0.92, "line": {"width": 0.8, "color": line}},
+            hovertext=hover, hovertemplate="%{hovertext}<extra></extra>",
+            name=f"{label} ({len(locs)})", showlegend=True, legendgroup=label))
+    _add_outlines(fig, parent)
+    return _finish_map(fig, bounds, source=source, fictitious=fictitious, height=height,
+                       legend_title="Clustertype")
+
+
+def moran_text(res: clusters_mod.ClusterResult) -> str:
+    i = res.moran_i
+    if res.moran_p_sim >= res.alpha:
+        strength = "Het patroon kan goed toeval zijn: er is geen duidelijke ruimtelijke clustering."
+    elif i >= 0.5:
+        strength = "Gelijke waarden liggen sterk bij elkaar (duidelijke clustering)."
+    elif i >= 0.2:
+        strength = "Gelijke waarden liggen vaker bij elkaar dan bij toeval (matige clustering)."
+    elif i > 0:
+        strength = "Er is een zwakke neiging tot clustering."
+    else:
+        strength = "Hoge en lage waarden wisselen elkaar eerder af dan dat ze clusteren."
+    return f"{res.summary()} {strength}"
+
+
+# ----------------------------------------------------------------------------- tab 4 context
+def section_context(section: str, data: PageData) -> str:
+    """Read-only data context that prefills one worksheet section (plain text)."""
+    m, ch, cl = data.measures, data.change, data.cluster
+    cat = load_catalogue()
+    lines: list[str] = []
+    lv = level_plural(data.level)
+    ind = cat.indicators.get(data.indicator)
+    ind_label = ind.label if ind else data.indicator
+    if section == "themas":
+        lines.append("De kaart laat geen meningen of scheidslijnen zien; die komen uit gesprekken "
+                     "met bewoners, professionals en sleutelfiguren. De cijfers kunnen wel laten "
+                     "zien waar groepen verschillend wonen.")
+        if m and m.get("dissimilarity") is not None:
+            a, b = m["pair"]
+            lines.append(f"Ongelijkheidsindex D ({m['labels'][a]} / {m['labels'][b]}): "
+                         f"{index_value(m['dissimilarity'])} over {m['n_areas']} {lv}.")
+        over = _overrepresented(m, data.names)
+        if over:
+            lines.append("Gebieden waar een groep minstens twee keer zo sterk vertegenwoordigd is als "
+                         "in de hele gemeente (LQ ≥ 2): " + "; ".join(over) + ".")
+    elif section == "groepen":
+        if m and m.get("group_shares"):
+            lines.append("Samenstelling naar herkomst (in de berekening):")
+            for g in m["groups"]:
+                lines.append(f"- {m['labels'][g]}: {nl(m['group_totals'].get(g), 0)} inwoners "
+                             f"({pct(m['group_shares'].get(g))}); isolatie {pct(m['isolation'].get(g))}")
+            lines.append("Isolatie boven het aandeel in de gemeente betekent dat een groep meer "
+                         "onder elkaar woont dan bij gelijke spreiding.")
+        lines.append("De cijfers zeggen niets over de rol van groepen (bruggenbouwers, aanjagers, "
+                     "stille midden): dat vult u zelf in.")
+    elif section == "plekken":
+        if cl and cl.result is not None:
+            by = cl.result.table.groupby("cluster")["code"].apply(list).to_dict()
+            for label in (clusters_mod.HIGH_HIGH, clusters_mod.LOW_LOW, clusters_mod.HIGH_LOW,
+                          clusters_mod.LOW_HIGH):
+                codes = by.get(label, [])
+                if codes:
+                    lines.append(f"{label} voor '{ind_label}': "
+                                 + ", ".join(data.name(c) for c in codes) + ".")
+            if not any(by.get(lab) for lab in clusters_mod.CLUSTER_LABELS[:4]):
+                lines.append(f"Geen significante clusters voor '{ind_label}'.")
+        elif cl and cl.message:
+            lines.append(f"Clusters voor '{ind_label}': niet berekend. {_first_sentence(cl.message)}")
+        if ch and ch.result is not None:
+            flagged = list(dict.fromkeys(ch.result.flags["code"]))
+            if flagged:
+                lines.append(f"Gebieden met een veranderingssignaal ({ch.result.year_a} → "
+                             f"{ch.result.year_b}): " + ", ".join(data.name(c) for c in flagged) + ".")
+            else:
+                lines.append(f"Geen gebieden met een veranderingssignaal ({ch.result.year_a} → "
+                             f"{ch.result.year_b}) bij de gekozen drempels.")
+        if m and m.get("areas"):
+            ent = sorted((a for a in m["areas"] if a.get("entropy") is not None), key=lambda a: a["entropy"])
+            if len(ent) >= 2:
+                lines.append("Meest gemengd: " + ", ".join(f"{data.name(a['code'])} ({index_value(a['entropy'])})"
+                                                          for a in ent[::-1][:3]) + ".")
+                lines.append("Minst gemengd: " + ", ".join(f"{data.name(a['code'])} ({index_value(a['entropy'])})"
+                                                          for a in ent[:3]) + ".")
+    elif section == "fase":
+        lines.append("Cijfers zeggen niets over de fase van spanning (onderstroom, zichtbaar, "
+                     "escalatie). Gebruik signalen uit de wijk, van politie, jongerenwerk en scholen.")
+        if ch and ch.result is not None:
+            n_sig = int((ch.result.areas["status"] == change_mod.STATUS_SIGNAL).sum())
+            lines.append(f"Ter vergelijking: {n_sig} van de {len(ch.result.areas)} vergeleken {lv} "
+                         f"hebben een veranderingssignaal tussen {ch.result.year_a} en {ch.result.year_b}. "
+                         "Snelle verandering kan, maar hoeft geen spanning te geven.")
+        elif ch and ch.message:
+            lines.append(_first_sentence(ch.message))
+    elif section == "kerncijfers":
+        if m:
+            lines.append(f"Inwoners in de berekening: {nl(m.get('population'), 0)} in {m['n_areas']} {lv}"
+                         + (f" ({len(m['dropped'])} {lv} weggelaten)" if m.get("dropped") else "") + ".")
+            if m.get("group_shares"):
+                lines.append("Samenstelling: " + ", ".join(
+                    f"{m['labels'][g]} {pct(m['group_shares'].get(g))}" for g in m["groups"]) + ".")
+            if m.get("dissimilarity") is not None:
+                a, b = m["pair"]
+                rank = national_lines(m).get("dissimilarity")
+                lines.append(f"Ongelijkheidsindex D ({m['labels'][a]} / {m['labels'][b]}): "
+                             f"{index_value(m['dissimilarity'])}."
+                             + (f" {rank}" if rank else
+                                (" Geen landelijke vergelijking (fictieve gegevens)." if data.fictitious
+                                 else " Geen landelijke vergelijking beschikbaar.")))
+            if m.get("theil_h") is not None:
+                lines.append(f"Entropie-index H (Theil): {index_value(m['theil_h'])}.")
+        elif data.measures_error:
+            lines.append(data.measures_error)
+        top = strongest_flags(ch.result if ch else None)
+        if top:
+            lines.append(f"Sterkste veranderingssignalen ({ch.result.year_a} → {ch.result.year_b}):")
+            for f in top:
+                lines.append(f"- {data.name(f['code'])}: {f['reason']}")
+        elif ch and ch.result is not None:
+            lines.append(f"Geen veranderingssignalen boven de drempels ({ch.result.year_a} → {ch.result.year_b}).")
+        elif ch and ch.message:
+            lines.append("Veranderingen: " + _first_sentence(ch.message))
+        lines.append("Beperking: CBS rondt af op vijftallen en houdt kleine buurten geheim; lees de "
+                     "cijfers als aanleiding om te kijken, niet als oordeel.")
+        lines.append(data.table.meta.source_line())
+    elif section == "beleid":
+        lines.append("Hier staan geen cijfers. Noteer wat de gemeente en partners al doen, wie "
+                     "daarbij betrokken is en wat ontbreekt.")
+        res = cat.resources_for(VIEW, None)[:5]
+        if res:
+            lines.append("Handreikingen die hierbij helpen: " + "; ".join(r.title for r in res) + ".")
+    if data.fictitious:
+        lines.insert(0, f"[{FICTITIOUS_LABEL}]")
+    return "\n".join(lines)
+
+
+def _overrepresented(m: dict[str, Any] | None, names: dict[str, str], limit: int = 6) -> list[str]:
+    if not m or not m.get("areas"):
+        return []
+    hits = []
+    for a in m["areas"]:
+        for g in m["groups"]:
+            lq = a["lq"].get(g)
+            if lq is not None and lq >= 2 and (a.get("total") or 0) >= 100:
+                hits.append((lq, f"{names.get(a['code'], a['code'])} ({m['labels'][g]}, LQ {nl(lq, 1)})"))
+    hits.sort(key=lambda h: -h[0])
+    return [h[1] for h in hits[:limit]]
+
+
+def _first_sentence(text: str) -> str:
+    s = str(text).split(". ")[0].strip()
+    return s if s.endswith(".") else s + "."
+
+
+def worksheet_text(data: PageData, notes: list[dict[str, Any]]) -> str:
+    """The whole worksheet (data context + notes per section) as plain text for download."""
+    from loaders.notes import SECTIONS
+
+    out = [f"Werkblad analyse van de lokale kaart – {data.gemeente_name} ({data.gemeente}), {data.year}",
+           f"Niveau: {level_plural(data.level)} · opgesteld met Buurtmonitor op "
+           f"{datetime.now().strftime('%d-%m-%Y')}", ""]
+    if data.fictitious:
+        out += [FICTITIOUS_LABEL, ""]
+    for key, sec in SECTIONS.items():
+        out += [sec["title"].upper(), sec["prompt"], "", "Uit de cijfers:", section_context(key, data), ""]
+        own = [n for n in notes if n["section"] == key]
+        out.append("Notities:" if own else "Notities: (nog geen)")
+        for n in own:
+            who = n.get("author") or "onbekend"
+            out.append(f"- [{data.name(n.get('area_code'))}; {who}; {_date(n.get('updated_at'))}]")
+            out += ["  " + line for line in str(n["text"]).splitlines() or [""]]
+        out.append("")
+    out.append(data.table.meta.source_line())
+    return "\n".join(out)
+
+
+def _date(iso: str | None) -> str:
+    if not iso:
+        return ""
+    try:
+        return datetime.fromisoformat(iso).astimezone().strftime("%d-%m-%Y %H:%M")
+    except ValueError:
+        return str(iso)[:16]
+
+
+# ----------------------------------------------------------------------------- small utils
+def _f(x: Any) -> float:
+    try:
+        return float(x) if x is not None else float("nan")
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def _r(x: Any, decimals: int) -> float | None:
+    v = _f(x)
+    return round(v, decimals) if math.isfinite(v) else None
+
+
+# ============================================================================ Streamlit blocks
+def render_segregation(data: PageData) -> None:
+    """Tab 1: key measures, matrix, per-area diversity + map, caveat, dropped areas."""
+    m = data.measures
+    lv = level_plural(data.level)
+    st.subheader(f"Segregatie en diversiteit · {data.gemeente_name} · {data.year}")
+    if m is None:
+        st.error(data.measures_error or "De maten konden niet worden berekend.")
+        return
+    ex = segregation.EXPLANATIONS
+    a, b = m["pair"]
+    st.caption(f"Berekend over {m['n_areas']} {lv} met volledige gegevens "
+               f"(van de {m['n_areas_input']}). Groepen: "
+               + ", ".join(md_escape(m["labels"][g]) for g in m["groups"])
+               + f". De ongelijkheidsindex voor twee groepen vergelijkt {md_escape(m['labels'][a])} "
+                 f"met {md_escape(m['labels'][b])}.")
+    ranks = national_lines(m)
+    cols = st.columns(3)
+    for col, key in zip(cols, ("dissimilarity", "multigroup_dissimilarity", "theil_h")):
+        with col:
+            with st.container(border=True):
+                st.metric(ex[key]["label"], index_value(m.get(key)),
+                          help=f"{ex[key]['explanation']}\n\nBereik: {ex[key]['range']}.")
+                st.caption(ex[key]["how_to_read"])
+                if key in ranks:
+                    st.markdown(f"**Landelijk:** {ranks[key]}")
+    if data.fictitious:
+        st.info("Een landelijke vergelijking (plaats en percentiel tussen alle gemeenten) is niet "
+                "beschikbaar voor fictieve gegevens: de Voorbeeldgemeente bestaat niet.", icon="ℹ️")
+    elif m.get("national_error"):
+        st.warning(m["national_error"])
+    elif m.get("national"):
+        st.caption(f"Vergeleken met {m['national']['n_gemeenten']} gemeenten met minstens twee "
+                   f"{lv} in de cijfers van {data.year}, berekend op dezelfde manier "
+                   f"(op {lv}niveau). Met kleinere gebieden komen de indexen hoger uit.")
+    with st.expander("Wat betekenen deze maten? (uitleg zonder statistiek)"):
+        for key in ("dissimilarity", "multigroup_dissimilarity", "theil_h", "isolation",
+                    "exposure", "entropy", "gini_simpson", "location_quotient"):
+            if key in ex:
+                st.markdown(f"**{ex[key]['label']}**")
+                st.write(ex[key]["explanation"])
+                st.caption(f"Bereik: {ex[key]['range']}. {ex[key]['how_to_read']}")
+    for w in m.get("warnings", []):
+        st.warning(w)
+
+    st.markdown("##### Samenstelling en isolatie")
+    st.dataframe(composition_table(m), hide_index=True, width="stretch")
+    st.markdown("##### Wie woont tussen wie? (isolatie en blootstelling)")
+    st.caption(f"{ex['isolation']['explanation']} {ex['exposure']['explanation']}")
+    st.dataframe(exposure_table(m), hide_index=True, width="stretch")
+    st.caption("Lees per rij: iemand uit die groep woont gemiddeld in een gebied met deze "
+               "aandelen. Het vakje op de diagonaal is de isolatie. Vergelijk met de laatste rij: "
+               "hoger dan het aandeel in de gemeente betekent meer samenwonen dan bij gelijke spreiding.")
+
+    st.markdown(f"##### Diversiteit per {data.level}")
+    _render_geo_figure(data, lambda gdf: diversity_map(gdf, m, data.level),
+                       key="lk_diversiteit_kaart")
+    st.caption(f"{ex['entropy']['how_to_read']} Grijs: niet berekend (zie de lijst hieronder).")
+    ui.table_alternative(areas_table(m), f"diversiteit_{data.gemeente}_{data.year}_{data.level}.csv",
+                         key="lk_dl_diversiteit")
+    st.caption(f"LQ = locatiequotiënt: {ex['location_quotient']['how_to_read']}"
+               if "location_quotient" in ex else "")
+    st.info(m["caveat"], icon="⚠️")
+    if m.get("dropped"):
+        with st.expander(f"Weggelaten {lv} ({len(m['dropped'])}) en waarom"):
+            st.dataframe(dropped_table(m["dropped"], data.names), hide_index=True, width="stretch")
+    else:
+        st.caption(f"Alle {lv} met inwoners zijn meegeteld.")
+    cc = m.get("cross_check") or {}
+    if cc.get("available") and cc.get("agrees"):
+        st.caption(f"Controle: de maten zijn nagerekend met {cc.get('library')} en komen overeen.")
+
+
+def _render_geo_figure(data: PageData, build, *, key: str) -> None:
+    try:
+        gdf, origin, warning = ui.load_geo(data.year, data.level, data.gemeente)
+    except Exception as exc:  # noqa: BLE001 - the table below is the alternative
+        st.info(f"Geen kaart: {no_boundaries_text(data.level, data.gemeente, data.year, exc)} "
+                "De tabel hieronder geeft dezelfde cijfers.", icon="🗺️")
+        return
+    ui.origin_notice(origin, warning)
+    if gdf is None or len(gdf) == 0:
+        st.info("Geen kaart: er zijn geen grenzen voor deze gebieden. De tabel hieronder geeft "
+                "dezelfde cijfers.", icon="🗺️")
+        return
+    st.plotly_chart(build(gdf), width="stretch", key=key,
+                    config={"displaylogo": False, "scrollZoom": True, "locale": "nl"})
+
+
+def threshold_inputs() -> dict[str, float]:
+    """The four thresholds as number inputs (values survive reruns via their keys)."""
+    c1, c2, c3, c4 = st.columns(4)
+    share = c1.number_input("Drempel aandeel groep (procentpunt)", min_value=0.5, max_value=50.0,
+                            value=change_mod.DEFAULT_SHARE_THRESHOLD_PP, step=0.5, key="lk_drempel_aandeel",
+                            help="Een gebied krijgt een signaal als het aandeel van een groep minstens "
+                                 "zoveel procentpunt stijgt of daalt.")
+    popu = c2.number_input("Drempel aantal inwoners (%)", min_value=1.0, max_value=200.0,
+                           value=change_mod.DEFAULT_POPULATION_THRESHOLD_PCT, step=1.0,
+                           key="lk_drempel_inwoners",
+                           help="Signaal als het aantal inwoners minstens zoveel procent groeit of krimpt.")
+    comp = c3.number_input("Drempel samenstelling (procentpunt)", min_value=0.5, max_value=50.0,
+                           value=change_mod.DEFAULT_COMPOSITION_THRESHOLD_PP, step=0.5,
+                           key="lk_drempel_samenstelling",
+                           help="Signaal als de samenstelling naar herkomst als geheel minstens "
+                                "zoveel verschuift (de helft van de som van alle verschuivingen).")
+    minp = c4.number_input("Minimum aantal inwoners", min_value=0, max_value=5000,
+                           value=change_mod.DEFAULT_MIN_POPULATION, step=50, key="lk_drempel_min",
+                           help="Kleinere gebieden krijgen geen signaal: door de afronding op "
+                                "vijftallen zijn hun aandelen te onzeker.")
+    return {"share_pp": float(share), "population_pct": float(popu),
+            "composition_pp": float(comp), "min_population": int(minp)}
+
+
+def render_change_header(data: PageData) -> None:
+    st.subheader(f"Veranderingen · {data.gemeente_name}")
+    st.caption("Welke gebieden veranderden opvallend sterk ten opzichte van het vorige "
+               "vergelijkbare jaar? Stel de drempels zelf in; een signaal is een aanleiding om "
+               "te kijken, geen oordeel.")
+
+
+def render_change(data: PageData) -> None:
+    """Tab 2 body (the thresholds are drawn before, see the page)."""
+    cv = data.change
+    lv = level_plural(data.level)
+    if cv is None:
+        return
+    if cv.result is None:
+        if cv.scheme_break:
+            st.warning(f"**Geen veranderingssignaal over de breuk 2022 → 2023.** {cv.message}", icon="⛔")
+        else:
+            st.info(cv.message or "Geen veranderingssignalen.", icon="ℹ️")
+        _render_boundary_changes(cv, data)
+        st.caption(change_mod.caveat_text())
+        return
+    res = cv.result
+    n_sig = int((res.areas["status"] == change_mod.STATUS_SIGNAL).sum())
+    n_small = int((res.areas["status"] == change_mod.STATUS_TOO_SMALL).sum())
+    st.markdown(f"**Vergelijking {res.year_a} → {res.year_b}** (zelfde indeling: "
+                f"{change_mod.SCHEME_LABELS.get(res.scheme, res.scheme)}).")
+    c1, c2, c3 = st.columns(3)
+    c1.metric(f"Vergeleken {lv}", len(res.areas))
+    c2.metric("Met een signaal", n_sig)
+    c3.metric("Te klein voor een signaal", n_small,
+              help=f"Minder dan {nl(res.thresholds.get('min_population'), 0)} inwoners in één van beide jaren.")
+    if res.flags.empty:
+        st.success(f"Geen enkel gebied komt boven de drempels. Verlaag de drempels om kleinere "
+                   f"veranderingen te zien.", icon="✅")
+    else:
+        st.markdown("##### Gemarkeerde gebieden, met drempel en reden")
+        ui.table_alternative(flags_table(res, data.names),
+                             f"signalen_{data.gemeente}_{res.year_a}_{res.year_b}.csv", key="lk_dl_signalen")
+    with st.expander(f"Alle vergeleken {lv} ({len(res.areas)})"):
+        st.dataframe(change_areas_table(res, data.names), hide_index=True, width="stretch")
+    if res.not_compared:
+        with st.expander(f"Niet vergeleken ({len(res.not_compared)}) en waarom"):
+            st.dataframe(dropped_table(res.not_compared, data.names), hide_index=True, width="stretch")
+    if res.groups_not_compared:
+        st.caption("Niet vergeleken groepen: " + ", ".join(md_escape(g) for g in res.groups_not_compared))
+    _render_boundary_changes(cv, data)
+    st.info(res.caveat, icon="⚠️")
+
+
+def _render_boundary_changes(cv: ChangeView, data: PageData) -> None:
+    if cv.boundary_note:
+        st.caption(cv.boundary_note)
+        return
+    a = cv.previous if cv.previous is not None else cv.year - 1
+    if cv.boundary_changes:
+        st.markdown(f"##### Grenswijzigingen {a} → {cv.year} ({len(cv.boundary_changes)})")
+        st.caption("Deze gebieden bestaan maar in één van beide jaren (nieuw, gesplitst, "
+                   "samengevoegd of een nieuwe code) en worden niet vergeleken.")
+        st.dataframe(pd.DataFrame([{"Code": b["code"], "Naam": data.name(b["code"]) if b["code"] in data.names else "",
+                                    "Toelichting": b["reason"]} for b in cv.boundary_changes]),
+                     hide_index=True, width="stretch")
+    elif cv.result is not None or cv.scheme_break:
+        st.caption(f"Geen grenswijzigingen tussen {a} en {cv.year} gevonden voor de "
+                   f"{level_plural(data.level)} van deze gemeente.")
+
+
+def render_clusters(data: PageData) -> None:
+    """Tab 3: Local Moran's I map, global Moran's I, explanation, excluded areas."""
+    cat = load_catalogue()
+    ind = cat.indicators.get(data.indicator)
+    label = ind.label if ind else data.indicator
+    unit = ind.unit if ind else ""
+    st.subheader(f"Clusters · {label} · {data.gemeente_name} · {data.year}")
+    st.caption(f"Waar liggen {level_plural(data.level)} met hoge of lage waarden bij elkaar? "
+               "Kies de indicator in de zijbalk.")
+    cv = data.cluster
+    if cv is None or cv.result is None:
+        msg = (cv.message if cv else None) or "De clusteranalyse kon niet worden gedaan."
+        if cv and cv.kind == "te_weinig" and data.level == "wijk":
+            msg += " Tip: kies in de zijbalk het niveau 'Buurten'."
+        st.info(msg, icon="🧭")
+        with st.expander("Hoe werkt de clusterkaart?"):
+            st.write(clusters_mod.EXPLANATION)
+        return
+    res = cv.result
+    c1, c2 = st.columns([1, 3])
+    c1.metric("Moran's I (hele gemeente)", nl(res.moran_i, 2),
+              help="Rond 0 = geen patroon, richting 1 = sterke clustering, negatief = hoog en laag wisselen af.")
+    c2.write(moran_text(res))
+    counts = res.counts
+    cc = st.columns(len(clusters_mod.CLUSTER_LABELS))
+    for col, lab in zip(cc, clusters_mod.CLUSTER_LABELS):
+        col.metric(lab, counts.get(lab, 0))
+    _render_geo_figure(
+        data, lambda gdf: cluster_map(gdf, res, data.level, data.names, indicator_label=label, unit=unit,
+                                      source=data.table.meta.source_line(), fictitious=data.fictitious),
+        key="lk_cluster_kaart")
+    st.markdown("##### Hoe lees ik deze kaart?")
+    st.write(clusters_mod.EXPLANATION)
+    ui.table_alternative(cluster_table(res, data.names),
+                         f"clusters_{data.gemeente}_{data.year}_{data.level}_{data.indicator}.csv",
+                         key="lk_dl_clusters")
+    if res.excluded:
+        with st.expander(f"Niet meegenomen ({len(res.excluded)}) en waarom"):
+            st.dataframe(dropped_table(res.excluded, data.names), hide_index=True, width="stretch")
+    st.caption(f"Methode: Local Moran's I (Anselin 1995), buren = gebieden die een grens of hoek "
+               f"delen (queen), {res.permutations} permutaties, significantie {nl(res.alpha * 100, 0)}%, "
+               f"vaste startwaarde {res.seed} (dezelfde uitkomst bij elke berekening).")
+
+
+# ----------------------------------------------------------------------------- worksheet
+def notes_store():
+    from loaders.notes import NotesStore
+    return NotesStore()
+
+
+def _msg_key(section: str) -> str:
+    return f"lk_msg_{section}"
+
+
+def _add_note_cb(section: str, gemeente: str, year: int) -> None:
+    text = st.session_state.get(f"lk_note_text_{section}", "")
+    author = st.session_state.get(f"lk_note_author_{section}", "") or ""
+    area = st.session_state.get("lk_ws_area") or WHOLE_GEMEENTE
+    try:
+        notes_store().add(gemeente, section, text, area_code=area or None, author=author.strip(), year=year)
+    except ValueError as exc:
+        st.session_state[_msg_key(section)] = ("error", str(exc))
+        return
+    except (sqlite3.Error, OSError) as exc:
+        st.session_state[_msg_key(section)] = ("error", f"De notitie kon niet worden opgeslagen "
+                                                        f"(uw tekst staat nog in het veld): {exc}")
+        return
+    st.session_state[f"lk_note_text_{section}"] = ""
+    st.session_state["lk_author_last"] = author
+    st.session_state[_msg_key(section)] = ("success", "Notitie opgeslagen.")
+
+
+def _edit_note_cb(section: str, note_id: int) -> None:
+    text = st.session_state.get(f"lk_edit_text_{note_id}", "")
+    try:
+        notes_store().update(note_id, text)
+    except (ValueError, KeyError) as exc:
+        st.session_state[_msg_key(section)] = ("error", str(exc).strip("'\""))
+        return
+    except (sqlite3.Error, OSError) as exc:
+        st.session_state[_msg_key(section)] = ("error", f"De wijziging kon niet worden opgeslagen: {exc}")
+        return
+    st.session_state[_msg_key(section)] = ("success", "Wijziging opgeslagen.")
+
+
+def _delete_note_cb(section: str, note_id: int) -> None:
+    if not st.session_state.get(f"lk_del_confirm_{note_id}"):
+        st.session_state[_msg_key(section)] = ("error", "Vink eerst 'Ja, verwijder deze notitie' aan; "
+                                                        "er is niets verwijderd.")
+        return
+    try:
+        notes_store().delete(note_id)
+    except KeyError as exc:
+        st.session_state[_msg_key(section)] = ("error", str(exc).strip("'\""))
+        return
+    except (sqlite3.Error, OSError) as exc:
+        st.session_state[_msg_key(section)] = ("error", f"De notitie kon niet worden verwijderd: {exc}")
+        return
+    for k in (f"lk_edit_text_{note_id}", f"lk_del_confirm_{note_id}"):
+        st.session_state.pop(k, None)
+    st.session_state[_msg_key(section)] = ("success", "Notitie verwijderd.")
+
+
+def render_worksheet(data: PageData) -> None:
+    """Tab 4: the sections of the local-map analysis, each with data context and notes."""
+    from loaders.notes import MAX_TEXT, SECTIONS
+
+    st.subheader(f"Werkblad analyse van de lokale kaart · {data.gemeente_name}")
+    st.caption("Per onderdeel van de analyse ziet u eerst wat de cijfers zeggen (alleen-lezen) en "
+               "daarna uw eigen notities. Notities worden bewaard en blijven staan na afsluiten.")
+    options = [WHOLE_GEMEENTE] + sorted(data.names, key=lambda c: data.names[c])
+    if st.session_state.get("lk_ws_area") not in options:
+        st.session_state["lk_ws_area"] = WHOLE_GEMEENTE
+    st.selectbox("Notities over", options, key="lk_ws_area",
+                 format_func=lambda c: "Hele gemeente (alle notities)" if c == WHOLE_GEMEENTE
+                 else f"{data.names.get(c, c)} ({c})",
+                 help="Kies een gebied om alleen de notities over dat gebied te zien en nieuwe "
+                      "notities aan dat gebied te koppelen.")
+    area = st.session_state.get("lk_ws_area") or WHOLE_GEMEENTE
+    try:
+        store = notes_store()
+        notes = store.list(data.gemeente)
+    except (sqlite3.Error, OSError) as exc:
+        st.error(f"De notities kunnen nu niet worden gelezen: {exc}")
+        return
+    for key, sec in SECTIONS.items():
+        with st.container(border=True):
+            st.markdown(f"#### {sec['title']}")
+            st.caption(sec["prompt"])
+            st.markdown("**Uit de cijfers**")
+            st.text(section_context(key, data))
+            own = [n for n in notes if n["section"] == key and (not area or n.get("area_code") == area)]
+            st.markdown(f"**Notities** ({len(own)})")
+            msg = st.session_state.pop(_msg_key(key), None)
+            if msg:
+                (st.error if msg[0] == "error" else st.success)(msg[1])
+            if not own:
+                st.caption("Nog geen notities" + (f" over {md_escape(data.name(area))}." if area else "."))
+            for n in own:
+                _render_note(n, key, data)
+            _render_add_form(key, data, area, MAX_TEXT)
+    st.download_button("Werkblad downloaden (tekst)", worksheet_text(data, notes).encode("utf-8"),
+                       file_name=f"werkblad_lokale_kaart_{data.gemeente}_{data.year}.txt",
+                       mime="text/plain", key="lk_dl_werkblad")
+
+
+def _render_note(n: dict[str, Any], section: str, data: PageData) -> None:
+    with st.container(border=True):
+        st.text(n["text"])                                     # user text: plain text only
+        st.text(f"— {n.get('author') or 'onbekend'} · {_date(n.get('updated_at'))} · "
+                f"{data.name(n.get('area_code'))}")
+        with st.expander("Bewerken of verwijderen"):
+            with st.form(key=f"lk_edit_form_{n['id']}", border=False):
+                st.text_area("Tekst", value=n["text"], key=f"lk_edit_text_{n['id']}", height=120)
+                c1, c2, c3 = st.columns([1, 1, 1])
+                c1.form_submit_button("Wijziging opslaan", key=f"lk_edit_save_{n['id']}",
+                                      on_click=_edit_note_cb, args=(section, int(n["id"])))
+                c2.checkbox("Ja, verwijder deze notitie", key=f"lk_del_confirm_{n['id']}")
+                c3.form_submit_button("Verwijderen", key=f"lk_del_{n['id']}",
+                                      on_click=_delete_note_cb, args=(section, int(n["id"])))
+
+
+def _render_add_form(section: str, data: PageData, area: str, max_text: int) -> None:
+    author_key = f"lk_note_author_{section}"
+    if author_key not in st.session_state and st.session_state.get("lk_author_last"):
+        st.session_state[author_key] = st.session_state["lk_author_last"]
+    where = "de hele gemeente" if not area else data.name(area)
+    with st.form(key=f"lk_note_form_{section}", clear_on_submit=False):
+        st.text_area(f"Nieuwe notitie over {where}", key=f"lk_note_text_{section}", height=100,
+                     help=f"Maximaal {nl(max_text, 0)} tekens. Wordt als gewone tekst bewaard en getoond.")
+        st.text_input("Uw naam of afdeling (optioneel)", key=author_key)
+        st.form_submit_button("Notitie toevoegen", key=f"lk_note_add_{section}",
+                              on_click=_add_note_cb, args=(section, data.gemeente, data.year))

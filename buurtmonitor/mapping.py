@@ -1,0 +1,696 @@
+"""The choropleth map: classification, colour-blind-safe palettes, and one plotly figure.
+
+Design:
+
+* The geometry goes into the figure **once**, as one GeoJSON FeatureCollection on one
+  ``go.Choroplethmap`` trace whose feature ids are the area codes. Between indicators only
+  the colours (``z``), the hover text and the colour bar change, so the geometry can be
+  prepared and cached once per gemeente and level (:func:`prepare_geometry`).
+* Missing values are never drawn as 0: the main trace paints them light grey (a grey step
+  in the colour scale labelled "geen gegevens") and a separate grey hatch trace, with its
+  own legend entry, lies over them. The hover says why (geheim, leeg, ...).
+* Areas with a small n (uncertain shares) get a coloured outline with a legend entry, the
+  selected area a thick black outline; the outlines of the level above (the gemeente
+  around its wijken, the wijken around their buurten) are drawn for orientation.
+* Offline by default (``map_style="white-bg"``: no tiles are fetched). An online
+  background (``carto-positron``) only when the user asks for it.
+* ``uirevision`` is a stable string per gemeente and level, so zoom and pan survive reruns.
+
+Pure functions, no Streamlit: the page and ``buurtmonitor.ui`` call these.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.colors as pcolors
+import plotly.graph_objects as go
+import shapely
+
+from .catalogue import Indicator, load_catalogue
+from .harmonise import SMALL_N
+from .model import FICTITIOUS_LABEL, LEVEL_LABELS, MISSING_LABELS
+
+# ----------------------------------------------------------------------------- options
+METHODS = {
+    "quantiles": "Kwantielen (evenveel gebieden per klasse)",
+    "natural_breaks": "Natuurlijke grenzen (Fisher-Jenks)",
+    "equal_interval": "Gelijke intervallen",
+    "continuous": "Doorlopende kleurschaal (geen klassen)",
+}
+DEFAULT_METHOD = "quantiles"
+DEFAULT_K = 5
+K_RANGE = (3, 7)
+
+#: Sequential palettes (all colour-blind safe). name -> (label, plotly colour scale);
+#: ``_r`` = reversed so that a higher value is darker.
+SEQUENTIAL_PALETTES = {
+    "viridis": ("Viridis (geel → paars)", "viridis_r"),
+    "cividis": ("Cividis (geel → blauw)", "cividis_r"),
+    "blauw": ("Blauwtinten (ColorBrewer Blues)", "Blues"),
+    "geelgroenblauw": ("Geel-groen-blauw (ColorBrewer YlGnBu)", "YlGnBu"),
+}
+#: Diverging palettes centred on a reference (ColorBrewer, colour-blind safe).
+DIVERGING_PALETTES = {
+    "oranjepaars": ("Oranje ↔ paars (ColorBrewer PuOr)", "PuOr"),
+    "roodblauw": ("Rood ↔ blauw (ColorBrewer RdBu)", "RdBu"),
+    "bruinblauwgroen": ("Bruin ↔ blauwgroen (ColorBrewer BrBG)", "BrBG"),
+}
+DEFAULT_SEQUENTIAL = "viridis"
+DEFAULT_DIVERGING = "oranjepaars"
+
+MISSING_FILL = "#d9d9d9"
+MISSING_HATCH = "#8a8a8a"
+SMALL_N_COLOUR = "#d55e00"     # Okabe-Ito vermillion
+SELECTED_COLOUR = "#000000"
+OUTLINE_COLOUR = "#3a3a3a"
+AREA_LINE_COLOUR = "#ffffff"
+
+OFFLINE_STYLE = "white-bg"
+ONLINE_STYLE = "carto-positron"
+LEGEND_MISSING = "geen gegevens / geheim"
+LEGEND_SMALL_N = f"klein aantal (n < {SMALL_N}): onzeker"
+
+
+# ----------------------------------------------------------------------------- numbers
+def fmt_number(value: float | None, decimals: int = 1) -> str:
+    """Dutch number format: ``12345.67`` -> ``"12.345,7"``; missing -> ``"–"``."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    s = f"{value:,.{decimals}f}"
+    return s.replace(",", "\u00a0").replace(".", ",").replace("\u00a0", ".")
+
+
+def decimals_for(indicator: Indicator) -> int:
+    return 0 if indicator.unit == "aantal" else 1
+
+
+def fmt_value(value: float | None, indicator: Indicator) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    unit = indicator.unit
+    num = fmt_number(value, decimals_for(indicator))
+    if unit == "%":
+        return f"{num}%"
+    if unit == "aantal":
+        return num
+    return f"{num} {unit}"
+
+
+def short_definition(text: str, limit: int = 110) -> str:
+    """First sentence of a definition, cut at ``limit`` characters."""
+    first = text.split(". ")[0].strip().rstrip(".")
+    if len(first) > limit:
+        first = first[: limit - 1].rsplit(" ", 1)[0] + "…"
+    return first
+
+
+# ----------------------------------------------------------------------------- classes
+@dataclass(frozen=True)
+class Classes:
+    """A classification of values.
+
+    ``edges``: k+1 class edges from the minimum to the maximum (continuous: [min, max]).
+    ``idx``: class number per input value (0..k-1), -1 where the value is missing.
+    ``k``: number of classes (0 for ``continuous``).
+    """
+
+    method: str
+    edges: tuple[float, ...]
+    idx: np.ndarray = field(repr=False)
+    k: int
+
+    @property
+    def counts(self) -> list[int]:
+        return [int((self.idx == i).sum()) for i in range(self.k)]
+
+    def labels(self, decimals: int = 1, with_counts: bool = False) -> list[str]:
+        out = []
+        counts = self.counts if with_counts else None
+        for i in range(self.k):
+            a, b = fmt_number(self.edges[i], decimals), fmt_number(self.edges[i + 1], decimals)
+            lab = a if a == b else f"{a} – {b}"
+            if counts is not None:
+                lab += f" ({counts[i]})"
+            out.append(lab)
+        return out
+
+
+def _assign(values: np.ndarray, edges: Sequence[float]) -> np.ndarray:
+    """Class number by upper edges (a value equal to an edge goes to the lower class)."""
+    k = len(edges) - 1
+    idx = np.full(len(values), -1, dtype=int)
+    ok = ~np.isnan(values)
+    if k <= 0 or not ok.any():
+        return idx
+    uppers = np.asarray(edges[1:], dtype=float)
+    cls = np.searchsorted(uppers, values[ok], side="left")
+    idx[ok] = np.clip(cls, 0, k - 1)
+    return idx
+
+
+def classify(values: Iterable[float], method: str = DEFAULT_METHOD, k: int = DEFAULT_K) -> Classes:
+    """Classify ``values`` (NaN = missing, ignored) into ``k`` classes.
+
+    ``method``: ``quantiles``, ``natural_breaks`` (Fisher-Jenks, mapclassify),
+    ``equal_interval`` or ``continuous`` (no classes). With fewer distinct values than
+    ``k`` there are fewer classes; duplicate edges (ties in quantiles) are merged.
+    """
+    if method not in METHODS:
+        raise ValueError(f"Onbekende indeling {method!r}; kies uit {', '.join(METHODS)}.")
+    v = np.asarray(list(values) if not isinstance(values, (np.ndarray, pd.Series)) else values, dtype=float)
+    ok = v[~np.isnan(v)]
+    if ok.size == 0:
+        return Classes(method, (), np.full(len(v), -1, dtype=int), 0)
+    lo, hi = float(ok.min()), float(ok.max())
+    if method == "continuous":
+        return Classes(method, (lo, hi), np.full(len(v), -1, dtype=int), 0)
+    n_unique = len(np.unique(ok))
+    k = int(max(1, min(k, n_unique)))
+    if k == 1 or lo == hi:
+        edges = [lo, hi]
+    elif method == "equal_interval":
+        edges = list(np.linspace(lo, hi, k + 1))
+    else:
+        import mapclassify
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if method == "quantiles":
+                bins = mapclassify.Quantiles(ok, k=k).bins
+            else:
+                bins = mapclassify.FisherJenks(ok, k=k).bins
+        edges = [lo] + [float(b) for b in bins]
+    edges = _dedupe(edges)
+    edges[-1] = max(edges[-1], hi)
+    return Classes(method, tuple(float(e) for e in edges), _assign(v, edges), len(edges) - 1)
+
+
+def _dedupe(edges: Sequence[float]) -> list[float]:
+    out: list[float] = []
+    for i, e in enumerate(edges):
+        # the first class may hold only the minimum (Fisher-Jenks puts an outlier alone)
+        if not out or e > out[-1] + 1e-12 * max(1.0, abs(e)) or (i == 1 and len(edges) > 2):
+            out.append(float(e))
+    if len(out) == 1:
+        out.append(out[0])
+    return out
+
+
+def with_reference(classes: Classes, values: Iterable[float], reference: float) -> Classes:
+    """Add ``reference`` as a class edge (when inside the range), so no class straddles it."""
+    if classes.k == 0 or reference is None or math.isnan(reference):
+        return classes
+    edges = list(classes.edges)
+    lo, hi = edges[0], edges[-1]
+    span = max(hi - lo, 1e-9)
+    if not (lo < reference < hi) or any(abs(e - reference) < span * 1e-6 for e in edges):
+        return classes
+    edges = sorted(edges + [float(reference)])
+    v = np.asarray(list(values) if not isinstance(values, (np.ndarray, pd.Series)) else values, dtype=float)
+    return Classes(classes.method, tuple(edges), _assign(v, edges), len(edges) - 1)
+
+
+# ----------------------------------------------------------------------------- palettes
+def palette_options(diverging: bool) -> dict[str, str]:
+    src = DIVERGING_PALETTES if diverging else SEQUENTIAL_PALETTES
+    return {k: v[0] for k, v in src.items()}
+
+
+def _scale(palette: str | None, diverging: bool) -> list:
+    src = DIVERGING_PALETTES if diverging else SEQUENTIAL_PALETTES
+    default = DEFAULT_DIVERGING if diverging else DEFAULT_SEQUENTIAL
+    name = src.get(palette or default, src[default])[1]
+    return pcolors.get_colorscale(name)
+
+
+def _sample(scale: list, ts: Sequence[float]) -> list[str]:
+    return [pcolors.sample_colorscale(scale, [float(np.clip(t, 0, 1))])[0] for t in ts]
+
+
+def class_colours(classes: Classes, palette: str | None = None, reference: float | None = None) -> list[str]:
+    """One colour per class: sequential from light to dark, or diverging around ``reference``
+    (classes below it in one hue, above it in the other, paler nearer the reference)."""
+    k = classes.k
+    if k == 0:
+        return []
+    if reference is None:
+        scale = _scale(palette, diverging=False)
+        lo = 0.15 if (palette or DEFAULT_SEQUENTIAL) in ("blauw", "geelgroenblauw") else 0.0
+        ts = [0.5] if k == 1 else list(np.linspace(lo, 1.0, k))
+        return _sample(scale, ts)
+    scale = _scale(palette, diverging=True)
+    edges = classes.edges
+    dev = max(abs(edges[0] - reference), abs(edges[-1] - reference)) or 1.0
+    ts = []
+    for i in range(k):
+        mid = (edges[i] + edges[i + 1]) / 2
+        d = (mid - reference) / dev
+        ts.append(0.5 + math.copysign(0.12 + 0.38 * min(abs(d), 1.0), d if d != 0 else 1.0))
+    return _sample(scale, ts)
+
+
+# ----------------------------------------------------------------------------- geometry
+@dataclass
+class Lines:
+    """Line geometry for a ``Scattermap`` trace: lon/lat lists with ``None`` between parts."""
+
+    lon: list
+    lat: list
+    name: str = ""
+
+    @property
+    def empty(self) -> bool:
+        return not self.lon
+
+
+def _lines_from(geoms: Iterable, name: str = "") -> Lines:
+    lon: list = []
+    lat: list = []
+    for g in geoms:
+        if g is None or g.is_empty:
+            continue
+        b = g.boundary if g.geom_type in ("Polygon", "MultiPolygon") else g
+        for part in shapely.get_parts(b):
+            if part.is_empty:
+                continue
+            for ring in ([part] if part.geom_type in ("LineString", "LinearRing") else shapely.get_parts(part)):
+                xy = np.asarray(ring.coords)
+                if len(xy) < 2:
+                    continue
+                lon.extend(np.round(xy[:, 0], 5).tolist())
+                lat.extend(np.round(xy[:, 1], 5).tolist())
+                lon.append(None)
+                lat.append(None)
+    return Lines(lon, lat, name)
+
+
+@dataclass
+class MapGeometry:
+    """Boundaries prepared once per gemeente + level: the GeoJSON for plotly, the shapes per
+    code (for outlines and hatching), the bounds, and the outlines of the level above."""
+
+    level: str
+    geojson: dict
+    codes: list[str]
+    names: dict[str, str]
+    shapes: dict[str, Any]
+    bounds: tuple[float, float, float, float]
+    parent: Lines | None = None
+    key: str = ""
+
+    @property
+    def empty(self) -> bool:
+        return not self.codes
+
+
+def _geojson(gdf) -> dict:
+    try:
+        from . import geo
+        return geo.to_geojson(gdf, id_col="code")
+    except (ImportError, AttributeError):  # pragma: no cover - geo.py is part of the project
+        from shapely.geometry import mapping
+        return {"type": "FeatureCollection", "features": [
+            {"type": "Feature", "id": str(c).strip(), "properties": {}, "geometry": mapping(g)}
+            for c, g in zip(gdf["code"], gdf.geometry) if g is not None and not g.is_empty]}
+
+
+def parent_outlines(gdf, level: str) -> Lines | None:
+    """Outlines of the level above for orientation: the gemeente around its wijken, the wijken
+    around their buurten. None for the national gemeente map."""
+    if gdf is None or len(gdf) == 0 or level == "gemeente":
+        return None
+    geoms = gdf.geometry.values
+    codes = gdf["code"].astype(str).str.strip()
+    if level == "wijk":
+        groups = {"gemeente": list(geoms)}
+        name = "gemeentegrens"
+    elif level == "buurt":
+        wijk = "WK" + codes.str[2:8]
+        groups: dict[str, list] = {}
+        for w, g in zip(wijk, geoms):
+            groups.setdefault(w, []).append(g)
+        name = "wijkgrenzen"
+    else:
+        return None
+    merged = [shapely.union_all(shapely.make_valid(np.asarray(gs, dtype=object)), grid_size=1e-6)
+              for gs in groups.values()]
+    return _lines_from(merged, name)
+
+
+def prepare_geometry(gdf, level: str, *, key: str = "") -> MapGeometry:
+    """Boundaries (EPSG:4326, columns ``code``, ``name``, ``geometry``; already simplified by
+    ``geo.prepare_for_web``) -> :class:`MapGeometry`."""
+    if gdf is None or len(gdf) == 0:
+        return MapGeometry(level, {"type": "FeatureCollection", "features": []}, [], {}, {},
+                           (3.3, 50.7, 7.3, 53.6), None, key)
+    if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
+        gdf = gdf.to_crs("EPSG:4326")
+    gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty].copy()
+    gdf["code"] = gdf["code"].astype(str).str.strip()
+    gdf = gdf.drop_duplicates("code")
+    names = dict(zip(gdf["code"], gdf["name"] if "name" in gdf else gdf["code"]))
+    minx, miny, maxx, maxy = (float(x) for x in gdf.total_bounds)
+    return MapGeometry(level=level, geojson=_geojson(gdf), codes=gdf["code"].tolist(), names=names,
+                       shapes=dict(zip(gdf["code"], gdf.geometry.values)), bounds=(minx, miny, maxx, maxy),
+                       parent=parent_outlines(gdf, level), key=key)
+
+
+def center_zoom(bounds: Sequence[float], width_px: int = 640, height_px: int = 560) -> tuple[dict, float]:
+    """Centre and zoom that fit ``bounds`` (minx, miny, maxx, maxy) in a map of about
+    ``width_px`` × ``height_px`` (Web Mercator)."""
+    minx, miny, maxx, maxy = bounds
+    lon = (minx + maxx) / 2
+
+    def merc(lat: float) -> float:
+        lat = max(min(lat, 85.0), -85.0)
+        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+    y0, y1 = merc(miny), merc(maxy)
+    lat = math.degrees(2 * math.atan(math.exp((y0 + y1) / 2)) - math.pi / 2)
+    dx = max(maxx - minx, 1e-4)
+    dy = max(y1 - y0, 1e-6)
+    zx = math.log2(width_px * 360.0 / (256.0 * dx))
+    zy = math.log2(height_px * 2 * math.pi / (256.0 * dy))
+    zoom = float(np.clip(min(zx, zy) - 0.3, 3.0, 16.0))
+    return {"lon": round(lon, 5), "lat": round(lat, 5)}, round(zoom, 2)
+
+
+def hatch_lines(shapes: Iterable, bounds: Sequence[float], n: int = 90) -> Lines:
+    """Diagonal hatching clipped to ``shapes`` (plus their outlines), spaced by the map extent."""
+    geoms = [g for g in shapes if g is not None and not g.is_empty]
+    if not geoms:
+        return Lines([], [], LEGEND_MISSING)
+    area = shapely.union_all(np.asarray(geoms, dtype=object))
+    minx, miny, maxx, maxy = bounds
+    step = max(maxx - minx, maxy - miny) / n
+    gx0, gy0, gx1, gy1 = area.bounds
+    h = gy1 - gy0
+    starts = np.arange(gx0 - h, gx1 + step, step)
+    diag = [shapely.LineString([(x, gy0), (x + h, gy1)]) for x in starts]
+    clipped = shapely.intersection(np.asarray(diag, dtype=object), area)
+    lines = _lines_from([g for g in clipped if not g.is_empty])
+    edge = _lines_from(geoms)
+    return Lines(lines.lon + edge.lon, lines.lat + edge.lat, LEGEND_MISSING)
+
+
+# ----------------------------------------------------------------------------- references
+def reference_values(frame: pd.DataFrame, gemeente: str | None) -> dict[str, tuple[str, float]]:
+    """{"gemeente": (name, value), "nederland": ("Nederland", value)} from an indicator frame
+    that holds the gemeente and land rows (where present and not missing)."""
+    out: dict[str, tuple[str, float]] = {}
+    if gemeente:
+        g = frame[(frame["code"] == gemeente)]
+        if len(g) and pd.notna(g["value"].iloc[0]):
+            out["gemeente"] = (str(g["name"].iloc[0]), float(g["value"].iloc[0]))
+    nl = frame[frame["level"] == "land"]
+    if len(nl) and pd.notna(nl["value"].iloc[0]):
+        out["nederland"] = ("Nederland", float(nl["value"].iloc[0]))
+    return out
+
+
+def summary(frame: pd.DataFrame) -> dict[str, Any]:
+    """Counts for the "wat zie je" text: areas, with a value, missing by reason, small n."""
+    missing = frame["missing"].dropna()
+    n = pd.to_numeric(frame["n"], errors="coerce")
+    return {
+        "areas": int(len(frame)),
+        "with_value": int(frame["value"].notna().sum()),
+        "missing": int(frame["value"].isna().sum()),
+        "missing_by_reason": {k: int(v) for k, v in missing.value_counts().items()},
+        "small_n": int(frame["small_n"].fillna(False).astype(bool).sum()),
+        "n_total": float(n.sum()) if n.notna().any() else float("nan"),
+        "min": float(frame["value"].min()) if frame["value"].notna().any() else float("nan"),
+        "max": float(frame["value"].max()) if frame["value"].notna().any() else float("nan"),
+    }
+
+
+# ----------------------------------------------------------------------------- figure
+def _esc(s: Any) -> str:
+    return html.escape(str(s), quote=False)
+
+
+def _hover(row: Mapping, indicator: Indicator, n_label: str, definition: str, ref_text: str) -> str:
+    name, code = _esc(row.get("name") or ""), _esc(row["code"])
+    lines = [f"<b>{name}</b> ({code})"]
+    value = row.get("value")
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        reason = MISSING_LABELS.get(row.get("missing") or "", "geen gegevens")
+        lines.append(f"{_esc(indicator.label)}: <b>geen waarde</b>")
+        lines.append(f"Reden: {_esc(reason)}")
+    else:
+        lines.append(f"{_esc(indicator.label)}: <b>{_esc(fmt_value(value, indicator))}</b>{ref_text}")
+    n = row.get("n")
+    if n is not None and not (isinstance(n, float) and math.isnan(n)):
+        small = " – klein aantal, onzeker" if row.get("small_n") else ""
+        lines.append(f"n = {fmt_number(n, 0)} ({_esc(n_label)}){small}")
+    lines.append(f"<i>{_esc(definition)}</i>")
+    return "<br>".join(lines)
+
+
+def _discrete_scale(colours: list[str], with_missing: bool) -> tuple[list, float, float]:
+    steps = ([MISSING_FILL] if with_missing else []) + colours
+    n = len(steps)
+    scale = []
+    for j, c in enumerate(steps):
+        scale += [[j / n, c], [(j + 1) / n, c]]
+    lo = -1.5 if with_missing else -0.5
+    return scale, lo, len(colours) - 0.5
+
+
+def _continuous_scale(palette: str | None, diverging: bool, zmin: float, zmax: float,
+                      with_missing: bool) -> tuple[list, float, float, float | None]:
+    """Colour scale over [zmin, zmax]; with missing values a grey step below zmin.
+    Returns (scale, lo, hi, missing_z)."""
+    base = _scale(palette, diverging)
+    if not diverging and (palette or DEFAULT_SEQUENTIAL) in ("blauw", "geelgroenblauw"):
+        base = [[t, c] for t, c in zip(np.linspace(0, 1, 9), pcolors.sample_colorscale(base, list(np.linspace(0.15, 1, 9))))]
+    span = (zmax - zmin) or 1.0
+    if not with_missing:
+        return [[float(t), c] for t, c in base], zmin, zmax, None
+    gap = span * 0.07
+    lo = zmin - gap
+    s = gap / (zmax - lo)
+    scale = [[0.0, MISSING_FILL], [s, MISSING_FILL]] + [[s + (1 - s) * float(t), c] for t, c in base]
+    return scale, lo, zmax, zmin - gap / 2
+
+
+def _nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
+    if hi <= lo:
+        return [lo]
+    raw = (hi - lo) / max(n, 1)
+    mag = 10 ** math.floor(math.log10(raw))
+    step = min((m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw), default=raw)
+    start = math.ceil(lo / step) * step
+    return [round(t, 10) for t in np.arange(start, hi + step * 1e-9, step)]
+
+
+def choropleth(gdf_web, frame: pd.DataFrame, indicator: Indicator | str, *,
+               method: str = DEFAULT_METHOD, k: int = DEFAULT_K,
+               reference: float | tuple[str, float] | None = None,
+               outlines=None, selected: str | None = None, fictitious: bool = False,
+               source_line: str = "", palette: str | None = None, online: bool = False,
+               level: str | None = None, uirevision: str | None = None, title: str = "",
+               height: int = 620) -> go.Figure:
+    """The choropleth of one indicator.
+
+    ``gdf_web``: boundaries prepared for the web (GeoDataFrame) or a :class:`MapGeometry`.
+    ``frame``: :func:`buurtmonitor.harmonise.indicator_frame` rows of the areas to colour
+    (other rows are ignored). ``reference``: a value (or ``(label, value)``) to centre a
+    diverging palette on; None = sequential. ``outlines``: :class:`Lines`, a GeoDataFrame /
+    GeoSeries of polygons, or None (the MapGeometry's parent outlines when given a
+    MapGeometry). ``online``: use a tiled background (fetched from CARTO).
+    """
+    cat = load_catalogue()
+    ind = cat.indicators[indicator] if isinstance(indicator, str) else indicator
+    geom = gdf_web if isinstance(gdf_web, MapGeometry) else prepare_geometry(gdf_web, level or "")
+    level = level or geom.level
+    ref_label, ref_value = (None, None)
+    if isinstance(reference, tuple):
+        ref_label, ref_value = reference
+    elif reference is not None and not (isinstance(reference, float) and math.isnan(reference)):
+        ref_label, ref_value = "referentie", float(reference)
+    diverging = ref_value is not None
+
+    # one row per code of the geometry (areas without statistics are missing: not in table)
+    f = frame.copy()
+    f["code"] = f["code"].astype(str).str.strip()
+    f = f.drop_duplicates("code").set_index("code")
+    rows = f.reindex(geom.codes)
+    rows["name"] = rows["name"].fillna(pd.Series(geom.names)).fillna(pd.Series(rows.index, index=rows.index))
+    no_row = rows["value"].isna() & rows["missing"].isna()
+    rows.loc[no_row, "missing"] = "niet_in_tabel"
+    rows["small_n"] = rows["small_n"].fillna(False).astype(bool)
+    values = rows["value"].astype(float).to_numpy()
+    has_value = ~np.isnan(values)
+    with_missing = bool((~has_value).any())
+
+    decimals = decimals_for(ind)
+    unit = ind.unit
+    if ind.kind == "share" and ind.denominator:
+        n_label = cat.variables[ind.denominator].label.lower()
+    else:
+        n_label = "aantal inwoners"
+    definition = short_definition(ind.definition)
+
+    # colours
+    colorbar: dict[str, Any] = {"title": {"text": _esc(unit if unit != "aantal" else "aantal"), "side": "top"},
+                                "thickness": 14, "len": 0.75, "x": 1.0, "xanchor": "right", "xpad": 6,
+                                "bgcolor": "rgba(255,255,255,0.85)", "outlinewidth": 0}
+    classes = classify(values, method, k)
+    if diverging and classes.k:
+        classes = with_reference(classes, values, ref_value)
+    if classes.k > 0:
+        colours = class_colours(classes, palette, ref_value)
+        scale, zmin, zmax = _discrete_scale(colours, with_missing)
+        z = np.where(has_value, classes.idx, -1).astype(float)
+        labels = classes.labels(decimals, with_counts=True)
+        tickvals = ([-1] if with_missing else []) + list(range(classes.k))
+        ticktext = (["geen gegevens"] if with_missing else []) + labels
+        colorbar.update(tickmode="array", tickvals=tickvals, ticktext=ticktext)
+    elif has_value.any():
+        vmin, vmax = float(np.nanmin(values)), float(np.nanmax(values))
+        if diverging:
+            dev = max(abs(vmin - ref_value), abs(vmax - ref_value)) or 1.0
+            vmin, vmax = ref_value - dev, ref_value + dev
+        scale, zmin, zmax, missing_z = _continuous_scale(palette, diverging, vmin, vmax, with_missing)
+        z = np.where(has_value, values, missing_z if missing_z is not None else vmin)
+        ticks = _nice_ticks(vmin, vmax)
+        tickvals = ([missing_z] if with_missing else []) + ticks
+        ticktext = (["geen gegevens"] if with_missing else []) + [fmt_number(t, decimals) for t in ticks]
+        colorbar.update(tickmode="array", tickvals=tickvals, ticktext=ticktext)
+    else:  # nothing to colour: every area grey
+        scale, zmin, zmax = [[0, MISSING_FILL], [1, MISSING_FILL]], -1.5, -0.5
+        z = np.full(len(values), -1.0)
+        colorbar.update(tickmode="array", tickvals=[-1], ticktext=["geen gegevens"])
+    if diverging:
+        colorbar["title"]["text"] = (f"{_esc(unit)}<br><sup>midden = {_esc(ref_label)}"
+                                     f" ({_esc(fmt_value(ref_value, ind))})</sup>")
+
+    ref_texts = []
+    for v in values:
+        if diverging and not math.isnan(v):
+            diff = v - ref_value
+            word = "hoger dan" if diff > 0 else ("lager dan" if diff < 0 else "gelijk aan")
+            ref_texts.append(f"<br>{word} {_esc(ref_label)} ({_esc(fmt_value(ref_value, ind))})")
+        else:
+            ref_texts.append("")
+    hover = [_hover({"code": c, **r}, ind, n_label, definition, rt)
+             for c, r, rt in zip(geom.codes, rows.reset_index(drop=True).to_dict("records"), ref_texts)]
+
+    fig = go.Figure()
+    fig.add_trace(go.Choroplethmap(
+        geojson=geom.geojson, locations=geom.codes, featureidkey="id", z=z,
+        colorscale=scale, zmin=zmin, zmax=zmax, autocolorscale=False, showscale=True,
+        colorbar=colorbar, marker={"opacity": 0.88, "line": {"width": 0.6, "color": AREA_LINE_COLOUR}},
+        selected={"marker": {"opacity": 0.88}}, unselected={"marker": {"opacity": 0.88}},
+        hovertext=hover, hovertemplate="%{hovertext}<extra></extra>",
+        customdata=np.array(geom.codes, dtype=object).reshape(-1, 1),
+        name=ind.label, showlegend=False,
+    ))
+
+    # orientation outlines of the level above
+    if outlines is None and isinstance(gdf_web, MapGeometry):
+        outlines = geom.parent
+    if outlines is not None and not isinstance(outlines, Lines):
+        outlines = _lines_from(getattr(outlines, "geometry", outlines), "grenzen")
+    if outlines is not None and not outlines.empty:
+        fig.add_trace(go.Scattermap(lon=outlines.lon, lat=outlines.lat, mode="lines",
+                                    line={"width": 1.6, "color": OUTLINE_COLOUR}, hoverinfo="skip",
+                                    name=outlines.name or "grenzen", showlegend=True))
+    # missing: grey hatching over the grey fill
+    if with_missing:
+        miss_codes = [c for c, ok in zip(geom.codes, has_value) if not ok]
+        hatch = hatch_lines([geom.shapes[c] for c in miss_codes], geom.bounds)
+        reasons = rows.loc[miss_codes, "missing"].dropna().unique().tolist()
+        label = LEGEND_MISSING if "geheim" in reasons or not reasons else "geen gegevens"
+        fig.add_trace(go.Scattermap(lon=hatch.lon, lat=hatch.lat, mode="lines",
+                                    line={"width": 1.0, "color": MISSING_HATCH}, hoverinfo="skip",
+                                    name=f"{label} ({len(miss_codes)})", showlegend=True))
+    # small n
+    small = [c for c, s, ok in zip(geom.codes, rows["small_n"], has_value) if s and ok]
+    if small:
+        ln = _lines_from([geom.shapes[c] for c in small])
+        fig.add_trace(go.Scattermap(lon=ln.lon, lat=ln.lat, mode="lines",
+                                    line={"width": 2.4, "color": SMALL_N_COLOUR}, hoverinfo="skip",
+                                    name=f"{LEGEND_SMALL_N} ({len(small)})", showlegend=True))
+    # the selected area
+    if selected and selected in geom.shapes:
+        ln = _lines_from([geom.shapes[selected]])
+        nm = rows.at[selected, "name"] if selected in rows.index else selected
+        fig.add_trace(go.Scattermap(lon=ln.lon, lat=ln.lat, mode="lines",
+                                    line={"width": 4, "color": SELECTED_COLOUR}, hoverinfo="skip",
+                                    name=f"geselecteerd: {_esc(nm)}", showlegend=True))
+
+    center, zoom = center_zoom(geom.bounds)
+    rev = uirevision or f"kaart-{geom.key or level}"
+    annotations = []
+    if source_line:
+        annotations.append({"text": _esc(source_line), "xref": "paper", "yref": "paper", "x": 0, "y": 0,
+                            "xanchor": "left", "yanchor": "bottom", "showarrow": False,
+                            "font": {"size": 11, "color": "#333"}, "bgcolor": "rgba(255,255,255,0.8)"})
+    if fictitious:
+        annotations.append({"text": f"<b>{_esc(FICTITIOUS_LABEL)}</b>", "xref": "paper", "yref": "paper",
+                            "x": 0.5, "y": 1, "xanchor": "center", "yanchor": "top", "showarrow": False,
+                            "font": {"size": 13, "color": "#7a0000"}, "bgcolor": "rgba(255,236,179,0.92)",
+                            "bordercolor": "#7a0000", "borderwidth": 1})
+    fig.update_layout(
+        map={"style": ONLINE_STYLE if online else OFFLINE_STYLE, "center": center, "zoom": zoom,
+             "uirevision": rev},
+        uirevision=rev, height=height, separators=",.",
+        margin={"l": 0, "r": 0, "t": 36 if title else 0, "b": 0},
+        title={"text": _esc(title), "x": 0, "xanchor": "left", "font": {"size": 15}} if title else None,
+        legend={"x": 0.01, "y": 0.97 if fictitious else 0.99, "xanchor": "left", "yanchor": "top",
+                "bgcolor": "rgba(255,255,255,0.85)", "bordercolor": "#bbb", "borderwidth": 1,
+                "font": {"size": 12}},
+        annotations=annotations, font={"size": 13}, clickmode="event+select", dragmode="pan",
+        hoverlabel={"bgcolor": "white", "font": {"size": 13}, "align": "left"},
+        meta={"indicator": ind.id, "level": level, "method": classes.method, "k": classes.k,
+              "reference": ref_value, "codes_missing": int((~has_value).sum())},
+    )
+    return fig
+
+
+# ----------------------------------------------------------------------------- events
+def clicked_code(event: Any, codes: Sequence[str] | None = None) -> str | None:
+    """The area code of the (first) clicked area in the event of
+    ``st.plotly_chart(..., on_select="rerun", selection_mode="points")``; None if none.
+
+    Reads ``location`` (choroplethmap), else ``customdata``, else ``point_index`` into ``codes``.
+    Only points of the main (choropleth) trace, curve 0, count.
+    """
+    if not event:
+        return None
+    try:
+        sel = event["selection"] if "selection" in event else getattr(event, "selection", None)
+    except (TypeError, KeyError):
+        sel = getattr(event, "selection", None)
+    if not sel:
+        return None
+    points = sel.get("points") if hasattr(sel, "get") else getattr(sel, "points", None)
+    for p in points or []:
+        curve = p.get("curve_number", p.get("curveNumber", 0))
+        if curve not in (0, None):
+            continue
+        loc = p.get("location")
+        if loc:
+            return str(loc)
+        cd = p.get("customdata")
+        if isinstance(cd, (list, tuple)) and cd:
+            return str(cd[0])
+        if isinstance(cd, str) and cd:
+            return cd
+        idx = p.get("point_index", p.get("pointIndex", p.get("point_number")))
+        if codes is not None and idx is not None and 0 <= int(idx) < len(codes):
+            return str(codes[int(idx)])
+    return None
+
+
+def title_for(indicator: Indicator, level: str, place: str, year: int) -> str:
+    """"Herkomst buiten Europa per wijk, Ede, 2024"."""
+    return f"{indicator.label} per {LEVEL_LABELS.get(level, level).lower()}, {place}, {year}"

@@ -1,0 +1,67 @@
+"""Lokale kaart: the figures behind an 'analyse van de lokale kaart' (Handreiking Inzicht in
+(de)polarisatie): segregation and diversity, change signals, spatial clusters and a worksheet
+with notes. Layout and widgets only; the work is in buurtmonitor.lokale_kaart_view."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+_ROOT = Path(__file__).resolve().parents[1]
+if str(_ROOT) not in sys.path:
+    sys.path.insert(0, str(_ROOT))
+
+import streamlit as st  # noqa: E402
+
+from buurtmonitor import lokale_kaart_view as view  # noqa: E402
+from buurtmonitor import ui  # noqa: E402
+
+sel = ui.sidebar(levels=("wijk", "buurt"), indicator=True)
+
+st.title("Lokale kaart")
+st.caption("Cijfers voor de analyse van de lokale kaart uit de handreiking 'Inzicht in "
+           "(de)polarisatie': hoe wonen groepen verdeeld, wat verandert er, waar liggen "
+           "concentraties, en uw eigen aantekeningen per onderdeel.")
+
+try:
+    with st.spinner("Cijfers laden…"):
+        table, origin, warning = ui.load_table(sel.year, sel.gemeente)
+except Exception as exc:  # noqa: BLE001 - shown in Dutch, the page stops
+    st.error(f"De cijfers van {sel.gemeente_name} voor {sel.year} zijn nu niet beschikbaar. "
+             f"Probeer het later opnieuw of kies de Voorbeeldgemeente. ({exc})")
+    st.stop()
+
+ui.fictitious_banner(table)
+ui.origin_notice(origin, warning)
+
+data = view.PageData(year=sel.year, gemeente=sel.gemeente, gemeente_name=sel.gemeente_name,
+                     level=sel.level, indicator=sel.indicator, table=table,
+                     names=view.area_names(table, sel.gemeente, sel.level),
+                     all_names=view.all_area_names(table, sel.gemeente))
+try:
+    data.measures = view.compute_measures(sel.year, sel.gemeente, sel.level)
+except LookupError:
+    data.measures_error = (f"Er zijn geen {view.level_plural(sel.level)} van {sel.gemeente_name} "
+                           f"in de cijfers van {sel.year}; kies een ander niveau of jaar.")
+except Exception as exc:  # noqa: BLE001
+    data.measures_error = f"De segregatiematen konden niet worden berekend: {exc}"
+data.cluster = view.compute_clusters(sel.year, sel.gemeente, sel.level, sel.indicator)
+
+main, side = st.columns([3, 1], gap="large")
+with side:
+    ui.guidance_panel(view.VIEW, sel.indicator)
+
+with main:
+    tab_seg, tab_change, tab_clusters, tab_sheet = st.tabs(list(view.TAB_LABELS))
+    with tab_change:
+        view.render_change_header(data)
+        thresholds = view.threshold_inputs()
+        data.change = view.change_view(sel.year, sel.gemeente, sel.level, thresholds)
+        view.render_change(data)
+    with tab_seg:
+        view.render_segregation(data)
+    with tab_clusters:
+        view.render_clusters(data)
+    with tab_sheet:
+        view.render_worksheet(data)
+    ui.source_caption(table)
