@@ -45,27 +45,70 @@ def format_nl(x: float | None, decimals: int = 1) -> str:
 _nl = format_nl
 
 
+#: assumed chart width in px for estimating how many lines a horizontal legend takes
+LEGEND_WIDTH_PX = 560
+
+
+def _legend_px(fig: go.Figure) -> int:
+    """Estimated height in px of a horizontal legend (rows of 22 px, 10 px between groups)."""
+    shown = [t for t in fig.data if t.showlegend is not False]
+    if not shown:
+        return 0
+    rows, used, groups = 1, 0, len({t.legendgroup for t in shown if t.legendgroup}) or 1
+    for t in shown:
+        w = 7 * len(t.name or "") + 45
+        if used and used + w > LEGEND_WIDTH_PX:
+            rows, used = rows + 1, 0
+        used += w
+    return 22 * rows + 10 * (groups - 1) + 6
+
+
+def _wrap(text: str, width: int = 85) -> list[str]:
+    """Split a source line into lines of at most ``width`` characters (at spaces)."""
+    lines, cur = [], ""
+    for word in text.split(" "):
+        if cur and len(cur) + 1 + len(word) > width:
+            lines.append(cur)
+            cur = word
+        else:
+            cur = f"{cur} {word}" if cur else word
+    return lines + ([cur] if cur else [])
+
+
 def _finish(fig: go.Figure, *, source: str | None, fictitious: bool, title: str | None,
             height: int, legend_below: bool = False) -> go.Figure:
-    """Title, source line under the chart, fictitious label, common layout."""
-    bottom = (70 if source else 40) + (110 if legend_below else 0)
-    top = 60 + (26 if fictitious else 0) + (0 if title else -25)
-    legend = (dict(orientation="h", yanchor="top", y=-0.14, xanchor="left", x=0, title_text="")
-              if legend_below else
-              dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0, title_text=""))
+    """Title, source line under the chart, fictitious label, common layout.
+
+    ``height`` is the height of the plot area in px; margins are added for the fictitious
+    label, the title, the legend (above the plot, or below it with ``legend_below``) and
+    the source line, so that nothing overlaps."""
+    legend_px = _legend_px(fig)
+    fict_px = 26 if fictitious else 0
+    title_px = 34 if title else 0
+    axis_px = 62  # tick labels and the x-axis title
+    top = 10 + fict_px + title_px + (0 if legend_below else legend_px)
+    source_lines = _wrap(source) if source else []
+    source_px = 8 + 15 * len(source_lines) if source_lines else 0
+    bottom = axis_px + (legend_px if legend_below else 0) + source_px + 6
+    legend = dict(orientation="h", xanchor="left", x=0, title_text="",
+                  **(dict(yanchor="top", y=-axis_px / height) if legend_below
+                     else dict(yanchor="bottom", y=1.0)))
     fig.update_layout(
-        title=dict(text=title or "", x=0, xanchor="left", font=dict(size=16)),
-        font=FONT, height=height + (110 if legend_below else 0),
+        title=dict(text=title or "", x=0, xanchor="left", xref="container", yref="container",
+                   y=1 - (6 + fict_px) / (height + top + bottom), yanchor="top",
+                   font=dict(size=16), pad=dict(l=10)),
+        font=FONT, height=height + top + bottom,
         margin=dict(l=10, r=20, t=top, b=bottom),
         template="plotly_white", separators=",.", legend=legend,
     )
     if source:
-        fig.add_annotation(text=source, xref="paper", yref="paper", x=0, y=0, yshift=-bottom + 8,
+        fig.add_annotation(text="<br>".join(source_lines), xref="paper", yref="paper", x=0, y=0,
+                           yshift=-(bottom - 4),
                            xanchor="left", yanchor="bottom", showarrow=False,
-                           font=dict(size=11, color="#555555"), name="bronregel")
+                           font=dict(size=11, color="#555555"), align="left", name="bronregel")
     if fictitious:
-        fig.add_annotation(text=f"<b>{FICTITIOUS_LABEL}</b>", xref="paper", yref="paper", x=1, y=1,
-                           yshift=top - 22, xanchor="right", yanchor="bottom", showarrow=False,
+        fig.add_annotation(text=f"<b>{FICTITIOUS_LABEL}</b>", xref="paper", yref="paper", x=0, y=1,
+                           yshift=top - 4, xanchor="left", yanchor="top", showarrow=False,
                            font=dict(size=12, color="#A03000"), bgcolor="#FFF3E0",
                            bordercolor="#D55E00", borderwidth=1, name="fictief")
     return fig
@@ -149,8 +192,8 @@ def composition_bars(comp: pd.DataFrame, sort_by: str = "name", max_series: int 
     panels = [(area_codes, 1)] + ([(ref_codes, 2)] if ref_codes else [])
     n_areas, n_refs = max(len(area_codes), 1), len(ref_codes)
     rows = len(panels)
-    height = max(140 + 24 * (n_areas + n_refs) + (80 if rows > 1 else 0), 320)
-    plot_px = height - 110
+    height = max(30 + 24 * (n_areas + n_refs) + (70 if rows > 1 else 0), 200)
+    plot_px = height
     fig = make_subplots(
         rows=rows, cols=1, shared_xaxes=(value == "share"),
         row_heights=[n_areas + 1.0, n_refs + 1.0][:rows],
@@ -224,8 +267,9 @@ def profile_chart(profile_df: pd.DataFrame, *, title: str | None = None, source:
         if s.empty:
             continue
         fig.add_trace(go.Scatter(
-            x=s["z"], y=s["_y"], mode="markers", name=name,
-            marker=dict(color=colour, size=12, symbol=[symbol + ("-open" if sm else "") for sm in s["small_n"]],
+            x=s["z"].tolist(), y=s["_y"].tolist(), mode="markers", name=name,
+            marker=dict(color=colour, size=12,
+                        symbol=[symbol + ("-open" if sm else "") for sm in s["small_n"]],
                         line=dict(color=colour, width=2)),
             customdata=list(zip([_nl(v) for v in s["value"]], s["unit"], s["reading"],
                                 [_nl(v) for v in s["mean"]])),
@@ -235,17 +279,16 @@ def profile_chart(profile_df: pd.DataFrame, *, title: str | None = None, source:
     miss = p[~has]
     if not miss.empty:
         fig.add_trace(go.Scatter(
-            x=[0.0] * len(miss), y=miss["_y"], mode="markers+text", name="Geen z-score",
+            x=[0.0] * len(miss), y=miss["_y"].tolist(), mode="markers+text", name="Geen z-score",
             marker=dict(color="#999999", size=9, symbol="x-thin-open", line=dict(width=2, color="#999999")),
             text=[r.replace("geen waarde: ", "") for r in miss["reading"]], textposition="middle right",
             textfont=dict(size=11, color="#555555"),
             hovertemplate="%{y}<br>%{text}<extra></extra>"))
     fig.update_yaxes(categoryorder="array", categoryarray=ylab[::-1], automargin=True)
     fig.update_xaxes(range=[-lim, lim], zeroline=False, dtick=1,
-                     title_text="Afwijking van het gemiddelde van de gebieden in standaardafwijkingen (z); "
-                                "banden: ±1 en ±2")
-    height = 150 + 26 * len(p)
-    return _finish(fig, source=src, fictitious=fic, title=title, height=max(height, 300))
+                     title_text="z-score: afwijking in standaardafwijkingen")
+    height = 40 + 26 * len(p)
+    return _finish(fig, source=src, fictitious=fic, title=title, height=max(height, 200))
 
 
 # ----------------------------------------------------------------------------- trend
@@ -297,14 +340,15 @@ def trend_chart(series_df: pd.DataFrame, indicator: Indicator | str | None = Non
     # break markers for the main area
     if main is not None:
         br = series_breaks(s[s["code"] == main])
-        for x, grp in br.groupby("x", sort=True):
+        for i, (x, grp) in enumerate(br.groupby("x", sort=True)):
             text = " · ".join(dict.fromkeys(grp["label"]))
             kinds = set(grp["kind"])
             fig.add_vline(x=float(x), line_dash="dot", line_width=2,
-                          line_color="#D55E00" if BREAK_SCHEME in kinds else "#CC79A7",
-                          annotation_text=text, annotation_position="top",
-                          annotation_font=dict(size=11, color="#333333"),
-                          annotation_bgcolor="rgba(255,255,255,0.85)")
+                          line_color="#D55E00" if BREAK_SCHEME in kinds else "#CC79A7")
+            # labels inside the plot, alternating rows so that neighbouring breaks stay legible
+            fig.add_annotation(x=float(x), y=1, yref="paper", yanchor="top", xanchor="left", xshift=3,
+                               yshift=-18 * (i % 2), text=text, showarrow=False, name="breuk",
+                               font=dict(size=11, color="#333333"), bgcolor="rgba(255,255,255,0.85)")
         # missing values of the main area, with the reason
         gaps = s[(s["code"] == main) & s["value"].isna()]
         for r in gaps.itertuples(index=False):
@@ -315,10 +359,17 @@ def trend_chart(series_df: pd.DataFrame, indicator: Indicator | str | None = Non
     if years:
         fig.update_xaxes(range=[years[0] - 0.6, years[-1] + 0.6], tickmode="array", tickvals=years,
                          ticktext=[str(y) for y in years], title_text="Peiljaar")
-    unit = ind.unit if ind else (series_df["unit"].dropna().iloc[0] if series_df["unit"].notna().any() else "")
+    units = series_df["unit"].dropna()
+    unit = ind.unit if ind else (units.iloc[0] if len(units) else "")
     fig.update_yaxes(title_text=unit, rangemode="tozero" if unit in ("%", "aantal") else "normal")
+    vals = series_df["value"].dropna()
+    if len(vals):  # headroom for the break labels at the top of the plot
+        lo = 0.0 if unit in ("%", "aantal") and vals.min() >= 0 else float(vals.min())
+        hi = float(vals.max())
+        span = (hi - lo) or abs(hi) or 1.0
+        fig.update_yaxes(range=[lo - (0 if lo == 0 else 0.05 * span), hi + 0.22 * span])
     fig.update_layout(hovermode="closest")
-    return _finish(fig, source=src, fictitious=fic, title=title, height=420, legend_below=True)
+    return _finish(fig, source=src, fictitious=fic, title=title, height=340, legend_below=True)
 
 
 def trace_x_ranges(fig: go.Figure) -> list[tuple[dict[str, Any] | None, float, float]]:

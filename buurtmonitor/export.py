@@ -171,7 +171,10 @@ def table_to_xlsx(item: ExportItem, exported_at: datetime | None = None) -> byte
     for c, w in enumerate(widths):
         ws.set_column(c, c, w + 2)
     ws.set_row(0, 30)
-    ws.freeze_panes(1, 1 if len(df.columns) > 1 else 0)
+    # Freeze the header row and the columns up to the area name (so it stays in view).
+    names = [i for i, c in enumerate(df.columns) if c.lower() in ("naam", "name", "gebied")]
+    freeze_cols = names[0] + 1 if names and names[0] < 4 else (1 if len(df.columns) > 1 else 0)
+    ws.freeze_panes(1, freeze_cols)
     if len(df.columns):
         ws.autofilter(0, 0, max(len(df), 1), len(df.columns) - 1)
 

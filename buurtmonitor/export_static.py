@@ -4,11 +4,13 @@ Import from :mod:`buurtmonitor.export`; this module holds the image half of it.
 
 Rendering uses kaleido 1.x, which drives a headless Chromium. Kaleido's own
 ``calc_fig`` starts a browser per call (seconds) or, with its global sync server, reloads
-the tab and waits a fixed 500 ms after every map. We keep one warm browser in a
-background thread instead and, for PNG and SVG, draw the figure ourselves in a kaleido
-tab (``Plotly.newPlot`` -> wait until every MapLibre map is idle -> ``Plotly.Snapshot``),
-which gives the same bytes as ``Plotly.toImage`` in about a third of the time. PDF, and
-PNG/SVG whenever that fast path fails, go through ``Kaleido.calc_fig``.
+the tab after every image and ``Plotly.toImage`` waits a fixed 500 ms for every map. We
+keep one warm browser in a background thread instead and, for PNG and SVG, draw the
+figure ourselves in a kaleido tab: ``Plotly.react`` on a graph div that is kept between
+calls (so the MapLibre map, its WebGL context and compiled shaders are reused, which
+matters with software WebGL), wait until every map is idle, then ``Plotly.Snapshot``
+(toSVG, svgToImg) exactly as ``Plotly.toImage`` does; the bytes are the same as a fresh
+render. PDF, and PNG/SVG whenever that fast path fails, go through ``Kaleido.calc_fig``.
 
 The browser is the one in ``BROWSER_PATH``; when that is unset and ``/usr/bin/chromium``
 exists, that is used (and put into ``BROWSER_PATH`` for kaleido). Without a browser every
@@ -27,6 +29,7 @@ import json
 import logging
 import math
 import os
+import re
 import shutil
 import textwrap
 import threading
@@ -135,24 +138,43 @@ def static_export_status() -> str | None:
 
 
 # Runs inside the kaleido page (plotly.js is loaded there). Same steps as Plotly.toImage
-# (newPlot static, redraw colour bars, toSVG, svgToImg) without its fixed 500 ms wait for
-# maps: we wait until each MapLibre map has loaded and force a synchronous redraw.
+# (plot static, redraw colour bars, toSVG, svgToImg) but (1) without its fixed 500 ms wait
+# for maps: we wait until every MapLibre map is idle instead, and (2) on a graph div that
+# is kept between calls and updated with Plotly.react, so a MapLibre map (and its WebGL
+# context and compiled shaders, expensive with software rendering) is reused. Map and
+# non-map figures get separate divs; a div is rebuilt when size or pixel ratio change,
+# and dropped after any error.
 _RENDER_JS = r"""
 async function(figJson, width, height, scale, format, mapPixelRatio) {
   const fig = JSON.parse(figJson);
+  const data = fig.data || [];
+  const dpr = mapPixelRatio || scale;
   // MapLibre sizes its canvas by devicePixelRatio.
-  Object.defineProperty(window, 'devicePixelRatio', {configurable: true,
-                                                     get: () => mapPixelRatio || scale});
-  const gd = document.createElement('div');
-  gd.style.position = 'absolute';
-  gd.style.left = '-5000px';
-  gd.style.top = '0px';
-  document.body.appendChild(gd);
+  Object.defineProperty(window, 'devicePixelRatio', {configurable: true, get: () => dpr});
+  const MAP_TYPES = ['choroplethmap', 'scattermap', 'densitymap'];
+  const kind = data.some((t) => MAP_TYPES.includes(t.type)) ? 'map' : 'plain';
+  const sig = [width, height, dpr].join('x');
+  const store = window.__buurtmonitor || (window.__buurtmonitor = {});
+  const drop = (slot) => {
+    try { Plotly.purge(slot.gd); } catch (e) { /* ignore */ }
+    slot.gd.remove();
+  };
+  let slot = store[kind];
+  if (slot && slot.sig !== sig) { drop(slot); slot = null; }
+  if (!slot) {
+    const div = document.createElement('div');
+    div.style.position = 'absolute';
+    div.style.left = '-5000px';
+    div.style.top = '0px';
+    document.body.appendChild(div);
+    slot = store[kind] = {gd: div, sig: sig};
+  }
+  const gd = slot.gd;
   try {
     const layout = Object.assign({}, fig.layout || {}, {width: width, height: height});
     const config = Object.assign({plotGlPixelRatio: scale * 2}, fig.config || {},
                                  {staticPlot: true, _exportedPlot: true});
-    await Plotly.newPlot(gd, fig.data || [], layout, config);
+    await Plotly.react(gd, data, layout, config);
     Plotly.Snapshot.getRedrawFunc(gd)();
     const fl = gd._fullLayout;
     const ids = (fl._subplots && fl._subplots.map) || [];
@@ -160,16 +182,15 @@ async function(figJson, width, height, scale, format, mapPixelRatio) {
       const sub = fl[id] && fl[id]._subplot;
       const map = sub && sub.map;
       if (!map) { resolve(); return; }
-      let finished = false;
-      const done = () => {
-        if (finished) return;
-        finished = true;
-        try { map.redraw(); } catch (e) { /* older MapLibre: last frame is fine */ }
-        resolve();
+      const started = performance.now();
+      const wait = () => {
+        map.once('idle', () => {
+          if (map.loaded() || performance.now() - started > 20000) { resolve(); } else { wait(); }
+        });
+        map.triggerRepaint();
       };
-      if (map.loaded() && !map.isMoving()) { done(); return; }
-      map.once('idle', done);
-      setTimeout(done, 20000);
+      wait();
+      setTimeout(resolve, 25000);
     })));
     const svg = Plotly.Snapshot.toSVG(gd, format, scale);
     if (format === 'svg') return JSON.stringify({svg: svg});
@@ -178,9 +199,10 @@ async function(figJson, width, height, scale, format, mapPixelRatio) {
                                                 scale: scale, canvas: canvas, svg: svg,
                                                 promise: true});
     return JSON.stringify({png: url.replace(/^data:image\/png;base64,/, '')});
-  } finally {
-    try { Plotly.purge(gd); } catch (e) { /* ignore */ }
-    gd.remove();
+  } catch (err) {
+    drop(slot);
+    delete store[kind];
+    throw err;
   }
 }
 """
@@ -247,7 +269,8 @@ class _Engine:
         ok = False
         try:
             tab = ktab.tab
-            ref = await tab.send_command("Runtime.evaluate", params={"expression": "globalThis"})
+            ref = await tab.send_command("Runtime.evaluate", params={
+                "expression": "globalThis", "objectGroup": "buurtmonitor"})
             object_id = ref["result"]["result"]["objectId"]
             res = await tab.send_command("Runtime.callFunctionOn", params={
                 "functionDeclaration": _RENDER_JS,
@@ -258,6 +281,8 @@ class _Engine:
                 "awaitPromise": True,
                 "returnByValue": True,
             })
+            await tab.send_command("Runtime.releaseObjectGroup",
+                                   params={"objectGroup": "buurtmonitor"})
             if "error" in res:
                 raise RuntimeError(f"devtools: {res['error']}")
             result = res.get("result", {})
@@ -358,10 +383,85 @@ def _wrap(text: str, width_chars: int) -> str:
     return "<br>".join(_esc(line) for line in lines)
 
 
+_OWN_ANNOTATION_NAMES = {"bronregel", "bron", "fictief", "source", "fictitious"}
+
+
+def _drop_own_annotations(fig, item: ExportItem) -> None:
+    """Remove the view's own source line / fictitious label annotations (the export adds
+    its own, placed for the export size): by name, or by text."""
+    source = html.unescape(item.source_line or "").strip()
+    keep = []
+    for ann in fig.layout.annotations:
+        text = html.unescape(re.sub(r"<[^>]+>", "", str(ann.text or ""))).strip()
+        if (ann.name in _OWN_ANNOTATION_NAMES or FICTITIOUS_LABEL in text
+                or text.startswith(SOURCE_CBS) or (source and source in text)):
+            continue
+        keep.append(ann)
+    fig.layout.annotations = keep
+
+
+def _coords(obj, out: list) -> None:
+    """All [lon, lat] pairs in a GeoJSON coordinates array."""
+    if isinstance(obj, (list, tuple)):
+        if len(obj) >= 2 and all(isinstance(v, (int, float)) for v in obj[:2]):
+            out.append((float(obj[0]), float(obj[1])))
+        else:
+            for part in obj:
+                _coords(part, out)
+
+
+def _map_points(fig, subplot: str) -> list[tuple[float, float]]:
+    pts: list[tuple[float, float]] = []
+    for tr in fig.data:
+        if (getattr(tr, "subplot", None) or "map") != subplot:
+            continue
+        if tr.type == "choroplethmap" and isinstance(tr.geojson, dict):
+            wanted = {str(x) for x in (tr.locations if tr.locations is not None else [])}
+            key = tr.featureidkey or "id"
+            feats = tr.geojson.get("features", [tr.geojson])
+            for f in feats:
+                fid = f.get("id") if key == "id" else f.get("properties", {}).get(key.split(".")[-1])
+                if wanted and str(fid) not in wanted:
+                    continue
+                _coords((f.get("geometry") or {}).get("coordinates"), pts)
+        elif tr.type in ("scattermap", "densitymap") and tr.lon is not None and tr.lat is not None:
+            for lon, lat in zip(tr.lon, tr.lat):
+                if lon is not None and lat is not None and math.isfinite(lon) and math.isfinite(lat):
+                    pts.append((float(lon), float(lat)))
+    return [(x, y) for x, y in pts if -180 <= x <= 180 and -85 < y < 85]
+
+
+def _fit_maps(fig, plot_w: float, plot_h: float, padding: float = 0.05) -> None:
+    """Centre and zoom every MapLibre subplot on its data for the export's plot area (the
+    view's zoom was chosen for the screen, not for this image size)."""
+    for name in [k for k in fig.layout if k == "map" or (k.startswith("map") and k[3:].isdigit())]:
+        pts = _map_points(fig, name)
+        if len(pts) < 2:
+            continue
+        sub = fig.layout[name]
+        dom_x = sub.domain.x or (0, 1)
+        dom_y = sub.domain.y or (0, 1)
+        w = plot_w * (dom_x[1] - dom_x[0]) * (1 - 2 * padding)
+        h = plot_h * (dom_y[1] - dom_y[0]) * (1 - 2 * padding)
+        merc = lambda lat: math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))  # noqa: E731
+        lons = [p[0] for p in pts]
+        ys = [merc(p[1]) for p in pts]
+        dx = (max(lons) - min(lons)) / 360 or 1e-6
+        dy = (max(ys) - min(ys)) / (2 * math.pi) or 1e-6
+        zoom = math.log2(min(w / (512 * dx), h / (512 * dy)))
+        cy = (max(ys) + min(ys)) / 2
+        center = dict(lon=(max(lons) + min(lons)) / 2,
+                      lat=math.degrees(2 * math.atan(math.exp(cy)) - math.pi / 2))
+        sub.update(center=center, zoom=max(0.0, min(zoom, 18.0)))
+
+
 def decorate_figure(item: ExportItem, width: int = 1400, height: int = 900,
-                    exported_at: datetime | None = None):
+                    exported_at: datetime | None = None, fit_maps: bool = True):
     """A copy of ``item.figure`` carrying title, subtitle, source line, export date and
-    (for demo data) the fictitious label, laid out for a ``width`` x ``height`` image."""
+    (for demo data) the fictitious label, laid out for a ``width`` x ``height`` image.
+
+    The view's own source/fictitious annotations are replaced by the export's, and maps
+    are re-centred and zoomed on their data for this image size (``fit_maps``)."""
     import plotly.graph_objects as go
 
     # go.Figure(fig) builds a new figure from a deep copy of fig's data: the caller's
@@ -374,7 +474,20 @@ def decorate_figure(item: ExportItem, width: int = 1400, height: int = 900,
     foot_size = max(11, round(width / 110))
     fict = bool(item.fictitious)
 
-    top = pad + title_size + (sub_size + 10 if item.subtitle else 0) + (foot_size + 18 if fict else 0) + 26
+    # Title and subtitle sit at fixed positions from the top of the image (container
+    # coordinates), so they stay put whatever the legend or colour bar does. The
+    # fictitious label is a red line of the subtitle for the same reason.
+    sub_lines = [_esc(item.subtitle)] if item.subtitle else []
+    if fict:
+        sub_lines.append(f'<span style="color:#b00020"><b>{_esc(FICTITIOUS_LABEL)}</b></span>')
+    title_lines = textwrap.wrap(str(item.title), max(20, int((width - 2 * pad) / (title_size * 0.56))))
+    title_html = "<br>".join(f"<b>{_esc(line)}</b>" for line in title_lines or [""])
+    top = (pad + len(title_lines or [""]) * (title_size + 8) + 2
+           + len(sub_lines) * (sub_size + 7) + 22)
+    legend = lay.legend
+    horizontal = legend.orientation == "h"
+    if horizontal and legend.y is not None and legend.y >= 1:
+        top += 34  # legend above the plot area: keep it clear of the subtitle
     chars = int((width - 2 * pad) / (foot_size * 0.56))
     source = item.source_line or SOURCE_CBS
     # Source and date both left-aligned: the right edge of the plot area moves when a
@@ -389,34 +502,32 @@ def decorate_figure(item: ExportItem, width: int = 1400, height: int = 900,
     old_r = margin.r if margin.r is not None else 40
     left, right = max(old_l, pad), max(old_r, pad)
     bottom = max(old_b, 20) + foot_h + 24
+    if horizontal and (legend.y is None or legend.y < 0):
+        bottom += 40  # legend below the plot area (plotly's default for "h"): room above the source
     fig.update_layout(
         width=width, height=height,
         margin=dict(t=top, b=bottom, l=left, r=right),
         title=dict(
-            text=f"<b>{_esc(item.title)}</b>", x=pad / width, xref="container", xanchor="left",
+            text=title_html, x=pad / width, xref="container", xanchor="left",
             y=1 - pad / height, yref="container", yanchor="top",
             font=dict(size=title_size, color="#1a1a1a"),
-            subtitle=dict(text=_esc(item.subtitle), font=dict(size=sub_size, color="#555555"))
-            if item.subtitle else None,
+            subtitle=dict(text="<br>".join(sub_lines), font=dict(size=sub_size, color="#555555")),
         ),
     )
     if lay.paper_bgcolor is None:
         fig.update_layout(paper_bgcolor="white")
+    _drop_own_annotations(fig, item)
+    if fit_maps:
+        _fit_maps(fig, width - left - right, height - top - bottom)
     notes = [
         dict(text=footer_html, xref="paper", yref="paper", x=0, y=0, xanchor="left",
              yanchor="bottom", xshift=-(left - pad), yshift=-(bottom - 14), align="left",
              showarrow=False, font=dict(size=foot_size, color="#333333")),
     ]
     if fict:
-        notes += [
-            dict(text=f"<b>{_esc(FICTITIOUS_LABEL)}</b>", xref="paper", yref="paper", x=0, y=1,
-                 xanchor="left", yanchor="bottom", xshift=-(left - pad), yshift=10,
-                 showarrow=False, font=dict(size=foot_size + 2, color="#b00020"),
-                 bgcolor="#fde8ea", bordercolor="#b00020", borderwidth=1, borderpad=4),
-            dict(text="<b>FICTIEF</b>", xref="paper", yref="paper", x=0.5, y=0.5,
-                 showarrow=False, textangle=-25, opacity=0.08,
-                 font=dict(size=round(height / 6), color="#b00020")),
-        ]
+        notes.append(dict(text="<b>FICTIEF</b>", xref="paper", yref="paper", x=0.5, y=0.5,
+                          showarrow=False, textangle=-25, opacity=0.08,
+                          font=dict(size=round(height / 6), color="#b00020")))
     for ann in notes:
         fig.add_annotation(**ann)
     return fig

@@ -102,6 +102,7 @@ class PageData:
     indicator: str
     table: AreaTable
     names: dict[str, str]                  # code -> name of the areas of ``level``
+    all_names: dict[str, str] = field(default_factory=dict)  # wijken and buurten
     measures: dict[str, Any] | None = None
     measures_error: str | None = None
     change: "ChangeView | None" = None
@@ -115,12 +116,18 @@ class PageData:
     def name(self, code: str | None) -> str:
         if not code:
             return "hele gemeente"
-        return str(self.names.get(code) or code)
+        return str(self.names.get(code) or self.all_names.get(code) or code)
 
 
 def area_names(table: AreaTable, gemeente: str, level: str) -> dict[str, str]:
     d = table.data
     sub = d[(d["level"] == level) & (d["gemeente_code"] == gemeente)]
+    return {str(c): str(n) for c, n in zip(sub["code"], sub["name"])}
+
+
+def all_area_names(table: AreaTable, gemeente: str) -> dict[str, str]:
+    d = table.data
+    sub = d[d["level"].isin(["wijk", "buurt"]) & (d["gemeente_code"] == gemeente)]
     return {str(c): str(n) for c, n in zip(sub["code"], sub["name"])}
 
 

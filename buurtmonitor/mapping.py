@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import html
 import math
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -158,7 +157,8 @@ def _assign(values: np.ndarray, edges: Sequence[float]) -> np.ndarray:
 def classify(values: Iterable[float], method: str = DEFAULT_METHOD, k: int = DEFAULT_K) -> Classes:
     """Classify ``values`` (NaN = missing, ignored) into ``k`` classes.
 
-    ``method``: ``quantiles``, ``natural_breaks`` (Fisher-Jenks, mapclassify),
+    ``method``: ``quantiles``, ``natural_breaks`` (Fisher-Jenks, the algorithm of
+    ``mapclassify.FisherJenks``: :func:`fisher_jenks_bins`),
     ``equal_interval`` or ``continuous`` (no classes). With fewer distinct values than
     ``k`` there are fewer classes; duplicate edges (ties in quantiles) are merged.
     """
@@ -177,18 +177,66 @@ def classify(values: Iterable[float], method: str = DEFAULT_METHOD, k: int = DEF
         edges = [lo, hi]
     elif method == "equal_interval":
         edges = list(np.linspace(lo, hi, k + 1))
+    elif method == "quantiles":
+        edges = [lo] + [float(b) for b in quantile_bins(ok, k)]
     else:
-        import mapclassify
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            if method == "quantiles":
-                bins = mapclassify.Quantiles(ok, k=k).bins
-            else:
-                bins = mapclassify.FisherJenks(ok, k=k).bins
-        edges = [lo] + [float(b) for b in bins]
+        edges = [lo] + [float(b) for b in fisher_jenks_bins(ok, k)]
     edges = _dedupe(edges)
     edges[-1] = max(edges[-1], hi)
     return Classes(method, tuple(float(e) for e in edges), _assign(v, edges), len(edges) - 1)
+
+
+def quantile_bins(values: np.ndarray, k: int) -> np.ndarray:
+    """Upper bounds of ``k`` quantile classes, as ``mapclassify.Quantiles`` (ties merged)."""
+    p = np.arange(1, k + 1) * (100.0 / k)
+    p[-1] = min(p[-1], 100.0)
+    return np.unique(np.percentile(np.asarray(values, dtype=float), p))
+
+
+def fisher_jenks_bins(values: np.ndarray, k: int) -> np.ndarray:
+    """Upper bounds of ``k`` Fisher-Jenks (natural breaks) classes.
+
+    The exact dynamic programme of ``mapclassify.FisherJenks`` (Jenks' optimal classification,
+    minimal within-class squared deviation), vectorised with numpy in float64. mapclassify
+    compiles its numba version when it is imported, which costs about 9 s at the first map;
+    ``tests/test_page_kaart.py`` checks that both give the same breaks. O(n² k): fine for the
+    wijken/buurten of a gemeente and the ~340 gemeenten of the national map.
+    """
+    x = np.sort(np.asarray(values, dtype=float))
+    n = len(x)
+    if n == 0:
+        return np.array([])
+    k = int(min(k, n))
+    if k <= 1:
+        return np.array([x[-1]])
+    csum = np.concatenate([[0.0], np.cumsum(x)])
+    csq = np.concatenate([[0.0], np.cumsum(x * x)])
+    lower = np.ones((n + 1, k + 1), dtype=np.int64)          # start (1-based) of the last class
+    cost = np.full((n + 1, k + 1), np.inf)                    # minimal total deviation
+    cost[1, 1:] = 0.0
+    for last in range(2, n + 1):
+        starts = np.arange(1, last + 1)                        # i3: first value of the last class
+        width = last - starts + 1
+        s1 = csum[last] - csum[starts - 1]
+        dev = (csq[last] - csq[starts - 1]) - s1 * s1 / width
+        cost[last, 1] = dev[0]
+        lower[last, 1] = 1
+        if last >= 2:
+            cand_starts = starts[1:]                           # the last class starts after value 1
+            cand_dev = dev[1:]
+            for j in range(2, k + 1):
+                total = cand_dev + cost[cand_starts - 1, j - 1]
+                best = int(np.argmin(total))                   # ties: the earliest start, as mapclassify
+                cost[last, j] = total[best]
+                lower[last, j] = cand_starts[best]
+    bins = np.empty(k)
+    bins[k - 1] = x[-1]
+    end = n
+    for j in range(k, 1, -1):
+        start = lower[end, j]
+        bins[j - 2] = x[start - 2]
+        end = start - 1
+    return bins
 
 
 def _dedupe(edges: Sequence[float]) -> list[float]:
@@ -590,7 +638,8 @@ def choropleth(gdf_web, frame: pd.DataFrame, indicator: Indicator | str, *,
         colorbar=colorbar, marker={"opacity": 0.88, "line": {"width": 0.6, "color": AREA_LINE_COLOUR}},
         selected={"marker": {"opacity": 0.88}}, unselected={"marker": {"opacity": 0.88}},
         hovertext=hover, hovertemplate="%{hovertext}<extra></extra>",
-        customdata=np.array(geom.codes, dtype=object).reshape(-1, 1),
+        # [code, value]: the code for click events, the exact value for exports and tests
+        customdata=[[c, (None if math.isnan(v) else float(v))] for c, v in zip(geom.codes, values)],
         name=ind.label, showlegend=False,
     ))
 

@@ -247,3 +247,74 @@ def level_label(level: str) -> str:
 
 def indicators_available(table: AreaTable):
     return available_indicators(table)
+
+
+# ------------------------------------------------------------------ map, resources (kaart/hulpmiddelen)
+#: view ids of the guidance catalogue -> menu titles
+VIEW_LABELS = {"kaart": "Kaart", "herkomst": "Herkomst", "gebiedsprofiel": "Gebiedsprofiel",
+               "ontwikkeling": "Ontwikkeling", "lokale_kaart": "Lokale kaart", "briefing": "Raadsbriefing",
+               "hulpmiddelen": "Hulpmiddelen"}
+#: guidance themes beyond the indicator themes of indicators.toml
+EXTRA_THEME_LABELS = {"polarisatie": "Polarisatie", "radicalisering": "Radicalisering",
+                      "sociale_stabiliteit": "Sociale stabiliteit", "integratie": "Integratie",
+                      "jeugd": "Jeugd", "crisis": "Crisis en calamiteiten"}
+
+
+def md_escape(text: str) -> str:
+    """Escape Markdown so text is shown literally (``st.markdown`` never renders user HTML)."""
+    return _md_escape(str(text))
+
+
+def theme_labels() -> dict[str, str]:
+    """Every theme id a resource may carry -> Dutch label."""
+    return {**load_catalogue().themes, **EXTRA_THEME_LABELS}
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_national(year: int, gemeente: str) -> tuple[AreaTable, str, str | None]:
+    """All gemeenten of the year. For the (fictitious) Voorbeeldgemeente: its fictitious
+    'country', so real and made-up areas never share one map."""
+    from loaders import repository
+    if repository.is_demo_scope(gemeente):
+        return repository.demo_table(year, "gemeenten"), "demo", None
+    return load_table(year, "gemeenten")
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def map_geometry(year: int, level: str, gemeente: str | None):
+    """(MapGeometry, origin, warning): boundaries prepared once per year + gemeente + level
+    (GeoJSON, shapes, bounds, parent outlines). Shared, read-only: never mutate it."""
+    from buurtmonitor import mapping
+    gdf, origin, warning = load_geo(year, level, gemeente)
+    key = f"{'NL' if level == 'gemeente' else gemeente}-{level}-{year}"
+    return mapping.prepare_geometry(gdf, level, key=key), origin, warning
+
+
+def load_error(exc: BaseException, what: str) -> str:
+    """A Dutch message for a failed load (the loaders' own messages are Dutch)."""
+    from loaders import repository
+    if isinstance(exc, repository.DataUnavailable):
+        return (f"{what} kunnen nu niet worden opgehaald en staan nog niet in de cache. "
+                f"Probeer het later opnieuw, of kies de Voorbeeldgemeente (fictief) om het dashboard "
+                f"te bekijken. Details: {exc}")
+    if isinstance(exc, (LookupError, ValueError)):
+        return f"{what}: {exc}"
+    return f"{what} konden niet worden geladen ({type(exc).__name__}: {exc})."
+
+
+def search_resources(query: str = "", themes: tuple[str, ...] | list[str] = (),
+                     views: tuple[str, ...] | list[str] = ()):
+    """Resources whose title, description or publisher contain every word of ``query``
+    (case-insensitive), with at least one of ``themes`` and one of ``views`` (empty = any)."""
+    words = [w for w in str(query or "").lower().split() if w]
+    out = []
+    for r in load_catalogue().resources:
+        text = f"{r.title} {r.description} {r.publisher}".lower()
+        if words and not all(w in text for w in words):
+            continue
+        if themes and not set(themes) & set(r.themes):
+            continue
+        if views and not set(views) & set(r.views):
+            continue
+        out.append(r)
+    return sorted(out, key=lambda r: (r.priority.get("hulpmiddelen", 50), r.title))

@@ -63,8 +63,8 @@ with main:
 
     if level in ("wijk", "buurt"):
         plural = "wijken" if level == "wijk" else "buurten"
-        fig = charts.profile_chart(
-            prof, title=f"{a['name']} tegen het gemiddelde van de {plural} van {a.get('gemeente_name') or ''}")
+        gem = a.get("gemeente_name") or ""
+        fig = charts.profile_chart(prof, title=f"{a['name']} tegen het gemiddelde van de {plural} van {gem}")
         st.plotly_chart(fig, width="stretch", key="profiel_chart")
         ui.source_caption(table)
         st.caption(

@@ -53,13 +53,13 @@ with side:
 
 with main:
     tab_seg, tab_change, tab_clusters, tab_sheet = st.tabs(list(view.TAB_LABELS))
+    with tab_seg:
+        view.render_segregation(data)
     with tab_change:
         view.render_change_header(data)
         thresholds = view.threshold_inputs()
         data.change = view.change_view(sel.year, sel.gemeente, sel.level, thresholds)
         view.render_change(data)
-    with tab_seg:
-        view.render_segregation(data)
     with tab_clusters:
         view.render_clusters(data)
     with tab_sheet:

@@ -103,8 +103,9 @@ with main:
     source = analysis.combined_source_line(tables.values())
     fictitious = any(t.meta.fictitious for t in tables.values())
     name = series.attrs.get("name", code)
+    shown = " / ".join(dict.fromkeys(cat.indicators[i].label for i in mapping.values()))
     fig = charts.trend_chart(everything, ind, area_code=code, source=source, fictitious=fictitious,
-                             title=f"{name}: {' / '.join(dict.fromkeys(cat.indicators[i].label for i in mapping.values()))}")
+                             title=f"{name}: {shown}")
     st.plotly_chart(fig, width="stretch", key="ontwikkeling_chart")
     st.caption(source)
 

@@ -22,7 +22,8 @@ def demo():
 
 
 def annotation_texts(fig: go.Figure) -> list[str]:
-    return [a.text for a in fig.layout.annotations]
+    """Texts of the annotations; long source lines are wrapped with <br>."""
+    return [(a.text or "").replace("<br>", " ") for a in fig.layout.annotations]
 
 
 def line_traces(fig: go.Figure) -> list:

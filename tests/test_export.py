@@ -221,7 +221,7 @@ def test_xlsx_has_data_and_metadata():
     ws = wb["Gegevens"]
     header = [c.value for c in ws[1]]
     assert header == ["let_op", "code", "naam", "aandeel_buiten_europa", "inwoners"]
-    assert ws.freeze_panes == "B2"
+    assert ws.freeze_panes == "D2", "header row and columns up to the name stay in view"
     assert ws.cell(3, 4).value == pytest.approx(40.1)
     assert ws.cell(2, 5).value == 1235
     assert ws.cell(4, 4).value is None and ws.cell(4, 5).value is None, "missing is empty"
@@ -383,3 +383,39 @@ def test_unset_browser_path_falls_back_to_debian_chromium(monkeypatch):
 def test_figureless_item_is_rejected_for_images():
     with pytest.raises(ValueError):
         figure_to_image(make_item(None), "png")
+
+
+def test_decoration_replaces_the_views_own_labels_and_fits_the_map():
+    from buurtmonitor.export import decorate_figure
+
+    fig = map_figure()
+    fig.update_layout(map_zoom=3, map_center=dict(lat=40, lon=0))
+    fig.add_annotation(text=SOURCE, name="bronregel", x=0, y=0, xref="paper", yref="paper")
+    fig.add_annotation(text=f"<b>{FICTITIOUS_LABEL}</b>", x=0.5, y=1, xref="paper", yref="paper")
+    fig.add_annotation(text="Centrum", x=0.4, y=0.4, xref="paper", yref="paper")
+    before = fig.to_json()
+    out = decorate_figure(make_item(fig, fictitious=True), 1400, 900, WHEN)
+    assert fig.to_json() == before
+    texts = [a.text for a in out.layout.annotations]
+    assert "Centrum" in texts
+    assert sum("Bron: CBS" in t for t in texts) == 1, "one source line, the export's own"
+    assert not any(FICTITIOUS_LABEL in t for t in texts)  # it is in the subtitle instead
+    assert FICTITIOUS_LABEL in out.layout.title.subtitle.text
+    assert "Geëxporteerd op 30-11-2026" in " ".join(texts)
+    center = out.layout.map.center
+    assert abs(center.lat - 52.04) < 0.01 and abs(center.lon - 5.65) < 0.01
+    assert 10 < out.layout.map.zoom < 16
+    assert out.layout.width == 1400 and out.layout.height == 900
+
+
+@needs_browser
+def test_falls_back_to_kaleido_when_the_fast_path_breaks(monkeypatch):
+    from PIL import Image
+
+    from buurtmonitor import export_static
+
+    monkeypatch.setattr(export_static, "_RENDER_JS",
+                        "async function() { throw new Error('kapot'); }")
+    png = figure_to_image(make_item(bar_figure(), title="Terugval via kaleido"), "png",
+                          exported_at=WHEN)
+    assert Image.open(io.BytesIO(png)).width >= 2400

@@ -1,0 +1,189 @@
+"""Kaart: one indicator per wijk or buurt of a gemeente (or per gemeente for the whole
+country), with the table alternative, a short "wat zie je" and the guidance beside it.
+Layout and widgets only; the map itself is built in buurtmonitor.mapping."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+_ROOT = Path(__file__).resolve().parents[1]
+if str(_ROOT) not in sys.path:
+    sys.path.insert(0, str(_ROOT))
+
+import pandas as pd  # noqa: E402
+import streamlit as st  # noqa: E402
+
+from buurtmonitor import mapping, ui  # noqa: E402
+from buurtmonitor.catalogue import load_catalogue  # noqa: E402
+from buurtmonitor.harmonise import SMALL_N, indicator_frame  # noqa: E402
+from buurtmonitor.model import MISSING_LABELS  # noqa: E402
+
+cat = load_catalogue()
+sel = ui.sidebar()
+ind = cat.indicators[sel.indicator]
+national = sel.level == "gemeente"
+place = "Nederland" if national else sel.gemeente_name
+level_plural = {"gemeente": "gemeenten", "wijk": "wijken", "buurt": "buurten"}[sel.level]
+
+st.title("Kaart")
+st.caption(f"{ind.label} per {ui.level_label(sel.level).lower()}, {place}, {sel.year}")
+
+# ---------------------------------------------------------------- statistics
+table = None
+try:
+    with st.spinner(f"Cijfers van {'alle gemeenten' if national else sel.gemeente_name} laden …", show_time=True):
+        if national:
+            table, origin, warning = ui.load_national(sel.year, sel.gemeente)
+        else:
+            table, origin, warning = ui.load_table(sel.year, sel.gemeente)
+except Exception as exc:  # noqa: BLE001 - shown in Dutch below, guidance stays visible
+    load_message = ui.load_error(exc, f"De cijfers van {place} voor {sel.year}")
+
+if table is not None:
+    ui.fictitious_banner(table)
+    ui.origin_notice(origin, warning)
+
+main, side = st.columns([3, 1.15], gap="large")
+with side:
+    ui.guidance_panel("kaart", ind.id)
+
+with main:
+    if table is None:
+        st.error(load_message, icon=":material/error:")
+        st.stop()
+
+    # ------------------------------------------------------------ map options
+    frame = indicator_frame(table, ind.id)
+    refs = mapping.reference_values(frame, sel.gemeente)  # gemeente and Nederland, where known
+    with st.expander("Kaartinstellingen: indeling, vergelijking, kleuren, achtergrond", expanded=False):
+        c1, c2, c3 = st.columns(3)
+        method = c1.selectbox("Indeling in klassen", list(mapping.METHODS), key="kaart_methode",
+                              format_func=mapping.METHODS.get,
+                              help="Kwantielen: evenveel gebieden per klasse. Natuurlijke grenzen: klassen "
+                                   "volgens de verdeling van de waarden (Fisher-Jenks). Gelijke intervallen: "
+                                   "klassen van gelijke breedte.")
+        k = c1.slider("Aantal klassen", *mapping.K_RANGE, value=mapping.DEFAULT_K, key="kaart_klassen",
+                      disabled=method == "continuous")
+        compare_opts = ["geen"] + [r for r in ("gemeente", "nederland") if r in refs]
+        compare = c2.radio(
+            "Vergelijken met", compare_opts, key="kaart_vergelijking",
+            format_func=lambda r: "niets (oplopende kleuren)" if r == "geen" else
+            f"{refs[r][0]} ({mapping.fmt_value(refs[r][1], ind)})",
+            help="Bij een vergelijking krijgen gebieden onder en boven de referentiewaarde elk een "
+                 "eigen kleur; de referentie ligt in het midden van de kleurschaal.")
+        diverging = compare != "geen"
+        palettes = mapping.palette_options(diverging)
+        palette = c3.selectbox("Kleuren (kleurenblindveilig)", list(palettes), format_func=palettes.get,
+                               key=f"kaart_palet_{'div' if diverging else 'seq'}")
+        online = c3.toggle("Achtergrondkaart (online)", value=False, key="kaart_online",
+                           help="Laadt een achtergrondkaart van CARTO/OpenStreetMap via internet. "
+                                "Standaard uit: de kaart werkt dan zonder externe verbindingen.")
+    reference = refs[compare] if diverging else None
+
+    # ------------------------------------------------------------ boundaries
+    level_frame = frame[frame["level"] == sel.level]
+    geometry, geo_message = None, None
+    try:
+        with st.spinner(f"Grenzen van de {level_plural} laden …", show_time=True):
+            geometry, geo_origin, geo_warning = ui.map_geometry(sel.year, sel.level, sel.gemeente)
+        if geo_warning:
+            st.warning(geo_warning, icon=":material/inventory_2:")
+        if geometry.empty:
+            geometry = None
+            geo_message = (f"Voor de {level_plural} van {place} ({sel.year}) zijn geen grenzen beschikbaar. "
+                           "De cijfers staan hieronder in de tabel.")
+    except Exception as exc:  # noqa: BLE001 - no boundaries: say so, still show the table
+        geo_message = (f"De grenzen van de {level_plural} van {place} ({sel.year}) zijn nu niet beschikbaar, "
+                       f"dus de kaart kan niet worden getekend. De cijfers staan hieronder in de tabel. "
+                       f"({exc})")
+
+    codes_on_map = geometry.codes if geometry is not None else []
+    selected = sel.area if sel.area in set(level_frame["code"]) else None
+    if selected is None and national and sel.gemeente in set(codes_on_map):
+        selected = sel.gemeente
+    table_df = ui.indicator_table(table, ind.id, sel.level)
+    filename = f"buurtmonitor_{ind.id}_{sel.level}_{'NL' if national else sel.gemeente}_{sel.year}.csv"
+
+    def area_picker(codes_names: dict[str, str]) -> None:
+        """Choose an area without a mouse; shared with the other pages (and in the URL)."""
+        options = [None] + sorted(codes_names, key=lambda c: str(codes_names[c]))
+        st.session_state["kaart_gebied"] = sel.area if sel.area in codes_names else None
+        st.selectbox("Gebied uitlichten", options, key="kaart_gebied",
+                     format_func=lambda c: "— geen —" if c is None else f"{codes_names[c]} ({c})",
+                     on_change=lambda: ui.set_selection(gebied=st.session_state["kaart_gebied"]),
+                     help="Het gekozen gebied wordt op de kaart omlijnd en is ook geselecteerd op de "
+                          "andere pagina's. U kunt ook op de kaart klikken.")
+
+    def what_you_see() -> None:
+        s = mapping.summary(level_frame)
+        reasons = ", ".join(f"{n} {MISSING_LABELS.get(r, r).split(' (')[0]}" for r, n in
+                            sorted(s["missing_by_reason"].items()))
+        n_label = (cat.variables[ind.denominator].label.lower() if ind.kind == "share" and ind.denominator
+                   else "aantal inwoners")
+        lines = [
+            f"**Wat zie je?** {ui.md_escape(ind.definition)}",
+            f"- **Jaar** {sel.year}: {s['areas']} {level_plural} van {ui.md_escape(place)}, "
+            f"waarvan {s['with_value']} met een waarde"
+            + (f" (van {mapping.fmt_value(s['min'], ind)} tot {mapping.fmt_value(s['max'], ind)})."
+               if s["with_value"] else "."),
+            f"- **n** is het aantal waarop de waarde berust ({ui.md_escape(n_label)}); samen "
+            f"{mapping.fmt_number(s['n_total'], 0)}.",
+            f"- **Zonder waarde: {s['missing']}** {level_plural}" + (f" ({reasons})" if reasons else "")
+            + ". Die zijn grijs gearceerd, nooit als 0.",
+        ]
+        if s["small_n"]:
+            lines.append(f"- **Klein aantal:** {s['small_n']} {level_plural} met n kleiner dan {SMALL_N}; "
+                         "de uitkomst is daar onzeker (oranje rand).")
+        if reference is not None:
+            lines.append(f"- **Vergelijking:** kleuren lopen uiteen rond {ui.md_escape(reference[0])} "
+                         f"({mapping.fmt_value(reference[1], ind)}).")
+        st.markdown("\n".join(lines))
+        if selected is not None:
+            row = level_frame[level_frame["code"] == selected]
+            if len(row):
+                r = row.iloc[0]
+                value = (mapping.fmt_value(r["value"], ind) if pd.notna(r["value"])
+                         else MISSING_LABELS.get(r["missing"] or "", "geen waarde"))
+                st.text(f"Geselecteerd: {r['name']} ({selected}): {value}; n = {mapping.fmt_number(r['n'], 0)}")
+
+    # ------------------------------------------------------------ map + table
+    if geometry is None:
+        st.warning(geo_message, icon=":material/map:")
+        what_you_see()
+        st.markdown("##### Tabel")
+        ui.table_alternative(table_df, filename, key="kaart_tabel_csv")
+        st.caption(table.meta.source_line())
+    else:
+        tab_map, tab_table = st.tabs([":material/map: Kaart", ":material/table_view: Tabel (zelfde cijfers)"])
+        with tab_map:
+            fig = mapping.choropleth(
+                geometry, level_frame, ind, method=method, k=k, reference=reference,
+                selected=selected, fictitious=table.meta.fictitious, source_line=table.meta.source_line(),
+                palette=palette, online=online, level=sel.level,
+                uirevision=f"kaart-{'NL' if national else sel.gemeente}-{sel.level}")
+            event = st.plotly_chart(
+                fig, key="kaart_map", on_select="rerun", selection_mode="points",
+                config={"displaylogo": False, "scrollZoom": True,
+                        "modeBarButtonsToRemove": ["select2d", "lasso2d"]},
+                alt=f"Kaart: {ind.label} per {ui.level_label(sel.level).lower()}, {place}, {sel.year}. "
+                    f"De cijfers staan ook in de tab Tabel.")
+            clicked = mapping.clicked_code(event, geometry.codes)
+            if clicked != st.session_state.get("_kaart_last_click"):
+                st.session_state["_kaart_last_click"] = clicked
+                if clicked and clicked != sel.area:
+                    ui.set_selection(gebied=clicked)
+                    st.rerun()
+            st.caption(table.meta.source_line())
+            missing_geo = sorted(set(level_frame["code"]) - set(codes_on_map))
+            if missing_geo:
+                st.info(f"{len(missing_geo)} {level_plural} uit de cijfers hebben geen grens op deze kaart "
+                        f"(andere indeling of jaar van de grenzen); ze staan wel in de tabel.", icon=":material/info:")
+            # Exportknoppen (PNG/SVG/PDF/CSV) komen hier; die voegt een collega toe.
+            area_picker(dict(zip(level_frame["code"], level_frame["name"])))
+            what_you_see()
+        with tab_table:
+            st.caption(f"{ind.label} per {ui.level_label(sel.level).lower()}, {place}, {sel.year}. "
+                       "Ontbrekende waarden staan leeg, met de reden in de kolom Toelichting.")
+            ui.table_alternative(table_df, filename, key="kaart_tabel_csv")
+            st.caption(table.meta.source_line())

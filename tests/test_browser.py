@@ -1,0 +1,173 @@
+"""The dashboard in a real browser (Debian chromium through Playwright): the offline demo
+starts, the map is drawn by MapLibre, switching the indicator redraws it without errors, a
+click selects an area, and every page is screenshotted to tests/artifacts/screenshots/.
+
+Needs /usr/bin/chromium (or $BROWSER_PATH); never downloads a browser."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "tests" / "artifacts"
+SHOTS = ARTIFACTS / "screenshots"
+CHROMIUM = os.environ.get("BROWSER_PATH") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+#: (url path, file) of every page in dashboard.py
+PAGES = [("kaart", "kaart.py"), ("herkomst", "herkomst.py"), ("gebiedsprofiel", "gebiedsprofiel.py"),
+         ("ontwikkeling", "ontwikkeling.py"), ("lokale-kaart", "lokale_kaart.py"),
+         ("briefing", "briefing.py"), ("hulpmiddelen", "hulpmiddelen.py")]
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"Chromium ontbreekt ({CHROMIUM}); installeer het Debian-pakket chromium "
+                "(make sysdeps) of zet BROWSER_PATH", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="Python-pakket playwright ontbreekt")
+
+from e2e_server import streamlit_server  # noqa: E402
+
+TIMINGS: dict[str, float] = {}
+
+#: JS: how many features MapLibre has drawn for the first plotly map on the page (-1: no map yet)
+RENDERED = """() => {
+  const gd = document.querySelector('.js-plotly-plot');
+  if (!gd || !gd._fullLayout || !gd._fullLayout.map || !gd._fullLayout.map._subplot) return -1;
+  const m = gd._fullLayout.map._subplot.map;
+  return m ? m.queryRenderedFeatures().length : -1;
+}"""
+META = "() => { const gd = document.querySelector('.js-plotly-plot'); return gd && gd.layout ? gd.layout.meta : null; }"
+
+
+@pytest.fixture(scope="module")
+def server():
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    t0 = time.monotonic()
+    with streamlit_server(log_path=ARTIFACTS / "streamlit.log") as url:
+        TIMINGS["server_start_s"] = round(time.monotonic() - t0, 2)
+        yield url
+    (ARTIFACTS / "browser_timings.json").write_text(json.dumps(TIMINGS, indent=2))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    ctx = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="nl-NL")
+    pg = ctx.new_page()
+    pg.console_errors = []  # type: ignore[attr-defined]
+    pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
+    pg.on("pageerror", lambda e: pg.console_errors.append(f"pageerror: {e}"))
+    yield pg
+    ctx.close()
+
+
+IDLE = """() => {
+  const running = !!document.querySelector('[data-testid="stStatusWidget"]');
+  const skeleton = !!document.querySelector('[data-testid="stSkeleton"], [data-testid="stAppSkeleton"]');
+  const h1 = !!document.querySelector('[data-testid="stMain"] h1');
+  return !running && !skeleton && h1;
+}"""
+
+
+def wait_idle(pg, timeout_s: float = 60.0, stable_s: float = 1.0) -> None:
+    """Wait until Streamlit has run the page script: a title, no skeletons, no 'Running…'
+    widget, and that for ``stable_s`` seconds in a row."""
+    deadline = time.monotonic() + timeout_s
+    since = None
+    while time.monotonic() < deadline:
+        if pg.evaluate(IDLE):
+            since = since or time.monotonic()
+            if time.monotonic() - since >= stable_s:
+                return
+        else:
+            since = None
+        pg.wait_for_timeout(100)
+    raise TimeoutError(f"pagina {pg.url} werd niet klaar binnen {timeout_s:.0f} s")
+
+
+def wait_map(pg, timeout: float = 60_000) -> None:
+    pg.wait_for_selector(".js-plotly-plot", timeout=timeout)
+    pg.wait_for_selector(".maplibregl-canvas", timeout=timeout)
+    pg.wait_for_function(f"({RENDERED})() > 0", timeout=timeout)
+
+
+def assert_no_exception(pg) -> None:
+    exc = pg.locator('[data-testid="stException"]')
+    assert exc.count() == 0, exc.first.inner_text()
+
+
+def plotly_errors(pg) -> list[str]:
+    return [e for e in pg.console_errors if re.search(r"plotly|maplibre|webgl|map error", e, re.I)]
+
+
+def test_map_draws_and_switching_indicator_redraws(server, page):
+    t0 = time.monotonic()
+    page.goto(f"{server}/kaart")
+    wait_map(page)
+    TIMINGS["first_map_s"] = round(time.monotonic() - t0, 2)
+    wait_idle(page)
+    assert_no_exception(page)
+    assert page.get_by_text("FICTIEVE VOORBEELDGEGEVENS").first.is_visible()
+    meta = page.evaluate(META)
+    assert meta["indicator"] == "pct_herkomst_buiten_europa"
+
+    # another indicator in the sidebar selectbox (type to filter, Enter to choose)
+    t0 = time.monotonic()
+    box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="Indicator")
+    box.locator("input").click()
+    page.keyboard.type("Herkomst Europa")
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"() => {{ const m = ({META})(); return m && m.indicator === 'pct_herkomst_europa'; }}",
+                           timeout=30_000)
+    wait_map(page)
+    TIMINGS["indicator_switch_s"] = round(time.monotonic() - t0, 2)
+    wait_idle(page)
+    assert_no_exception(page)
+    assert "indicator=pct_herkomst_europa" in page.url
+    assert plotly_errors(page) == [], plotly_errors(page)
+
+
+def test_click_on_map_selects_area(server, page):
+    page.goto(f"{server}/kaart?niveau=wijk")
+    wait_map(page)
+    wait_idle(page)
+    canvas = page.locator(".maplibregl-canvas").first.bounding_box()
+    # the centre of the demo gemeente lies in a wijk
+    page.mouse.click(canvas["x"] + canvas["width"] * 0.45, canvas["y"] + canvas["height"] * 0.5)
+    page.wait_for_function("() => new URLSearchParams(location.search).get('gebied') !== null", timeout=30_000)
+    wait_idle(page)
+    wait_map(page)
+    assert re.search(r"gebied=WK9901\d\d", page.url), page.url
+    assert page.get_by_text("Geselecteerd:").first.is_visible()
+    assert_no_exception(page)
+
+
+@pytest.mark.parametrize("path,file", PAGES, ids=[p for p, _ in PAGES])
+def test_screenshot_every_page(server, page, path, file):
+    if not (ROOT / "pages" / file).exists():
+        pytest.skip(f"pages/{file} bestaat (nog) niet")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    t0 = time.monotonic()
+    page.goto(f"{server}/{path}")
+    wait_idle(page)
+    if page.locator(".js-plotly-plot").count():
+        page.wait_for_timeout(1500)  # let plotly/MapLibre finish drawing
+    TIMINGS[f"page_{path}_s"] = round(time.monotonic() - t0, 2)
+    page.screenshot(path=str(SHOTS / f"{path}.png"), full_page=True)
+    assert_no_exception(page)
+    assert page.locator("h1").first.is_visible()
+    assert plotly_errors(page) == [], plotly_errors(page)

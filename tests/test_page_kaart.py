@@ -1,0 +1,252 @@
+"""Page Kaart (AppTest) and the choropleth behind it (buurtmonitor.mapping): the offline demo,
+deep links, suppressed values, and the stand-in CBS/PDOK with the real KWB 2024 data."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from buurtmonitor import mapping
+from buurtmonitor.catalogue import load_catalogue
+from buurtmonitor.harmonise import indicator_frame
+from buurtmonitor.model import FICTITIOUS_LABEL
+from standins.cbs_odata import KWB2024_CSV, KWB2024_DIR
+
+PAGE = Path(__file__).resolve().parent.parent / "pages" / "kaart.py"
+TIMEOUT = 30
+
+
+@pytest.fixture(autouse=True)
+def fresh_streamlit_caches():
+    """ui caches loads, boundaries and the demo check per process: every test starts clean."""
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def demo_env(monkeypatch, tmp_path):
+    """No CBS or PDOK (nothing listens on port 9), an empty cache: the app runs on the demo."""
+    monkeypatch.delenv("BUURTMONITOR_OFFLINE", raising=False)
+    monkeypatch.setenv("CBS_ODATA_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("PDOK_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("BUURTMONITOR_CACHE_DIR", str(tmp_path / "cache"))
+
+
+@pytest.fixture
+def real_env(cbs_kwb2024, pdok_ede, monkeypatch, tmp_path):
+    """Stand-in CBS (real KWB 2024 extract, 85984NED) and stand-in PDOK (Ede's wijken only)."""
+    monkeypatch.delenv("BUURTMONITOR_OFFLINE", raising=False)
+    monkeypatch.setenv("CBS_ODATA_URL", cbs_kwb2024.url)
+    monkeypatch.setenv("PDOK_URL", pdok_ede.url)
+    monkeypatch.setenv("BUURTMONITOR_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("BUURTMONITOR_RETRIES", "0")
+    return cbs_kwb2024, pdok_ede
+
+
+def run(**params) -> AppTest:
+    at = AppTest.from_file(str(PAGE), default_timeout=TIMEOUT)
+    at.query_params.update(params)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def figure(at: AppTest) -> dict:
+    charts = at.get("plotly_chart")
+    assert charts, "geen kaart op de pagina"
+    return json.loads(charts[0].proto.spec)
+
+
+def texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+def map_values(fig: dict) -> dict[str, float | None]:
+    """code -> value as carried by the choropleth trace (customdata = [code, value])."""
+    trace = fig["data"][0]
+    assert trace["type"] == "choroplethmap"
+    return {cd[0]: cd[1] for cd in trace["customdata"]}
+
+
+# ------------------------------------------------------------------------------ demo
+def test_demo_offline_renders_map_label_guidance_and_source(demo_env):
+    at = run()
+    assert FICTITIOUS_LABEL in texts(at.warning)
+    fig = figure(at)
+    main = fig["data"][0]
+    assert main["type"] == "choroplethmap"
+    assert fig["layout"]["map"]["style"] == "white-bg"          # offline: no tiles
+    assert len(main["geojson"]["features"]) == len(main["locations"]) == 6  # six demo wijken
+    assert {f["id"] for f in main["geojson"]["features"]} == set(main["locations"])
+    assert any(FICTITIOUS_LABEL in (a.get("text") or "") for a in fig["layout"]["annotations"])
+    assert fig["layout"]["uirevision"] == "kaart-GM9901-wijk"
+    assert "FICTIEVE VOORBEELDGEGEVENS" in texts(at.caption)    # source line under the map
+    md = texts(at.markdown)
+    assert "Handreikingen bij deze weergave" in md
+    assert "Buurtmonitor Integratie" in md and "Wat zie je?" in md
+    assert len(at.dataframe) >= 1                               # the table alternative
+
+
+def test_choose_indicator_level_and_classification(demo_env):
+    at = run()
+    at.sidebar.selectbox(key="w_indicator").set_value("pct_herkomst_europa").run()
+    at.sidebar.radio(key="w_niveau").set_value("buurt").run()
+    at.selectbox(key="kaart_methode").set_value("natural_breaks").run()
+    at.slider(key="kaart_klassen").set_value(4).run()
+    assert not at.exception
+    fig = figure(at)
+    main = fig["data"][0]
+    assert fig["layout"]["meta"]["indicator"] == "pct_herkomst_europa"
+    assert fig["layout"]["meta"]["method"] == "natural_breaks"
+    assert 1 <= fig["layout"]["meta"]["k"] <= 4
+    assert len(main["locations"]) > 30 and all(c.startswith("BU9901") for c in main["locations"])
+    assert any(t.get("name", "").startswith("wijkgrenzen") for t in fig["data"])   # orientation
+    assert at.query_params["indicator"] == ["pct_herkomst_europa"] or \
+        at.query_params["indicator"] == "pct_herkomst_europa"
+    # a diverging map against the gemeente: the reference is in the colour bar title
+    at.radio(key="kaart_vergelijking").set_value("gemeente").run()
+    fig = figure(at)
+    assert fig["layout"]["meta"]["reference"] is not None
+    assert "Voorbeeldgemeente" in fig["data"][0]["colorbar"]["title"]["text"]
+    # continuous colour scale
+    at.selectbox(key="kaart_methode").set_value("continuous").run()
+    assert figure(at)["layout"]["meta"]["k"] == 0
+    # national view: all (fictitious) gemeenten
+    at.sidebar.radio(key="w_niveau").set_value("gemeente").run()
+    main = figure(at)["data"][0]
+    assert "GM9901" in main["locations"] and len(main["locations"]) == 12
+
+
+def test_deep_link_restores_widgets_and_highlights_area(demo_env):
+    at = run(jaar="2023", gemeente="GM9901", niveau="buurt", indicator="pct_herkomst_europa",
+             gebied="BU99010201")
+    assert at.sidebar.selectbox(key="w_jaar").value == 2023
+    assert at.sidebar.selectbox(key="w_gemeente").value == "GM9901"
+    assert at.sidebar.radio(key="w_niveau").value == "buurt"
+    assert at.sidebar.selectbox(key="w_indicator").value == "pct_herkomst_europa"
+    assert at.selectbox(key="kaart_gebied").value == "BU99010201"
+    fig = figure(at)
+    assert any(t.get("name", "").startswith("geselecteerd") for t in fig["data"])
+    assert "BU99010201" in texts(at.text)
+
+
+def test_area_picker_sets_shared_selection_in_url(demo_env):
+    at = run(niveau="wijk")
+    at.selectbox(key="kaart_gebied").set_value("WK990103").run()
+    assert at.session_state["sel_gebied"] == "WK990103"
+    qp = at.query_params["gebied"]
+    assert (qp[0] if isinstance(qp, list) else qp) == "WK990103"
+
+
+def test_suppressed_values_are_missing_never_zero(demo_env):
+    at = run(niveau="buurt", indicator="pct_herkomst_buiten_europa")
+    table = at.dataframe[0].value
+    tiny = table[table["Code"].str.endswith("07")]
+    assert len(tiny) >= 1
+    value_col = next(c for c in table.columns if c.startswith("Herkomst buiten Europa"))
+    assert tiny[value_col].isna().all()
+    assert not (tiny[value_col] == 0).any()
+    assert tiny["Toelichting"].str.contains("geheim|niet beschikbaar").all()
+    fig = figure(at)
+    values = map_values(fig)
+    for code in tiny["Code"]:
+        assert values[code] is None
+    assert any("geen gegevens" in t.get("name", "") for t in fig["data"])   # hatched legend entry
+    main = fig["data"][0]
+    idx = main["locations"].index(tiny["Code"].iloc[0])
+    assert "Reden:" in main["hovertext"][idx]
+
+
+def test_clicked_code_from_event_data():
+    codes = ["WK1", "WK2", "WK3"]
+    assert mapping.clicked_code({"selection": {"points": [{"location": "WK2", "curve_number": 0}]}}) == "WK2"
+    assert mapping.clicked_code({"selection": {"points": [{"customdata": ["WK3", 1.0]}]}}) == "WK3"
+    assert mapping.clicked_code({"selection": {"points": [{"point_index": 0}]}}, codes) == "WK1"
+    assert mapping.clicked_code({"selection": {"points": [{"location": "X", "curve_number": 2}]}}) is None
+    assert mapping.clicked_code({"selection": {"points": []}}) is None
+    assert mapping.clicked_code(None) is None
+
+
+def test_classify_methods():
+    v = np.array([1, 2, 2, 3, 5, 8, 13, 21, 34, np.nan])
+    for method in ("quantiles", "natural_breaks", "equal_interval"):
+        c = mapping.classify(v, method, 4)
+        assert 1 <= c.k <= 4 and c.edges[0] == 1 and c.edges[-1] == 34
+        assert c.idx[-1] == -1 and (c.idx[:-1] >= 0).all()
+        assert sum(c.counts) == 9
+    assert mapping.classify(v, "continuous").k == 0
+    assert mapping.classify([np.nan, np.nan], "quantiles").k == 0
+    assert mapping.classify([4, 4, 4], "quantiles", 5).k == 1
+    ref = mapping.with_reference(mapping.classify(v, "equal_interval", 3), v, 10.0)
+    assert 10.0 in ref.edges
+    assert mapping.fmt_number(12345.67) == "12.345,7"
+
+
+# ------------------------------------------------------------- stand-in CBS + PDOK
+def _expected_ede_wijken(shared: Path) -> dict[str, float]:
+    raw = pd.read_csv(shared / KWB2024_DIR / KWB2024_CSV, sep=";", encoding="utf-8-sig",
+                      usecols=["Codering_3", "AantalInwoners_5", "BuitenEuropa_19"],
+                      dtype={"Codering_3": str})
+    raw = raw.assign(code=raw["Codering_3"].str.strip())
+    wijken = raw[raw["code"].str.startswith("WK0228")]
+    return {c: 100.0 * b / n for c, b, n in zip(wijken["code"], wijken["BuitenEuropa_19"],
+                                                wijken["AantalInwoners_5"]) if n and not math.isnan(n)}
+
+
+@pytest.mark.slow
+def test_ede_wijk_map_has_real_values(real_env):
+    from standins.shared_data import shared_data_dir
+    at = run(jaar="2024", gemeente="GM0228", niveau="wijk", indicator="pct_herkomst_buiten_europa")
+    assert FICTITIOUS_LABEL not in texts(at.warning)
+    fig = figure(at)
+    values = map_values(fig)
+    expected = _expected_ede_wijken(shared_data_dir())
+    assert len(expected) == 17 and set(values) == set(expected)
+    for code, want in expected.items():
+        assert values[code] == pytest.approx(want, rel=1e-9), code
+    assert "Bron: CBS" in texts(at.caption) and "85984NED" in texts(at.caption)
+    # the same numbers in the table alternative
+    table = at.dataframe[0].value
+    col = next(c for c in table.columns if c.startswith("Herkomst buiten Europa"))
+    got = dict(zip(table["Code"], table[col]))
+    for code, want in expected.items():
+        assert got[code] == pytest.approx(round(want, 1), abs=0.051)
+
+
+@pytest.mark.slow
+def test_amsterdam_without_boundaries_shows_message_and_table(real_env):
+    at = run(jaar="2024", gemeente="GM0363", niveau="wijk", indicator="pct_herkomst_buiten_europa")
+    assert not at.get("plotly_chart")
+    warning = texts(at.warning)
+    assert "geen grenzen" in warning or "niet beschikbaar" in warning, warning
+    table = at.dataframe[0].value
+    assert len(table) > 50 and table["Code"].str.startswith("WK0363").all()
+    assert "Handreikingen bij deze weergave" in texts(at.markdown)
+
+
+def test_indicator_frame_and_choropleth_direct(demo_env):
+    """mapping.choropleth straight from a GeoDataFrame (without the page)."""
+    from loaders import repository
+    table = repository.demo_table(2024, "GM9901")
+    gdf = repository.demo_boundaries(2024, "wijk", "GM9901")
+    frame = indicator_frame(table, "pct_herkomst_buiten_europa")
+    fig = mapping.choropleth(gdf, frame[frame["level"] == "wijk"], "pct_herkomst_buiten_europa",
+                             method="quantiles", k=3, reference=("Nederland", 15.0), selected="WK990101",
+                             fictitious=True, source_line="bron", level="wijk")
+    assert fig.data[0].type == "choroplethmap"
+    assert fig.layout.map.style == "white-bg"
+    assert 3.0 <= fig.layout.map.zoom <= 16.0
+    online = mapping.choropleth(gdf, frame[frame["level"] == "wijk"], "pct_herkomst_buiten_europa",
+                                online=True, level="wijk")
+    assert online.layout.map.style == "carto-positron"
+    assert load_catalogue().indicators["pct_herkomst_buiten_europa"].label in fig.data[0].hovertext[0]

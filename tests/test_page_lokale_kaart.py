@@ -1,0 +1,284 @@
+"""The Lokale kaart page (pages/lokale_kaart.py) through Streamlit's AppTest: the demo offline,
+the worksheet notes (add, validate, edit, delete, verbatim text, persistence across a restart),
+the scheme break, and real KWB 2024 data for Ede and Amsterdam via the stand-in servers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from buurtmonitor import clusters, lokale_kaart
+from buurtmonitor import lokale_kaart_view as view
+from buurtmonitor.model import FICTITIOUS_LABEL
+from loaders import repository
+from loaders.notes import MAX_TEXT, NotesStore
+
+REPO = Path(__file__).resolve().parents[1]
+PAGE = str(REPO / "pages" / "lokale_kaart.py")
+TIMEOUT = 90
+XSS = "<script>alert(1)</script> **vet**"
+
+
+def new_app(**query) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    for k, v in query.items():
+        at.query_params[k] = str(v)
+    return at
+
+
+@pytest.fixture(autouse=True)
+def clean_caches():
+    """st.cache_data lives in the process: clear it so the env of each test counts."""
+    st.cache_data.clear()
+    yield
+    st.cache_data.clear()
+
+
+@pytest.fixture
+def demo_env(tmp_path, monkeypatch):
+    """Offline: CBS points at a closed port, so the page opens on the Voorbeeldgemeente."""
+    monkeypatch.delenv("BUURTMONITOR_OFFLINE", raising=False)
+    monkeypatch.delenv("PDOK_URL", raising=False)
+    monkeypatch.setenv("CBS_ODATA_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("BUURTMONITOR_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("BUURTMONITOR_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path
+
+
+def store_for(tmp_path: Path) -> NotesStore:
+    return NotesStore(tmp_path / "data" / "notes" / "werkblad.sqlite")
+
+
+def no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def texts(at: AppTest) -> list[str]:
+    return [t.value for t in at.text]
+
+
+def markdown_bodies(at: AppTest) -> list[str]:
+    return [m.value for m in at.markdown] + [c.value for c in at.caption]
+
+
+def metric(at: AppTest, label: str) -> str:
+    hits = [m.value for m in at.metric if m.label == label]
+    assert hits, f"metric {label!r} not found in {[m.label for m in at.metric]}"
+    return hits[0]
+
+
+def plotly_specs(at: AppTest) -> dict[str, dict]:
+    return {c.proto.id or str(i): json.loads(c.proto.spec)
+            for i, c in enumerate(at.get("plotly_chart"))}
+
+
+def add_note(at: AppTest, section: str, text: str, author: str = "") -> AppTest:
+    at.text_area(key=f"lk_note_text_{section}").input(text)
+    if author:
+        at.text_input(key=f"lk_note_author_{section}").input(author)
+    at.button(key=f"lk_note_add_{section}").click()
+    return at.run()
+
+
+# ---------------------------------------------------------------------------------- demo
+def test_demo_renders_with_label_tabs_and_metrics(demo_env):
+    at = new_app().run()
+    no_exception(at)
+    assert any(FICTITIOUS_LABEL in w.value for w in at.warning)
+    assert [t.label for t in at.tabs] == list(view.TAB_LABELS)
+    labels = [m.label for m in at.metric]
+    for key in ("dissimilarity", "multigroup_dissimilarity", "theil_h"):
+        assert view.segregation.EXPLANATIONS[key]["label"] in labels
+    # plain-Dutch explanation and the demo has no national comparison
+    assert any("niet beschikbaar voor fictieve gegevens" in i.value for i in at.info)
+    assert any("Let op: CBS rondt" in i.value for i in at.info)          # caveat
+    # the guidance beside the view starts with the handreiking
+    guidance = [m.value for m in at.markdown if m.value.startswith("**[")]
+    assert guidance and "Handreiking Inzicht in" in guidance[0]
+    # the source line
+    assert any(FICTITIOUS_LABEL in c.value for c in at.caption)
+    # wijk level of the demo: six wijken, too few for clusters -> a message, not an error
+    assert any("Te weinig gebieden" in i.value for i in at.info)
+
+
+def test_demo_buurt_level_clusters_and_diversity_map(demo_env):
+    at = new_app(niveau="buurt").run()
+    no_exception(at)
+    table = repository.demo_table(2024, "GM9901")
+    expected = lokale_kaart.measures(table, "GM9901", "buurt", check_with_pysal=False)
+    assert metric(at, "Ongelijkheidsindex D (twee groepen)") == view.index_value(expected["dissimilarity"])
+    assert metric(at, "Moran's I (hele gemeente)")
+    specs = list(plotly_specs(at).values())
+    assert len(specs) == 2                                    # diversity map + cluster map
+    names = [t.get("name", "") for s in specs for t in s["data"]]
+    assert any(n.startswith(clusters.HIGH_HIGH) for n in names)
+    assert all(s["layout"]["map"]["style"] == "white-bg" for s in specs)
+    # dropped areas are listed with a reason
+    assert any("Weggelaten buurten" in e.label for e in at.expander)
+
+
+# ---------------------------------------------------------------------------------- notes
+def test_add_note_stored_shown_verbatim_and_survives_restart(demo_env):
+    at = new_app().run()
+    no_exception(at)
+    at = add_note(at, "kerncijfers", "Aandeel buiten Europa stijgt in Havenwijk", author="Sanne")
+    no_exception(at)
+    store = store_for(demo_env)
+    saved = store.list("GM9901", section="kerncijfers")
+    assert [n["text"] for n in saved] == ["Aandeel buiten Europa stijgt in Havenwijk"]
+    assert saved[0]["author"] == "Sanne" and saved[0]["year"] == 2024 and saved[0]["area_code"] is None
+    assert "Aandeel buiten Europa stijgt in Havenwijk" in texts(at)
+    assert any("Notitie opgeslagen" in s.value for s in at.success)
+    assert at.text_area(key="lk_note_text_kerncijfers").value == ""   # cleared after saving
+
+    # user text with HTML and Markdown is shown as text, verbatim, never as markdown
+    at = add_note(at, "themas", XSS)
+    no_exception(at)
+    assert XSS in texts(at)
+    assert not any("<script>" in body or "alert(1)" in body for body in markdown_bodies(at))
+    assert store.list("GM9901", section="themas")[0]["text"] == XSS
+
+    # "restart": a new app instance (new session) reads the same notes from disk
+    st.cache_data.clear()
+    again = new_app().run()
+    no_exception(again)
+    assert XSS in texts(again)
+    assert "Aandeel buiten Europa stijgt in Havenwijk" in texts(again)
+
+
+def test_note_validation_errors_in_dutch_and_nothing_lost(demo_env):
+    at = new_app().run()
+    at = add_note(at, "plekken", "   ")
+    no_exception(at)
+    assert any("leeg" in e.value for e in at.error)
+    assert store_for(demo_env).list("GM9901") == []
+
+    long_text = "x" * (MAX_TEXT + 1)
+    at = add_note(at, "plekken", long_text)
+    assert any("te lang" in e.value for e in at.error)
+    assert at.text_area(key="lk_note_text_plekken").value == long_text   # still there
+    assert store_for(demo_env).list("GM9901") == []
+
+
+def test_note_per_area_edit_and_delete(demo_env):
+    at = new_app().run()
+    table = repository.demo_table(2024, "GM9901")
+    wijk = table.data[table.data["level"] == "wijk"].iloc[0]
+    at.selectbox(key="lk_ws_area").set_value(wijk["code"]).run()
+    at = add_note(at, "plekken", "Spanning rond het winkelcentrum")
+    no_exception(at)
+    note = store_for(demo_env).list("GM9901")[0]
+    assert note["area_code"] == wijk["code"]
+    assert "Spanning rond het winkelcentrum" in texts(at)
+    assert any(wijk["name"] in t for t in texts(at))                 # the area is named
+
+    nid = note["id"]
+    at.text_area(key=f"lk_edit_text_{nid}").input("Spanning rond het winkelcentrum (bijgewerkt)")
+    at.button(key=f"lk_edit_save_{nid}").click().run()
+    no_exception(at)
+    assert store_for(demo_env).get(nid)["text"] == "Spanning rond het winkelcentrum (bijgewerkt)"
+    assert "Spanning rond het winkelcentrum (bijgewerkt)" in texts(at)
+
+    # delete without ticking the confirmation: refused, nothing lost
+    at.button(key=f"lk_del_{nid}").click().run()
+    assert any("Vink eerst" in e.value for e in at.error)
+    assert store_for(demo_env).get(nid) is not None
+    at.checkbox(key=f"lk_del_confirm_{nid}").check()
+    at.button(key=f"lk_del_{nid}").click().run()
+    no_exception(at)
+    assert store_for(demo_env).get(nid) is None
+    assert "Spanning rond het winkelcentrum (bijgewerkt)" not in texts(at)
+
+
+# ---------------------------------------------------------------------------------- changes
+def test_scheme_break_year_2023(demo_env):
+    at = new_app(jaar=2023, niveau="buurt").run()
+    no_exception(at)
+    msgs = [w.value for w in at.warning]
+    assert any("breuk 2022 → 2023" in m and "geen veranderingssignaal" in m.lower() for m in msgs), msgs
+    # no change metrics at the break
+    assert "Met een signaal" not in [m.label for m in at.metric]
+
+
+def test_change_thresholds_flag_areas(demo_env):
+    at = new_app(niveau="buurt").run()
+    assert metric(at, "Met een signaal") == "0"
+    at.number_input(key="lk_drempel_aandeel").set_value(0.5)
+    at.number_input(key="lk_drempel_inwoners").set_value(1.0)
+    at.number_input(key="lk_drempel_samenstelling").set_value(0.5).run()
+    no_exception(at)
+    assert int(metric(at, "Met een signaal")) > 0
+    frames = [d.value for d in at.dataframe]
+    flagged = [f for f in frames if "Waarom gemarkeerd" in f.columns]
+    assert flagged and flagged[0]["Drempel"].str.contains("procentpunt|%").all()
+
+
+def test_boundary_change_listed_2021_2022(demo_env):
+    at = new_app(jaar=2022, niveau="buurt").run()
+    no_exception(at)
+    frames = [d.value for d in at.dataframe]
+    bounds = [f for f in frames if "Toelichting" in f.columns and "Code" in f.columns]
+    assert any((f["Code"] == "BU99010190").any() for f in bounds)
+
+
+# ---------------------------------------------------------------------------------- real data
+@pytest.fixture
+def real_env(tmp_path, cbs_kwb2024, pdok_ede, cbs_env):
+    cbs_env(cbs=cbs_kwb2024, pdok=pdok_ede, BUURTMONITOR_CACHE_DIR=tmp_path / "cache",
+            BUURTMONITOR_DATA_DIR=tmp_path / "data")
+    return tmp_path
+
+
+@pytest.mark.slow
+def test_ede_wijk_and_buurt_with_standins(real_env):
+    at = new_app(gemeente="GM0228", jaar=2024, niveau="wijk").run()
+    no_exception(at)
+    assert not any(FICTITIOUS_LABEL in w.value for w in at.warning)
+    assert [t.label for t in at.tabs] == list(view.TAB_LABELS)
+    # real data: the national comparison is there
+    assert any("Plaats" in m.value and "gemeenten" in m.value for m in at.markdown)
+    # the clusters tab gives a map or a clear Dutch message, never an error
+    chart_traces = [t.get("name", "") for s in plotly_specs(at).values() for t in s["data"]]
+    has_cluster_map = any(n.startswith(tuple(clusters.CLUSTER_LABELS)) for n in chart_traces)
+    assert has_cluster_map or any("grenzen" in i.value for i in at.info)
+
+    # D shown for Ede buurten equals lokale_kaart.measures(...)
+    st.cache_data.clear()
+    at = new_app(gemeente="GM0228", jaar=2024, niveau="buurt").run()
+    no_exception(at)
+    table = repository.load_table(2024, "GM0228").table
+    national = repository.load_table(2024, "alle").table
+    expected = lokale_kaart.measures(table, "GM0228", "buurt", national=national,
+                                     check_with_pysal=False)
+    assert metric(at, "Ongelijkheidsindex D (twee groepen)") == view.index_value(expected["dissimilarity"])
+    rank = expected["national"]["dissimilarity"]["rank"]
+    assert any(f"Plaats {rank} van" in m.value for m in at.markdown)
+    # no boundaries for Ede buurten in the PDOK stand-in: a message instead of a map
+    assert any("geen grenzen" in i.value.lower() for i in at.info)
+
+
+@pytest.mark.slow
+def test_ede_wijk_cluster_map_from_pdok(real_env):
+    """Ede's 17 wijken come from the PDOK stand-in, so the cluster map is drawn."""
+    at = new_app(gemeente="GM0228", jaar=2024, niveau="wijk").run()
+    no_exception(at)
+    specs = plotly_specs(at)
+    names = [t.get("name", "") for s in specs.values() for t in s["data"]]
+    assert any(n.startswith(tuple(clusters.CLUSTER_LABELS)) for n in names), \
+        [i.value for i in at.info]
+    assert metric(at, "Moran's I (hele gemeente)")
+
+
+@pytest.mark.slow
+def test_amsterdam_with_standins(real_env):
+    at = new_app(gemeente="GM0363", jaar=2024, niveau="wijk").run()
+    no_exception(at)
+    assert metric(at, "Ongelijkheidsindex D (twee groepen)") not in ("", "–")
+    # the stand-in PDOK has only Ede: the cluster tab explains that there are no boundaries
+    assert any("geen grenzen" in i.value.lower() for i in at.info)
+    # 2023 is not in the CBS stand-in: the change tab says so in Dutch
+    assert any("2023" in i.value and "niet beschikbaar" in i.value for i in at.info)

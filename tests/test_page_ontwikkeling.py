@@ -1,0 +1,154 @@
+"""Page Ontwikkeling (AppTest): the offline demo and the stand-in CBS with the real KWB 2024."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from buurtmonitor.synthetic import DEMO_YEARS, SPLIT_INTO
+from loaders import repository
+from buurtmonitor.model import FICTITIOUS_LABEL
+
+PAGE = Path(__file__).resolve().parent.parent / "pages" / "ontwikkeling.py"
+EDE_BUITEN_EUROPA, EDE_INWONERS = 16558, 123532
+
+
+@pytest.fixture(autouse=True)
+def fresh_streamlit_caches():
+    """ui caches loads and the demo check per process: every test starts clean."""
+    st.cache_data.clear()
+    yield
+    st.cache_data.clear()
+
+
+@pytest.fixture
+def demo_env(monkeypatch, tmp_path):
+    """No CBS (nothing listens on port 9), an empty cache: the app runs on the demo."""
+    monkeypatch.delenv("BUURTMONITOR_OFFLINE", raising=False)
+    monkeypatch.setenv("CBS_ODATA_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("PDOK_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("BUURTMONITOR_CACHE_DIR", str(tmp_path / "cache"))
+
+
+@pytest.fixture
+def real_env(cbs_kwb2024, monkeypatch, tmp_path):
+    """The stand-in CBS server with the real KWB 2024 extract (85984NED)."""
+    monkeypatch.delenv("BUURTMONITOR_OFFLINE", raising=False)
+    monkeypatch.setenv("CBS_ODATA_URL", cbs_kwb2024.url)
+    monkeypatch.setenv("PDOK_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("BUURTMONITOR_CACHE_DIR", str(tmp_path / "cache"))
+    return cbs_kwb2024
+
+
+def run(**params) -> AppTest:
+    at = AppTest.from_file(str(PAGE), default_timeout=30)
+    at.query_params.update(params)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def figure(at: AppTest, i: int = 0) -> dict:
+    return json.loads(at.get("plotly_chart")[i].proto.spec)
+
+
+def texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+def line_traces(fig: dict) -> list[dict]:
+    return [t for t in fig["data"] if "lines" in (t.get("mode") or "")]
+
+
+# ------------------------------------------------------------------------------ demo
+def test_demo_renders_all_years_with_breaks(demo_env):
+    at = run()
+    assert FICTITIOUS_LABEL in texts(at.warning)
+    assert "Handreikingen bij deze weergave" in texts(at.markdown)
+    assert "FICTIEVE VOORBEELDGEGEVENS – geen echte cijfers · gegenereerd door Buurtmonitor, jaren 2019–2024" \
+        in texts(at.caption)
+    assert at.selectbox(key="ontwikkeling_gebied").value == "GM9901"
+    table = at.dataframe[0].value
+    assert sorted(set(table["Jaar"])) == list(DEMO_YEARS)
+    assert "Breuk: herkomst vanaf 2023" in texts(at.markdown)
+    assert not at.expander or "Niet geladen" not in " ".join(e.label for e in at.expander)
+    # the explanation of the break in plain Dutch, and one series per classification
+    assert "niet-westers" in texts(at.info)
+    assert at.selectbox(key="ontwikkeling_migratieachtergrond_pct_herkomst_buiten_europa").value == "pct_niet_westers"
+    assert at.selectbox(key="ontwikkeling_herkomst_pct_herkomst_buiten_europa").value == "pct_herkomst_buiten_europa"
+    labels = set(table.loc[table["Code"] == "GM9901", "Indicator"])
+    assert labels == {"Niet-westerse migratieachtergrond", "Herkomst buiten Europa"}
+
+
+def test_deep_link_restores_selection_and_lines_stop_at_breaks(demo_env):
+    at = run(gemeente="GM9901", jaar="2024", niveau="buurt", gebied=SPLIT_INTO[0],
+             indicator="pct_herkomst_buiten_europa")
+    assert at.selectbox(key="w_gemeente").value == "GM9901"
+    assert at.selectbox(key="w_jaar").value == 2024
+    assert at.selectbox(key="w_indicator").value == "pct_herkomst_buiten_europa"
+    assert at.selectbox(key="ontwikkeling_gebied").value == SPLIT_INTO[0]
+    fig = figure(at)
+    mine = [t for t in line_traces(fig) if t["meta"]["code"] == SPLIT_INTO[0]]
+    assert sorted((min(t["x"]), max(t["x"])) for t in mine) == [(2019, 2021), (2022, 2022), (2023, 2024)]
+    for t in line_traces(fig):  # no line crosses a marker of its own area
+        for prev, year in ((2021, 2022), (2022, 2023)):
+            if t["meta"]["code"] == SPLIT_INTO[0] or year == 2023:
+                assert not (min(t["x"]) <= prev and max(t["x"]) >= year)
+    marks = [a.get("text") for a in fig["layout"]["annotations"]]
+    assert "Grenswijziging" in marks and "Breuk: herkomst vanaf 2023" in marks
+    assert "Grenswijziging" in texts(at.markdown)
+
+
+def test_non_origin_indicator_has_one_series(demo_env):
+    at = run(gebied="BU99010103", indicator="woz", jaar="2024")
+    fig = figure(at)
+    mine = [t for t in line_traces(fig) if t["meta"]["code"] == "BU99010103"]
+    assert len(mine) == 1 and mine[0]["x"] == list(DEMO_YEARS)
+    assert not at.info or "niet-westers" not in texts(at.info)
+
+
+def test_suppressed_values_are_shown_as_such(demo_env):
+    at = run(gebied="BU99010107", indicator="pct_herkomst_buiten_europa")
+    table = at.dataframe[0].value
+    mine = table[table["Code"] == "BU99010107"]
+    assert len(mine) == len(DEMO_YEARS)
+    assert mine["Waarde"].isna().all()  # missing, never 0
+    assert mine["Toelichting"].str.contains("niet beschikbaar").all()
+    assert "Zonder waarde: 2019 (niet beschikbaar (leeg bij CBS))" in texts(at.caption)
+
+
+def test_years_that_fail_are_listed_not_fatal(demo_env, monkeypatch):
+    monkeypatch.setattr(repository, "available_years", lambda scope: [2018, *DEMO_YEARS])
+    at = run()
+    assert [e.label for e in at.expander if e.label.startswith("Niet geladen")] == [
+        "Niet geladen: 2018 (de reeks toont de andere jaren)"]
+    assert "2018: " in texts(at.text)
+    assert sorted(set(at.dataframe[0].value["Jaar"])) == list(DEMO_YEARS)
+
+
+# ------------------------------------------------------------------------------ real CBS
+@pytest.mark.parametrize("gemeente", ["GM0228", "GM0363"])
+def test_real_kwb2024_opens_and_shows_cbs_numbers(real_env, gemeente):
+    from standins.cbs_odata import table_from_shared_kwb2024
+
+    rows = {str(r["Codering_3"]).strip(): r for r in table_from_shared_kwb2024().rows}
+    be, inw = rows[gemeente]["BuitenEuropa_19"], rows[gemeente]["AantalInwoners_5"]
+    if gemeente == "GM0228":
+        assert (be, inw) == (EDE_BUITEN_EUROPA, EDE_INWONERS)
+    at = run(gemeente=gemeente, jaar="2024", indicator="pct_herkomst_buiten_europa")
+    assert FICTITIOUS_LABEL not in texts(at.warning)
+    # the stand-in only serves 2024: the other years are listed, not fatal
+    failed = [e.label for e in at.expander if e.label.startswith("Niet geladen")]
+    assert len(failed) == 1 and "2023" in failed[0] and "2024" not in failed[0]
+    table = at.dataframe[0].value
+    mine = table[(table["Code"] == gemeente) & (table["Jaar"] == 2024)].iloc[0]
+    assert mine["Waarde"] == round(100 * be / inw, 1)
+    assert mine["n"] == inw
+    fig = figure(at)
+    (t,) = [t for t in line_traces(fig) if t["meta"]["code"] == gemeente]
+    assert t["x"] == [2024] and t["y"][0] == pytest.approx(100 * be / inw, rel=1e-12)
+    assert "Bron: CBS, Kerncijfers wijken en buurten 2024 (85984NED)" in texts(at.caption)

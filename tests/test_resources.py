@@ -1,0 +1,89 @@
+"""The guidance catalogue (data/resources.toml): complete, valid, ordered as agreed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+
+import pytest
+
+from buurtmonitor.catalogue import CATALOGUE_DIR, load_catalogue
+
+VIEWS = {"kaart", "herkomst", "gebiedsprofiel", "ontwikkeling", "lokale_kaart", "briefing", "hulpmiddelen"}
+INDICATOR_VIEWS = ("kaart", "herkomst", "gebiedsprofiel", "ontwikkeling")
+EXTRA_THEMES = {"polarisatie", "radicalisering", "sociale_stabiliteit", "integratie", "jeugd", "crisis"}
+#: a distinctive piece of each of the 11 titles
+TITLES = ["10-puntenlijst", "Buurtmonitor Integratie", "Raad voor de Kinderbescherming en radicalisering",
+          "Rol van gemeenten in de aanpak van radicalisering", "Sociaal Calamiteitenplan",
+          "Bouwstenen voor sociale stabiliteit", "Aanpak radicalisering en terrorismebestrijding op lokaal niveau",
+          "Inzicht in (de)polarisatie", "Eritrese nieuwkomers", "Triggerfactoren in het radicaliseringsproces",
+          "Quickscan Gemeenten"]
+LOKALE_KAART_ORDER = ["Inzicht in (de)polarisatie", "Bouwstenen voor sociale stabiliteit",
+                      "Triggerfactoren", "Quickscan", "10-puntenlijst"]
+
+
+@pytest.fixture(scope="module")
+def cat():
+    return load_catalogue()
+
+
+@pytest.fixture(scope="module")
+def raw():
+    with (CATALOGUE_DIR / "resources.toml").open("rb") as fh:
+        return tomllib.load(fh)["resource"]
+
+
+def test_all_eleven_present_once(cat):
+    assert len(cat.resources) == 11
+    assert len({r.id for r in cat.resources}) == 11
+    for piece in TITLES:
+        hits = [r for r in cat.resources if piece.lower() in r.title.lower()]
+        assert len(hits) == 1, piece
+
+
+def test_every_field_filled(cat, raw):
+    for entry in raw:
+        assert isinstance(entry["last_checked"], dt.date), entry["id"]
+        assert entry["last_checked"] == dt.date(2026, 11, 30)
+        assert isinstance(entry["url_is_publisher_page"], bool)
+        assert "indicators" in entry
+    for r in cat.resources:
+        assert r.id and r.title and r.publisher and r.url and r.description, r.id
+        assert isinstance(r.year, int) and 1990 <= r.year <= 2026, r.id
+        assert r.last_checked == "2026-11-30"
+        assert r.themes and r.views, r.id
+        sentences = [s for s in r.description.replace("?", ".").split(". ") if s.strip()]
+        assert 2 <= len(sentences) <= 3, (r.id, len(sentences))
+        assert set(r.why) == set(r.views), r.id            # one line per view
+        assert all(isinstance(line, str) and len(line) > 20 and "\n" not in line for line in r.why.values())
+        assert set(r.priority) == set(r.views), r.id
+        assert all(isinstance(p, int) for p in r.priority.values())
+
+
+def test_ids_are_valid(cat):
+    themes = set(cat.themes) | EXTRA_THEMES
+    for r in cat.resources:
+        assert set(r.views) <= VIEWS, (r.id, set(r.views) - VIEWS)
+        assert set(r.themes) <= themes, (r.id, set(r.themes) - themes)
+        assert set(r.indicators) <= set(cat.indicators), (r.id, set(r.indicators) - set(cat.indicators))
+        assert "hulpmiddelen" in r.views
+
+
+def test_urls_are_https(cat):
+    for r in cat.resources:
+        assert r.url.startswith("https://"), r.id
+        assert " " not in r.url
+
+
+def test_every_indicator_view_has_guidance_for_every_indicator(cat):
+    for view in INDICATOR_VIEWS:
+        assert cat.resources_for(view), view
+        for ind in cat.indicators:
+            assert cat.resources_for(view, ind), (view, ind)
+
+
+def test_lokale_kaart_order(cat):
+    titles = [r.title for r in cat.resources_for("lokale_kaart")]
+    assert len(titles) >= 5
+    for want, got in zip(LOKALE_KAART_ORDER, titles[:5]):
+        assert want.lower() in got.lower(), (want, titles[:5])
