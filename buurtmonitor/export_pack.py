@@ -228,33 +228,42 @@ def build_pdf_pack(items: Sequence[ExportItem], title: str, gemeente: str, year:
                        new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.set_text_color(0, 0, 0)
         pdf.set_draw_color(0, 0, 0)
-    pdf.ln(8)
+    pdf.ln(6)
+    para("Cijfers: CBS, Kerncijfers wijken en buurten. Ontbrekende waarden zijn door CBS "
+         "geheimgehouden of niet beschikbaar; ze zijn leeg gelaten, niet 0. CBS rondt aantallen "
+         "op buurtniveau af op 5.", 8.5, "", _GREY, h=4.2)
+    pdf.ln(6)
     para("Inhoud", 13, "B", (20, 40, 70), h=7)
     pdf.ln(1)
 
+    row_h = 6.5
+
+    def toc_break_needed(y: float) -> bool:
+        return y + row_h > pdf.page_break_trigger
+
     def render_toc(pdf_, outline) -> None:
         for n, section in enumerate(outline, start=1):
-            pdf_.set_font(pdf_.family, "", 10.5)
+            if toc_break_needed(pdf_.get_y()):
+                pdf_.add_page()
             y = pdf_.get_y()
-            label = T(f"{n}.  {section.name}")
-            page = str(section.page_number)
             link = pdf_.add_link(page=section.page_number)
-            pdf_.set_x(pdf_.l_margin)
-            pdf_.cell(pdf_.epw - 15, 6.5, label, link=link)
+            pdf_.set_font(pdf_.family, "", 10.5)
+            pdf_.set_xy(pdf_.l_margin, y)
+            pdf_.cell(pdf_.epw - 15, row_h, T(f"{n}.  {section.name}"), link=link)
             pdf_.set_xy(pdf_.w - pdf_.r_margin - 15, y)
-            pdf_.cell(15, 6.5, page, align="R", link=link)
-            pdf_.ln(6.5)
-        pdf_.ln(4)
-        pdf_.set_font(pdf_.family, "", 8.5)
-        pdf_.set_text_color(*_GREY)
-        pdf_.multi_cell(pdf_.epw, 4.2, T(
-            "Cijfers: CBS, Kerncijfers wijken en buurten. Ontbrekende waarden zijn door CBS "
-            "geheimgehouden of niet beschikbaar; ze zijn leeg gelaten, niet 0. CBS rondt "
-            "aantallen op buurtniveau af op 5."), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        pdf_.set_text_color(0, 0, 0)
+            pdf_.cell(15, row_h, str(section.page_number), align="R", link=link)
+            pdf_.set_y(y + row_h)
 
-    toc_pages = 1 if len(items) <= 18 else 1 + -(-(len(items) - 18) // 36)
-    pdf.insert_toc_placeholder(render_toc, pages=toc_pages)
+    # The contents must span exactly the reserved pages: count them the same way.
+    toc_pages, y = 1, pdf.get_y()
+    for _ in items:
+        if toc_break_needed(y):
+            toc_pages, y = toc_pages + 1, pdf.t_margin
+        y += row_h
+    if items:
+        pdf.insert_toc_placeholder(render_toc, pages=toc_pages)
+    else:
+        para("Geen weergaven gekozen.", 10.5, "I", _GREY)
 
     # --- one page (or more) per item
     for idx, (item, (png, reason)) in enumerate(zip(items, images)):
@@ -451,6 +460,12 @@ def build_pptx_pack(items: Sequence[ExportItem], title: str, gemeente: str, year
     sub = slide.placeholders[1]
     sub.left, sub.width, sub.top, sub.height = Inches(0.8), SW - Inches(1.6), Inches(3.3), Inches(1.2)
     sub.text = f"Gemeente {gemeente} · {year}\nSamengesteld op {when:%d-%m-%Y} met Buurtmonitor"
+    for p in sub.text_frame.paragraphs:
+        p.alignment = PP_ALIGN.LEFT
+        for r in p.runs:
+            r.font.size = Pt(22)
+    for p in slide.shapes.title.text_frame.paragraphs:
+        p.alignment = PP_ALIGN.LEFT
     if items and len(items) <= 12:
         textbox(slide, Inches(0.8), Inches(4.6), SW - Inches(1.6), Inches(2.2),
                 [f"{n}. {it.title}" for n, it in enumerate(items, start=1)], size=13,

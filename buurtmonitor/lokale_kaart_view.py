@@ -47,7 +47,7 @@ CLUSTER_COLOURS = {
     clusters_mod.NOT_SIGNIFICANT: "#DDDDDD",
 }
 NOT_ANALYSED = "Niet meegenomen"
-NOT_ANALYSED_COLOUR = "#FFFFFF"
+NOT_ANALYSED_COLOUR = "#8C8C8C"
 DIVERSITY_SCALE = "Viridis"
 
 
@@ -169,15 +169,16 @@ def exposure_table(m: dict[str, Any]) -> pd.DataFrame:
     column = the average share of each group in the area where they live (diagonal =
     isolation), plus the share of each group in the whole gemeente for comparison."""
     groups, labels = m["groups"], m["labels"]
+    short = {g: labels[g].removeprefix("herkomst ") for g in groups}
     rows = []
     for gx in groups:
-        row = {"Iemand met …": labels[gx]}
+        row = {"Iemand met": labels[gx]}
         for gy in groups:
-            row[f"… woont gemiddeld tussen % {labels[gy]}"] = _r(100 * _f(m["exposure"][gx][gy]), 1)
+            row[f"% {short[gy]}"] = _r(100 * _f(m["exposure"][gx][gy]), 1)
         rows.append(row)
-    ref = {"Iemand met …": "(ter vergelijking: aandeel in de hele gemeente)"}
+    ref = {"Iemand met": "ter vergelijking: de hele gemeente"}
     for gy in groups:
-        ref[f"… woont gemiddeld tussen % {labels[gy]}"] = _r(100 * _f(m["group_shares"].get(gy)), 1)
+        ref[f"% {short[gy]}"] = _r(100 * _f(m["group_shares"].get(gy)), 1)
     rows.append(ref)
     return pd.DataFrame(rows)
 
@@ -248,37 +249,57 @@ def _geometry(gdf, level: str):
                 tuple(float(v) for v in g.total_bounds), None)
 
 
-def _center_zoom(bounds) -> tuple[dict, float]:
-    try:
-        from buurtmonitor import mapping
-        return mapping.center_zoom(bounds)
-    except (ImportError, AttributeError):  # pragma: no cover
-        minx, miny, maxx, maxy = bounds
-        span = max(maxx - minx, (maxy - miny) * 1.6, 1e-4)
-        return {"lon": (minx + maxx) / 2, "lat": (miny + maxy) / 2}, max(3.0, min(14.0, math.log2(360 / span) - 0.6))
+#: the map is drawn in the main column (3/4 of a wide page): fit the areas in about this
+#: many pixels, so nothing is cut off on a laptop screen
+MAP_FIT_WIDTH_PX = 600
+
+
+def _center_zoom(bounds, height: int) -> tuple[dict, float]:
+    """Centre and zoom that fit ``bounds`` in about MAP_FIT_WIDTH_PX × (height − 60) pixels.
+    MapLibre (plotly's ``Choroplethmap``) shows the whole world in 512 px at zoom 0."""
+    minx, miny, maxx, maxy = (float(b) for b in bounds)
+
+    def merc(lat: float) -> float:
+        lat = max(min(lat, 85.0), -85.0)
+        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+    y0, y1 = merc(miny), merc(maxy)
+    lat = math.degrees(2 * math.atan(math.exp((y0 + y1) / 2)) - math.pi / 2)
+    dx = max(maxx - minx, 1e-4)
+    dy = max(y1 - y0, 1e-6)
+    w, h = MAP_FIT_WIDTH_PX, max(height - 60, 200)
+    zx = math.log2(w * 360.0 / (512.0 * dx))
+    zy = math.log2(h * 2 * math.pi / (512.0 * dy))
+    zoom = float(np.clip(min(zx, zy) + 0.2, 3.0, 16.0))
+    return {"lon": round((minx + maxx) / 2, 5), "lat": round(lat, 5)}, round(zoom, 2)
 
 
 def _finish_map(fig: go.Figure, bounds, *, source: str, fictitious: bool, height: int,
                 legend_title: str | None = None) -> go.Figure:
+    """Common layout: fitted view, offline background, legend and source line below the map,
+    the fictitious label on top."""
     import html
 
-    center, zoom = _center_zoom(bounds)
+    center, zoom = _center_zoom(bounds, height)
+    legend_rows = 2 if sum(1 for t in fig.data if t.showlegend) > 3 else 1
+    bottom = 34 + 26 * legend_rows
     annotations = [{"text": html.escape(source, quote=False), "xref": "paper", "yref": "paper",
-                    "x": 0, "y": 0, "xanchor": "left", "yanchor": "bottom", "showarrow": False,
-                    "font": {"size": 11, "color": "#333"}, "bgcolor": "rgba(255,255,255,0.85)"}]
+                    "x": 0, "y": 0, "yshift": -bottom + 2, "xanchor": "left", "yanchor": "bottom",
+                    "showarrow": False, "font": {"size": 11, "color": "#333"}}]
     if fictitious:
         annotations.append({"text": f"<b>{html.escape(FICTITIOUS_LABEL)}</b>", "xref": "paper",
-                            "yref": "paper", "x": 0.5, "y": 1, "xanchor": "center", "yanchor": "top",
+                            "yref": "paper", "x": 0.5, "y": 1, "yshift": 2, "xanchor": "center",
+                            "yanchor": "bottom",
                             "showarrow": False, "font": {"size": 13, "color": "#7a0000"},
                             "bgcolor": "rgba(255,236,179,0.92)", "bordercolor": "#7a0000",
                             "borderwidth": 1})
     fig.update_layout(
         map={"style": "white-bg", "center": center, "zoom": zoom},
-        height=height, margin={"l": 0, "r": 0, "t": 0, "b": 0}, separators=",.",
-        annotations=annotations, dragmode="pan", font={"size": 13},
-        legend={"x": 0.01, "y": 0.93 if fictitious else 0.99, "xanchor": "left", "yanchor": "top",
-                "bgcolor": "rgba(255,255,255,0.9)", "bordercolor": "#bbb", "borderwidth": 1,
-                "title": {"text": legend_title} if legend_title else None},
+        height=height + bottom, margin={"l": 0, "r": 0, "t": 28 if fictitious else 0, "b": bottom},
+        separators=",.", annotations=annotations, dragmode="pan", font={"size": 13},
+        legend={"orientation": "h", "x": 0, "y": 0, "xanchor": "left", "yanchor": "top",
+                "bgcolor": "rgba(255,255,255,0)", "font": {"size": 12},
+                "title": {"text": f"{legend_title}: " if legend_title else ""}},
         hoverlabel={"bgcolor": "white", "font": {"size": 13}, "align": "left"},
     )
     return fig
@@ -324,10 +345,10 @@ def diversity_map(gdf, m: dict[str, Any], level: str, *, measure: str = "entropy
         geojson=geojson, locations=[c for c, k in zip(codes, ok) if k], featureidkey="id",
         z=zs[ok], zmin=0.0, zmax=hi, colorscale=DIVERSITY_SCALE, reversescale=False,
         marker={"opacity": 0.9, "line": {"width": 0.7, "color": "#ffffff"}},
-        colorbar={"title": {"text": "diversiteit<br>(0 = één groep,<br>1 = alle even groot)" if measure == "entropy"
-                            else "Gini-Simpson", "side": "top"},
-                  "thickness": 14, "len": 0.7, "x": 1.0, "xanchor": "right",
-                  "tickformat": ".1f", "bgcolor": "rgba(255,255,255,0.85)"},
+        colorbar={"title": {"text": "diversiteit" if measure == "entropy" else "Gini-Simpson",
+                            "side": "top"},
+                  "thickness": 14, "len": 0.8, "x": 1.0, "xanchor": "left", "xpad": 4,
+                  "tickformat": ".1f", "outlinewidth": 0},
         hovertext=[h for h, k in zip(hover, ok) if k], hovertemplate="%{hovertext}<extra></extra>",
         name=label, showlegend=False))
     if miss:
@@ -339,8 +360,10 @@ def diversity_map(gdf, m: dict[str, Any], level: str, *, measure: str = "entropy
             hovertemplate="%{hovertext}<extra></extra>",
             name=f"niet berekend ({len(miss)})", showlegend=True))
     _add_outlines(fig, parent)
-    return _finish_map(fig, bounds, source=m["source"], fictitious=bool(m.get("fictitious")),
-                       height=height)
+    fig = _finish_map(fig, bounds, source=m["source"], fictitious=bool(m.get("fictitious")),
+                      height=height)
+    fig.update_layout(margin_r=80)   # room for the colour bar beside the map
+    return fig
 
 
 # ----------------------------------------------------------------------------- tab 2
@@ -352,6 +375,7 @@ class ChangeView:
     previous: int | None
     result: change_mod.ChangeResult | None = None
     message: str | None = None            # Dutch: why there is no signal
+    detail: str | None = None             # technical detail (shown small)
     scheme_break: bool = False
     boundary_changes: list[dict[str, str]] = field(default_factory=list)
     boundary_note: str | None = None
@@ -395,18 +419,31 @@ def scheme_break_text(year: int) -> str:
         f"Voor {year} wordt geen veranderingssignaal berekend. {year} gebruikt de indeling naar "
         f"{change_mod.SCHEME_LABELS.get(scheme, scheme)}, en er is geen eerder jaar met dezelfde "
         "indeling. CBS is in 2023 overgestapt van migratieachtergrond naar herkomst: de groepen "
-        "zijn anders afgebakend (bijvoorbeeld 'niet-westers' bestaat niet meer en kinderen van "
-        "in Nederland geboren ouders tellen anders mee). Een verschil tussen "
+        "zijn anders afgebakend (de indeling westers/niet-westers is vervangen door Europa/"
+        "buiten Europa; zo vallen Indonesië en Japan nu onder 'buiten Europa'). Een verschil tussen "
         f"{before} en {year} zegt daarom niets over een echte verandering in de buurt. Er is "
         "dus bewust geen signaal over de breuk 2022 → 2023 heen. Vergelijk alleen jaren met "
         "dezelfde indeling (bijvoorbeeld 2023 met 2024, of 2019 met 2022)."
     )
 
 
-def change_view(year: int, gemeente: str, level: str, thresholds: dict[str, float]) -> ChangeView:
+def previous_year(year: int, gemeente: str) -> int | None:
+    """The year the change tab compares with (same origin scheme), or None."""
+    return lokale_kaart.previous_comparable_year(year, available_years(gemeente))
+
+
+DEFAULT_THRESHOLDS = {"share_pp": change_mod.DEFAULT_SHARE_THRESHOLD_PP,
+                      "population_pct": change_mod.DEFAULT_POPULATION_THRESHOLD_PCT,
+                      "composition_pp": change_mod.DEFAULT_COMPOSITION_THRESHOLD_PP,
+                      "min_population": change_mod.DEFAULT_MIN_POPULATION}
+
+
+def change_view(year: int, gemeente: str, level: str,
+                thresholds: dict[str, float] | None = None) -> ChangeView:
     """Change signals between the previous comparable year and ``year``, or the reason
     why there are none (scheme break, no earlier year, data not available)."""
     cat = load_catalogue()
+    thresholds = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
     years = available_years(gemeente)
     prev = lokale_kaart.previous_comparable_year(year, years)
     view = ChangeView(year=year, previous=prev)
@@ -422,7 +459,8 @@ def change_view(year: int, gemeente: str, level: str, thresholds: dict[str, floa
                 view.boundary_changes = boundary_changes(ta, tb, gemeente, level)
             except Exception as exc:  # noqa: BLE001 - only an extra list
                 view.boundary_note = (f"De grenswijzigingen tussen {before} en {year} zijn niet "
-                                      f"te bepalen: de cijfers van {before} zijn niet beschikbaar ({exc}).")
+                                      f"te bepalen: de cijfers van {before} zijn niet beschikbaar.")
+                view.detail = str(exc)
         else:
             view.message = (f"Er is geen eerder jaar dan {year} beschikbaar om mee te vergelijken, "
                             "dus er zijn geen veranderingssignalen.")
@@ -437,7 +475,10 @@ def change_view(year: int, gemeente: str, level: str, thresholds: dict[str, floa
         view.message = str(exc)
     except Exception as exc:  # noqa: BLE001 - shown as a Dutch message
         view.message = (f"De cijfers van {prev} zijn nu niet beschikbaar, dus er zijn geen "
-                        f"veranderingssignalen tussen {prev} en {year}. ({exc})")
+                        f"veranderingssignalen tussen {prev} en {year}. Ze worden opgehaald zodra "
+                        "CBS bereikbaar is; met een verbinding kunt u ze ook vooraf in de cache zetten "
+                        f"met 'python -m buurtmonitor fetch --year {prev} --gemeente {gemeente}'.")
+        view.detail = str(exc)
     if view.result is not None:
         view.boundary_changes = view.result.boundary_changes
     return view
@@ -493,6 +534,7 @@ class ClusterView:
     result: clusters_mod.ClusterResult | None = None
     message: str | None = None            # Dutch: why there is no cluster map
     kind: str = "ok"                       # ok | geen_grenzen | te_weinig | geen_patroon
+    detail: str | None = None             # technical detail (shown small)
 
 
 @st.cache_data(show_spinner="Clusters berekenen (Local Moran's I)…", max_entries=64)
@@ -505,15 +547,17 @@ def compute_clusters(year: int, gemeente: str, level: str, indicator: str) -> Cl
     try:
         gdf, _origin, _warning = ui.load_geo(year, level, gemeente)
     except Exception as exc:  # noqa: BLE001 - no boundaries: a message, not an error
-        return ClusterView(message=no_boundaries_text(level, gemeente, year, exc), kind="geen_grenzen")
+        return ClusterView(message=no_boundaries_text(level, gemeente, year), kind="geen_grenzen",
+                           detail=str(exc))
     if gdf is None or len(gdf) == 0:
-        return ClusterView(message=no_boundaries_text(level, gemeente, year, None), kind="geen_grenzen")
+        return ClusterView(message=no_boundaries_text(level, gemeente, year), kind="geen_grenzen")
     f = indicator_frame(table, indicator)
     f = f[(f["level"] == level) & f["code"].isin(set(area_names(table, gemeente, level)))]
     values = pd.Series(f["value"].to_numpy(dtype=float), index=f["code"].astype(str).to_numpy())
     geo = gdf[gdf["code"].astype(str).isin(values.index)] if len(values) else gdf
     if len(geo) == 0:
-        return ClusterView(message=no_boundaries_text(level, gemeente, year, None), kind="geen_grenzen")
+        return ClusterView(message=no_boundaries_text(level, gemeente, year), kind="geen_grenzen",
+                           detail="De grenzen hebben geen enkele code die in de cijfers voorkomt.")
     try:
         res = clusters_mod.local_moran(geo.reset_index(drop=True), values)
     except clusters_mod.TooFewAreasError as exc:
@@ -527,12 +571,13 @@ def compute_clusters(year: int, gemeente: str, level: str, indicator: str) -> Cl
     return ClusterView(result=res)
 
 
-def no_boundaries_text(level: str, gemeente: str, year: int, exc: Exception | None) -> str:
-    detail = f" (technische melding: {exc})" if exc else ""
+def no_boundaries_text(level: str, gemeente: str, year: int, *, clusters: bool = True) -> str:
+    why = (" Zonder grenzen is niet bekend welke gebieden aan elkaar grenzen, en dat is de basis "
+           "van de clusteranalyse." if clusters else "")
+    what = "de clusterkaart" if clusters else "deze kaart"
     return (f"Er zijn geen grenzen van de {level_plural(level)} van deze gemeente voor {year} "
-            "beschikbaar, dus de clusterkaart kan niet worden gemaakt. Zonder grenzen is niet "
-            "bekend welke gebieden aan elkaar grenzen. Probeer het later opnieuw (PDOK is "
-            "misschien niet bereikbaar) of kies een ander niveau." + detail)
+            f"beschikbaar, dus {what} kan niet worden gemaakt.{why} Probeer het later opnieuw "
+            "(PDOK is misschien niet bereikbaar) of kies een ander niveau.")
 
 
 def cluster_table(res: clusters_mod.ClusterResult, names: dict[str, str], decimals: int = 1) -> pd.DataFrame:
@@ -655,6 +700,8 @@ def section_context(section: str, data: PageData) -> str:
             else:
                 lines.append(f"Geen gebieden met een veranderingssignaal ({ch.result.year_a} → "
                              f"{ch.result.year_b}) bij de gekozen drempels.")
+        elif ch and ch.message:
+            lines.append("Veranderingssignalen: " + _first_sentence(ch.message))
         if m and m.get("areas"):
             ent = sorted((a for a in m["areas"] if a.get("entropy") is not None), key=lambda a: a["entropy"])
             if len(ent) >= 2:
@@ -777,6 +824,25 @@ def _r(x: Any, decimals: int) -> float | None:
 
 
 # ============================================================================ Streamlit blocks
+def _column_config(df: pd.DataFrame) -> dict[str, Any]:
+    """Numbers in the reader's locale (nl: 1.234,5) instead of 1234.5."""
+    return {c: st.column_config.NumberColumn(c, format="localized")
+            for c in df.columns if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])}
+
+
+def show_table(df: pd.DataFrame, **kw) -> None:
+    st.dataframe(df, hide_index=True, width="stretch", column_config=_column_config(df), **kw)
+
+
+def table_with_download(df: pd.DataFrame, filename: str, *, key: str) -> None:
+    """The accessible table beside a chart, downloadable as CSV (as ``ui.table_alternative``,
+    with numbers shown in the reader's locale)."""
+    show_table(df)
+    st.download_button("Tabel downloaden (CSV)",
+                       df.to_csv(index=False, sep=";", decimal=",").encode("utf-8-sig"),
+                       file_name=filename, mime="text/csv", key=key)
+
+
 def render_segregation(data: PageData) -> None:
     """Tab 1: key measures, matrix, per-area diversity + map, caveat, dropped areas."""
     m = data.measures
@@ -797,8 +863,9 @@ def render_segregation(data: PageData) -> None:
     for col, key in zip(cols, ("dissimilarity", "multigroup_dissimilarity", "theil_h")):
         with col:
             with st.container(border=True):
-                st.metric(ex[key]["label"], index_value(m.get(key)),
-                          help=f"{ex[key]['explanation']}\n\nBereik: {ex[key]['range']}.")
+                st.markdown(f"**{ex[key]['label']}**",
+                            help=f"{ex[key]['explanation']}\n\nBereik: {ex[key]['range']}.")
+                st.metric(ex[key]["label"], index_value(m.get(key)), label_visibility="collapsed")
                 st.caption(ex[key]["how_to_read"])
                 if key in ranks:
                     st.markdown(f"**Landelijk:** {ranks[key]}")
@@ -822,10 +889,10 @@ def render_segregation(data: PageData) -> None:
         st.warning(w)
 
     st.markdown("##### Samenstelling en isolatie")
-    st.dataframe(composition_table(m), hide_index=True, width="stretch")
+    show_table(composition_table(m))
     st.markdown("##### Wie woont tussen wie? (isolatie en blootstelling)")
     st.caption(f"{ex['isolation']['explanation']} {ex['exposure']['explanation']}")
-    st.dataframe(exposure_table(m), hide_index=True, width="stretch")
+    show_table(exposure_table(m))
     st.caption("Lees per rij: iemand uit die groep woont gemiddeld in een gebied met deze "
                "aandelen. Het vakje op de diagonaal is de isolatie. Vergelijk met de laatste rij: "
                "hoger dan het aandeel in de gemeente betekent meer samenwonen dan bij gelijke spreiding.")
@@ -834,14 +901,14 @@ def render_segregation(data: PageData) -> None:
     _render_geo_figure(data, lambda gdf: diversity_map(gdf, m, data.level),
                        key="lk_diversiteit_kaart")
     st.caption(f"{ex['entropy']['how_to_read']} Grijs: niet berekend (zie de lijst hieronder).")
-    ui.table_alternative(areas_table(m), f"diversiteit_{data.gemeente}_{data.year}_{data.level}.csv",
+    table_with_download(areas_table(m), f"diversiteit_{data.gemeente}_{data.year}_{data.level}.csv",
                          key="lk_dl_diversiteit")
     st.caption(f"LQ = locatiequotiënt: {ex['location_quotient']['how_to_read']}"
                if "location_quotient" in ex else "")
     st.info(m["caveat"], icon="⚠️")
     if m.get("dropped"):
         with st.expander(f"Weggelaten {lv} ({len(m['dropped'])}) en waarom"):
-            st.dataframe(dropped_table(m["dropped"], data.names), hide_index=True, width="stretch")
+            show_table(dropped_table(m["dropped"], data.names))
     else:
         st.caption(f"Alle {lv} met inwoners zijn meegeteld.")
     cc = m.get("cross_check") or {}
@@ -849,12 +916,13 @@ def render_segregation(data: PageData) -> None:
         st.caption(f"Controle: de maten zijn nagerekend met {cc.get('library')} en komen overeen.")
 
 
-def _render_geo_figure(data: PageData, build, *, key: str) -> None:
+def _render_geo_figure(data: PageData, build, *, key: str, clusters: bool = False) -> None:
     try:
         gdf, origin, warning = ui.load_geo(data.year, data.level, data.gemeente)
     except Exception as exc:  # noqa: BLE001 - the table below is the alternative
-        st.info(f"Geen kaart: {no_boundaries_text(data.level, data.gemeente, data.year, exc)} "
+        st.info(f"{no_boundaries_text(data.level, data.gemeente, data.year, clusters=clusters)} "
                 "De tabel hieronder geeft dezelfde cijfers.", icon="🗺️")
+        _detail(str(exc))
         return
     ui.origin_notice(origin, warning)
     if gdf is None or len(gdf) == 0:
@@ -869,15 +937,16 @@ def threshold_inputs() -> dict[str, float]:
     """The four thresholds as number inputs (values survive reruns via their keys)."""
     c1, c2, c3, c4 = st.columns(4)
     share = c1.number_input("Drempel aandeel groep (procentpunt)", min_value=0.5, max_value=50.0,
-                            value=change_mod.DEFAULT_SHARE_THRESHOLD_PP, step=0.5, key="lk_drempel_aandeel",
+                            value=change_mod.DEFAULT_SHARE_THRESHOLD_PP, step=0.5, format="%.1f",
+                            key="lk_drempel_aandeel",
                             help="Een gebied krijgt een signaal als het aandeel van een groep minstens "
                                  "zoveel procentpunt stijgt of daalt.")
     popu = c2.number_input("Drempel aantal inwoners (%)", min_value=1.0, max_value=200.0,
-                           value=change_mod.DEFAULT_POPULATION_THRESHOLD_PCT, step=1.0,
+                           value=change_mod.DEFAULT_POPULATION_THRESHOLD_PCT, step=1.0, format="%.0f",
                            key="lk_drempel_inwoners",
                            help="Signaal als het aantal inwoners minstens zoveel procent groeit of krimpt.")
     comp = c3.number_input("Drempel samenstelling (procentpunt)", min_value=0.5, max_value=50.0,
-                           value=change_mod.DEFAULT_COMPOSITION_THRESHOLD_PP, step=0.5,
+                           value=change_mod.DEFAULT_COMPOSITION_THRESHOLD_PP, step=0.5, format="%.1f",
                            key="lk_drempel_samenstelling",
                            help="Signaal als de samenstelling naar herkomst als geheel minstens "
                                 "zoveel verschuift (de helft van de som van alle verschuivingen).")
@@ -889,32 +958,46 @@ def threshold_inputs() -> dict[str, float]:
             "composition_pp": float(comp), "min_population": int(minp)}
 
 
-def render_change_header(data: PageData) -> None:
-    st.subheader(f"Veranderingen · {data.gemeente_name}")
+def render_change_tab(data: PageData) -> None:
+    """Tab 2: thresholds (only when there is a comparable earlier year), the signals, or
+    why there are none. Sets ``data.change`` for the worksheet."""
+    prev = previous_year(data.year, data.gemeente)
+    st.subheader(f"Veranderingen · {data.gemeente_name} · "
+                 + (f"{prev} → {data.year}" if prev else f"{data.year}"))
     st.caption("Welke gebieden veranderden opvallend sterk ten opzichte van het vorige "
                "vergelijkbare jaar? Stel de drempels zelf in; een signaal is een aanleiding om "
                "te kijken, geen oordeel.")
+    thresholds = threshold_inputs() if prev is not None else None
+    data.change = change_view(data.year, data.gemeente, data.level, thresholds)
+    render_change(data)
+
+
+def _detail(text: str | None) -> None:
+    if text:
+        with st.expander("Technische melding"):
+            st.text(text)
 
 
 def render_change(data: PageData) -> None:
-    """Tab 2 body (the thresholds are drawn before, see the page)."""
+    """Tab 2 body (after the thresholds)."""
     cv = data.change
     lv = level_plural(data.level)
     if cv is None:
         return
     if cv.result is None:
         if cv.scheme_break:
-            st.warning(f"**Geen veranderingssignaal over de breuk 2022 → 2023.** {cv.message}", icon="⛔")
+            st.warning(f"**Geen veranderingssignaal over de breuk 2022 → 2023.** {cv.message}", icon="⚠️")
         else:
             st.info(cv.message or "Geen veranderingssignalen.", icon="ℹ️")
         _render_boundary_changes(cv, data)
+        _detail(cv.detail)
         st.caption(change_mod.caveat_text())
         return
     res = cv.result
     n_sig = int((res.areas["status"] == change_mod.STATUS_SIGNAL).sum())
     n_small = int((res.areas["status"] == change_mod.STATUS_TOO_SMALL).sum())
-    st.markdown(f"**Vergelijking {res.year_a} → {res.year_b}** (zelfde indeling: "
-                f"{change_mod.SCHEME_LABELS.get(res.scheme, res.scheme)}).")
+    st.markdown(f"**Vergelijking {res.year_a} → {res.year_b}**, beide jaren met de indeling naar "
+                f"{change_mod.SCHEME_LABELS.get(res.scheme, res.scheme)}.")
     c1, c2, c3 = st.columns(3)
     c1.metric(f"Vergeleken {lv}", len(res.areas))
     c2.metric("Met een signaal", n_sig)
@@ -925,13 +1008,13 @@ def render_change(data: PageData) -> None:
                    f"veranderingen te zien.", icon="✅")
     else:
         st.markdown("##### Gemarkeerde gebieden, met drempel en reden")
-        ui.table_alternative(flags_table(res, data.names),
+        table_with_download(flags_table(res, data.names),
                              f"signalen_{data.gemeente}_{res.year_a}_{res.year_b}.csv", key="lk_dl_signalen")
     with st.expander(f"Alle vergeleken {lv} ({len(res.areas)})"):
-        st.dataframe(change_areas_table(res, data.names), hide_index=True, width="stretch")
+        show_table(change_areas_table(res, data.names))
     if res.not_compared:
         with st.expander(f"Niet vergeleken ({len(res.not_compared)}) en waarom"):
-            st.dataframe(dropped_table(res.not_compared, data.names), hide_index=True, width="stretch")
+            show_table(dropped_table(res.not_compared, data.names))
     if res.groups_not_compared:
         st.caption("Niet vergeleken groepen: " + ", ".join(md_escape(g) for g in res.groups_not_compared))
     _render_boundary_changes(cv, data)
@@ -947,9 +1030,8 @@ def _render_boundary_changes(cv: ChangeView, data: PageData) -> None:
         st.markdown(f"##### Grenswijzigingen {a} → {cv.year} ({len(cv.boundary_changes)})")
         st.caption("Deze gebieden bestaan maar in één van beide jaren (nieuw, gesplitst, "
                    "samengevoegd of een nieuwe code) en worden niet vergeleken.")
-        st.dataframe(pd.DataFrame([{"Code": b["code"], "Naam": data.name(b["code"]) if b["code"] in data.names else "",
-                                    "Toelichting": b["reason"]} for b in cv.boundary_changes]),
-                     hide_index=True, width="stretch")
+        show_table(pd.DataFrame([{"Code": b["code"], "Naam": data.all_names.get(b["code"], ""),
+                                  "Toelichting": b["reason"]} for b in cv.boundary_changes]))
     elif cv.result is not None or cv.scheme_break:
         st.caption(f"Geen grenswijzigingen tussen {a} en {cv.year} gevonden voor de "
                    f"{level_plural(data.level)} van deze gemeente.")
@@ -970,30 +1052,34 @@ def render_clusters(data: PageData) -> None:
         if cv and cv.kind == "te_weinig" and data.level == "wijk":
             msg += " Tip: kies in de zijbalk het niveau 'Buurten'."
         st.info(msg, icon="🧭")
+        _detail(cv.detail if cv else None)
         with st.expander("Hoe werkt de clusterkaart?"):
             st.write(clusters_mod.EXPLANATION)
         return
     res = cv.result
     c1, c2 = st.columns([1, 3])
-    c1.metric("Moran's I (hele gemeente)", nl(res.moran_i, 2),
-              help="Rond 0 = geen patroon, richting 1 = sterke clustering, negatief = hoog en laag wisselen af.")
+    c1.metric("Moran's I", nl(res.moran_i, 2),
+              help="Voor de hele gemeente. Rond 0 = geen patroon, richting 1 = sterke clustering, "
+                   "negatief = hoog en laag wisselen af.")
     c2.write(moran_text(res))
     counts = res.counts
     cc = st.columns(len(clusters_mod.CLUSTER_LABELS))
     for col, lab in zip(cc, clusters_mod.CLUSTER_LABELS):
-        col.metric(lab, counts.get(lab, 0))
+        short = lab.split(" (")[0]
+        col.metric(short, counts.get(lab, 0),
+                   help=f"{lab}: aantal {level_plural(data.level)}." if short != lab else None)
     _render_geo_figure(
         data, lambda gdf: cluster_map(gdf, res, data.level, data.names, indicator_label=label, unit=unit,
                                       source=data.table.meta.source_line(), fictitious=data.fictitious),
-        key="lk_cluster_kaart")
+        key="lk_cluster_kaart", clusters=True)
     st.markdown("##### Hoe lees ik deze kaart?")
     st.write(clusters_mod.EXPLANATION)
-    ui.table_alternative(cluster_table(res, data.names),
+    table_with_download(cluster_table(res, data.names),
                          f"clusters_{data.gemeente}_{data.year}_{data.level}_{data.indicator}.csv",
                          key="lk_dl_clusters")
     if res.excluded:
         with st.expander(f"Niet meegenomen ({len(res.excluded)}) en waarom"):
-            st.dataframe(dropped_table(res.excluded, data.names), hide_index=True, width="stretch")
+            show_table(dropped_table(res.excluded, data.names))
     st.caption(f"Methode: Local Moran's I (Anselin 1995), buren = gebieden die een grens of hoek "
                f"delen (queen), {res.permutations} permutaties, significantie {nl(res.alpha * 100, 0)}%, "
                f"vaste startwaarde {res.seed} (dezelfde uitkomst bij elke berekening).")

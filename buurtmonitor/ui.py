@@ -8,6 +8,7 @@ User text is always rendered as text (``st.text``/dataframes), never as HTML.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -78,8 +79,28 @@ def _default_year(cat: Catalogue) -> int:
     return 2024
 
 
+def _ensure_entry_point() -> None:
+    """Make a deep link on a freshly started server run through ``dashboard.py``.
+
+    Streamlit 1.67 decides per *process* whether the app uses the old ``pages/`` directory
+    (MPA v1): because ``pages/`` sits beside ``dashboard.py``, a first visit to e.g.
+    ``/kaart`` runs ``pages/kaart.py`` on its own (no ``st.navigation``, no wide layout, a
+    menu of file names) until some session has run ``dashboard.py``. Here the page notices
+    that and reruns once; the rerun goes through ``dashboard.py`` and its ``st.navigation``,
+    which selects the same page from the URL. Never loops: the flag is cleared first.
+    """
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # pragma: no cover - other Streamlit versions
+        return
+    if PagesManager.uses_pages_directory and (Path(__file__).resolve().parents[1] / "dashboard.py").exists():
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def init_state() -> None:
     """Seed the selection from the URL once per session (deep links restore the view)."""
+    _ensure_entry_point()
     if st.session_state.get("_state_init"):
         return
     qp = st.query_params

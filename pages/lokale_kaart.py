@@ -56,10 +56,7 @@ with main:
     with tab_seg:
         view.render_segregation(data)
     with tab_change:
-        view.render_change_header(data)
-        thresholds = view.threshold_inputs()
-        data.change = view.change_view(sel.year, sel.gemeente, sel.level, thresholds)
-        view.render_change(data)
+        view.render_change_tab(data)
     with tab_clusters:
         view.render_clusters(data)
     with tab_sheet:

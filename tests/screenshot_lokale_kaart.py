@@ -145,6 +145,14 @@ def main() -> int:
                 for i, tab in enumerate(TABS, start=1):
                     page.get_by_role("tab", name=tab).click()
                     time.sleep(1.0)
+                    if tab == "Veranderingen" and name == "demo_buurt":
+                        # lower thresholds, so the table of flagged areas shows
+                        for label, value in (("Drempel aandeel groep (procentpunt)", "1.0"),
+                                             ("Drempel samenstelling (procentpunt)", "1.5")):
+                            box = page.locator(f'input[aria-label="{label}"]').first
+                            box.fill(value)
+                            box.press("Enter")
+                            wait_idle(page)
                     if tab == "Werkblad" and name.startswith("demo") and "2023" not in name:
                         page.locator('textarea[aria-label="Nieuwe notitie over de hele gemeente"]').first.fill(NOTE)
                         page.locator('input[aria-label="Uw naam of afdeling (optioneel)"]').first.fill("Team Samenleving")

@@ -122,6 +122,9 @@ def test_map_draws_and_switching_indicator_redraws(server, page):
     wait_idle(page)
     assert_no_exception(page)
     assert page.get_by_text("FICTIEVE VOORBEELDGEGEVENS").first.is_visible()
+    # a deep link on a fresh server still runs through dashboard.py (its menu, its wide layout)
+    nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+    assert "Hulpmiddelen" in nav and "dashboard" not in nav, nav
     meta = page.evaluate(META)
     assert meta["indicator"] == "pct_herkomst_buiten_europa"
 
@@ -152,6 +155,7 @@ def test_click_on_map_selects_area(server, page):
     wait_idle(page)
     wait_map(page)
     assert re.search(r"gebied=WK9901\d\d", page.url), page.url
+    assert page.evaluate(META)["level"] == "wijk"
     assert page.get_by_text("Geselecteerd:").first.is_visible()
     assert_no_exception(page)
 

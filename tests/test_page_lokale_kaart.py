@@ -111,7 +111,7 @@ def test_demo_buurt_level_clusters_and_diversity_map(demo_env):
     table = repository.demo_table(2024, "GM9901")
     expected = lokale_kaart.measures(table, "GM9901", "buurt", check_with_pysal=False)
     assert metric(at, "Ongelijkheidsindex D (twee groepen)") == view.index_value(expected["dissimilarity"])
-    assert metric(at, "Moran's I (hele gemeente)")
+    assert metric(at, "Moran's I")
     specs = list(plotly_specs(at).values())
     assert len(specs) == 2                                    # diversity map + cluster map
     names = [t.get("name", "") for s in specs for t in s["data"]]
@@ -270,7 +270,7 @@ def test_ede_wijk_cluster_map_from_pdok(real_env):
     names = [t.get("name", "") for s in specs.values() for t in s["data"]]
     assert any(n.startswith(tuple(clusters.CLUSTER_LABELS)) for n in names), \
         [i.value for i in at.info]
-    assert metric(at, "Moran's I (hele gemeente)")
+    assert metric(at, "Moran's I")
 
 
 @pytest.mark.slow
