@@ -6,18 +6,18 @@ from pathlib import Path
 
 import streamlit as st
 
-st.set_page_config(page_title="Buurtmonitor", page_icon="🗺️", layout="wide")
+st.set_page_config(page_title="Buurtmonitor", page_icon=":material/map:", layout="wide")
 
 HERE = Path(__file__).resolve().parent
 #: (file, title, icon, url path) in menu order
 PAGES = [
-    ("pages/kaart.py", "Kaart", "🗺️", "kaart"),
-    ("pages/herkomst.py", "Herkomst", "📊", "herkomst"),
-    ("pages/gebiedsprofiel.py", "Gebiedsprofiel", "📍", "gebiedsprofiel"),
-    ("pages/ontwikkeling.py", "Ontwikkeling", "📈", "ontwikkeling"),
-    ("pages/lokale_kaart.py", "Lokale kaart", "🧭", "lokale-kaart"),
-    ("pages/briefing.py", "Raadsbriefing", "📑", "briefing"),
-    ("pages/hulpmiddelen.py", "Hulpmiddelen", "📚", "hulpmiddelen"),
+    ("pages/kaart.py", "Kaart", ":material/map:", "kaart"),
+    ("pages/herkomst.py", "Herkomst", ":material/stacked_bar_chart:", "herkomst"),
+    ("pages/gebiedsprofiel.py", "Gebiedsprofiel", ":material/location_on:", "gebiedsprofiel"),
+    ("pages/ontwikkeling.py", "Ontwikkeling", ":material/timeline:", "ontwikkeling"),
+    ("pages/lokale_kaart.py", "Lokale kaart", ":material/explore:", "lokale_kaart"),
+    ("pages/briefing.py", "Raadsbriefing", ":material/slideshow:", "briefing"),
+    ("pages/hulpmiddelen.py", "Hulpmiddelen", ":material/menu_book:", "hulpmiddelen"),
 ]
 
 pages = [st.Page(HERE / f, title=t, icon=i, url_path=u, default=(u == "kaart"))

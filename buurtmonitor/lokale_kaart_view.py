@@ -254,8 +254,8 @@ def _geometry(gdf, level: str):
 MAP_FIT_WIDTH_PX = 600
 
 
-def _center_zoom(bounds, height: int) -> tuple[dict, float]:
-    """Centre and zoom that fit ``bounds`` in about MAP_FIT_WIDTH_PX × (height − 60) pixels.
+def _center_zoom(bounds, height: int, width: int = MAP_FIT_WIDTH_PX) -> tuple[dict, float]:
+    """Centre and zoom that fit ``bounds`` in about ``width`` × (height − 70) pixels.
     MapLibre (plotly's ``Choroplethmap``) shows the whole world in 512 px at zoom 0."""
     minx, miny, maxx, maxy = (float(b) for b in bounds)
 
@@ -267,22 +267,23 @@ def _center_zoom(bounds, height: int) -> tuple[dict, float]:
     lat = math.degrees(2 * math.atan(math.exp((y0 + y1) / 2)) - math.pi / 2)
     dx = max(maxx - minx, 1e-4)
     dy = max(y1 - y0, 1e-6)
-    w, h = MAP_FIT_WIDTH_PX, max(height - 60, 200)
+    w, h = width, max(height - 70, 200)
     zx = math.log2(w * 360.0 / (512.0 * dx))
     zy = math.log2(h * 2 * math.pi / (512.0 * dy))
-    zoom = float(np.clip(min(zx, zy) + 0.2, 3.0, 16.0))
+    zoom = float(np.clip(min(zx, zy) + 0.1, 3.0, 16.0))
     return {"lon": round((minx + maxx) / 2, 5), "lat": round(lat, 5)}, round(zoom, 2)
 
 
 def _finish_map(fig: go.Figure, bounds, *, source: str, fictitious: bool, height: int,
-                legend_title: str | None = None) -> go.Figure:
+                legend_title: str | None = None, right: int = 0) -> go.Figure:
     """Common layout: fitted view, offline background, legend and source line below the map,
     the fictitious label on top."""
     import html
 
-    center, zoom = _center_zoom(bounds, height)
-    legend_rows = 2 if sum(1 for t in fig.data if t.showlegend) > 3 else 1
-    bottom = 34 + 26 * legend_rows
+    center, zoom = _center_zoom(bounds, height, MAP_FIT_WIDTH_PX - right)
+    n_items = sum(1 for t in fig.data if t.showlegend)
+    legend_rows = 1 if n_items <= 3 else (2 if n_items <= 5 else 3)
+    bottom = 40 + 26 * legend_rows
     annotations = [{"text": html.escape(source, quote=False), "xref": "paper", "yref": "paper",
                     "x": 0, "y": 0, "yshift": -bottom + 2, "xanchor": "left", "yanchor": "bottom",
                     "showarrow": False, "font": {"size": 11, "color": "#333"}}]
@@ -295,7 +296,7 @@ def _finish_map(fig: go.Figure, bounds, *, source: str, fictitious: bool, height
                             "borderwidth": 1})
     fig.update_layout(
         map={"style": "white-bg", "center": center, "zoom": zoom},
-        height=height + bottom, margin={"l": 0, "r": 0, "t": 28 if fictitious else 0, "b": bottom},
+        height=height + bottom, margin={"l": 0, "r": right, "t": 28 if fictitious else 0, "b": bottom},
         separators=",.", annotations=annotations, dragmode="pan", font={"size": 13},
         legend={"orientation": "h", "x": 0, "y": 0, "xanchor": "left", "yanchor": "top",
                 "bgcolor": "rgba(255,255,255,0)", "font": {"size": 12},
@@ -360,10 +361,9 @@ def diversity_map(gdf, m: dict[str, Any], level: str, *, measure: str = "entropy
             hovertemplate="%{hovertext}<extra></extra>",
             name=f"niet berekend ({len(miss)})", showlegend=True))
     _add_outlines(fig, parent)
-    fig = _finish_map(fig, bounds, source=m["source"], fictitious=bool(m.get("fictitious")),
-                      height=height)
-    fig.update_layout(margin_r=80)   # room for the colour bar beside the map
-    return fig
+    # room for the colour bar beside the map
+    return _finish_map(fig, bounds, source=m["source"], fictitious=bool(m.get("fictitious")),
+                       height=height, right=80)
 
 
 # ----------------------------------------------------------------------------- tab 2
@@ -490,9 +490,11 @@ SIGNAL_LABELS = {change_mod.SIGNAL_SHARE: "aandeel groep", change_mod.SIGNAL_POP
 
 def flags_table(res: change_mod.ChangeResult, names: dict[str, str]) -> pd.DataFrame:
     f = res.flags
+    glabels = {g: segregation.group_label(g) for g in res.groups}
     out = pd.DataFrame({
-        "Code": f["code"], "Naam": [names.get(c, "") for c in f["code"]],
-        "Signaal": [SIGNAL_LABELS.get(s, s) for s in f["signal"]],
+        "Naam": [names.get(c, "") for c in f["code"]], "Code": f["code"],
+        "Signaal": [SIGNAL_LABELS.get(s, s) + (f": {glabels.get(g, g)}" if isinstance(g, str) and g else "")
+                    for s, g in zip(f["signal"], f["group"])],
         "Verandering": [f"{nl(v, 1)} {'%' if u == 'procent' else 'procentpunt'}"
                         for v, u in zip(f["value"], f["unit"])],
         "Drempel": [f"{nl(t, 1)} {'%' if u == 'procent' else 'procentpunt'}"
@@ -500,6 +502,19 @@ def flags_table(res: change_mod.ChangeResult, names: dict[str, str]) -> pd.DataF
         "Waarom gemarkeerd": f["reason"],
     })
     return out.reset_index(drop=True)
+
+
+def flagged_areas(res: change_mod.ChangeResult, names: dict[str, str]) -> list[dict[str, Any]]:
+    """One entry per flagged area (strongest first): code, name, reasons (plain Dutch)."""
+    if res.flags.empty:
+        return []
+    f = res.flags.copy()
+    f["ratio"] = f["value"].abs() / f["threshold"].replace(0, np.nan)
+    out = []
+    for code, grp in f.groupby("code", sort=False):
+        out.append({"code": code, "name": names.get(code, code), "ratio": float(grp["ratio"].max()),
+                    "reasons": grp.sort_values("ratio", ascending=False)["reason"].tolist()})
+    return sorted(out, key=lambda a: -a["ratio"])
 
 
 def change_areas_table(res: change_mod.ChangeResult, names: dict[str, str]) -> pd.DataFrame:
@@ -1007,7 +1022,15 @@ def render_change(data: PageData) -> None:
         st.success(f"Geen enkel gebied komt boven de drempels. Verlaag de drempels om kleinere "
                    f"veranderingen te zien.", icon="✅")
     else:
-        st.markdown("##### Gemarkeerde gebieden, met drempel en reden")
+        st.markdown(f"##### Gemarkeerde {lv}, met drempel en reden")
+        areas = flagged_areas(res, data.names)
+        shown = areas[:10]
+        st.markdown("\n".join(f"- **{md_escape(a['name'])}** ({md_escape(a['code'])}): "
+                               + "; ".join(md_escape(r) for r in a["reasons"]) + "."
+                               for a in shown))
+        if len(areas) > len(shown):
+            st.caption(f"De {len(shown)} sterkste signalen staan hierboven; alle {len(areas)} "
+                       f"gemarkeerde {lv} staan in de tabel.")
         table_with_download(flags_table(res, data.names),
                              f"signalen_{data.gemeente}_{res.year_a}_{res.year_b}.csv", key="lk_dl_signalen")
     with st.expander(f"Alle vergeleken {lv} ({len(res.areas)})"):

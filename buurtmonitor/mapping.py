@@ -409,7 +409,7 @@ def prepare_geometry(gdf, level: str, *, key: str = "") -> MapGeometry:
                        parent=parent_outlines(gdf, level), key=key)
 
 
-def center_zoom(bounds: Sequence[float], width_px: int = 640, height_px: int = 560) -> tuple[dict, float]:
+def center_zoom(bounds: Sequence[float], width_px: int = 600, height_px: int = 600) -> tuple[dict, float]:
     """Centre and zoom that fit ``bounds`` (minx, miny, maxx, maxy) in a map of about
     ``width_px`` × ``height_px`` (Web Mercator)."""
     minx, miny, maxx, maxy = bounds
@@ -423,9 +423,10 @@ def center_zoom(bounds: Sequence[float], width_px: int = 640, height_px: int = 5
     lat = math.degrees(2 * math.atan(math.exp((y0 + y1) / 2)) - math.pi / 2)
     dx = max(maxx - minx, 1e-4)
     dy = max(y1 - y0, 1e-6)
-    zx = math.log2(width_px * 360.0 / (256.0 * dx))
-    zy = math.log2(height_px * 2 * math.pi / (256.0 * dy))
-    zoom = float(np.clip(min(zx, zy) - 0.3, 3.0, 16.0))
+    # MapLibre (plotly's map) uses 512-px tiles: at zoom z the world is 512·2^z px wide
+    zx = math.log2(width_px * 360.0 / (512.0 * dx))
+    zy = math.log2(height_px * 2 * math.pi / (512.0 * dy))
+    zoom = float(np.clip(min(zx, zy) - 0.15, 2.0, 16.0))
     return {"lon": round(lon, 5), "lat": round(lat, 5)}, round(zoom, 2)
 
 
@@ -590,6 +591,8 @@ def choropleth(gdf_web, frame: pd.DataFrame, indicator: Indicator | str, *,
     colorbar: dict[str, Any] = {"title": {"text": _esc(unit if unit != "aantal" else "aantal"), "side": "top"},
                                 "thickness": 14, "len": 0.75, "x": 1.0, "xanchor": "right", "xpad": 6,
                                 "bgcolor": "rgba(255,255,255,0.85)", "outlinewidth": 0}
+    # at most one class per two areas with a value (six wijken: three classes, not five of one)
+    k = max(2, min(int(k), int(has_value.sum()) // 2))
     classes = classify(values, method, k)
     if diverging and classes.k:
         classes = with_reference(classes, values, ref_value)

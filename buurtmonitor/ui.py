@@ -69,9 +69,46 @@ def gemeente_options(year: int) -> list[tuple[str, str]]:
         return opts
     try:
         df = repository.gemeenten(year)
-    except Exception:  # noqa: BLE001 - shown as a message by the caller via the demo fallback
-        return opts
+    except Exception:  # noqa: BLE001 - CBS down and no national list cached: offer what is cached
+        return _cached_gemeenten(year) + opts
     return [(c, n) for c, n in zip(df["code"], df["name"])] + opts
+
+
+def _cached_gemeenten(year: int) -> list[tuple[str, str]]:
+    """[(code, name)] of the gemeenten of ``year`` in the cache (when CBS cannot give the list)."""
+    from loaders import repository
+    out = []
+    try:
+        for y, scope in repository.cached_scopes():
+            if y != year or not scope.startswith("GM") or repository.is_demo_scope(scope):
+                continue
+            try:
+                row = load_table(year, scope)[0].row(scope)
+            except Exception:  # noqa: BLE001 - an unreadable entry is simply not offered
+                continue
+            out.append((scope, str(row["name"]) if row is not None else scope))
+    except Exception:  # noqa: BLE001
+        return []
+    return sorted(out, key=lambda t: t[1])
+
+
+@st.cache_data(show_spinner=False, ttl=120)
+def cbs_reachable() -> bool:
+    """Whether CBS answers now (checked at most every two minutes)."""
+    from loaders import cbs
+    return cbs.is_reachable()
+
+
+def cache_notice(table: AreaTable, origin: str) -> None:
+    """Say where the numbers come from when they come from the cache; warn when CBS is down."""
+    if origin != "cache" or table.meta.fictitious:
+        return
+    when = (table.meta.fetched_at or "")[:10] or "onbekende datum"
+    if cbs_reachable():
+        st.caption(f"Cijfers uit de lokale cache, opgehaald bij CBS op {when}.")
+    else:
+        st.warning(f"CBS is nu niet bereikbaar. U ziet de laatst opgehaalde cijfers uit de cache "
+                   f"(opgehaald op {when}).", icon=":material/cloud_off:")
 
 
 # ------------------------------------------------------------------ state + URL
@@ -240,8 +277,14 @@ def _md_escape(text: str) -> str:
 
 
 def table_alternative(df: pd.DataFrame, filename: str, *, key: str) -> None:
-    """The accessible table beside a chart: sortable, downloadable as CSV."""
-    st.dataframe(df, hide_index=True, width="stretch")
+    """The accessible table beside a chart: sortable, downloadable as CSV.
+
+    Numbers are shown the Dutch way (``12.345,6``); the columns stay numeric for sorting. A
+    missing value stays empty (never 0); Streamlit's grid shows such a cell as a grey
+    ``None`` (it ignores the Styler's ``na_rep`` for missing cells), so say why beside it."""
+    st.dataframe(_dutch_style(df), hide_index=True, width="stretch",
+                 column_config={c: st.column_config.TextColumn(width="medium")
+                                for c in df.columns if c == "Toelichting"})
     st.download_button("Tabel downloaden (CSV)", df.to_csv(index=False, sep=";", decimal=",").encode("utf-8-sig"),
                        file_name=filename, mime="text/csv", key=key)
 
@@ -339,3 +382,17 @@ def search_resources(query: str = "", themes: tuple[str, ...] | list[str] = (),
             continue
         out.append(r)
     return sorted(out, key=lambda r: (r.priority.get("hulpmiddelen", 50), r.title))
+
+
+def _dutch_style(df: pd.DataFrame):
+    """A Styler that shows numeric columns with a decimal comma and thousands dots (whole
+    numbers without decimals). The data itself is unchanged."""
+    num = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])]
+    if not num or df.empty:
+        return df
+    sty = df.style
+    for c in num:
+        vals = pd.to_numeric(df[c], errors="coerce").dropna()
+        whole = bool(len(vals)) and bool(((vals - vals.round()).abs() < 1e-9).all())
+        sty = sty.format(precision=0 if whole else 1, decimal=",", thousands=".", na_rep="–", subset=[c])
+    return sty

@@ -11,7 +11,7 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from buurtmonitor import analysis, charts, ui  # noqa: E402
+from buurtmonitor import analysis, briefing, charts, ui, ui_export  # noqa: E402
 from buurtmonitor.catalogue import load_catalogue  # noqa: E402
 from buurtmonitor.harmonise import SMALL_N  # noqa: E402
 from buurtmonitor.model import LEVEL_LABELS  # noqa: E402
@@ -67,6 +67,10 @@ with main:
         fig = charts.profile_chart(prof, title=f"{a['name']} tegen het gemiddelde van de {plural} van {gem}")
         st.plotly_chart(fig, width="stretch", key="profiel_chart")
         ui.source_caption(table)
+        ui_export.export_buttons(
+            lambda: briefing.profile_item(sel.year, sel.gemeente, sel.level, sel.indicator, area=code,
+                                          table=table),
+            key="profiel_export", file_stem=f"gebiedsprofiel-{code}-{sel.year}")
         st.caption(
             f"De z-score zegt hoeveel standaardafwijkingen dit gebied afwijkt van het gewone "
             f"(ongewogen) gemiddelde van alle {plural} van de gemeente met een waarde: "

@@ -11,7 +11,7 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from buurtmonitor import analysis, charts, ui  # noqa: E402
+from buurtmonitor import analysis, briefing, charts, ui, ui_export  # noqa: E402
 from buurtmonitor.catalogue import load_catalogue  # noqa: E402
 from buurtmonitor.harmonise import SMALL_N  # noqa: E402
 from buurtmonitor.model import LEVEL_LABELS  # noqa: E402
@@ -89,6 +89,10 @@ with main:
             ui.set_selection(gebied=picked)
             st.rerun()
     ui.source_caption(table)
+    ui_export.export_buttons(
+        lambda: briefing.composition_item(sel.year, sel.gemeente, sel.level, sel.indicator, area=sel.area,
+                                          detail=detail, value=value, sort_by=sort_by, table=table),
+        key="herkomst_export", file_stem=f"herkomst-{sel.gemeente}-{sel.year}-{sel.level}")
 
     missing = areas[areas["share"].isna()].drop_duplicates("code")
     if not missing.empty:

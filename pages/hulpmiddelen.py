@@ -53,5 +53,4 @@ for r in found:
         why = [(v, r.why[v]) for v in ui.VIEW_LABELS if v in r.why and v != "hulpmiddelen"]
         if why:
             st.markdown("**Waarom het helpt**")
-            for v, line in why:
-                st.text(f"• {ui.VIEW_LABELS[v]}: {line}")
+            st.text("\n".join(f"• {ui.VIEW_LABELS[v]}: {line}" for v, line in why))

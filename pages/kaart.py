@@ -43,6 +43,8 @@ except Exception as exc:  # noqa: BLE001 - shown in Dutch below, guidance stays 
 if table is not None:
     ui.fictitious_banner(table)
     ui.origin_notice(origin, warning)
+    if not warning:
+        ui.cache_notice(table, origin)
 
 main, side = st.columns([3, 1.15], gap="large")
 with side:
@@ -76,7 +78,7 @@ with main:
         palettes = mapping.palette_options(diverging)
         palette = c3.selectbox("Kleuren (kleurenblindveilig)", list(palettes), format_func=palettes.get,
                                key=f"kaart_palet_{'div' if diverging else 'seq'}")
-        online = c3.toggle("Achtergrondkaart (online)", value=False, key="kaart_online",
+        online = c3.toggle("Online achtergrond", value=False, key="kaart_online",
                            help="Laadt een achtergrondkaart van CARTO/OpenStreetMap via internet. "
                                 "Standaard uit: de kaart werkt dan zonder externe verbindingen.")
     reference = refs[compare] if diverging else None
@@ -107,15 +109,15 @@ with main:
 
     def area_picker(codes_names: dict[str, str]) -> None:
         """Choose an area without a mouse; shared with the other pages (and in the URL)."""
-        options = [None] + sorted(codes_names, key=lambda c: str(codes_names[c]))
+        options = sorted(codes_names, key=lambda c: str(codes_names[c]))
         st.session_state["kaart_gebied"] = sel.area if sel.area in codes_names else None
-        st.selectbox("Gebied uitlichten", options, key="kaart_gebied",
-                     format_func=lambda c: "— geen —" if c is None else f"{codes_names[c]} ({c})",
+        st.selectbox("Gebied uitlichten", options, key="kaart_gebied", placeholder="Kies een gebied …",
+                     format_func=lambda c: f"{codes_names[c]} ({c})",
                      on_change=lambda: ui.set_selection(gebied=st.session_state["kaart_gebied"]),
                      help="Het gekozen gebied wordt op de kaart omlijnd en is ook geselecteerd op de "
                           "andere pagina's. U kunt ook op de kaart klikken.")
 
-    def what_you_see() -> None:
+    def what_you_see(meta: dict | None = None) -> None:
         s = mapping.summary(level_frame)
         reasons = ", ".join(f"{n} {MISSING_LABELS.get(r, r).split(' (')[0]}" for r, n in
                             sorted(s["missing_by_reason"].items()))
@@ -129,12 +131,21 @@ with main:
                if s["with_value"] else "."),
             f"- **n** is het aantal waarop de waarde berust ({ui.md_escape(n_label)}); samen "
             f"{mapping.fmt_number(s['n_total'], 0)}.",
-            f"- **Zonder waarde: {s['missing']}** {level_plural}" + (f" ({reasons})" if reasons else "")
-            + ". Die zijn grijs gearceerd, nooit als 0.",
         ]
+        if s["missing"]:
+            lines.append(f"- **Zonder waarde: {s['missing']}** {level_plural}"
+                         + (f" ({reasons})" if reasons else "")
+                         + ". Die zijn grijs gearceerd en tellen nooit als 0.")
+        else:
+            lines.append(f"- Alle {level_plural} hebben een waarde.")
         if s["small_n"]:
             lines.append(f"- **Klein aantal:** {s['small_n']} {level_plural} met n kleiner dan {SMALL_N}; "
                          "de uitkomst is daar onzeker (oranje rand).")
+        if meta and meta.get("k"):
+            lines.append(f"- **Kleuren:** {mapping.METHODS[meta['method']].split(' (')[0].lower()}, "
+                         f"{meta['k']} klassen"
+                         + (f" (gevraagd {k}; hoogstens één klasse per twee {level_plural})"
+                            if meta["k"] < k and method != "continuous" else "") + ".")
         if reference is not None:
             lines.append(f"- **Vergelijking:** kleuren lopen uiteen rond {ui.md_escape(reference[0])} "
                          f"({mapping.fmt_value(reference[1], ind)}).")
@@ -159,7 +170,7 @@ with main:
         with tab_map:
             fig = mapping.choropleth(
                 geometry, level_frame, ind, method=method, k=k, reference=reference,
-                selected=selected, fictitious=table.meta.fictitious, source_line=table.meta.source_line(),
+                selected=selected, fictitious=table.meta.fictitious,  # source line: caption below
                 palette=palette, online=online, level=sel.level,
                 uirevision=f"kaart-{'NL' if national else sel.gemeente}-{sel.level}")
             event = st.plotly_chart(
@@ -181,9 +192,10 @@ with main:
                         f"(andere indeling of jaar van de grenzen); ze staan wel in de tabel.", icon=":material/info:")
             # Exportknoppen (PNG/SVG/PDF/CSV) komen hier; die voegt een collega toe.
             area_picker(dict(zip(level_frame["code"], level_frame["name"])))
-            what_you_see()
+            what_you_see(fig.layout.meta)
         with tab_table:
             st.caption(f"{ind.label} per {ui.level_label(sel.level).lower()}, {place}, {sel.year}. "
-                       "Ontbrekende waarden staan leeg, met de reden in de kolom Toelichting.")
+                       "Gebieden zonder waarde (grijs op de kaart) hebben hier geen getal; de reden staat in "
+                       "de kolom Toelichting.")
             ui.table_alternative(table_df, filename, key="kaart_tabel_csv")
             st.caption(table.meta.source_line())

@@ -11,7 +11,7 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from buurtmonitor import analysis, charts, ui  # noqa: E402
+from buurtmonitor import analysis, briefing, charts, ui, ui_export  # noqa: E402
 from buurtmonitor.catalogue import load_catalogue  # noqa: E402
 from loaders import repository  # noqa: E402
 
@@ -108,6 +108,10 @@ with main:
                              title=f"{name}: {shown}")
     st.plotly_chart(fig, width="stretch", key="ontwikkeling_chart")
     st.caption(source)
+    ui_export.export_buttons(
+        lambda: briefing.trend_item(sel.year, sel.gemeente, sel.level, sel.indicator, area=code,
+                                    tables=tables, figure=fig, indicators=mapping, compare=compare),
+        key="ontwikkeling_export", file_stem=f"ontwikkeling-{code}-{ind.id}")
 
     breaks = analysis.series_breaks(series)
     if not breaks.empty:

@@ -140,7 +140,7 @@ def main() -> int:
                 if args.only and name not in args.only:
                     continue
                 page = browser.new_page(viewport={"width": 1440, "height": 900}, locale="nl-NL")
-                page.goto(f"{url}/lokale-kaart?{query}", wait_until="networkidle")
+                page.goto(f"{url}/lokale_kaart?{query}", wait_until="networkidle")
                 wait_idle(page)
                 for i, tab in enumerate(TABS, start=1):
                     page.get_by_role("tab", name=tab).click()

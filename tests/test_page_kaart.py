@@ -245,8 +245,40 @@ def test_indicator_frame_and_choropleth_direct(demo_env):
                              fictitious=True, source_line="bron", level="wijk")
     assert fig.data[0].type == "choroplethmap"
     assert fig.layout.map.style == "white-bg"
-    assert 3.0 <= fig.layout.map.zoom <= 16.0
+    assert 2.0 <= fig.layout.map.zoom <= 16.0
     online = mapping.choropleth(gdf, frame[frame["level"] == "wijk"], "pct_herkomst_buiten_europa",
                                 online=True, level="wijk")
     assert online.layout.map.style == "carto-positron"
     assert load_catalogue().indicators["pct_herkomst_buiten_europa"].label in fig.data[0].hovertext[0]
+
+
+@pytest.mark.slow
+def test_fisher_jenks_and_quantiles_match_mapclassify():
+    """mapping re-implements mapclassify's Fisher-Jenks in numpy (mapclassify's numba code
+    takes ~9 s to compile on import); both must give the same breaks."""
+    mapclassify = pytest.importorskip("mapclassify")
+    import warnings
+    rng = np.random.default_rng(2024)
+    for trial in range(60):
+        n, k = int(rng.integers(5, 250)), int(rng.integers(2, 8))
+        y = [rng.normal(size=n), rng.exponential(size=n) * 10, np.round(rng.uniform(0, 50, n), 1)][trial % 3]
+        np.testing.assert_allclose(mapping.fisher_jenks_bins(y, k), mapclassify.FisherJenks(y, k=k).bins)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            np.testing.assert_allclose(mapping.quantile_bins(y, k), mapclassify.Quantiles(y, k=k).bins)
+
+
+@pytest.mark.slow
+def test_cbs_outage_falls_back_to_cache_with_dutch_message(real_env, monkeypatch):
+    """Ede once loaded through the stand-ins lands in the cache; with CBS and PDOK down the
+    page still shows Ede (from the cache) and says so in Dutch."""
+    run(jaar="2024", gemeente="GM0228", niveau="wijk", indicator="pct_herkomst_buiten_europa")
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    monkeypatch.setenv("CBS_ODATA_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("PDOK_URL", "http://127.0.0.1:9")
+    at = run(jaar="2024", gemeente="GM0228", niveau="wijk", indicator="pct_herkomst_buiten_europa")
+    assert at.sidebar.selectbox(key="w_gemeente").value == "GM0228"
+    assert "CBS is nu niet bereikbaar" in texts(at.warning)
+    assert FICTITIOUS_LABEL not in texts(at.warning)
+    assert len(map_values(figure(at))) == 17

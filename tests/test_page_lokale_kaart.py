@@ -282,3 +282,19 @@ def test_amsterdam_with_standins(real_env):
     assert any("geen grenzen" in i.value.lower() for i in at.info)
     # 2023 is not in the CBS stand-in: the change tab says so in Dutch
     assert any("2023" in i.value and "niet beschikbaar" in i.value for i in at.info)
+
+
+def test_worksheet_text_has_context_and_verbatim_notes(demo_env):
+    table = repository.demo_table(2024, "GM9901")
+    data = view.PageData(year=2024, gemeente="GM9901", gemeente_name="Voorbeeldgemeente", level="buurt",
+                         indicator="pct_herkomst_buiten_europa", table=table,
+                         names=view.area_names(table, "GM9901", "buurt"),
+                         all_names=view.all_area_names(table, "GM9901"))
+    data.measures = lokale_kaart.measures(table, "GM9901", "buurt", check_with_pysal=False)
+    notes = [{"id": 1, "section": "plekken", "text": XSS, "author": "A", "area_code": None,
+              "updated_at": "2024-05-01T10:00:00+00:00"}]
+    text = view.worksheet_text(data, notes)
+    assert FICTITIOUS_LABEL in text and XSS in text
+    for sec in ("Thema's en scheidslijnen", "Kerncijfers", "Bestaand beleid en lacunes"):
+        assert sec.upper() in text
+    assert view.index_value(data.measures["dissimilarity"]) in text
