@@ -154,8 +154,10 @@ class Catalogue:
         for r in self.resources:
             if view not in r.views:
                 continue
-            if ind is not None and r.indicators and ind.id not in r.indicators \
-                    and ind.theme not in r.themes:
+            # a resource with a priority for this view always leads it; others must fit
+            # the indicator (listed) or its theme
+            if ind is not None and r.indicators and view not in r.priority \
+                    and ind.id not in r.indicators and ind.theme not in r.themes:
                 continue
             out.append(r)
         return sorted(out, key=lambda r: (r.priority.get(view, 50), r.title))
