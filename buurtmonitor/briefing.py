@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -74,8 +75,10 @@ DEFAULT_INDICATOR = "pct_herkomst_buiten_europa"
 FORMATS = ("png", "svg", "pdf", "csv", "xlsx", "pptx", "html")
 #: at most this many areas in the composition chart of an export (all are in the table)
 CHART_AREAS = 20
-#: guidance resources per view in a pack (the most relevant first, by catalogue priority)
-PACK_RESOURCES = 2
+#: guidance resources on the page of a view in a PDF pack (the most relevant first, by
+#: catalogue priority). 0: a view keeps its page to itself (figure, key figures,
+#: definitions, source) and all resources of the chosen views follow once, on a closing page
+PACK_RESOURCES = 0
 #: at most this many indicators in the profile chart of an export (all are in the table)
 PROFILE_ROWS = 14
 
@@ -829,6 +832,12 @@ def measures_figure(m: dict[str, Any], *, source: str = "", fictitious: bool = F
     return fig
 
 
+def _first_sentence(text: str) -> str:
+    """"Eerste zin. Tweede zin." -> "Eerste zin." (the full explanation is on the page)."""
+    m = re.match(r"(.+?[.!?])(\s+[A-Z(]|$)", str(text).strip(), flags=re.S)
+    return m.group(1) if m else str(text).strip()
+
+
 def _notes_for(gemeente: str, names: Mapping[str, str], store: Any = None) -> list[dict]:
     from loaders.notes import NotesStore
 
@@ -913,7 +922,7 @@ def lokale_kaart_item(year: int, gemeente: str, level: str = "wijk",
         key = list(m.get("warnings") or ["De maten konden niet worden berekend."])
     names = {str(c): str(n) for c, n in zip(table.data["code"], table.data["name"])}
     defs = [{"id": k, "label": ex[k]["label"],
-             "definition": f"{ex[k]['explanation'].split(' Formule:')[0]} Bereik: "
+             "definition": f"{_first_sentence(ex[k]['explanation'])} Bereik: "
                            f"{ex[k].get('range', '0 tot 1')}.",
              "unit": "index"}
             for k in ("dissimilarity", "multigroup_dissimilarity", "theil_h", "isolation")
@@ -952,7 +961,7 @@ def build_items(views: Sequence[str], year: int, gemeente: str, level: str = "wi
                 indicator: str = DEFAULT_INDICATOR, area: str | None = None, *,
                 sources: Sources | None = None, notes_store: Any = None,
                 progress: ProgressCallback | None = None,
-                max_resources: int | None = PACK_RESOURCES) -> list[ExportItem]:
+                max_resources: int | None = None) -> list[ExportItem]:
     """One item per view, in the order given. A view that cannot be made becomes a page
     that says why (the other views still go out); a wrong indicator or level raises.
     Each item keeps its ``max_resources`` most relevant guidance resources (None = all)."""
@@ -983,6 +992,46 @@ def pack_title(year: int, name: str) -> str:
     return f"Raadsbriefing {name} {year}"
 
 
+def pack_resources(items: Sequence[ExportItem]) -> list[dict]:
+    """Every guidance resource of ``items`` once, in order of first appearance; ``why`` is
+    the catalogue's reason for a briefing where it has one, else that of the first view."""
+    by_title = {r.title: r for r in load_catalogue().resources}
+    out: dict[tuple[str, str], dict] = {}
+    for item in items:
+        for r in item.resources:
+            key = (r.get("url", ""), r.get("title", ""))
+            if key not in out:
+                res = by_title.get(r.get("title", ""))
+                why = (res.why.get("briefing") if res is not None else None) or r.get("why", "")
+                out[key] = {**r, "why": why}
+    return list(out.values())
+
+
+def resources_item(items: Sequence[ExportItem]) -> ExportItem | None:
+    """The closing page of a PDF pack: every guidance resource of the views, once."""
+    res = pack_resources(items)
+    if not res:
+        return None
+    first = items[0]
+    return ExportItem(
+        title="Handreikingen bij deze briefing",
+        subtitle="Wat u kunt lezen of gebruiken bij het gesprek over deze cijfers; bij elke "
+                 "handreiking staat waarom die hier helpt",
+        source_line=first.source_line, table_ids=[], years=[],
+        resources=res, fictitious=any(i.fictitious for i in items))
+
+
+def pdf_items(items: Sequence[ExportItem], per_view: int | None = PACK_RESOURCES) -> list[ExportItem]:
+    """The pages of a PDF pack: each view with its ``per_view`` most relevant resources
+    (None = all, and no closing page), then one closing page with all resources once."""
+    from dataclasses import replace
+
+    out = [replace(i, resources=list(i.resources[:per_view] if per_view is not None else i.resources))
+           for i in items]
+    closing = resources_item(items) if per_view is not None else None
+    return out + ([closing] if closing is not None else [])
+
+
 def build_pack(views: Sequence[str], year: int, gemeente: str, level: str = "wijk",
                indicator: str = DEFAULT_INDICATOR, area: str | None = None, fmt: str = "pdf",
                progress: ProgressCallback | None = None, exported_at: datetime | None = None, *,
@@ -990,10 +1039,14 @@ def build_pack(views: Sequence[str], year: int, gemeente: str, level: str = "wij
                items: Sequence[ExportItem] | None = None) -> bytes:
     """A briefing pack of ``views`` as PDF (``fmt="pdf"``) or PPTX (``fmt="pptx"``).
 
+    PDF: a title page with contents, a page per view and a closing page with every
+    guidance resource of the chosen views once (why it helps). PPTX: a title slide and one
+    slide per view; definitions and the view's resources in the slide notes.
+
     ``progress(fraction, message)`` is called while the views are gathered (first 40 %,
-    unless ``items`` are given) and per figure while the pack is made. ``items``: views already built (e.g. for the
-    preview on the page) instead of building them again. The same inputs with the same
-    ``exported_at`` give the same content."""
+    unless ``items`` are given) and per figure while the pack is made. ``items``: views
+    already built (e.g. for the preview on the page) instead of building them again. The
+    same inputs with the same ``exported_at`` give the same content."""
     fmt = fmt.lower()
     if fmt not in ("pdf", "pptx"):
         raise ValueError(f"Onbekend formaat '{fmt}': kies pdf of pptx.")
@@ -1015,8 +1068,11 @@ def build_pack(views: Sequence[str], year: int, gemeente: str, level: str = "wij
     def pack_progress(f: float, msg: str) -> None:
         _call(progress, start + (1.0 - start) * f, msg)
 
-    builder = build_pdf_pack if fmt == "pdf" else build_pptx_pack
-    return builder(items, title, name, int(year), exported_at=when, progress=pack_progress)
+    if fmt == "pdf":
+        return build_pdf_pack(pdf_items(items), title, name, int(year), exported_at=when,
+                              progress=pack_progress)
+    # PPTX: one slide per view; definitions and every resource go into the slide notes
+    return build_pptx_pack(items, title, name, int(year), exported_at=when, progress=pack_progress)
 
 
 # ----------------------------------------------------------------------------- CLI export

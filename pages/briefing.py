@@ -171,12 +171,11 @@ with main:
         st.caption(line)
 
     st.markdown("#### Handreikingen in de briefing")
-    seen: dict[str, dict] = {}
-    for item in items:
-        for r in item.resources:
-            seen.setdefault(r["url"] + r["title"], r)
-    if not seen:
+    st.caption("De PDF sluit af met deze lijst; de PowerPoint zet de handreikingen per weergave in "
+               "de notities bij de dia's.")
+    listed = briefing.pack_resources(items)
+    if not listed:
         st.caption("Bij deze weergaven hoort geen handreiking uit de catalogus.")
-    for r in seen.values():
+    for r in listed:
         st.markdown(f"- **[{ui.md_escape(r['title'])}]({r['url']})** · {ui.md_escape(r['publisher'])}  \n"
                     f"  {ui.md_escape(r['why'])}")

@@ -25,7 +25,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-backg
 #: (url path, file) of every page in dashboard.py. Kaart is the default page: its URL is the
 #: root (Streamlit answers /kaart with a "Page not found" dialog once st.navigation is active).
 PAGES = [("", "kaart.py"), ("herkomst", "herkomst.py"), ("gebiedsprofiel", "gebiedsprofiel.py"),
-         ("ontwikkeling", "ontwikkeling.py"), ("lokale-kaart", "lokale_kaart.py"),
+         ("ontwikkeling", "ontwikkeling.py"), ("lokale_kaart", "lokale_kaart.py"),
          ("briefing", "briefing.py"), ("hulpmiddelen", "hulpmiddelen.py")]
 
 if not Path(CHROMIUM).exists():

@@ -12,7 +12,6 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
-import zipfile
 from pathlib import Path
 
 import pandas as pd
