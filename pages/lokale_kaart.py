@@ -13,8 +13,8 @@ if str(_ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
+from buurtmonitor import briefing, ui, ui_export  # noqa: E402
 from buurtmonitor import lokale_kaart_view as view  # noqa: E402
-from buurtmonitor import ui  # noqa: E402
 
 sel = ui.sidebar(levels=("wijk", "buurt"), indicator=True)
 
@@ -61,4 +61,9 @@ with main:
         view.render_clusters(data)
     with tab_sheet:
         view.render_worksheet(data)
+    if data.measures is not None:
+        ui_export.export_buttons(
+            lambda: briefing.lokale_kaart_item(sel.year, sel.gemeente, sel.level, sel.indicator,
+                                               table=table, measures=data.measures),
+            key="lokale_kaart_export", file_stem=f"lokale-kaart-{sel.gemeente}-{sel.year}-{sel.level}")
     ui.source_caption(table)
