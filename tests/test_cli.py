@@ -93,3 +93,41 @@ def test_indicators_lists_ids():
     assert res.returncode == 0
     ids = pd.read_csv(io.StringIO(res.stdout))["id"].tolist()
     assert "pct_herkomst_buiten_europa" in ids and "pct_niet_westers" in ids and len(ids) >= 30
+
+
+def test_table_from_kwb_xlsx_of_another_year(tmp_path):
+    """`table --from` on a kwb-2019.xlsx gives the numbers in that file (old scheme)."""
+    from test_imports import KWB_2019
+    path = tmp_path / "kwb-2019.xlsx"
+    KWB_2019.to_excel(path, index=False)
+    res = run_cli("table", "--year", "2019", "--level", "buurt", "--from", str(path), "--format", "csv",
+                  env={"BUURTMONITOR_CACHE_DIR": str(tmp_path / "c"), "CBS_ODATA_URL": "http://127.0.0.1:9"})
+    assert res.returncode == 0, res.stderr
+    out = pd.read_csv(io.StringIO(res.stdout), dtype={"code": str}).set_index("code")
+    src = KWB_2019.set_index("gwb_code_10")
+    buurten = [c for c in src.index if c.startswith("BU")]
+    assert sorted(out.index) == sorted(buurten)
+    for code in buurten:
+        for ours, theirs in {"inwoners": "a_inw", "westers": "a_w_all", "marokko": "a_marok",
+                             "turkije": "a_turk"}.items():
+            raw = src.at[code, theirs]
+            if raw == ".":
+                assert pd.isna(out.at[code, ours])  # suppressed: empty, never 0
+            else:
+                assert int(out.at[code, ours]) == int(raw)
+
+
+def test_table_from_real_utrecht_xlsx(tmp_path):
+    shared = require_shared("kwb_utrecht_2024/kwb-2024-gemeente-utrecht.xlsx")
+    path = shared / "kwb_utrecht_2024" / "kwb-2024-gemeente-utrecht.xlsx"
+    res = run_cli("table", "--year", "2024", "--gemeente", "GM0344", "--level", "wijk", "--from", str(path),
+                  "--format", "csv", env={"BUURTMONITOR_CACHE_DIR": str(tmp_path)})
+    assert res.returncode == 0, res.stderr
+    out = pd.read_csv(io.StringIO(res.stdout), dtype={"code": str}).set_index("code")
+    src = pd.read_excel(path, dtype=str).set_index("gwb_code_10")
+    wijken = [c for c in src.index if c.startswith("WK")]
+    assert sorted(out.index) == sorted(wijken) and len(wijken) == 10
+    for code in wijken:
+        for ours, theirs in {"inwoners": "a_inw", "herkomst_nederland": "a_nl_all",
+                             "herkomst_europa": "a_eur_al", "herkomst_buiten_europa": "a_neu_al"}.items():
+            assert int(out.at[code, ours]) == int(src.at[code, theirs])

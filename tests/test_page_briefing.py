@@ -176,3 +176,20 @@ def test_without_browser_reason_and_html(demo_env, monkeypatch):
     assert "Statische export (PNG/SVG/PDF) is niet beschikbaar" in texts(at.info)
     assert "herkomst_export_maak" not in {b.key for b in at.button}
     assert "herkomst_export_dl_html" in downloads(at)
+
+
+@pytest.mark.parametrize("gemeente", ["GM0228", "GM0363"])
+def test_briefing_page_opens_for_real_gemeenten(gemeente, cbs_kwb2024, pdok_ede, monkeypatch, tmp_path):
+    """Against the stand-in CBS (real KWB 2024) and PDOK (Ede's wijken): no exception, the
+    CBS source line, Ede's real share in the preview."""
+    monkeypatch.delenv("BUURTMONITOR_OFFLINE", raising=False)
+    monkeypatch.setenv("CBS_ODATA_URL", cbs_kwb2024.url)
+    monkeypatch.setenv("PDOK_URL", pdok_ede.url)
+    monkeypatch.setenv("BUURTMONITOR_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("BUURTMONITOR_DATA_DIR", str(tmp_path / "data"))
+    at = run(jaar="2024", gemeente=gemeente, niveau="wijk", indicator="pct_herkomst_buiten_europa")
+    shown = texts(at.markdown) + texts(at.caption) + texts(at.text)
+    assert "Bron: CBS, Kerncijfers wijken en buurten 2024 (85984NED)" in shown
+    assert FICTITIOUS_LABEL not in texts(at.warning)
+    if gemeente == "GM0228":
+        assert "13,4%" in shown
