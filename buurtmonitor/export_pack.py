@@ -88,7 +88,10 @@ def _unique(seq) -> list:
 
 
 def _pack_source(items: Sequence[ExportItem]) -> str:
-    return "; ".join(_unique(i.source_line for i in items)) or "Bron: CBS"
+    lines = _unique(i.source_line for i in items)
+    # "Bron: CBS, ... (85984NED)" is contained in "...; grenzen: CBS/Kadaster via PDOK": keep one
+    lines = [x for x in lines if not any(x != y and y.startswith(x) for y in lines)]
+    return "; ".join(lines) or "Bron: CBS"
 
 
 # ----------------------------------------------------------------------------- PDF
