@@ -92,3 +92,39 @@ def cbs_env(monkeypatch):
             monkeypatch.setenv(k, str(v))
 
     return apply
+
+
+# ------------------------------------------------------------------ page tests (AppTest)
+@pytest.fixture(autouse=True)
+def fresh_streamlit_caches():
+    """The app caches loads, boundaries and the demo check per process: every test starts clean."""
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def demo_env(monkeypatch, tmp_path):
+    """No CBS or PDOK (nothing listens on port 9), an empty cache and notes folder: the app
+    runs on the fictitious Voorbeeldgemeente."""
+    monkeypatch.delenv("BUURTMONITOR_OFFLINE", raising=False)
+    monkeypatch.setenv("CBS_ODATA_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("PDOK_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("BUURTMONITOR_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("BUURTMONITOR_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path
+
+
+@pytest.fixture
+def real_env(cbs_kwb2024, monkeypatch, tmp_path):
+    """The stand-in CBS server with the real KWB 2024 extract (85984NED); no PDOK."""
+    monkeypatch.delenv("BUURTMONITOR_OFFLINE", raising=False)
+    monkeypatch.setenv("CBS_ODATA_URL", cbs_kwb2024.url)
+    monkeypatch.setenv("PDOK_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("BUURTMONITOR_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("BUURTMONITOR_DATA_DIR", str(tmp_path / "data"))
+    return cbs_kwb2024

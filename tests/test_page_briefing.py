@@ -32,26 +32,6 @@ needs_browser = pytest.mark.skipif(
     _browser() is None, reason="geen Chromium gevonden (BROWSER_PATH of /usr/bin/chromium)")
 
 
-@pytest.fixture(autouse=True)
-def fresh_streamlit_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
-@pytest.fixture
-def demo_env(monkeypatch, tmp_path):
-    """No CBS (nothing listens on port 9), an empty cache and notes folder: the demo."""
-    monkeypatch.delenv("BUURTMONITOR_OFFLINE", raising=False)
-    monkeypatch.setenv("CBS_ODATA_URL", "http://127.0.0.1:9")
-    monkeypatch.setenv("PDOK_URL", "http://127.0.0.1:9")
-    monkeypatch.setenv("BUURTMONITOR_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("BUURTMONITOR_DATA_DIR", str(tmp_path / "data"))
-    return tmp_path
-
-
 def run(page: str = "briefing.py", **params) -> AppTest:
     at = AppTest.from_file(str(PAGES / page), default_timeout=180)
     at.query_params.update(params)

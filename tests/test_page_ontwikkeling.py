@@ -17,33 +17,6 @@ PAGE = Path(__file__).resolve().parent.parent / "pages" / "ontwikkeling.py"
 EDE_BUITEN_EUROPA, EDE_INWONERS = 16558, 123532
 
 
-@pytest.fixture(autouse=True)
-def fresh_streamlit_caches():
-    """ui caches loads and the demo check per process: every test starts clean."""
-    st.cache_data.clear()
-    yield
-    st.cache_data.clear()
-
-
-@pytest.fixture
-def demo_env(monkeypatch, tmp_path):
-    """No CBS (nothing listens on port 9), an empty cache: the app runs on the demo."""
-    monkeypatch.delenv("BUURTMONITOR_OFFLINE", raising=False)
-    monkeypatch.setenv("CBS_ODATA_URL", "http://127.0.0.1:9")
-    monkeypatch.setenv("PDOK_URL", "http://127.0.0.1:9")
-    monkeypatch.setenv("BUURTMONITOR_CACHE_DIR", str(tmp_path / "cache"))
-
-
-@pytest.fixture
-def real_env(cbs_kwb2024, monkeypatch, tmp_path):
-    """The stand-in CBS server with the real KWB 2024 extract (85984NED)."""
-    monkeypatch.delenv("BUURTMONITOR_OFFLINE", raising=False)
-    monkeypatch.setenv("CBS_ODATA_URL", cbs_kwb2024.url)
-    monkeypatch.setenv("PDOK_URL", "http://127.0.0.1:9")
-    monkeypatch.setenv("BUURTMONITOR_CACHE_DIR", str(tmp_path / "cache"))
-    return cbs_kwb2024
-
-
 def run(**params) -> AppTest:
     at = AppTest.from_file(str(PAGE), default_timeout=30)
     at.query_params.update(params)
