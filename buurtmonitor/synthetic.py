@@ -11,7 +11,6 @@ tests serve it to the real loaders.
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import dataclass, field
 
 import numpy as np

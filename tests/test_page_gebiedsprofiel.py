@@ -7,7 +7,6 @@ import math
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from buurtmonitor.model import FICTITIOUS_LABEL

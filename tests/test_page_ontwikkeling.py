@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from buurtmonitor.synthetic import DEMO_YEARS, SPLIT_INTO
