@@ -16,6 +16,20 @@ Design:
   background (``carto-positron``) only when the user asks for it.
 * ``uirevision`` is a stable string per gemeente and level, so zoom and pan survive reruns.
 
+Performance (see README, "Performance"):
+
+* The page may pass ``geojson_url``: the GeoJSON is then a file the browser fetches once
+  (served by Streamlit's static serving, cached by plotly per URL) and the figure carries
+  only codes, colours and hover text. A rerun for another indicator then re-sends a few
+  hundred kB instead of the geometry. Without it the geometry is inline (exports, tests).
+* Line traces (outlines, hatching) are float32 arrays with NaN gaps (compact base64 in the
+  figure JSON, no per-point validation by plotly), and the hatching and outlines of a set
+  of areas are computed once per geometry (:attr:`MapGeometry.cache`).
+* With many areas (``compact``, default from :data:`COMPACT_MIN_AREAS`, e.g. all ~14,000
+  buurten of the country) the hover is a template plus one short label per area, missing /
+  small-n / selected areas are outlined by extra choropleth traces on the same GeoJSON URL
+  (no line geometry in the figure), and natural breaks are computed on a sample.
+
 Pure functions, no Streamlit: the page and ``buurtmonitor.ui`` call these.
 """
 
@@ -46,6 +60,11 @@ METHODS = {
 DEFAULT_METHOD = "quantiles"
 DEFAULT_K = 5
 K_RANGE = (3, 7)
+#: From this many areas on, the figure is built in its compact form (see the module doc).
+COMPACT_MIN_AREAS = 2500
+#: Natural breaks (O(n²k)) on at most this many values; above it on an even sample of the
+#: sorted values (as mapclassify's FisherJenksSampled does).
+JENKS_MAX_VALUES = 1500
 
 #: Sequential palettes (all colour-blind safe). name -> (label, plotly colour scale);
 #: ``_r`` = reversed so that a higher value is darker.
@@ -180,7 +199,11 @@ def classify(values: Iterable[float], method: str = DEFAULT_METHOD, k: int = DEF
     elif method == "quantiles":
         edges = [lo] + [float(b) for b in quantile_bins(ok, k)]
     else:
-        edges = [lo] + [float(b) for b in fisher_jenks_bins(ok, k)]
+        sample = ok
+        if ok.size > JENKS_MAX_VALUES:  # an even sample of the sorted values, both ends kept
+            srt = np.sort(ok)
+            sample = srt[np.unique(np.linspace(0, srt.size - 1, JENKS_MAX_VALUES).round().astype(int))]
+        edges = [lo] + [float(b) for b in fisher_jenks_bins(sample, k)]
     edges = _dedupe(edges)
     edges[-1] = max(edges[-1], hi)
     return Classes(method, tuple(float(e) for e in edges), _assign(v, edges), len(edges) - 1)
@@ -314,7 +337,17 @@ class Lines:
 
     @property
     def empty(self) -> bool:
-        return not self.lon
+        return not len(self.lon)
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """(lon, lat) as float32 arrays with NaN between parts (computed once): compact in the
+        figure JSON (base64) and not validated point by point by plotly."""
+        got = self.__dict__.get("_arrays")
+        if got is None:
+            lon = np.array([np.nan if v is None else v for v in self.lon], dtype=np.float32)
+            lat = np.array([np.nan if v is None else v for v in self.lat], dtype=np.float32)
+            got = self.__dict__["_arrays"] = (lon, lat)
+        return got
 
 
 def _lines_from(geoms: Iterable, name: str = "") -> Lines:
@@ -351,10 +384,51 @@ class MapGeometry:
     bounds: tuple[float, float, float, float]
     parent: Lines | None = None
     key: str = ""
+    #: derived pieces computed once per geometry (hatching, outlines, GeoJSON file bytes)
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def empty(self) -> bool:
         return not self.codes
+
+    def cached(self, key: Any, make):
+        """``make()`` once per ``key`` for this geometry (bounded: at most 64 entries)."""
+        try:
+            return self.cache[key]
+        except KeyError:
+            pass
+        if len(self.cache) >= 64:
+            for k in [k for k in self.cache if isinstance(k, tuple) and k and k[0] in ("hatch", "lines")][:16]:
+                self.cache.pop(k, None)
+        value = self.cache[key] = make()
+        return value
+
+    def named_geojson(self) -> dict:
+        """The GeoJSON with the area name as property ``n`` (for ``%{properties.n}`` in a hover
+        template). Computed once; shares the geometry with :attr:`geojson`."""
+        def make() -> dict:
+            feats = [{**f, "properties": {"n": str(self.names.get(f["id"], f["id"]))}}
+                     for f in self.geojson["features"]]
+            return {"type": "FeatureCollection", "features": feats}
+        return self.cached("named_geojson", make)
+
+    def geojson_file(self) -> bytes:
+        """:meth:`named_geojson` as compact bytes, for serving as a file (see ``geojson_url`` of
+        :func:`choropleth`). Computed once."""
+        def make() -> bytes:
+            import json
+            return json.dumps(self.named_geojson(), separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        return self.cached("geojson_file", make)
+
+    def subset_geojson(self, codes: Sequence[str]) -> dict:
+        """A FeatureCollection (with names) of only ``codes``."""
+        by_id = self.cached("features_by_id", lambda: {f["id"]: f for f in self.named_geojson()["features"]})
+        return {"type": "FeatureCollection", "features": [by_id[c] for c in codes if c in by_id]}
+
+    def geojson_size(self) -> int:
+        """Bytes of the inline GeoJSON (compact JSON), computed once."""
+        from . import geo
+        return self.cached("geojson_size", lambda: geo.geojson_bytes(self.geojson))
 
 
 def _geojson(gdf) -> dict:
@@ -388,6 +462,9 @@ def parent_outlines(gdf, level: str) -> Lines | None:
         return None
     merged = [shapely.union_all(shapely.make_valid(np.asarray(gs, dtype=object)), grid_size=1e-6)
               for gs in groups.values()]
+    if len(merged) > 1:  # each border between two wijken once, not once per side
+        network = shapely.union_all(shapely.boundary(np.asarray(merged, dtype=object)), grid_size=1e-6)
+        return _lines_from([shapely.line_merge(network)], name)
     return _lines_from(merged, name)
 
 
@@ -498,7 +575,8 @@ def _hover(row: Mapping, indicator: Indicator, n_label: str, definition: str, re
     if n is not None and not (isinstance(n, float) and math.isnan(n)):
         small = " – klein aantal, onzeker" if row.get("small_n") else ""
         lines.append(f"n = {fmt_number(n, 0)} ({_esc(n_label)}){small}")
-    lines.append(f"<i>{_esc(definition)}</i>")
+    if definition:  # (the choropleth puts the definition in the hover template, once)
+        lines.append(f"<i>{_esc(definition)}</i>")
     return "<br>".join(lines)
 
 
@@ -545,7 +623,8 @@ def choropleth(gdf_web, frame: pd.DataFrame, indicator: Indicator | str, *,
                outlines=None, selected: str | None = None, fictitious: bool = False,
                source_line: str = "", palette: str | None = None, online: bool = False,
                level: str | None = None, uirevision: str | None = None, title: str = "",
-               height: int = 620) -> go.Figure:
+               height: int = 620, geojson_url: str | None = None,
+               compact: bool | None = None) -> go.Figure:
     """The choropleth of one indicator.
 
     ``gdf_web``: boundaries prepared for the web (GeoDataFrame) or a :class:`MapGeometry`.
@@ -554,11 +633,16 @@ def choropleth(gdf_web, frame: pd.DataFrame, indicator: Indicator | str, *,
     diverging palette on; None = sequential. ``outlines``: :class:`Lines`, a GeoDataFrame /
     GeoSeries of polygons, or None (the MapGeometry's parent outlines when given a
     MapGeometry). ``online``: use a tiled background (fetched from CARTO).
+    ``geojson_url``: where the browser fetches the geometry (the bytes of
+    :meth:`MapGeometry.geojson_file`, e.g. ``app/static/geo/<hash>.json``) instead of
+    carrying it inline; for a static export use :func:`with_inline_geojson` first.
+    ``compact``: the form for many areas (None: from :data:`COMPACT_MIN_AREAS` areas on).
     """
     cat = load_catalogue()
     ind = cat.indicators[indicator] if isinstance(indicator, str) else indicator
     geom = gdf_web if isinstance(gdf_web, MapGeometry) else prepare_geometry(gdf_web, level or "")
     level = level or geom.level
+    compact = len(geom.codes) >= COMPACT_MIN_AREAS if compact is None else bool(compact)
     ref_label, ref_value = (None, None)
     if isinstance(reference, tuple):
         ref_label, ref_value = reference
@@ -567,11 +651,12 @@ def choropleth(gdf_web, frame: pd.DataFrame, indicator: Indicator | str, *,
     diverging = ref_value is not None
 
     # one row per code of the geometry (areas without statistics are missing: not in table)
-    f = frame.copy()
+    f = frame.reindex(columns=["code", "name", "value", "missing", "n", "small_n"]).copy()
     f["code"] = f["code"].astype(str).str.strip()
     f = f.drop_duplicates("code").set_index("code")
     rows = f.reindex(geom.codes)
-    rows["name"] = rows["name"].fillna(pd.Series(geom.names)).fillna(pd.Series(rows.index, index=rows.index))
+    if rows["name"].isna().any():
+        rows["name"] = rows["name"].fillna(pd.Series(geom.names)).fillna(pd.Series(rows.index, index=rows.index))
     no_row = rows["value"].isna() & rows["missing"].isna()
     rows.loc[no_row, "missing"] = "niet_in_tabel"
     rows["small_n"] = rows["small_n"].fillna(False).astype(bool)
@@ -591,6 +676,8 @@ def choropleth(gdf_web, frame: pd.DataFrame, indicator: Indicator | str, *,
     colorbar: dict[str, Any] = {"title": {"text": _esc(unit if unit != "aantal" else "aantal"), "side": "top"},
                                 "thickness": 14, "len": 0.75, "x": 1.0, "xanchor": "right", "xpad": 6,
                                 "bgcolor": "rgba(255,255,255,0.85)", "outlinewidth": 0}
+    # compact: missing areas are a trace of their own (grey, with their reason in the hover)
+    grey_step = with_missing and not compact
     # at most one class per two areas with a value (six wijken: three classes, not five of one)
     k = max(2, min(int(k), int(has_value.sum()) // 2))
     classes = classify(values, method, k)
@@ -598,26 +685,26 @@ def choropleth(gdf_web, frame: pd.DataFrame, indicator: Indicator | str, *,
         classes = with_reference(classes, values, ref_value)
     if classes.k > 0:
         colours = class_colours(classes, palette, ref_value)
-        scale, zmin, zmax = _discrete_scale(colours, with_missing)
-        z = np.where(has_value, classes.idx, -1).astype(float)
+        scale, zmin, zmax = _discrete_scale(colours, grey_step)
+        z = np.where(has_value, classes.idx, -1).astype(np.int8)
         labels = classes.labels(decimals, with_counts=True)
-        tickvals = ([-1] if with_missing else []) + list(range(classes.k))
-        ticktext = (["geen gegevens"] if with_missing else []) + labels
+        tickvals = ([-1] if grey_step else []) + list(range(classes.k))
+        ticktext = (["geen gegevens"] if grey_step else []) + labels
         colorbar.update(tickmode="array", tickvals=tickvals, ticktext=ticktext)
     elif has_value.any():
         vmin, vmax = float(np.nanmin(values)), float(np.nanmax(values))
         if diverging:
             dev = max(abs(vmin - ref_value), abs(vmax - ref_value)) or 1.0
             vmin, vmax = ref_value - dev, ref_value + dev
-        scale, zmin, zmax, missing_z = _continuous_scale(palette, diverging, vmin, vmax, with_missing)
+        scale, zmin, zmax, missing_z = _continuous_scale(palette, diverging, vmin, vmax, grey_step)
         z = np.where(has_value, values, missing_z if missing_z is not None else vmin)
         ticks = _nice_ticks(vmin, vmax)
-        tickvals = ([missing_z] if with_missing else []) + ticks
-        ticktext = (["geen gegevens"] if with_missing else []) + [fmt_number(t, decimals) for t in ticks]
+        tickvals = ([missing_z] if grey_step else []) + ticks
+        ticktext = (["geen gegevens"] if grey_step else []) + [fmt_number(t, decimals) for t in ticks]
         colorbar.update(tickmode="array", tickvals=tickvals, ticktext=ticktext)
     else:  # nothing to colour: every area grey
         scale, zmin, zmax = [[0, MISSING_FILL], [1, MISSING_FILL]], -1.5, -0.5
-        z = np.full(len(values), -1.0)
+        z = np.full(len(values), -1, dtype=np.int8)
         colorbar.update(tickmode="array", tickvals=[-1], ticktext=["geen gegevens"])
     if diverging:
         colorbar["title"]["text"] = (f"{_esc(unit)}<br><sup>midden = {_esc(ref_label)}"
@@ -631,20 +718,27 @@ def choropleth(gdf_web, frame: pd.DataFrame, indicator: Indicator | str, *,
             ref_texts.append(f"<br>{word} {_esc(ref_label)} ({_esc(fmt_value(ref_value, ind))})")
         else:
             ref_texts.append("")
-    hover = [_hover({"code": c, **r}, ind, n_label, definition, rt)
-             for c, r, rt in zip(geom.codes, rows.reset_index(drop=True).to_dict("records"), ref_texts)]
 
-    fig = go.Figure()
-    fig.add_trace(go.Choroplethmap(
-        geojson=geom.geojson, locations=geom.codes, featureidkey="id", z=z,
-        colorscale=scale, zmin=zmin, zmax=zmax, autocolorscale=False, showscale=True,
-        colorbar=colorbar, marker={"opacity": 0.88, "line": {"width": 0.6, "color": AREA_LINE_COLOUR}},
-        selected={"marker": {"opacity": 0.88}}, unselected={"marker": {"opacity": 0.88}},
-        hovertext=hover, hovertemplate="%{hovertext}<extra></extra>",
-        # [code, value]: the code for click events, the exact value for exports and tests
-        customdata=[[c, (None if math.isnan(v) else float(v))] for c, v in zip(geom.codes, values)],
-        name=ind.label, showlegend=False,
-    ))
+    fig = _new_figure()
+    miss_codes = [c for c, ok in zip(geom.codes, has_value) if not ok]
+    small = [c for c, s, ok in zip(geom.codes, rows["small_n"], has_value) if s and ok]
+    if compact:
+        _compact_traces(fig, geom, rows, values, has_value, z, scale, zmin, zmax, colorbar, ind,
+                        n_label, definition, ref_label, ref_value, geojson_url)
+    else:
+        hover = [_hover({"code": c, **r}, ind, n_label, "", rt)
+                 for c, r, rt in zip(geom.codes, rows.reset_index(drop=True).to_dict("records"), ref_texts)]
+        fig.add_trace(dict(type="choroplethmap",
+            geojson=geojson_url or geom.geojson, featureidkey="id", z=z,
+            locations=geom.cached("codes_array", lambda: np.asarray(geom.codes, dtype=str)),
+            colorscale=scale, zmin=zmin, zmax=zmax, autocolorscale=False, showscale=True,
+            colorbar=colorbar, marker={"opacity": 0.88, "line": {"width": 0.6, "color": AREA_LINE_COLOUR}},
+            selected={"marker": {"opacity": 0.88}}, unselected={"marker": {"opacity": 0.88}},
+            hovertext=hover, hovertemplate=f"%{{hovertext}}<br><i>{_esc(definition)}</i><extra></extra>",
+            # [code, value]: the code for click events, the exact value for exports and tests
+            customdata=[[c, (None if math.isnan(v) else float(v))] for c, v in zip(geom.codes, values)],
+            name=ind.label, showlegend=False,
+        ))
 
     # orientation outlines of the level above
     if outlines is None and isinstance(gdf_web, MapGeometry):
@@ -652,32 +746,44 @@ def choropleth(gdf_web, frame: pd.DataFrame, indicator: Indicator | str, *,
     if outlines is not None and not isinstance(outlines, Lines):
         outlines = _lines_from(getattr(outlines, "geometry", outlines), "grenzen")
     if outlines is not None and not outlines.empty:
-        fig.add_trace(go.Scattermap(lon=outlines.lon, lat=outlines.lat, mode="lines",
-                                    line={"width": 1.6, "color": OUTLINE_COLOUR}, hoverinfo="skip",
-                                    name=outlines.name or "grenzen", showlegend=True))
-    # missing: grey hatching over the grey fill
-    if with_missing:
-        miss_codes = [c for c, ok in zip(geom.codes, has_value) if not ok]
-        hatch = hatch_lines([geom.shapes[c] for c in miss_codes], geom.bounds)
+        lon, lat = outlines.arrays()
+        fig.add_trace(dict(type="scattermap", lon=lon, lat=lat, mode="lines",
+                                    line={"width": 1.0 if compact else 1.6, "color": OUTLINE_COLOUR},
+                                    hoverinfo="skip", name=outlines.name or "grenzen", showlegend=True))
+    # missing: grey and hatched, with a legend entry (compact: a grey trace of its own, above)
+    if with_missing and not compact:
         reasons = rows.loc[miss_codes, "missing"].dropna().unique().tolist()
         label = LEGEND_MISSING if "geheim" in reasons or not reasons else "geen gegevens"
-        fig.add_trace(go.Scattermap(lon=hatch.lon, lat=hatch.lat, mode="lines",
+        hatch = geom.cached(("hatch", tuple(miss_codes)),
+                            lambda: hatch_lines([geom.shapes[c] for c in miss_codes], geom.bounds))
+        lon, lat = hatch.arrays()
+        fig.add_trace(dict(type="scattermap", lon=lon, lat=lat, mode="lines",
                                     line={"width": 1.0, "color": MISSING_HATCH}, hoverinfo="skip",
                                     name=f"{label} ({len(miss_codes)})", showlegend=True))
     # small n
-    small = [c for c, s, ok in zip(geom.codes, rows["small_n"], has_value) if s and ok]
     if small:
-        ln = _lines_from([geom.shapes[c] for c in small])
-        fig.add_trace(go.Scattermap(lon=ln.lon, lat=ln.lat, mode="lines",
-                                    line={"width": 2.4, "color": SMALL_N_COLOUR}, hoverinfo="skip",
-                                    name=f"{LEGEND_SMALL_N} ({len(small)})", showlegend=True))
+        name = f"{LEGEND_SMALL_N} ({len(small)})"
+        if compact:
+            fig.add_trace(_outline_trace(geojson_url or geom.subset_geojson(small), small,
+                                         SMALL_N_COLOUR, 1.8, name))
+        else:
+            ln = geom.cached(("lines", tuple(small)), lambda: _lines_from([geom.shapes[c] for c in small]))
+            lon, lat = ln.arrays()
+            fig.add_trace(dict(type="scattermap", lon=lon, lat=lat, mode="lines",
+                                        line={"width": 2.4, "color": SMALL_N_COLOUR}, hoverinfo="skip",
+                                        name=name, showlegend=True))
     # the selected area
     if selected and selected in geom.shapes:
-        ln = _lines_from([geom.shapes[selected]])
         nm = rows.at[selected, "name"] if selected in rows.index else selected
-        fig.add_trace(go.Scattermap(lon=ln.lon, lat=ln.lat, mode="lines",
-                                    line={"width": 4, "color": SELECTED_COLOUR}, hoverinfo="skip",
-                                    name=f"geselecteerd: {_esc(nm)}", showlegend=True))
+        name = f"geselecteerd: {_esc(nm)}"
+        if compact and geojson_url:
+            fig.add_trace(_outline_trace(geojson_url, [selected], SELECTED_COLOUR, 3.5, name))
+        else:
+            ln = geom.cached(("lines", (selected,)), lambda: _lines_from([geom.shapes[selected]]))
+            lon, lat = ln.arrays()
+            fig.add_trace(dict(type="scattermap", lon=lon, lat=lat, mode="lines",
+                                        line={"width": 4, "color": SELECTED_COLOUR}, hoverinfo="skip",
+                                        name=name, showlegend=True))
 
     center, zoom = center_zoom(geom.bounds)
     rev = uirevision or f"kaart-{geom.key or level}"
@@ -703,9 +809,87 @@ def choropleth(gdf_web, frame: pd.DataFrame, indicator: Indicator | str, *,
         annotations=annotations, font={"size": 13}, clickmode="event+select", dragmode="pan",
         hoverlabel={"bgcolor": "white", "font": {"size": 13}, "align": "left"},
         meta={"indicator": ind.id, "level": level, "method": classes.method, "k": classes.k,
-              "reference": ref_value, "codes_missing": int((~has_value).sum())},
+              "reference": ref_value, "codes_missing": int((~has_value).sum()),
+              "areas": len(geom.codes), "compact": compact, "geojson_url": geojson_url},
     )
     return fig
+
+
+def _new_figure() -> go.Figure:
+    """An empty figure that does not validate what is added: the traces are built here (and
+    tested), and plotly's per-item validation of lists costs more than the rest of a rerun."""
+    try:
+        return go.Figure(_validate=False)
+    except TypeError:  # pragma: no cover - a plotly without the switch
+        return go.Figure()
+
+
+def _compact_traces(fig: go.Figure, geom: MapGeometry, rows: pd.DataFrame, values: np.ndarray,
+                    has_value: np.ndarray, z: np.ndarray, scale: list, zmin: float, zmax: float,
+                    colorbar: dict, ind: Indicator, n_label: str, definition: str,
+                    ref_label: str | None, ref_value: float | None, url: str | None) -> None:
+    """The two choropleth traces of a map with thousands of areas: the areas with a value
+    (trace 0: ``customdata`` = float32 ``[value, n]``, formatted by a hover template, so no
+    text per area) and the areas without one (trace 1, grey, the reason in the hover, with a
+    legend entry). Names come from the GeoJSON (``%{properties.n}``)."""
+    d = decimals_for(ind)
+    unit = ind.unit
+    suffix = "%" if unit == "%" else ("" if unit == "aantal" else f" {_esc(unit)}")
+    codes = geom.cached("codes_array", lambda: np.asarray(geom.codes, dtype=str))
+    ns = pd.to_numeric(rows["n"], errors="coerce").to_numpy(dtype=float)
+    head = "<b>%{properties.n}</b> (%{location})"
+    tail = f"<br><i>{_esc(definition)}</i><extra></extra>"
+    ref = (f"<br><sup>midden van de kleuren: {_esc(ref_label)} ({_esc(fmt_value(ref_value, ind))})</sup>"
+           if ref_value is not None else "")
+    n_line = f"<br>n = %{{customdata[1]:,.0f}} ({_esc(n_label)})" if ind.kind == "share" else ""
+    with_value = codes[has_value]  # a numpy array: plotly does not validate it item by item
+    fig.add_trace(dict(type="choroplethmap",
+        geojson=url or (geom.named_geojson() if has_value.all() else geom.subset_geojson(with_value)),
+        locations=with_value, featureidkey="id", z=z[has_value],
+        colorscale=scale, zmin=zmin, zmax=zmax, autocolorscale=False, showscale=bool(has_value.any()),
+        colorbar=colorbar, marker={"opacity": 0.88, "line": {"width": 0.25, "color": "rgba(255,255,255,0.7)"}},
+        selected={"marker": {"opacity": 0.88}}, unselected={"marker": {"opacity": 0.88}},
+        customdata=np.column_stack([values[has_value], ns[has_value]]).astype(np.float32),
+        hovertemplate=(f"{head}<br>{_esc(ind.label)}: <b>%{{customdata[0]:,.{d}f}}{suffix}</b>"
+                       f"{n_line}{ref}{tail}"),
+        name=ind.label, showlegend=False,
+    ))
+    if has_value.all():
+        return
+    missing = codes[~has_value]
+    reasons = rows["missing"].to_numpy(dtype=object)[~has_value]
+    why = [MISSING_LABELS.get(r or "", "geen gegevens") for r in reasons]
+    label = LEGEND_MISSING if "geheim" in set(reasons) or not any(reasons) else "geen gegevens"
+    fig.add_trace(dict(type="choroplethmap",
+        geojson=url or geom.subset_geojson(missing), locations=missing, featureidkey="id",
+        z=np.zeros(len(missing), dtype=np.int8), colorscale=[[0, MISSING_FILL], [1, MISSING_FILL]],
+        showscale=False, marker={"opacity": 0.88, "line": {"width": 0.6, "color": MISSING_HATCH}},
+        hovertext=np.asarray(why, dtype=str), hovertemplate=f"{head}<br>{_esc(ind.label)}: <b>geen waarde</b><br>Reden: %{{hovertext}}{tail}",
+        name=f"{label} ({len(missing)})", showlegend=True,
+    ))
+
+
+def _outline_trace(url, codes: list[str], colour: str, width: float, name: str) -> dict:
+    """Outlines of ``codes`` from the GeoJSON at ``url`` (transparent fill), with a legend entry."""
+    clear = "rgba(0,0,0,0)"
+    return dict(type="choroplethmap", geojson=url, locations=np.asarray(codes, dtype=str), featureidkey="id",
+                z=np.zeros(len(codes), dtype=np.int8), colorscale=[[0, clear], [1, clear]],
+                showscale=False, marker={"opacity": 1, "line": {"width": width, "color": colour}},
+                hoverinfo="skip", name=name, showlegend=True)
+
+
+def with_inline_geojson(fig: go.Figure, geometry: MapGeometry) -> go.Figure:
+    """A copy of ``fig`` whose choropleth traces carry the geometry inline instead of a URL
+    (for static export and HTML downloads, which cannot fetch ``app/static/...``). Overlay
+    traces get only the features they show."""
+    out = go.Figure(fig)
+    for tr in out.data:
+        if tr.type != "choroplethmap" or not isinstance(tr.geojson, str):
+            continue
+        locs = [str(c) for c in tr.locations] if tr.locations is not None else []
+        tr.geojson = (geometry.named_geojson() if len(locs) == len(geometry.codes)
+                      else geometry.subset_geojson(locs))
+    return out
 
 
 # ----------------------------------------------------------------------------- events
@@ -727,9 +911,12 @@ def clicked_code(event: Any, codes: Sequence[str] | None = None) -> str | None:
     points = sel.get("points") if hasattr(sel, "get") else getattr(sel, "points", None)
     for p in points or []:
         curve = p.get("curve_number", p.get("curveNumber", 0))
-        if curve not in (0, None):
-            continue
         loc = p.get("location")
+        if curve not in (0, None):
+            # compact maps: the areas without a value are a second choropleth trace
+            if loc and codes is not None and str(loc) in set(codes):
+                return str(loc)
+            continue
         if loc:
             return str(loc)
         cd = p.get("customdata")

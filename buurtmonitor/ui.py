@@ -19,7 +19,14 @@ from buurtmonitor.model import FICTITIOUS_LABEL, LEVEL_LABELS, MISSING_LABELS, A
 
 #: selection keys kept in st.session_state (prefix sel_) and in the URL (without prefix)
 STATE_KEYS = ("jaar", "gemeente", "niveau", "indicator", "gebied")
-LEVEL_CHOICES = {"wijk": "Wijken", "buurt": "Buurten", "gemeente": "Alle gemeenten"}
+LEVEL_CHOICES = {"wijk": "Wijken", "buurt": "Buurten", "gemeente": "Alle gemeenten",
+                 "buurt_nl": "Alle buurten van Nederland"}
+#: A map's GeoJSON up to this size goes inline in the figure; a larger one is served once as
+#: a static file (see :func:`geojson_url`), so reruns do not re-send the geometry.
+INLINE_GEOJSON_MAX_BYTES = 150_000
+#: Tables with more rows are shown without the Dutch-formatting Styler (which Streamlit
+#: renders cell by cell on every rerun) but with the browser's number format.
+STYLE_MAX_ROWS = 2000
 
 
 @dataclass(frozen=True)
@@ -27,7 +34,7 @@ class Selection:
     year: int
     gemeente: str
     gemeente_name: str
-    level: str            # wijk | buurt | gemeente (= all gemeenten of NL)
+    level: str            # wijk | buurt | gemeente (= all gemeenten of NL) | buurt_nl (all buurten of NL)
     indicator: str
     area: str | None      # selected area code
 
@@ -42,16 +49,11 @@ def load_table(year: int, scope: str) -> tuple[AreaTable, str, str | None]:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def load_geo(year: int, level: str, gemeente: str | None):
-    """(GeoDataFrame prepared for the web, origin, warning)."""
+    """(GeoDataFrame prepared for the web, origin, warning). The simplified boundaries are
+    computed once and kept in the disk cache (``repository.load_web_boundaries``)."""
     from loaders import repository
-    got = repository.load_boundaries(year, level, gemeente)
-    gdf = got.gdf
-    try:
-        from buurtmonitor import geo
-        gdf = geo.prepare_for_web(gdf, level)
-    except (ImportError, AttributeError):
-        pass
-    return gdf, got.origin, got.warning
+    got = repository.load_web_boundaries(year, level, gemeente)
+    return got.gdf, got.origin, got.warning
 
 
 @st.cache_data(show_spinner=False, ttl=300)
@@ -282,11 +284,17 @@ def table_alternative(df: pd.DataFrame, filename: str, *, key: str) -> None:
     Numbers are shown the Dutch way (``12.345,6``); the columns stay numeric for sorting. A
     missing value stays empty (never 0); Streamlit's grid shows such a cell as a grey
     ``None`` (it ignores the Styler's ``na_rep`` for missing cells), so say why beside it."""
-    st.dataframe(_dutch_style(df), hide_index=True, width="stretch",
-                 column_config={c: st.column_config.TextColumn(width="medium")
-                                for c in df.columns if c == "Toelichting"})
-    st.download_button("Tabel downloaden (CSV)", df.to_csv(index=False, sep=";", decimal=",").encode("utf-8-sig"),
-                       file_name=filename, mime="text/csv", key=key)
+    config = {c: st.column_config.TextColumn(width="medium") for c in df.columns if c == "Toelichting"}
+    if len(df) > STYLE_MAX_ROWS:  # e.g. all buurten of NL: numbers in the browser's (Dutch) format
+        config.update({c: st.column_config.NumberColumn(format="localized") for c in df.columns
+                       if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])})
+        st.dataframe(df, hide_index=True, width="stretch", column_config=config)
+        # made when clicked, not on every rerun
+        data = lambda: df.to_csv(index=False, sep=";", decimal=",").encode("utf-8-sig")  # noqa: E731
+    else:
+        st.dataframe(_dutch_style(df), hide_index=True, width="stretch", column_config=config)
+        data = df.to_csv(index=False, sep=";", decimal=",").encode("utf-8-sig")
+    st.download_button("Tabel downloaden (CSV)", data, file_name=filename, mime="text/csv", key=key)
 
 
 def indicator_table(table: AreaTable, indicator_id: str, level: str) -> pd.DataFrame:
@@ -347,11 +355,57 @@ def load_national(year: int, gemeente: str) -> tuple[AreaTable, str, str | None]
 @st.cache_resource(show_spinner=False, max_entries=32)
 def map_geometry(year: int, level: str, gemeente: str | None):
     """(MapGeometry, origin, warning): boundaries prepared once per year + gemeente + level
-    (GeoJSON, shapes, bounds, parent outlines). Shared, read-only: never mutate it."""
-    from buurtmonitor import mapping
+    (GeoJSON, shapes, bounds, parent outlines). Shared, read-only: never mutate it.
+    ``level="buurt_nl"``: every buurt of the country (the demo's when ``gemeente`` is the
+    Voorbeeldgemeente), one shared geometry whatever the gemeente."""
+    from buurtmonitor import mapping, national
+    if level == national.LEVEL:
+        return national_geometry(year, national.is_demo(gemeente))
     gdf, origin, warning = load_geo(year, level, gemeente)
     key = f"{'NL' if level == 'gemeente' else gemeente}-{level}-{year}"
     return mapping.prepare_geometry(gdf, level, key=key), origin, warning
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def national_geometry(year: int, demo: bool):
+    """(MapGeometry, origin, warning) of all buurten of NL (or of the demo), simplified for a
+    national zoom; computed once per process (and once on disk)."""
+    from buurtmonitor import national
+    from loaders import repository
+    got = national.load_boundaries(year, repository.DEMO_GEMEENTE if demo else None)
+    geometry = national.prepare_geometry(got.gdf, key=f"NL-buurt_nl-{year}{'-demo' if demo else ''}")
+    return geometry, got.origin, got.warning
+
+
+def load_national_buurten(year: int, gemeente: str) -> tuple[AreaTable, str, str | None]:
+    """Every area of the country (``scope="alle"``) for the national buurt map, or the demo's
+    fictitious 'country' for the Voorbeeldgemeente. Shared (not copied per rerun, unlike
+    ``st.cache_data``): read-only."""
+    from buurtmonitor import national
+    return _national_table(year, national.is_demo(gemeente))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _national_table(year: int, demo: bool) -> tuple[AreaTable, str, str | None]:
+    from buurtmonitor import national
+    from loaders import repository
+    got = national.load_table(year, repository.DEMO_GEMEENTE if demo else None)
+    return got.table, got.origin, got.warning
+
+
+def geojson_url(geometry) -> str | None:
+    """Where the browser fetches a large map geometry (``app/static/geo/<hash>.json``, written
+    once), or None to keep a small one inline in the figure (also when static serving is off
+    or the folder is not writable)."""
+    if geometry is None or geometry.empty or geometry.geojson_size() <= INLINE_GEOJSON_MAX_BYTES:
+        return None
+    try:
+        if not st.get_option("server.enableStaticServing"):
+            return None
+        from buurtmonitor import national
+        return national.publish_geojson(geometry)
+    except Exception:  # noqa: BLE001 - inline still works
+        return None
 
 
 def load_error(exc: BaseException, what: str) -> str:

@@ -102,15 +102,21 @@ def _get_page(session: requests.Session, url: str, settings: Settings) -> tuple[
 
 def fetch_features(url: str, settings: Settings, session: requests.Session | None = None,
                    progress: Progress | None = None, max_pages: int = MAX_PAGES,
-                   what: str = "grenzen") -> tuple[list[dict], str | None, int]:
+                   what: str = "grenzen",
+                   on_page: Callable[[list[dict], str | None], Any] | None = None
+                   ) -> tuple[list, str | None, int]:
     """All features of an items URL, following ``next`` links.
 
     Returns (features, declared CRS or None, number of pages). Raises :class:`_NotFound` on
     a 404 of the first page and :class:`PdokUnavailable` on anything else that fails.
+    ``on_page(features, crs)``: called per page; the list then holds its results (one per
+    page) instead of the features, so a national layer (~140 MB of GeoJSON) never sits in
+    memory as Python dicts all at once.
     """
     own = session is None
     sess = session or requests.Session()
-    features: list[dict] = []
+    features: list = []
+    n_items = 0
     seen: set[str] = set()
     crs: str | None = None
     pages = 0
@@ -142,7 +148,11 @@ def fetch_features(url: str, settings: Settings, session: requests.Session | Non
             pages += 1
             if crs is None:
                 crs = _declared_crs(body) or _crs_from_header(header_crs)
-            features.extend(body["features"])
+            n_items += len(body["features"])
+            if on_page is None:
+                features.extend(body["features"])
+            else:
+                features.append(on_page(body["features"], crs))
             nxt = next((lk.get("href") for lk in body.get("links") or []
                         if isinstance(lk, dict) and lk.get("rel") == "next" and lk.get("href")), None)
             if nxt and not body["features"]:
@@ -150,7 +160,7 @@ def fetch_features(url: str, settings: Settings, session: requests.Session | Non
             next_url = urljoin(next_url, nxt) if nxt else None
             if progress:
                 progress(min(0.9, 0.1 + 0.8 * pages / (pages + 1)),
-                         f"{what}: pagina {pages}, {len(features)} gebieden")
+                         f"{what}: pagina {pages}, {n_items} gebieden")
     finally:
         if own:
             sess.close()
@@ -311,18 +321,26 @@ def fetch_boundaries(year: int, level: str, gemeente: str | None = None,
                     params["gemeentecode"] = gemeente
                 url = _with_query(items_url(s.pdok_url, year, "gemeente"), params)
                 features, crs, pages = _fetch_or_missing(url, s, sess, progress, max_pages, label, year)
-        else:
+        else:  # wijken/buurten: each page becomes a frame at once (bounded memory)
             params = {"f": "json", "limit": limit}
             if gemeente:
                 params["gemeentecode"] = gemeente
             url = _with_query(items_url(s.pdok_url, year, level), params)
-            features, crs, pages = _fetch_or_missing(url, s, sess, progress, max_pages, label, year)
+            features, crs, pages = _fetch_or_missing(
+                url, s, sess, progress, max_pages, label, year,
+                on_page=lambda feats, page_crs: frame_from_features(feats, level, crs=page_crs))
     finally:
         if own:
             sess.close()
 
-    report(0.92, f"{label}: {len(features)} gebieden verwerken")
-    gdf = frame_from_features(features, level, crs=crs)
+    if level == "gemeente":
+        report(0.92, f"{label}: {len(features)} gebieden verwerken")
+        gdf = frame_from_features(features, level, crs=crs)
+    else:
+        frames = [f for f in features if len(f)]
+        gdf = (frame_from_features([], level) if not frames else
+               gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs="EPSG:4326")
+               .drop_duplicates("code").reset_index(drop=True))
     if gdf.empty:
         raise LookupError(f"PDOK heeft geen {label}"
                           + (f"; bestaat gemeente {gemeente} in {year}?" if gemeente else "."))
@@ -334,9 +352,9 @@ def fetch_boundaries(year: int, level: str, gemeente: str | None = None,
     return gdf, prov
 
 
-def _fetch_or_missing(url, s, sess, progress, max_pages, label, year):
+def _fetch_or_missing(url, s, sess, progress, max_pages, label, year, on_page=None):
     try:
-        return fetch_features(url, s, sess, progress, max_pages, label)
+        return fetch_features(url, s, sess, progress, max_pages, label, on_page=on_page)
     except _NotFound:
         raise PdokUnavailable(f"PDOK kent geen {label} (404 bij {url}); is de dataset "
                               f"'CBS Wijken en Buurten {year}' al gepubliceerd?") from None

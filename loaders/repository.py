@@ -63,6 +63,16 @@ def geo_key(year: int, level: str, gemeente: str | None) -> str:
     return f"geo_{year}_{level}_{gemeente or 'nl'}"
 
 
+def web_key(year: int, level: str, gemeente: str | None, tolerance_m: float, decimals: int) -> str:
+    """Cache key of boundaries simplified for the web (one entry per zoom: tolerance + decimals)."""
+    tol = f"{tolerance_m:g}".replace(".", "p")
+    return f"web_{year}_{level}_{gemeente or 'nl'}_t{tol}_d{decimals}_v{WEB_FORMAT}"
+
+
+#: version of the simplified-boundaries cache entries (bump when the preparation changes)
+WEB_FORMAT = 1
+
+
 # ------------------------------------------------------------------------------ demo
 def demo_table(year: int, scope: str) -> AreaTable:
     """The fictitious Voorbeeldgemeente (scope GM9901) or its fictitious 'country' (gemeenten)."""
@@ -129,7 +139,8 @@ def load_boundaries(year: int, level: str, gemeente: str | None = None, *, refre
     for one gemeente (wijk/buurt) or all gemeenten (level ``gemeente``)."""
     s = settings or get_settings()
     st = store or ParquetStore(s.cache_dir)
-    if is_demo_scope(gemeente) or (level == "gemeente" and demo_mode_only(s, st)):
+    national = level == "gemeente" or not gemeente  # all gemeenten, or all wijken/buurten of NL
+    if is_demo_scope(gemeente) or (national and demo_mode_only(s, st)):
         return LoadedGeo(demo_boundaries(year, level, gemeente), {"fictitious": True}, "demo")
     key = geo_key(year, level, gemeente if level != "gemeente" else None)
     if not refresh:
@@ -147,6 +158,64 @@ def load_boundaries(year: int, level: str, gemeente: str | None = None, *, refre
         raise DataUnavailable(str(exc)) from exc
     st.put_geo(key, gdf, meta)
     return LoadedGeo(gdf, meta, "pdok")
+
+
+def load_web_boundaries(year: int, level: str, gemeente: str | None = None, *,
+                        tolerance_m: float | None = None, decimals: int | None = None,
+                        national: bool = False, refresh: bool = False, store: Store | None = None,
+                        settings: Settings | None = None, progress: Progress | None = None) -> LoadedGeo:
+    """Boundaries simplified for a map, computed once and kept in the cache.
+
+    ``national=False``: :func:`buurtmonitor.geo.prepare_for_web` (tolerance per level,
+    5 decimals). ``national=True``: :func:`buurtmonitor.geo.prepare_national` (all areas of the
+    country on one map: 100 m, 4 decimals, slivers dropped). The simplified frame is stored
+    under :func:`web_key` with the checksum of the boundaries it was made from; when those
+    change (fetched again) it is made again. The demo is prepared in memory."""
+    from buurtmonitor import geo
+
+    s = settings or get_settings()
+    st = store or ParquetStore(s.cache_dir)
+    tol = (geo.tolerance_for("buurt_nl" if national else level) if tolerance_m is None
+           else float(tolerance_m))
+    dec = (geo.NATIONAL_DECIMALS if national else geo.DEFAULT_DECIMALS) if decimals is None else int(decimals)
+    scope = gemeente if level != "gemeente" else None
+
+    def prepare(gdf):
+        if national:
+            return geo.prepare_national(gdf, tol, dec)
+        return geo.prepare_for_web(gdf, level, tol, dec), {}
+
+    raw_key = geo_key(year, level, scope)
+    key = web_key(year, level, scope, tol, dec)
+    if not refresh and not is_demo_scope(gemeente):
+        got = st.get_geo(key)
+        if got is not None:
+            made_from, now = got[1].get("source_checksum"), _checksum(st, raw_key)
+            if made_from is None or now is None or made_from == now:
+                return LoadedGeo(got[0], got[1], "cache")
+    raw = load_boundaries(year, level, gemeente, refresh=refresh, store=st, settings=s, progress=progress)
+    if progress:
+        progress(0.95, "Grenzen vereenvoudigen voor de kaart")
+    web, report = prepare(raw.gdf)
+    meta = {**{k: v for k, v in raw.meta.items() if k != "kind"}, "web": {"tolerance_m": tol, "decimals": dec,
+                                                                       "national": national, **report}}
+    if raw.origin != "demo" and not web.empty:
+        meta["source_checksum"] = _checksum(st, raw_key)
+        try:
+            st.put_geo(key, web, meta)
+        except OSError as exc:  # a read-only cache: the map still works
+            log.warning("Vereenvoudigde grenzen niet in de cache bewaard: %s", exc)
+    web.attrs["provenance"] = meta
+    return LoadedGeo(web, meta, raw.origin, raw.warning)
+
+
+def _checksum(st: Store, key: str) -> str | None:
+    """The checksum in the file name of a ParquetStore entry (None for other stores)."""
+    path_of = getattr(st, "_path", None)
+    if path_of is None:
+        return None
+    path = path_of(key)
+    return path.name.split(".")[1] if path is not None else None
 
 
 def fetch_into_cache(year: int, gemeente: str, *, settings: Settings | None = None,

@@ -1,6 +1,7 @@
-"""Kaart: one indicator per wijk or buurt of a gemeente (or per gemeente for the whole
-country), with the table alternative, a short "wat zie je" and the guidance beside it.
-Layout and widgets only; the map itself is built in buurtmonitor.mapping."""
+"""Kaart: one indicator per wijk or buurt of a gemeente (or per gemeente, or per buurt, for the
+whole country), with the table alternative, a short "wat zie je" and the guidance beside it.
+Layout and widgets only; the map itself is built in buurtmonitor.mapping (and
+buurtmonitor.national for all buurten of the country)."""
 
 from __future__ import annotations
 
@@ -15,26 +16,32 @@ import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from buurtmonitor import mapping, ui  # noqa: E402
+from buurtmonitor import national as nat  # noqa: E402
 from buurtmonitor.catalogue import load_catalogue  # noqa: E402
 from buurtmonitor.harmonise import SMALL_N, indicator_frame  # noqa: E402
 from buurtmonitor.model import MISSING_LABELS  # noqa: E402
 
 cat = load_catalogue()
-sel = ui.sidebar()
+sel = ui.sidebar(levels=("wijk", "buurt", "gemeente", nat.LEVEL))
 ind = cat.indicators[sel.indicator]
 national = sel.level == "gemeente"
-place = "Nederland" if national else sel.gemeente_name
-level_plural = {"gemeente": "gemeenten", "wijk": "wijken", "buurt": "buurten"}[sel.level]
+all_buurten = sel.level == nat.LEVEL          # every buurt of the country on one map
+data_level = "buurt" if all_buurten else sel.level
+place = "Nederland" if national or all_buurten else sel.gemeente_name
+level_plural = {"gemeente": "gemeenten", "wijk": "wijken", "buurt": "buurten"}[data_level]
 
 st.title("Kaart")
-st.caption(f"{ind.label} per {ui.level_label(sel.level).lower()}, {place}, {sel.year}")
+st.caption(f"{ind.label} per {ui.level_label(data_level).lower()}, {place}, {sel.year}")
 
 # ---------------------------------------------------------------- statistics
 table = None
 try:
-    with st.spinner(f"Cijfers van {'alle gemeenten' if national else sel.gemeente_name} laden …", show_time=True):
+    what = "alle gemeenten" if national else "alle buurten" if all_buurten else sel.gemeente_name
+    with st.spinner(f"Cijfers van {what} laden …", show_time=True):
         if national:
             table, origin, warning = ui.load_national(sel.year, sel.gemeente)
+        elif all_buurten:
+            table, origin, warning = ui.load_national_buurten(sel.year, sel.gemeente)
         else:
             table, origin, warning = ui.load_table(sel.year, sel.gemeente)
 except Exception as exc:  # noqa: BLE001 - shown in Dutch below, guidance stays visible
@@ -84,10 +91,13 @@ with main:
     reference = refs[compare] if diverging else None
 
     # ------------------------------------------------------------ boundaries
-    level_frame = frame[frame["level"] == sel.level]
+    level_frame = frame[frame["level"] == data_level]
     geometry, geo_message = None, None
     try:
-        with st.spinner(f"Grenzen van de {level_plural} laden …", show_time=True):
+        with st.spinner(f"Grenzen van de {level_plural} laden …"
+                        + (" De eerste keer worden alle buurten van Nederland opgehaald en vereenvoudigd; "
+                           "dat kan een minuut duren. Daarna komen ze uit de cache." if all_buurten else ""),
+                        show_time=True):
             geometry, geo_origin, geo_warning = ui.map_geometry(sel.year, sel.level, sel.gemeente)
         if geo_warning:
             st.warning(geo_warning, icon=":material/inventory_2:")
@@ -104,8 +114,9 @@ with main:
     selected = sel.area if sel.area in set(level_frame["code"]) else None
     if selected is None and national and sel.gemeente in set(codes_on_map):
         selected = sel.gemeente
-    table_df = ui.indicator_table(table, ind.id, sel.level)
-    filename = f"buurtmonitor_{ind.id}_{sel.level}_{'NL' if national else sel.gemeente}_{sel.year}.csv"
+    table_df = ui.indicator_table(table, ind.id, data_level)
+    filename = (f"buurtmonitor_{ind.id}_{sel.level}_{'NL' if national or all_buurten else sel.gemeente}"
+                f"_{sel.year}.csv")
 
     def area_picker(codes_names: dict[str, str]) -> None:
         """Choose an area without a mouse; shared with the other pages (and in the URL)."""
@@ -115,7 +126,9 @@ with main:
                      format_func=lambda c: f"{codes_names[c]} ({c})",
                      on_change=lambda: ui.set_selection(gebied=st.session_state["kaart_gebied"]),
                      help="Het gekozen gebied wordt op de kaart omlijnd en is ook geselecteerd op de "
-                          "andere pagina's. U kunt ook op de kaart klikken.")
+                          "andere pagina's. U kunt ook op de kaart klikken."
+                          + (f" Hier: de buurten van {sel.gemeente_name} (de gemeente in de zijbalk)."
+                             if all_buurten else ""))
 
     def what_you_see(meta: dict | None = None) -> None:
         s = mapping.summary(level_frame)
@@ -168,16 +181,19 @@ with main:
     else:
         tab_map, tab_table = st.tabs([":material/map: Kaart", ":material/table_view: Tabel (zelfde cijfers)"])
         with tab_map:
+            # a large geometry is served once as a file (app/static/geo/...), a small one inline;
+            # for a static export use mapping.with_inline_geojson(fig, geometry)
             fig = mapping.choropleth(
                 geometry, level_frame, ind, method=method, k=k, reference=reference,
                 selected=selected, fictitious=table.meta.fictitious,  # source line: caption below
                 palette=palette, online=online, level=sel.level,
-                uirevision=f"kaart-{'NL' if national else sel.gemeente}-{sel.level}")
+                uirevision=f"kaart-{'NL' if national or all_buurten else sel.gemeente}-{sel.level}",
+                geojson_url=ui.geojson_url(geometry))
             event = st.plotly_chart(
                 fig, key="kaart_map", on_select="rerun", selection_mode="points",
                 config={"displaylogo": False, "scrollZoom": True,
                         "modeBarButtonsToRemove": ["select2d", "lasso2d"]},
-                alt=f"Kaart: {ind.label} per {ui.level_label(sel.level).lower()}, {place}, {sel.year}. "
+                alt=f"Kaart: {ind.label} per {ui.level_label(data_level).lower()}, {place}, {sel.year}. "
                     f"De cijfers staan ook in de tab Tabel.")
             clicked = mapping.clicked_code(event, geometry.codes)
             if clicked != st.session_state.get("_kaart_last_click"):
@@ -191,10 +207,15 @@ with main:
                 st.info(f"{len(missing_geo)} {level_plural} uit de cijfers hebben geen grens op deze kaart "
                         f"(andere indeling of jaar van de grenzen); ze staan wel in de tabel.", icon=":material/info:")
             # Exportknoppen (PNG/SVG/PDF/CSV) komen hier; die voegt een collega toe.
-            area_picker(dict(zip(level_frame["code"], level_frame["name"])))
+            # (Voor een statische export: mapping.with_inline_geojson(fig, geometry).)
+            pick = level_frame
+            if all_buurten:  # thousands of buurten: offer those of the gemeente in the sidebar
+                pick = level_frame[(level_frame["code"].str[2:6] == sel.gemeente[2:6])
+                                   | (level_frame["code"] == selected)]
+            area_picker(dict(zip(pick["code"], pick["name"])))
             what_you_see(fig.layout.meta)
         with tab_table:
-            st.caption(f"{ind.label} per {ui.level_label(sel.level).lower()}, {place}, {sel.year}. "
+            st.caption(f"{ind.label} per {ui.level_label(data_level).lower()}, {place}, {sel.year}. "
                        "Gebieden zonder waarde (grijs op de kaart) hebben hier geen getal; de reden staat in "
                        "de kolom Toelichting.")
             ui.table_alternative(table_df, filename, key="kaart_tabel_csv")

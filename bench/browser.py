@@ -1,0 +1,182 @@
+"""Browser measurements: a Streamlit server (with its process for memory sampling), first
+paint of a map in headless Chromium (Playwright, the Debian chromium; never downloads a
+browser), and peak memory of the server process tree.
+
+First paint = time from navigation start until MapLibre has *drawn* area polygons: an init
+script polls (every 20 ms) ``map.queryRenderedFeatures`` in small boxes around a few points
+of the map canvas for a rendered ``fill`` feature, and records ``performance.now()``, which
+counts from the navigation start. The probe itself is cheap (a few pixels, not all features).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Iterator
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("BROWSER_PATH") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+PROBE = r"""
+(() => {
+  const marks = window.__bm = {};
+  const mark = (k) => { if (!(k in marks)) marks[k] = performance.now(); };
+  const spots = [[0.5, 0.5], [0.4, 0.45], [0.6, 0.55], [0.5, 0.35], [0.5, 0.65], [0.45, 0.6]];
+  const tick = () => {
+    try {
+      if (document.querySelector('[data-testid="stMain"] h1')) mark('title');
+      const gd = document.querySelector('.js-plotly-plot');
+      const m = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot
+                && gd._fullLayout.map._subplot.map;
+      if (gd) mark('plot');
+      if (m) {
+        const c = m.getCanvas(), w = c.clientWidth, h = c.clientHeight;
+        for (const [a, b] of spots) {
+          const x = a * w, y = b * h;
+          if (m.queryRenderedFeatures([[x - 3, y - 3], [x + 3, y + 3]])
+                .some(f => f.layer && f.layer.type === 'fill')) { mark('painted'); break; }
+        }
+      }
+    } catch (e) { marks.error = String(e); }
+    if (!('painted' in marks)) setTimeout(tick, 20);
+  };
+  setTimeout(tick, 20);
+})();
+"""
+
+
+def chromium_missing() -> str | None:
+    if not Path(CHROMIUM).exists():
+        return f"Chromium ontbreekt ({CHROMIUM}); installeer het Debian-pakket chromium of zet BROWSER_PATH"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Python-pakket playwright ontbreekt"
+    return None
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def streamlit_server(script: str, env: dict[str, str], log_path: Path | None = None,
+                     timeout: float = 90.0) -> Iterator[tuple[str, subprocess.Popen]]:
+    """(base URL, process) of ``streamlit run <script>``; the process group is stopped after."""
+    port = free_port()
+    full_env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", **env}
+    full_env.pop("BUURTMONITOR_OFFLINE", None)
+    cmd = [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
+           "--server.port", str(port), "--server.address", "127.0.0.1",
+           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    with tempfile.TemporaryDirectory(prefix="bench-st-") as tmp:
+        log = open(log_path or Path(tmp) / "streamlit.log", "wb")
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"streamlit stopte met code {proc.returncode}")
+                try:
+                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                        if r.status == 200:
+                            break
+                except (urllib.error.URLError, ConnectionError, TimeoutError):
+                    pass
+                if time.monotonic() > deadline:
+                    raise TimeoutError("streamlit antwoordde niet")
+                time.sleep(0.2)
+            yield url, proc
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=5)
+            log.close()
+
+
+class TreeMemory:
+    """Samples the RSS of a process and all its children (sum) every ``interval`` seconds."""
+
+    def __init__(self, pid: int, interval: float = 0.05):
+        self.pid = pid
+        self.interval = interval
+        self.peak = 0
+        self.last = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def rss(self) -> int:
+        try:
+            root = psutil.Process(self.pid)
+            procs = [root] + root.children(recursive=True)
+        except psutil.NoSuchProcess:
+            return 0
+        total = 0
+        for p in procs:
+            with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+                total += p.memory_info().rss
+        return total
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.last = self.rss()
+            self.peak = max(self.peak, self.last)
+            self._stop.wait(self.interval)
+
+    def reset_peak(self) -> None:
+        self.peak = self.rss()
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(timeout=2)
+
+
+def first_paint(context, url: str, timeout_s: float = 60.0) -> dict:
+    """Open ``url`` in a new page of ``context``; {'painted_s', 'title_s', 'plot_s'} (None when
+    the map was not drawn within ``timeout_s``)."""
+    page = context.new_page()
+    page.add_init_script(PROBE)
+    out: dict = {"painted_s": None}
+    try:
+        page.goto(url, wait_until="commit", timeout=timeout_s * 1000)
+        try:
+            page.wait_for_function("() => window.__bm && 'painted' in window.__bm",
+                                   timeout=timeout_s * 1000, polling=100)
+        except Exception:  # noqa: BLE001 - timed out: report None
+            pass
+        marks = page.evaluate("() => window.__bm || {}")
+        for k in ("title", "plot", "painted"):
+            if isinstance(marks.get(k), (int, float)):
+                out[f"{k}_s"] = round(marks[k] / 1000.0, 3)
+        if marks.get("error"):
+            out["error"] = marks["error"]
+    finally:
+        page.close()
+    return out
