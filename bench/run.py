@@ -35,7 +35,6 @@ import argparse
 import datetime as dt
 import gzip
 import json
-import math
 import os
 import platform
 import shutil
@@ -73,16 +72,16 @@ GEMEENTEN_2022 = "geo_gemeenten_2022_pdok/gemeente_gegeneraliseerd_2022.geojson"
 
 TARGETS = [
     # key, description, goal text, test(value) -> bool, unit
-    ("rerun_gemeente_s", "Indicatorwissel, gemeenteweergave: serverrerun", "≤ 0,15 s", lambda v: v <= 0.15, "s"),
-    ("national_payload_mb", "Landelijke buurtkaart (~14.000): payload (figuur + GeoJSON-bestand)", "≤ 5 MB",
+    ("rerun_gemeente_s", "Indicator switch in a gemeente view: server rerun", "≤ 0.15 s", lambda v: v <= 0.15, "s"),
+    ("national_payload_mb", "National buurt map (~14,000): payload (figure + GeoJSON file)", "≤ 5 MB",
      lambda v: v <= 5.0, "MB"),
-    ("national_first_paint_s", "Landelijke buurtkaart: first paint (headless Chromium)", "≤ 3 s",
+    ("national_first_paint_s", "National buurt map: first paint (headless Chromium)", "≤ 3 s",
      lambda v: v <= 3.0, "s"),
-    ("national_payload_ratio", "Landelijke buurtkaart: kleiner dan de naïeve basislijn", "≥ 20×",
+    ("national_payload_ratio", "National buurt map: smaller than the naive baseline", "≥ 20×",
      lambda v: v >= 20, "×"),
-    ("gemeente_from_cache_s", "Eén gemeente uit de cache", "≤ 0,3 s", lambda v: v <= 0.3, "s"),
-    ("gemeente_cold_s", "Eén gemeente van de stand-in-servers (lege cache)", "≤ 2 s", lambda v: v <= 2.0, "s"),
-    ("national_peak_rss_mb", "Piekgeheugen dashboard met landelijke buurtkaart open", "≤ 1 GB (1000 MB)",
+    ("gemeente_from_cache_s", "One gemeente from the cache", "≤ 0.3 s", lambda v: v <= 0.3, "s"),
+    ("gemeente_cold_s", "One gemeente from the stand-in servers (empty cache)", "≤ 2 s", lambda v: v <= 2.0, "s"),
+    ("national_peak_rss_mb", "Peak memory of the dashboard with the national buurt map open", "≤ 1 GB (1000 MB)",
      lambda v: v <= 1000, "MB"),
 ]
 
@@ -168,7 +167,7 @@ class Bench:
         self.out["notes"].append(text)
 
     def skip(self, key: str, reason: str) -> None:
-        print(f"  overgeslagen ({key}): {reason}")
+        print(f"  skipped ({key}): {reason}")
         self.out["skipped"][key] = reason
 
     def put(self, section: str, values: dict) -> None:
@@ -178,13 +177,13 @@ class Bench:
         return time.monotonic() - self.t0
 
     def step(self, name: str, fn) -> None:
-        print(f"\n== {name} ({self.elapsed():.0f} s verstreken, load {load_average()})")
+        print(f"\n== {name} ({self.elapsed():.0f} s elapsed, load {load_average()})")
         t = now()
         try:
             fn()
         except Exception as exc:  # noqa: BLE001 - one failing measurement must not stop the rest
             traceback.print_exc()
-            self.skip(name, f"fout: {type(exc).__name__}: {exc}")
+            self.skip(name, f"error: {type(exc).__name__}: {exc}")
         self.out["step_seconds"][name] = round(now() - t, 1)
 
     def env(self, cache_dir: Path | None = None) -> dict:
@@ -209,8 +208,8 @@ class Bench:
         missing = S.shared_missing()
         if missing:
             self.shared = None
-            self.note(f"../shared/data ontbreekt ({', '.join(missing)}): metingen met echte CBS-gegevens "
-                      "worden overgeslagen.")
+            self.note(f"../shared/data is missing ({', '.join(missing)}): the measurements that need the real "
+                      "CBS/PDOK extracts are skipped.")
             codes, names = [], {}
         else:
             from standins.shared_data import shared_data_dir
@@ -238,7 +237,7 @@ class Bench:
     # -- 1: one gemeente --------------------------------------------------------------
     def m1_load(self) -> None:
         if self.shared is None:
-            return self.skip("1_gemeente_laden", "../shared/data ontbreekt (KWB 2024-extract)")
+            return self.skip("1_gemeente_laden", "../shared/data is missing (KWB 2024 extract)")
         from buurtmonitor import ui
         from loaders import cbs, pdok
         from loaders.settings import get_settings
@@ -286,7 +285,7 @@ class Bench:
     # -- national data path (fills the cache used by 2, 3, 4, 6) -----------------------
     def national_cold(self) -> None:
         if self.shared is None:
-            return self.skip("landelijk_koud", "../shared/data ontbreekt")
+            return self.skip("landelijk_koud", "../shared/data is missing")
         from buurtmonitor import ui
         from loaders import repository
         self.set_env()
@@ -372,10 +371,10 @@ class Bench:
             f = frame.set_index("code").reindex(mine["buurtcode"])
             n = self._naive_sizes(fc, list(mine["buurtcode"]), f["value"].tolist(), f["name"].fillna("").tolist(),
                                   "properties.buurtcode", reps=3)
-            rows["gemeente_buurten"] = {"label": f"Eén gemeente: {len(mine)} buurten ({GEMEENTE_NAME}, gegenereerde "
-                                                 "volledige detaillering)", "project": p, "naive": n}
+            rows["gemeente_buurten"] = {"label": f"One gemeente: {len(mine)} buurten ({GEMEENTE_NAME}, generated "
+                                                 "full detail)", "project": p, "naive": n}
         else:
-            self.skip("2_gemeente", "../shared/data ontbreekt")
+            self.skip("2_gemeente", "../shared/data is missing")
         # (2) all gemeenten (real 2022)
         if self.shared is not None and (self.shared / GEMEENTEN_2022).exists():
             raw = gpd.read_file(self.shared / GEMEENTEN_2022)
@@ -394,10 +393,10 @@ class Bench:
             f = frame.set_index("code").reindex(g["code"])
             n = self._naive_sizes(fc, list(g["code"]), f["value"].tolist(), g["name"].tolist(),
                                   "properties.statcode", reps=3)
-            rows["gemeenten"] = {"label": f"Alle gemeenten: {len(g)} (echte gemeentegrenzen 2022)", "project": p,
+            rows["gemeenten"] = {"label": f"All gemeenten: {len(g)} (real 2022 boundaries)", "project": p,
                                  "naive": n}
         else:
-            self.skip("2_gemeenten", "../shared/data ontbreekt (gemeenten 2022)")
+            self.skip("2_gemeenten", "../shared/data is missing (gemeenten 2022)")
         # (3a) real coarse 2014 TopoJSON
         if self.shared is not None and (self.shared / TOPO_2014).exists():
             raw = gpd.read_file("TopoJSON:" + str(self.shared / TOPO_2014))
@@ -421,12 +420,12 @@ class Bench:
             f = frame.set_index("code").reindex(codes)
             n = self._naive_sizes(fc, codes, f["value"].tolist(), f["name"].fillna("").tolist(),
                                   "properties.statcode")
-            rows["nl_2014"] = {"label": f"Alle buurten NL (a): echte grove TopoJSON 2014, {len(g)} buurten "
-                                        f"({n_empty} leeg weggelaten, {n_invalid} ongeldig hersteld)",
+            rows["nl_2014"] = {"label": f"All buurten of NL (a): real coarse 2014 TopoJSON, {len(g)} buurten "
+                                        f"({n_empty} empty dropped, {n_invalid} invalid repaired)",
                                "project": p, "naive": n, "empty": n_empty, "invalid": n_invalid,
                                "features_in_file": int(len(raw))}
         else:
-            self.skip("2_nl_2014", "../shared/data ontbreekt (TopoJSON 2014)")
+            self.skip("2_nl_2014", "../shared/data is missing (TopoJSON 2014)")
         # (3b) generated full detail, ~14,000
         if self.shared is not None:
             table, _, _ = ui.load_national_buurten(YEAR, GEMEENTE)
@@ -453,8 +452,8 @@ class Bench:
         n = self._naive_sizes(fc, codes, f["value"].tolist(), f["name"].fillna("").tolist(), "properties.buurtcode")
         n["read_raw_geojson_s"] = round(read_s, 2)
         del fc
-        rows["nl_generated"] = {"label": f"Alle buurten NL (b): gegenereerd, {len(codes)} buurten, volledige "
-                                         "detaillering", "project": p, "naive": n}
+        rows["nl_generated"] = {"label": f"All buurten of NL (b): generated, {len(codes)} buurten, full "
+                                         "detail", "project": p, "naive": n}
         for r in rows.values():
             r["ratio_first_load"] = round(r["naive"]["first_load_bytes"] / r["project"]["first_load_bytes"], 1)
             r["ratio_per_rerun"] = round(r["naive"]["per_rerun_bytes"] / r["project"]["per_rerun_bytes"], 1)
@@ -486,7 +485,7 @@ class Bench:
 
     def m3_rerun(self) -> None:
         if self.shared is None:
-            return self.skip("3_rerun", "../shared/data ontbreekt")
+            return self.skip("3_rerun", "../shared/data is missing")
         self.set_env()
         self.clear_st()
         page = ROOT / "pages" / "kaart.py"
@@ -518,7 +517,7 @@ class Bench:
     def m4_browser(self) -> None:
         from browser import CHROMIUM, CHROMIUM_ARGS, TreeMemory, chromium_missing, first_paint, streamlit_server
         if self.shared is None:
-            return self.skip("4_browser", "../shared/data ontbreekt")
+            return self.skip("4_browser", "../shared/data is missing")
         if self.args.no_browser:
             return self.skip("4_browser", "--no-browser")
         reason = chromium_missing()
@@ -619,7 +618,7 @@ class Bench:
                 out["national_png_s"] = [round(x, 2) for x in times]
                 out["national_png_bytes"] = len(png)
             except Exception as exc:  # noqa: BLE001
-                self.note(f"PNG-export landelijke buurtkaart mislukt: {type(exc).__name__}: {exc}")
+                self.note(f"PNG export of the national buurt map failed: {type(exc).__name__}: {exc}")
         self.put("5_export", out)
 
     # -- results ------------------------------------------------------------------------------
@@ -650,16 +649,16 @@ class Bench:
         self.out["machine"] = machine_info()
         self.out["load_average_start"] = load_average()
         self.out["options"] = {k: v for k, v in vars(self.args).items()}
-        print(f"Buurtmonitor benchmark {self.out['date']} op {self.out['machine']['cpu']} "
+        print(f"Buurtmonitor benchmark {self.out['date']} on {self.out['machine']['cpu']} "
               f"({self.out['machine']['logical_cores']} cores, {self.out['machine']['ram_gb']} GB)")
         try:
-            self.step("0 gegevens en stand-in-servers", self.prepare)
-            self.step("1 één gemeente laden", self.m1_load)
-            self.step("landelijke buurtgrenzen (eerste keer)", self.national_cold)
-            self.step("2 figuur en omvang", self.m2_sizes)
-            self.step("3 serverrerun bij indicatorwissel", self.m3_rerun)
-            self.step("4+6 first paint in Chromium en geheugen", self.m4_browser)
-            self.step("5 PNG-export", self.m5_export)
+            self.step("0 data and stand-in servers", self.prepare)
+            self.step("1 load one gemeente", self.m1_load)
+            self.step("national buurt boundaries (first time)", self.national_cold)
+            self.step("2 figure and size", self.m2_sizes)
+            self.step("3 server rerun on indicator switch", self.m3_rerun)
+            self.step("4+6 first paint in Chromium and memory", self.m4_browser)
+            self.step("5 PNG export", self.m5_export)
         finally:
             for s in (self.cbs, self.pdok):
                 if s is not None:
@@ -671,9 +670,10 @@ class Bench:
         self.out["targets"] = self.targets()
         la = self.out["load_average_start"] + self.out["load_average_end"]
         if la and max(la) > 0.5 * (os.cpu_count() or 1):
-            self.note(f"De machine was tijdens de meting ook belast door andere processen (load average "
-                      f"{self.out['load_average_start']} bij de start, {self.out['load_average_end']} aan het eind, "
-                      f"op {os.cpu_count()} cores): tijden kunnen hoger uitvallen dan op een rustige machine.")
+            self.note(f"The machine is shared (other engineers' test runs may run at the same time) and the "
+                      f"benchmark's own servers and browser load it too: load average {self.out['load_average_start']} "
+                      f"at the start, {self.out['load_average_end']} at the end (1/5/15 min) on {os.cpu_count()} "
+                      f"cores. Times can be higher than on a quiet machine; browser times vary most.")
         md = _no_paths(markdown(self.out))
         tmp = RESULTS / "latest.json.tmp"
         tmp.write_text(_no_paths(json.dumps(self.out, indent=2, ensure_ascii=False, default=str)), encoding="utf-8")
@@ -704,10 +704,7 @@ def _dig(d, *keys):
 def _f(v, unit: str = "", nd: int = 2) -> str:
     if v is None:
         return "–"
-    if isinstance(v, float):
-        s = f"{v:,.{nd}f}".replace(",", "\u202f").replace(".", ",")
-    else:
-        s = f"{v:,}".replace(",", "\u202f")
+    s = f"{v:,.{nd}f}" if isinstance(v, float) else f"{v:,}"
     return f"{s} {unit}".strip()
 
 
@@ -726,114 +723,117 @@ def markdown(out: dict) -> str:
     mi = out["machine"]
     L = []
     L.append(f"# Buurtmonitor benchmark ({out['date'][:10]})\n")
-    L.append(f"Machine: {mi['cpu']}, {mi['logical_cores']} logische cores, {mi['ram_gb']} GB RAM; "
-             f"Python {mi['python']}; {mi['os']}; {mi.get('chromium') or 'geen Chromium'}. "
+    L.append(f"Machine: {mi['cpu']}, {mi['logical_cores']} logical cores, {mi['ram_gb']} GB RAM; "
+             f"Python {mi['python']}; {mi['os']}; {mi.get('chromium') or 'no Chromium'}. "
              f"Streamlit {mi['versions'].get('streamlit')}, plotly {mi['versions'].get('plotly')}, "
              f"shapely {mi['versions'].get('shapely')} (GEOS {mi['versions'].get('GEOS')}). "
-             f"Load average start/eind: {out.get('load_average_start')} / {out.get('load_average_end')}. "
-             f"Duur van de hele meting: {_f(out.get('total_seconds'), 's', 0)}.\n")
-    L.append("## Doelen\n")
-    L.append("| Doel | Eis | Gemeten | Gehaald |")
+             f"Load average at start / end: {out.get('load_average_start')} / {out.get('load_average_end')}. "
+             f"The whole run took {_f(out.get('total_seconds'), 's', 0)}.\n")
+    L.append("## Targets\n")
+    L.append("| Target | Goal | Measured | Met |")
     L.append("| --- | --- | --- | --- |")
     for t in out.get("targets", []):
         v = t["measured"]
         meas = "–" if v is None else (_f(v, t["unit"], 1) if t["unit"] == "×" else _f(v, t["unit"], 3 if t["unit"] == "s" else 2))
-        met = "–" if t["met"] is None else ("ja" if t["met"] else "**nee**")
+        met = "–" if t["met"] is None else ("yes" if t["met"] else "**no**")
         L.append(f"| {t['target']} | {t['goal']} | {meas} | {met} |")
     L.append("")
-    L.append("## Buurtmonitor naast de naïeve basislijn\n")
-    L.append("Naïef = ongesimplificeerde GeoJSON met alle properties in de figuur, elke rerun een nieuwe "
-             "figuur, geen cache.\n")
-    L.append("| Meting | Buurtmonitor | Naïeve basislijn | Naïef ÷ Buurtmonitor |")
+    L.append("## Buurtmonitor beside the naive baseline\n")
+    L.append("Naive = unsimplified GeoJSON with all properties inline in the figure, a fresh figure on every "
+             "rerun, no cache (bench/naive.py, bench/naive_app.py).\n")
+    L.append("| Measurement | Buurtmonitor | Naive baseline | Naive ÷ Buurtmonitor |")
     L.append("| --- | --- | --- | --- |")
     g = m.get("1_gemeente_laden", {})
     if g:
-        L.append(f"| 1. {g['gemeente']} laden, lege cache (van de stand-in-servers) | {_f(g.get('cold_s'), 's', 3)} | "
-                 f"{_f(g.get('naive_every_time_s'), 's', 3)} (elke keer) | – |")
-        L.append(f"| 1. {g['gemeente']} laden uit de cache (schijf) | {_f(g.get('from_cache_s'), 's', 3)} | "
+        L.append(f"| 1. Load {g['gemeente']}: empty cache (from the stand-in servers) | {_f(g.get('cold_s'), 's', 3)} | "
+                 f"{_f(g.get('naive_every_time_s'), 's', 3)} (every time) | – |")
+        L.append(f"| 1. Load {g['gemeente']} from the cache (disk) | {_f(g.get('from_cache_s'), 's', 3)} | "
                  f"{_f(g.get('naive_every_time_s'), 's', 3)} | {_ratio(g.get('naive_every_time_s'), g.get('from_cache_s'))} |")
-        L.append(f"| 1. idem, tweede keer in hetzelfde proces (st.cache) | {_f(g.get('in_process_s'), 's', 4)} | "
+        L.append(f"| 1. The same, again in the same process (st.cache) | {_f(g.get('in_process_s'), 's', 4)} | "
                  f"{_f(g.get('naive_every_time_s'), 's', 3)} | {_ratio(g.get('naive_every_time_s'), g.get('in_process_s'))} |")
     for key, r in (m.get("2_figuur") or {}).items():
         p, n = r["project"], r["naive"]
-        L.append(f"| 2. {r['label']}: eerste lading (figuur + GeoJSON-bestand) | {_mbf(p['first_load_bytes'])} "
-                 f"(gzip {_mbf(p['first_load_gzip'])}; geometrie {p['geometry']}) | {_mbf(n['first_load_bytes'])} "
+        where = "geometry as a file" if p["geometry"].startswith("URL") else "geometry inline"
+        L.append(f"| 2. {r['label']}: first load (figure + GeoJSON file) | {_mbf(p['first_load_bytes'])} "
+                 f"(gzip {_mbf(p['first_load_gzip'])}; {where}) | {_mbf(n['first_load_bytes'])} "
                  f"(gzip {_mbf(n['first_load_gzip'])}) | {_f(r['ratio_first_load'], '×', 1)} |")
-        L.append(f"| 2. {r['label']}: per indicatorwissel (figuur-JSON) | {_mbf(p['per_rerun_bytes'])} | "
+        L.append(f"| 2. {r['label']}: per indicator switch (figure JSON) | {_mbf(p['per_rerun_bytes'])} | "
                  f"{_mbf(n['per_rerun_bytes'])} | {_f(r['ratio_per_rerun'], '×', 1)} |")
-        L.append(f"| 2. {r['label']}: figuur bouwen + to_json | {_f(p['build_s'], 's', 3)} | {_f(n['build_s'], 's', 2)} | "
+        L.append(f"| 2. {r['label']}: build figure + to_json | {_f(p['build_s'], 's', 3)} | {_f(n['build_s'], 's', 2)} | "
                  f"{_ratio(n['build_s'], p['build_s'])} |")
     r3 = m.get("3_rerun", {})
-    for view, label in (("gemeente", f"gemeenteweergave ({GEMEENTE_NAME}, buurten)"), ("national", "alle buurten van NL")):
+    for view, label in (("gemeente", f"gemeente view ({GEMEENTE_NAME}, buurten)"), ("national", "all buurten of NL")):
         p, n = r3.get(f"project_{view}"), r3.get(f"naive_{view}")
         if p or n:
-            L.append(f"| 3. Serverrerun na indicatorwissel, {label} (mediaan) | {_f(p and p['rerun_median_s'], 's', 3)} | "
+            L.append(f"| 3. Server rerun after an indicator switch, {label} (median) | {_f(p and p['rerun_median_s'], 's', 3)} | "
                      f"{_f(n and n['rerun_median_s'], 's', 2)} | {_ratio(n and n['rerun_median_s'], p and p['rerun_median_s'])} |")
     if r3.get("apptest_script_compile_s"):
-        L.append(f"| 3. (daarin: AppTest compileert het paginascript elke run opnieuw, een server één keer) | "
+        L.append(f"| 3. (of which: AppTest compiles the page script on every run; a server does it once) | "
                  f"{_f(r3['apptest_script_compile_s'], 's', 3)} | – | – |")
     b = m.get("4_browser", {})
     bp, bn = b.get("project") or {}, b.get("naive") or {}
     if bp:
         def paint(v, timeout=None):
-            return f"niet getekend binnen {timeout} s" if v is None and timeout else _f(v, "s", 2)
-        L.append(f"| 4. First paint, ondergrens: dezelfde pagina met 6 demowijken (nieuwe browser, mediaan) | "
+            return f"not drawn within {timeout} s" if v is None and timeout else _f(v, "s", 2)
+        L.append(f"| 4. First paint, floor: the same page with 6 demo wijken (new browser, median) | "
                  f"{paint(bp.get('floor_first_paint_s'))} | – | – |")
-        L.append(f"| 4. First paint, gemeenteweergave (nieuwe browser, mediaan) | {paint(bp.get('gemeente_first_paint_s'))} | "
+        L.append(f"| 4. First paint, gemeente view (new browser, median) | {paint(bp.get('gemeente_first_paint_s'))} | "
                  f"{paint(bn.get('gemeente_first_paint_s'), bn.get('gemeente_timeout_s'))} | "
                  f"{_ratio(bn.get('gemeente_first_paint_s'), bp.get('gemeente_first_paint_s'))} |")
-        L.append(f"| 4. First paint, alle buurten van NL (nieuwe browser, mediaan) | {paint(bp.get('national_first_paint_s'))} | "
-                 f"{paint(bn.get('national_first_paint_s'), bn.get('national_timeout_s')) if 'national_samples' in bn else 'niet gemeten'} | "
+        L.append(f"| 4. First paint, all buurten of NL (new browser, median) | {paint(bp.get('national_first_paint_s'))} | "
+                 f"{paint(bn.get('national_first_paint_s'), bn.get('national_timeout_s')) if 'national_samples' in bn else 'not measured'} | "
                  f"{_ratio(bn.get('national_first_paint_s'), bp.get('national_first_paint_s'))} |")
-        L.append(f"| 4. First paint, alle buurten van NL, herhaald bezoek (browsercache warm) | "
+        L.append(f"| 4. First paint, all buurten of NL, repeat visit (browser cache warm) | "
                  f"{paint(bp.get('national_repeat_visit_s'))} | – | – |")
         ar = b.get("after_restart_national", {})
-        L.append(f"| 4. First paint, alle buurten van NL, eerste bezoek na herstart server (schijfcache warm) | "
+        L.append(f"| 4. First paint, all buurten of NL, first visit after a server restart (disk cache warm) | "
                  f"{paint(ar.get('painted_s'))} | – | – |")
-        L.append(f"| 6. Piekgeheugen server (RSS incl. kinderen), landelijke buurtkaart open | {_f(bp.get('rss_peak_mb'), 'MB', 0)} | "
+        L.append(f"| 6. Peak memory of the server (RSS incl. children), national buurt map open | "
+                 f"{_f(bp.get('rss_peak_mb'), 'MB', 0)} | "
                  f"{_f(bn.get('rss_peak_after_national_mb') or bn.get('rss_peak_after_gemeente_mb'), 'MB', 0)}"
-                 f"{'' if 'rss_peak_after_national_mb' in bn else ' (alleen gemeente)'} | – |")
+                 f"{'' if 'rss_peak_after_national_mb' in bn else ' (gemeente only)'} | "
+                 f"{_ratio(bn.get('rss_peak_after_national_mb'), bp.get('rss_peak_mb'))} |")
     e = (m.get("5_export") or {}).get("bench_export") or {}
     if e and "skipped" not in e:
-        L.append(f"| 5. PNG-export kaart, warme browser (3 / 100 polygonen, mediaan) | "
+        L.append(f"| 5. PNG export of a map, warm browser (3 / 100 polygons, median) | "
                  f"{_f(e.get('warm_map_png_median_s'), 's', 2)} / {_f(e.get('warm_map100_png_median_s'), 's', 2)} | – | – |")
-        L.append(f"| 5. Koude start exportbrowser | {_f(e.get('cold_start_s'), 's', 2)} | – | – |")
+        L.append(f"| 5. Cold start of the export browser | {_f(e.get('cold_start_s'), 's', 2)} | – | – |")
         nat = (m.get("5_export") or {}).get("national_png_s")
         if nat:
-            L.append(f"| 5. PNG-export alle buurten van NL (eerste / tweede) | {' / '.join(_f(x, 's', 2) for x in nat)} | – | – |")
+            L.append(f"| 5. PNG export of all buurten of NL (first / second) | {' / '.join(_f(x, 's', 2) for x in nat)} | – | – |")
     nd = m.get("landelijk", {})
     if nd:
         L.append("")
-        L.append(f"Landelijke buurtgrenzen, eerste keer (PDOK-stand-in, {nd.get('buurten')} buurten, "
-                 f"{_f(nd.get('vertices_raw'))} → {_f(nd.get('vertices_simplified'))} punten bij "
-                 f"{_f(nd.get('tolerance_m'), 'm', 0)} en {nd.get('decimals')} decimalen): "
-                 f"{_f(nd.get('boundaries_first_time_s'), 's', 1)}; daarna uit de cache "
-                 f"{_f(nd.get('in_process_from_disk_cache_s'), 's', 2)} (grenzen + tabel in het proces).")
+        L.append(f"National buurt boundaries, first time (PDOK stand-in, {nd.get('buurten')} buurten in pages of 1,000, "
+                 f"{_f(nd.get('vertices_raw'))} → {_f(nd.get('vertices_simplified'))} vertices at "
+                 f"{_f(nd.get('tolerance_m'), 'm', 0)} and {nd.get('decimals')} decimals): "
+                 f"{_f(nd.get('boundaries_first_time_s'), 's', 1)}; afterwards from the cache "
+                 f"{_f(nd.get('in_process_from_disk_cache_s'), 's', 2)} (boundaries + table into the process).")
     d = m.get("data", {})
     if d:
         L.append("")
-        L.append(f"Gegenereerde landelijke set: {d.get('generated_buurten')} buurten, {_f(d.get('generated_vertices'))} "
-                 f"punten (mediaan {d.get('vertices_per_buurt_median')} per buurt, p5–p95 "
-                 f"{d.get('vertices_per_buurt_p5')}–{d.get('vertices_per_buurt_p95')}), ruwe GeoJSON met properties "
+        L.append(f"Generated national set: {d.get('generated_buurten')} buurten, {_f(d.get('generated_vertices'))} "
+                 f"vertices (median {d.get('vertices_per_buurt_median')} per buurt, p5–p95 "
+                 f"{d.get('vertices_per_buurt_p5')}–{d.get('vertices_per_buurt_p95')}), raw GeoJSON with properties "
                  f"{_f(d.get('raw_geojson_mb'), 'MB', 1)}; "
-                 + (f"{d.get('real_codes_used')} buurten dragen een echte CBS-code uit de KWB 2024-extract (de rest "
-                    "fictieve gemeenten GM70xx met gekopieerde echte waarden)." if d.get("real_codes_used") else
-                    "alleen fictieve codes (GM70xx), met verzonnen waarden."))
+                 + (f"{d.get('real_codes_used')} buurten carry a real CBS code of the KWB 2024 extract (the rest "
+                    "belong to fictitious gemeenten GM70xx with copied real values)." if d.get("real_codes_used") else
+                    "fictitious codes only (GM70xx), with made-up values."))
     if out.get("notes") or out.get("skipped"):
-        L.append("\n## Opmerkingen\n")
+        L.append("\n## Notes\n")
         for n in out.get("notes", []):
             L.append(f"- {n}")
         for k, v in out.get("skipped", {}).items():
-            L.append(f"- Overgeslagen ({k}): {v}")
+            L.append(f"- Skipped ({k}): {v}")
     L.append("")
     return "\n".join(L)
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true", help="minder herhalingen, geen naïeve landelijke browsermeting")
-    ap.add_argument("--no-browser", action="store_true", help="geen Chromium-metingen (4 en 6)")
-    ap.add_argument("--no-naive-national", action="store_true", help="de naïeve landelijke kaart niet meten")
+    ap.add_argument("--quick", action="store_true", help="fewer repetitions, no naive national browser run")
+    ap.add_argument("--no-browser", action="store_true", help="no Chromium measurements (4 and 6)")
+    ap.add_argument("--no-naive-national", action="store_true", help="do not measure the naive national map")
     args = ap.parse_args(argv)
     Bench(args).run()
     return 0

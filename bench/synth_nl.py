@@ -26,7 +26,7 @@ import json
 import math
 import time
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import geopandas as gpd
 import numpy as np
