@@ -15,7 +15,8 @@ if str(_ROOT) not in sys.path:
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from buurtmonitor import mapping, ui  # noqa: E402
+from buurtmonitor import briefing, mapping, ui, ui_export  # noqa: E402
+from buurtmonitor.export import ExportItem  # noqa: E402
 from buurtmonitor import national as nat  # noqa: E402
 from buurtmonitor.catalogue import load_catalogue  # noqa: E402
 from buurtmonitor.harmonise import SMALL_N, indicator_frame  # noqa: E402
@@ -206,8 +207,19 @@ with main:
             if missing_geo:
                 st.info(f"{len(missing_geo)} {level_plural} uit de cijfers hebben geen grens op deze kaart "
                         f"(andere indeling of jaar van de grenzen); ze staan wel in de tabel.", icon=":material/info:")
-            # Exportknoppen (PNG/SVG/PDF/CSV) komen hier; die voegt een collega toe.
-            # (Voor een statische export: mapping.with_inline_geojson(fig, geometry).)
+            def export_item() -> ExportItem:
+                inline = mapping.with_inline_geojson(fig, geometry)  # export cannot fetch app/static
+                if sel.level in ("wijk", "buurt"):
+                    return briefing.map_item(sel.year, sel.gemeente, sel.level, sel.indicator,
+                                             area=selected, table=table, figure=inline)
+                return ExportItem.from_meta(
+                    table.meta, title=f"{ind.label} per {ui.level_label(data_level).lower()}, {place}, {sel.year}",
+                    subtitle=f"{place} · {sel.year} · {ui.level_label(data_level).lower()}",
+                    figure=inline, table=table_df,
+                    definitions=[{"id": ind.id, "label": ind.label, "definition": ind.definition, "unit": ind.unit}])
+
+            ui_export.export_buttons(export_item, key="kaart_export",
+                                     file_stem=f"kaart-{sel.indicator}-{sel.gemeente}-{sel.year}-{sel.level}")
             pick = level_frame
             if all_buurten:  # thousands of buurten: offer those of the gemeente in the sidebar
                 pick = level_frame[(level_frame["code"].str[2:6] == sel.gemeente[2:6])

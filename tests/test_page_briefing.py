@@ -120,7 +120,9 @@ def test_no_view_chosen(demo_env):
 
 
 # ----------------------------------------------------------------------------- export buttons
-@pytest.mark.parametrize("page,key", [("herkomst.py", "herkomst_export"),
+@pytest.mark.parametrize("page,key", [("kaart.py", "kaart_export"),
+                                      ("lokale_kaart.py", "lokale_kaart_export"),
+                                      ("herkomst.py", "herkomst_export"),
                                       ("gebiedsprofiel.py", "profiel_export"),
                                       ("ontwikkeling.py", "ontwikkeling_export")])
 def test_export_popover_beside_the_chart(demo_env, page, key):
@@ -133,6 +135,18 @@ def test_export_popover_beside_the_chart(demo_env, page, key):
     if _browser():
         assert f"{key}_maak" in {b.key for b in at.button}
         assert at.radio(key=f"{key}_formaat").options == ["PNG", "SVG", "PDF"]
+
+
+@needs_browser
+@pytest.mark.parametrize("niveau", ["wijk", "gemeente"])
+def test_map_export_png_from_the_kaart_page(demo_env, niveau):
+    """The Kaart page's own map (geometry possibly served as a file) exports with inline geometry."""
+    at = run("kaart.py", niveau=niveau)
+    at.radio(key="kaart_export_formaat").set_value("png").run()
+    at.button(key="kaart_export_maak").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "kaart_export_dl_png" in downloads(at)
+    assert at.session_state["kaart_export_laatste"]["bytes"] > 10_000
 
 
 @needs_browser
