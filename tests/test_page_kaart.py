@@ -23,25 +23,6 @@ PAGE = Path(__file__).resolve().parent.parent / "pages" / "kaart.py"
 TIMEOUT = 30
 
 
-@pytest.fixture(autouse=True)
-def fresh_streamlit_caches():
-    """ui caches loads, boundaries and the demo check per process: every test starts clean."""
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
-@pytest.fixture
-def demo_env(monkeypatch, tmp_path):
-    """No CBS or PDOK (nothing listens on port 9), an empty cache: the app runs on the demo."""
-    monkeypatch.delenv("BUURTMONITOR_OFFLINE", raising=False)
-    monkeypatch.setenv("CBS_ODATA_URL", "http://127.0.0.1:9")
-    monkeypatch.setenv("PDOK_URL", "http://127.0.0.1:9")
-    monkeypatch.setenv("BUURTMONITOR_CACHE_DIR", str(tmp_path / "cache"))
-
-
 @pytest.fixture
 def real_env(cbs_kwb2024, pdok_ede, monkeypatch, tmp_path):
     """Stand-in CBS (real KWB 2024 extract, 85984NED) and stand-in PDOK (Ede's wijken only)."""
