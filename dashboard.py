@@ -6,9 +6,10 @@ from pathlib import Path
 
 import streamlit as st
 
-st.set_page_config(page_title="Buurtmonitor", page_icon=":material/map:", layout="wide")
-
 HERE = Path(__file__).resolve().parent
+# a local icon file: a Material icon name here would make browsers fetch it from fonts.gstatic.com
+st.set_page_config(page_title="Buurtmonitor", page_icon=str(HERE / "buurtmonitor" / "web" / "favicon.png"),
+                   layout="wide")
 #: (file, title, icon, url path) in menu order
 PAGES = [
     ("pages/kaart.py", "Kaart", ":material/map:", "kaart"),

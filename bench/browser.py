@@ -2,10 +2,12 @@
 paint of a map in headless Chromium (Playwright, the Debian chromium; never downloads a
 browser), and peak memory of the server process tree.
 
-First paint = time from navigation start until MapLibre has *drawn* area polygons: an init
-script polls (every 20 ms) ``map.queryRenderedFeatures`` in small boxes around a few points
-of the map canvas for a rendered ``fill`` feature, and records ``performance.now()``, which
-counts from the navigation start. The probe itself is cheap (a few pixels, not all features).
+First paint = time from navigation start until area polygons are *drawn*: an init script
+polls (every 20 ms) and records ``performance.now()`` (which counts from the navigation
+start) as soon as either MapLibre (plotly's map) reports a rendered ``fill`` feature in a small
+box around one of a few points of the map, or the canvas map (``buurtmonitor/web/
+canvasmap.js``) has coloured pixels at one of those points (read back with getImageData).
+The probe itself is cheap (a few pixels, not all features).
 """
 
 from __future__ import annotations
@@ -36,6 +38,12 @@ PROBE = r"""
   const marks = window.__bm = {};
   const mark = (k) => { if (!(k in marks)) marks[k] = performance.now(); };
   const spots = [[0.5, 0.5], [0.4, 0.45], [0.6, 0.55], [0.5, 0.35], [0.5, 0.65], [0.45, 0.6]];
+  const canvases = () => {  // the canvas map lives in a shadow root (Streamlit custom component)
+    const out = [];
+    for (const host of document.querySelectorAll('[data-testid="stMain"] *'))
+      if (host.shadowRoot) out.push(...host.shadowRoot.querySelectorAll('canvas.bm-canvas'));
+    return out;
+  };
   const tick = () => {
     try {
       if (document.querySelector('[data-testid="stMain"] h1')) mark('title');
@@ -49,6 +57,18 @@ PROBE = r"""
           const x = a * w, y = b * h;
           if (m.queryRenderedFeatures([[x - 3, y - 3], [x + 3, y + 3]])
                 .some(f => f.layer && f.layer.type === 'fill')) { mark('painted'); break; }
+        }
+      }
+      for (const c of canvases()) {  // drawn = coloured (not white, not empty) pixels on it
+        mark('plot');
+        if (!c.width || !c.height) continue;
+        const ctx = c.getContext('2d');
+        for (const [a, b] of spots) {
+          const px = ctx.getImageData(Math.floor(a * c.width) - 3, Math.floor(b * c.height) - 3, 7, 7).data;
+          let coloured = false;
+          for (let i = 0; i < px.length; i += 4)
+            if (px[i + 3] > 0 && (px[i] < 235 || px[i + 1] < 235 || px[i + 2] < 235)) { coloured = true; break; }
+          if (coloured) { mark('painted'); marks.renderer = 'canvas'; break; }
         }
       }
     } catch (e) { marks.error = String(e); }
@@ -159,8 +179,8 @@ class TreeMemory:
 
 
 def first_paint(context, url: str, timeout_s: float = 60.0) -> dict:
-    """Open ``url`` in a new page of ``context``; {'painted_s', 'title_s', 'plot_s'} (None when
-    the map was not drawn within ``timeout_s``)."""
+    """Open ``url`` in a new page of ``context``; {'painted_s', 'title_s', 'plot_s', 'renderer'}
+    (painted_s None when the map was not drawn within ``timeout_s``)."""
     page = context.new_page()
     page.add_init_script(PROBE)
     out: dict = {"painted_s": None}
@@ -175,8 +195,12 @@ def first_paint(context, url: str, timeout_s: float = 60.0) -> dict:
         for k in ("title", "plot", "painted"):
             if isinstance(marks.get(k), (int, float)):
                 out[f"{k}_s"] = round(marks[k] / 1000.0, 3)
+        out["renderer"] = marks.get("renderer", "plotly")
         if marks.get("error"):
             out["error"] = marks["error"]
+        steps = page.evaluate("() => window.__bmCanvasTimes || null")  # the canvas map's own steps
+        if steps:
+            out["canvas_steps_ms"] = steps
     finally:
         page.close()
     return out

@@ -350,6 +350,27 @@ class Lines:
         return got
 
 
+    def json_bytes(self) -> bytes:
+        """``{"name": ..., "lines": [[lon, lat, lon, lat, ...], ...]}`` (4 decimals), compact
+        JSON for the canvas map (computed once)."""
+        got = self.__dict__.get("_json")
+        if got is None:
+            import json
+            parts, cur = [], []
+            for x, y in zip(self.lon, self.lat):
+                if x is None or y is None or (isinstance(x, float) and math.isnan(x)):
+                    if len(cur) >= 4:
+                        parts.append(cur)
+                    cur = []
+                else:
+                    cur += [round(float(x), 4), round(float(y), 4)]
+            if len(cur) >= 4:
+                parts.append(cur)
+            got = self.__dict__["_json"] = json.dumps({"name": self.name, "lines": parts}, separators=(",", ":"),
+                                                      ensure_ascii=False).encode("utf-8")
+        return got
+
+
 def _lines_from(geoms: Iterable, name: str = "") -> Lines:
     lon: list = []
     lat: list = []
@@ -617,6 +638,21 @@ def _nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     return [round(t, 10) for t in np.arange(start, hi + step * 1e-9, step)]
 
 
+def rows_for(geom: MapGeometry, frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per code of the geometry (index = code; columns name, value, missing, n,
+    small_n). Areas without statistics get missing = ``niet_in_tabel``, never 0."""
+    f = frame.reindex(columns=["code", "name", "value", "missing", "n", "small_n"]).copy()
+    f["code"] = f["code"].astype(str).str.strip()
+    f = f.drop_duplicates("code").set_index("code")
+    rows = f.reindex(geom.codes)
+    if rows["name"].isna().any():
+        rows["name"] = rows["name"].fillna(pd.Series(geom.names)).fillna(pd.Series(rows.index, index=rows.index))
+    no_row = rows["value"].isna() & rows["missing"].isna()
+    rows.loc[no_row, "missing"] = "niet_in_tabel"
+    rows["small_n"] = rows["small_n"].fillna(False).astype(bool)
+    return rows
+
+
 def choropleth(gdf_web, frame: pd.DataFrame, indicator: Indicator | str, *,
                method: str = DEFAULT_METHOD, k: int = DEFAULT_K,
                reference: float | tuple[str, float] | None = None,
@@ -650,16 +686,7 @@ def choropleth(gdf_web, frame: pd.DataFrame, indicator: Indicator | str, *,
         ref_label, ref_value = "referentie", float(reference)
     diverging = ref_value is not None
 
-    # one row per code of the geometry (areas without statistics are missing: not in table)
-    f = frame.reindex(columns=["code", "name", "value", "missing", "n", "small_n"]).copy()
-    f["code"] = f["code"].astype(str).str.strip()
-    f = f.drop_duplicates("code").set_index("code")
-    rows = f.reindex(geom.codes)
-    if rows["name"].isna().any():
-        rows["name"] = rows["name"].fillna(pd.Series(geom.names)).fillna(pd.Series(rows.index, index=rows.index))
-    no_row = rows["value"].isna() & rows["missing"].isna()
-    rows.loc[no_row, "missing"] = "niet_in_tabel"
-    rows["small_n"] = rows["small_n"].fillna(False).astype(bool)
+    rows = rows_for(geom, frame)
     values = rows["value"].astype(float).to_numpy()
     has_value = ~np.isnan(values)
     with_missing = bool((~has_value).any())

@@ -119,12 +119,23 @@ def publish_geojson(geometry: mapping.MapGeometry, static_dir: Path | None = Non
     """Write the GeoJSON of ``geometry`` (with names) once to ``static/geo/<sha256>.json`` and
     return its URL relative to the app (``app/static/geo/<sha256>.json``). Content-addressed:
     the same geometry always gives the same URL, so browsers and plotly may cache it."""
+    return publish_bytes(geometry.geojson_file(), static_dir, name=geometry.cached(
+                             "geojson_file_name",
+                             lambda: hashlib.sha256(geometry.geojson_file()).hexdigest()[:20] + ".json"))
+
+
+def publish_lines(lines: mapping.Lines, static_dir: Path | None = None) -> str:
+    """Write outline ``lines`` once as ``{"name": ..., "lines": [[lon, lat, lon, lat, ...], ...]}``
+    (4 decimals) to ``static/geo/<sha256>.json``; its URL (for the canvas map)."""
+    return publish_bytes(lines.json_bytes(), static_dir)
+
+
+def publish_bytes(data: bytes, static_dir: Path | None = None, *, name: str | None = None) -> str:
+    """Write ``data`` once (atomically) to ``static/geo/<name or sha256>.json``; its app URL."""
     folder = Path(static_dir) if static_dir is not None else STATIC_DIR
-    name = geometry.cached("geojson_file_name",
-                           lambda: hashlib.sha256(geometry.geojson_file()).hexdigest()[:20] + ".json")
+    name = name or hashlib.sha256(data).hexdigest()[:20] + ".json"
     path = folder / name
     if not path.exists():
-        data = geometry.geojson_file()
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".geo.", suffix=".tmp", dir=folder)
         try:

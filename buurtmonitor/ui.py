@@ -7,6 +7,7 @@ User text is always rendered as text (``st.text``/dataframes), never as HTML.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -406,6 +407,55 @@ def geojson_url(geometry) -> str | None:
         return national.publish_geojson(geometry)
     except Exception:  # noqa: BLE001 - inline still works
         return None
+
+
+#: from this many areas on the Kaart page draws the map on a canvas (buurtmonitor.canvasmap)
+#: instead of plotly's WebGL map; env BUURTMONITOR_CANVAS_MIN_AREAS overrides it (0 = always)
+CANVAS_MIN_AREAS = 2500
+
+
+def canvas_min_areas() -> int:
+    try:
+        return max(0, int(os.environ.get("BUURTMONITOR_CANVAS_MIN_AREAS", CANVAS_MIN_AREAS)))
+    except ValueError:
+        return CANVAS_MIN_AREAS
+
+
+def use_canvas_map(geometry) -> bool:
+    """Whether the Kaart page shows ``geometry`` as a canvas map (thousands of areas); plotly's
+    map otherwise (and always for exports and the online background)."""
+    return geometry is not None and not geometry.empty and len(geometry.codes) >= canvas_min_areas()
+
+
+def canvas_map_spec(geometry, frame, indicator, **options) -> dict:
+    """:func:`buurtmonitor.canvasmap.spec` with the geometry and the outlines of the level above
+    as served files where possible (inline otherwise)."""
+    from buurtmonitor import canvasmap, national
+    url = geojson_url(geometry)
+    parent_url = None
+    if url and geometry.parent is not None and not geometry.parent.empty:
+        try:
+            parent_url = national.publish_lines(geometry.parent)
+        except Exception:  # noqa: BLE001 - inline still works
+            parent_url = None
+    return canvasmap.spec(geometry, frame, indicator, url=url, parent_url=parent_url, **options)
+
+
+@st.cache_resource
+def _canvas_component():
+    from buurtmonitor import canvasmap
+    js, css = canvasmap.assets()
+    return st.components.v2.component("buurtmonitor.canvasmap", js=js, css=css)
+
+
+def canvas_map(spec: dict, *, key: str) -> str | None:
+    """Mount the canvas map of ``spec`` (:func:`buurtmonitor.canvasmap.spec`); the code of a
+    newly clicked area, else None."""
+    data = {k: v for k, v in spec.items() if k != "meta"}
+    result = _canvas_component()(key=key, data=data, height=int(spec.get("height", 620)) + 2,
+                                 on_clicked_change=lambda: None)
+    clicked = result.get("clicked") if hasattr(result, "get") else getattr(result, "clicked", None)
+    return str(clicked) if clicked else None
 
 
 def load_error(exc: BaseException, what: str) -> str:

@@ -182,33 +182,47 @@ with main:
     else:
         tab_map, tab_table = st.tabs([":material/map: Kaart", ":material/table_view: Tabel (zelfde cijfers)"])
         with tab_map:
-            # a large geometry is served once as a file (app/static/geo/...), a small one inline;
-            # for a static export use mapping.with_inline_geojson(fig, geometry)
-            fig = mapping.choropleth(
-                geometry, level_frame, ind, method=method, k=k, reference=reference,
-                selected=selected, fictitious=table.meta.fictitious,  # source line: caption below
-                palette=palette, online=online, level=sel.level,
-                uirevision=f"kaart-{'NL' if national or all_buurten else sel.gemeente}-{sel.level}",
-                geojson_url=ui.geojson_url(geometry))
-            event = st.plotly_chart(
-                fig, key="kaart_map", on_select="rerun", selection_mode="points",
-                config={"displaylogo": False, "scrollZoom": True,
-                        "modeBarButtonsToRemove": ["select2d", "lasso2d"]},
-                alt=f"Kaart: {ind.label} per {ui.level_label(data_level).lower()}, {place}, {sel.year}. "
-                    f"De cijfers staan ook in de tab Tabel.")
-            clicked = mapping.clicked_code(event, geometry.codes)
-            if clicked != st.session_state.get("_kaart_last_click"):
-                st.session_state["_kaart_last_click"] = clicked
-                if clicked and clicked != sel.area:
+            view_key = f"kaart-{'NL' if national or all_buurten else sel.gemeente}-{sel.level}"
+            alt = (f"Kaart: {ind.label} per {ui.level_label(data_level).lower()}, {place}, {sel.year}. "
+                   f"De cijfers staan ook in de tab Tabel.")
+
+            def plotly_figure(geojson_url: str | None = None):
+                return mapping.choropleth(
+                    geometry, level_frame, ind, method=method, k=k, reference=reference,
+                    selected=selected, fictitious=table.meta.fictitious,  # source line: caption below
+                    palette=palette, online=online, level=sel.level, uirevision=view_key,
+                    geojson_url=geojson_url)
+
+            if ui.use_canvas_map(geometry) and not online:
+                # thousands of areas: drawn on a canvas (first paint in about a second, not five)
+                spec = ui.canvas_map_spec(geometry, level_frame, ind, method=method, k=k,
+                                          reference=reference, palette=palette, selected=selected,
+                                          fictitious=table.meta.fictitious, view_key=view_key, alt=alt)
+                map_meta = spec["meta"]
+                clicked = ui.canvas_map(spec, key="kaart_canvas")
+                if clicked and clicked != sel.area and clicked in set(geometry.codes):
                     ui.set_selection(gebied=clicked)
                     st.rerun()
+            else:  # a large geometry is served once as a file (app/static/geo/...)
+                fig = plotly_figure(ui.geojson_url(geometry))
+                map_meta = fig.layout.meta
+                event = st.plotly_chart(
+                    fig, key="kaart_map", on_select="rerun", selection_mode="points",
+                    config={"displaylogo": False, "scrollZoom": True,
+                            "modeBarButtonsToRemove": ["select2d", "lasso2d"]}, alt=alt)
+                clicked = mapping.clicked_code(event, geometry.codes)
+                if clicked != st.session_state.get("_kaart_last_click"):
+                    st.session_state["_kaart_last_click"] = clicked
+                    if clicked and clicked != sel.area:
+                        ui.set_selection(gebied=clicked)
+                        st.rerun()
             st.caption(table.meta.source_line())
             missing_geo = sorted(set(level_frame["code"]) - set(codes_on_map))
             if missing_geo:
                 st.info(f"{len(missing_geo)} {level_plural} uit de cijfers hebben geen grens op deze kaart "
                         f"(andere indeling of jaar van de grenzen); ze staan wel in de tabel.", icon=":material/info:")
             def export_item() -> ExportItem:
-                inline = mapping.with_inline_geojson(fig, geometry)  # export cannot fetch app/static
+                inline = plotly_figure()  # geometry inline: an export cannot fetch app/static
                 if sel.level in ("wijk", "buurt"):
                     return briefing.map_item(sel.year, sel.gemeente, sel.level, sel.indicator,
                                              area=selected, table=table, figure=inline)
@@ -225,7 +239,7 @@ with main:
                 pick = level_frame[(level_frame["code"].str[2:6] == sel.gemeente[2:6])
                                    | (level_frame["code"] == selected)]
             area_picker(dict(zip(pick["code"], pick["name"])))
-            what_you_see(fig.layout.meta)
+            what_you_see(map_meta)
         with tab_table:
             st.caption(f"{ind.label} per {ui.level_label(data_level).lower()}, {place}, {sel.year}. "
                        "Gebieden zonder waarde (grijs op de kaart) hebben hier geen getal; de reden staat in "

@@ -70,10 +70,15 @@ def page(browser):
     ctx = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="nl-NL")
     pg = ctx.new_page()
     pg.console_errors = []  # type: ignore[attr-defined]
+    pg.external = []  # type: ignore[attr-defined]
     pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
     pg.on("pageerror", lambda e: pg.console_errors.append(f"pageerror: {e}"))
+    pg.on("request", lambda r: re.match(r"(https?|wss?)://127\.0\.0\.1[:/]", r.url) or
+          r.url.startswith(("data:", "blob:")) or pg.external.append(r.url))
     yield pg
     ctx.close()
+    # the dashboard works offline: nothing is fetched from elsewhere (fonts, icons, tiles)
+    assert pg.external == [], pg.external
 
 
 IDLE = """() => {
@@ -192,3 +197,119 @@ def test_screenshot_every_page(server, page, path, file):
     assert_no_exception(page)
     assert page.locator("h1").first.is_visible()
     assert plotly_errors(page) == [], plotly_errors(page)
+
+
+# ------------------------------------------------------------------------------ canvas map
+#: JS: the canvas map's <canvas> (inside the component's shadow root), or null
+CANVAS = """() => {
+  for (const host of document.querySelectorAll('[data-testid="stMain"] *'))
+    if (host.shadowRoot) { const c = host.shadowRoot.querySelector('canvas.bm-canvas'); if (c) return c; }
+  return null;
+}"""
+#: JS: a hash of the canvas pixels (changes when the map is redrawn differently)
+PIXELS = f"""() => {{
+  const c = ({CANVAS})(); if (!c || !c.width) return null;
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let h = 0, coloured = 0;
+  for (let i = 0; i < d.length; i += 16) {{
+    h = (h * 31 + d[i] + 7 * d[i + 1] + 13 * d[i + 2]) | 0;
+    if (d[i] < 235 || d[i + 1] < 235 || d[i + 2] < 235) coloured++;
+  }}
+  return {{hash: h, coloured}};
+}}"""
+
+
+@pytest.fixture(scope="module")
+def canvas_server():
+    """The demo with the canvas map for every map (normally from 2,500 areas on)."""
+    with streamlit_server({"BUURTMONITOR_CANVAS_MIN_AREAS": "1"},
+                          log_path=ARTIFACTS / "streamlit-canvas.log") as url:
+        yield url
+
+
+def wait_canvas(pg, timeout: float = 60_000) -> None:
+    pg.wait_for_function(f"() => {{ const c = ({CANVAS})(); return !!(c && c.dataset.painted); }}",
+                         timeout=timeout)
+
+
+def test_canvas_map_hover_zoom_click(canvas_server, page):
+    page.goto(f"{canvas_server}/?niveau=buurt_nl")
+    wait_canvas(page)
+    wait_idle(page)
+    assert_no_exception(page)
+    assert page.locator(".js-plotly-plot").count() == 0            # no WebGL map on this page
+    before = page.evaluate(PIXELS)
+    assert before["coloured"] > 1000, before                       # polygons drawn, not a blank canvas
+    legend = page.locator(".bm-legend").inner_text()
+    assert "%" in legend and "gemeentegrenzen" in legend, legend
+    assert page.locator(".bm-banner").inner_text().startswith("FICTIEVE VOORBEELDGEGEVENS")
+
+    # hover: a tooltip with the buurt, its value as on the table tab, and n
+    box = page.locator("canvas.bm-canvas").bounding_box()
+    x, y = box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5
+    page.mouse.move(x, y)
+    page.mouse.move(x + 2, y + 2)
+    tip = page.locator(".bm-tip")
+    tip.wait_for(state="visible", timeout=10_000)
+    text = tip.inner_text()
+    m = re.search(r"\((BU9901\d{4})\)", text)
+    assert m, text
+    assert re.search(r"Herkomst buiten Europa: (\d+,\d%|geen waarde)", text), text
+
+    # zoom in with the wheel: the picture changes, and the same spot is still a buurt
+    for _ in range(4):
+        page.mouse.wheel(0, -240)
+        page.wait_for_timeout(80)
+    page.wait_for_timeout(300)
+    zoomed = page.evaluate(PIXELS)
+    assert zoomed["hash"] != before["hash"]
+
+    # click: the buurt under the pointer becomes the selection (URL, text, outline in legend)
+    page.mouse.move(x + 1, y + 1)
+    tip.wait_for(state="visible", timeout=10_000)
+    code = re.search(r"\((BU9901\d{4})\)", tip.inner_text()).group(1)
+    page.mouse.click(x + 1, y + 1)
+    page.wait_for_function(f"() => new URLSearchParams(location.search).get('gebied') === '{code}'",
+                           timeout=30_000)
+    wait_idle(page)
+    wait_canvas(page)
+    assert page.get_by_text(f"({code})").first.is_visible()
+    assert "geselecteerd:" in page.locator(".bm-legend").inner_text()
+    # the zoom survived the rerun (same view), the selection outline changed the picture
+    after = page.evaluate(PIXELS)
+    assert after["coloured"] > 1000 and after["hash"] != before["hash"]
+    # the whole map again
+    page.get_by_role("button", name="Hele kaart").click()
+    page.wait_for_timeout(300)
+    assert page.evaluate(PIXELS)["coloured"] < zoomed["coloured"]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "kaart_canvas.png"))
+    assert_no_exception(page)
+    assert page.console_errors == [], page.console_errors
+
+
+def test_canvas_map_keyboard_and_indicator_switch(canvas_server, page):
+    page.goto(f"{canvas_server}/?niveau=buurt")
+    wait_canvas(page)
+    wait_idle(page)
+    canvas = page.locator("canvas.bm-canvas")
+    assert "Kaart: Herkomst buiten Europa per buurt" in (canvas.get_attribute("aria-label") or "")
+    start = page.evaluate(PIXELS)
+    canvas.focus()
+    page.keyboard.press("+")
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_timeout(300)
+    moved = page.evaluate(PIXELS)
+    assert moved["hash"] != start["hash"]
+    page.keyboard.press("0")                                        # back to the whole map
+    page.wait_for_timeout(300)
+    assert page.evaluate(PIXELS)["hash"] == start["hash"]
+    # another indicator: other colours on the same geometry, legend follows
+    legend = page.locator(".bm-legend").inner_text()
+    page.goto(f"{canvas_server}/?niveau=buurt&indicator=pct_herkomst_europa")
+    wait_canvas(page)
+    wait_idle(page)
+    assert page.locator(".bm-legend").inner_text() != legend
+    assert page.evaluate(PIXELS)["hash"] != start["hash"]
+    assert_no_exception(page)
+    assert page.console_errors == [], page.console_errors

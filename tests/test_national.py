@@ -22,6 +22,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from buurtmonitor import geo, mapping, national
+from buurtmonitor.catalogue import load_catalogue
 from buurtmonitor.model import FICTITIOUS_LABEL
 from standins.cbs_odata import KWB2024_CSV, KWB2024_DIR, CbsODataServer, table_from_shared_kwb2024
 from standins.pdok import PdokServer
@@ -295,15 +296,28 @@ def test_page_national_buurt_view_in_demo(monkeypatch, tmp_path):
     assert not at.exception and _figure(at)["layout"]["meta"]["indicator"] == "pct_herkomst_europa"
 
 
+def _canvas_proto(at):
+    """The element of the canvas map on the page (a Streamlit custom component)."""
+    maps = [e for e in at.main if getattr(getattr(e, "proto", None), "component_name", "") == "buurtmonitor.canvasmap"]
+    assert maps, "geen canvaskaart op de pagina"
+    return maps[0].proto
+
+
+def _canvas(at) -> dict:
+    return json.loads(_canvas_proto(at).json)
+
+
 @pytest.mark.slow
 def test_page_national_buurt_view_real_data(monkeypatch, tmp_path):
     """Stand-in CBS (real KWB 2024 extract) and a stand-in PDOK with 3,000 generated buurten
-    carrying real codes: the compact figure, its geometry served as a file, one feature per
-    buurt, and a figure far smaller than the geometry."""
+    carrying real codes: the canvas map (from 2,500 areas on), its geometry and the gemeente
+    borders served as files, one feature per buurt, data far smaller than the geometry; with
+    the canvas switched off the compact plotly figure does the same."""
     shared = require_shared(f"{KWB2024_DIR}/{KWB2024_CSV}")
     table = table_from_shared_kwb2024(shared)
     codes = [str(r["Codering_3"]).strip() for r in table.rows if str(r["Codering_3"]).startswith("BU")]
     gdf = synth_nl.generate(3000, real_codes=codes, work=tmp_path / "synth", log=lambda m: None)
+    raw_bytes = len(json.dumps({"type": "FeatureCollection", "features": synth_nl.features(gdf)}))
     pdok_server = PdokServer()
     pdok_server.add_collection(2024, "buurten", synth_nl.features(gdf))
     with CbsODataServer([table]) as cbs_server, pdok_server:
@@ -312,20 +326,44 @@ def test_page_national_buurt_view_real_data(monkeypatch, tmp_path):
         monkeypatch.setenv("PDOK_URL", pdok_server.url)
         monkeypatch.setenv("BUURTMONITOR_CACHE_DIR", str(tmp_path / "cache"))
         monkeypatch.setenv("BUURTMONITOR_RETRIES", "0")
-        at = _run(jaar="2024", gemeente="GM0228", niveau="buurt_nl", indicator="pct_herkomst_buiten_europa")
-        fig = _figure(at)
-        main = fig["data"][0]
-        assert fig["layout"]["meta"]["compact"] is True
-        url = main["geojson"]
-        assert isinstance(url, str) and url.startswith("app/static/geo/")
-        path = national.static_path(url)
+        params = dict(jaar="2024", gemeente="GM0228", niveau="buurt_nl", indicator="pct_herkomst_buiten_europa")
+        at = _run(**params)
+        assert not at.get("plotly_chart")                                   # no WebGL map
+        data = _canvas(at)
+        assert data["url"].startswith("app/static/geo/") and data["geojson"] is None
+        path = national.static_path(data["url"])
         fc = json.loads(path.read_bytes())
         assert len(fc["features"]) == 3000 and len({f["id"] for f in fc["features"]}) == 3000
-        on_map = set(main["locations"]) | set(fig["data"][1]["locations"] if fig["data"][1]["type"] == "choroplethmap" else [])
-        assert on_map == set(gdf["buurtcode"])
-        spec_bytes = len(at.get("plotly_chart")[0].proto.spec.encode())
-        raw_bytes = len(json.dumps({"type": "FeatureCollection", "features": synth_nl.features(gdf)}))
-        assert spec_bytes < 3000 * 40 + 200_000 and spec_bytes + path.stat().st_size < raw_bytes / 10
+        assert set(data["codes"]) == set(gdf["buurtcode"]) == {f["id"] for f in fc["features"]}
+        assert len(data["cls"]) == len(data["txt"]) == len(data["n"]) == len(data["small"]) == 3000
+        # the values behind the colours are CBS's: the same as the table tab, area by area
+        rows = {str(r["Codering_3"]).strip(): r for r in table.rows}
+        ind = load_catalogue().indicators["pct_herkomst_buiten_europa"]
+        for code, txt, cls in list(zip(data["codes"], data["txt"], data["cls"]))[:400]:
+            r = rows.get(code)
+            if cls >= 0:
+                pct = 100 * r["BuitenEuropa_19"] / r["AantalInwoners_5"]
+                assert txt == mapping.fmt_value(pct, ind), (code, txt, pct)
+            else:
+                assert txt and not txt[0].isdigit()                           # a reason, never 0
+        parent = data["parent"]
+        assert parent["label"] == "gemeentegrenzen" and parent["url"].startswith("app/static/geo/")
+        lines = json.loads(national.static_path(parent["url"]).read_bytes())["lines"]
+        assert lines and all(len(part) % 2 == 0 and len(part) >= 4 for part in lines)
+        data_bytes = len(_canvas_proto(at).json.encode())
+        assert data_bytes < 3000 * 60 + 20_000 and data_bytes + path.stat().st_size < raw_bytes / 10
         # the area picker offers the buurten of the gemeente in the sidebar, not all of them
         picker = at.selectbox(key="kaart_gebied")
         assert picker.options and all("BU0228" in o for o in picker.options)
+
+        # the plotly map (canvas off): the compact figure on the same served file
+        monkeypatch.setenv("BUURTMONITOR_CANVAS_MIN_AREAS", "100000")
+        at = _run(**params)
+        fig = _figure(at)
+        main = fig["data"][0]
+        assert fig["layout"]["meta"]["compact"] is True
+        assert main["geojson"] == data["url"]
+        on_map = set(main["locations"]) | set(fig["data"][1]["locations"] if fig["data"][1]["type"] == "choroplethmap" else [])
+        assert on_map == set(gdf["buurtcode"])
+        spec_bytes = len(at.get("plotly_chart")[0].proto.spec.encode())
+        assert spec_bytes < 3000 * 40 + 200_000 and spec_bytes + path.stat().st_size < raw_bytes / 10
