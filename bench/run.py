@@ -73,7 +73,7 @@ GEMEENTEN_2022 = "geo_gemeenten_2022_pdok/gemeente_gegeneraliseerd_2022.geojson"
 TARGETS = [
     # key, description, goal text, test(value) -> bool, unit
     ("rerun_gemeente_s", "Indicator switch in a gemeente view: server rerun", "≤ 0.15 s", lambda v: v <= 0.15, "s"),
-    ("national_payload_mb", "National buurt map (~14,000): payload (figure + GeoJSON file)", "≤ 5 MB",
+    ("national_payload_mb", "National buurt map (~14,000): payload (map data + GeoJSON and outline files)", "≤ 5 MB",
      lambda v: v <= 5.0, "MB"),
     ("national_first_paint_s", "National buurt map: first paint (headless Chromium)", "≤ 3 s",
      lambda v: v <= 3.0, "s"),
@@ -312,20 +312,41 @@ class Bench:
 
     # -- 2: figure sizes ----------------------------------------------------------------
     def _project_sizes(self, geometry, frame, indicator: str, level: str, *, url_rule: bool = True) -> dict:
+        """What the dashboard sends for this map: with thousands of areas the canvas map's data
+        (as Streamlit serialises it) plus the served GeoJSON and outline files; otherwise the
+        plotly figure (plus its GeoJSON file when served). The plotly figure of a canvas-sized
+        map is measured too (``plotly_*``)."""
         from buurtmonitor import mapping, national, ui
         url = ui.geojson_url(geometry) if url_rule else None
-        times = []
+        canvas = url_rule and ui.use_canvas_map(geometry)
+        times, plotly_times = [], []
+        data: dict = {}
         for _ in range(3):
             t = now()
             fig = mapping.choropleth(geometry, frame, indicator, level=level, geojson_url=url)
             spec = fig.to_json().encode()
-            times.append(now() - t)
-        static = national.static_path(url).read_bytes() if url else b""
-        return {"spec_bytes": len(spec), "spec_gzip": gz(spec), "geojson_file_bytes": len(static),
-                "geojson_file_gzip": gz(static) if static else 0, "first_load_bytes": len(spec) + len(static),
-                "first_load_gzip": gz(spec) + (gz(static) if static else 0), "per_rerun_bytes": len(spec),
+            plotly_times.append(now() - t)
+            if canvas:
+                t = now()
+                data = ui.canvas_map_spec(geometry, frame, indicator)
+                payload = json.dumps({k: v for k, v in data.items() if k != "meta"}).encode()
+                times.append(now() - t)
+        if not canvas:
+            payload, times = spec, plotly_times
+        files = [url] if url else []
+        if canvas and (data.get("parent") or {}).get("url"):
+            files.append(data["parent"]["url"])
+        static = b"".join(national.static_path(u).read_bytes() for u in files)
+        gz_static = sum(gz(national.static_path(u).read_bytes()) for u in files)
+        plotly_static = national.static_path(url).read_bytes() if url else b""
+        return {"renderer": "canvas" if canvas else "plotly",
+                "spec_bytes": len(payload), "spec_gzip": gz(payload), "geojson_file_bytes": len(static),
+                "geojson_file_gzip": gz_static, "first_load_bytes": len(payload) + len(static),
+                "first_load_gzip": gz(payload) + gz_static, "per_rerun_bytes": len(payload),
                 "build_s": med(times), "geometry": "URL (static file)" if url else "inline",
-                "areas": len(geometry.codes)}
+                "areas": len(geometry.codes),
+                "plotly_spec_bytes": len(spec), "plotly_first_load_bytes": len(spec) + len(plotly_static),
+                "plotly_build_s": med(plotly_times)}
 
     @staticmethod
     def _naive_sizes(fc: dict, codes, values, names, id_key: str, reps: int = 1) -> dict:
@@ -568,6 +589,19 @@ class Bench:
                         "national_repeat_visit_s": med(r.get("painted_s") for r in nl_rep),
                         "national_repeat_samples": nl_rep,
                         "rss_idle_mb": mb(idle), "rss_national_open_mb": mb(open_rss), "rss_peak_mb": mb(mem.peak)}
+                # the same national view drawn by plotly's map (canvas off), for comparison
+                with streamlit_server("dashboard.py", {**self.env(), "BUURTMONITOR_CANVAS_MIN_AREAS": "100000000"},
+                                      log_path=WORK / "streamlit-project-plotly.log") as (url, proc):
+                    ctx = browser.new_context(**vp)
+                    first_paint(ctx, f"{url}/{q_nl}", 120)  # warm the server's process caches
+                    ctx.close()
+                    pl = []
+                    for _ in range(reps):
+                        ctx = browser.new_context(**vp)
+                        pl.append(first_paint(ctx, f"{url}/{q_nl}", 60))
+                        ctx.close()
+                    res["project"]["national_plotly_first_paint_s"] = med(r.get("painted_s") for r in pl)
+                    res["project"]["national_plotly_samples"] = pl
                 if self.args.quick or self.args.no_naive_national:
                     naive_views = [("gemeente", f"?view=gemeente&gemeente={GEMEENTE}", 2, 90)]
                     self.skip("4_naive_national", "--quick / --no-naive-national")
@@ -754,13 +788,18 @@ def markdown(out: dict) -> str:
     for key, r in (m.get("2_figuur") or {}).items():
         p, n = r["project"], r["naive"]
         where = "geometry as a file" if p["geometry"].startswith("URL") else "geometry inline"
-        L.append(f"| 2. {r['label']}: first load (figure + GeoJSON file) | {_mbf(p['first_load_bytes'])} "
+        canvas = p.get("renderer") == "canvas"
+        what = "canvas map data + GeoJSON and outline files" if canvas else "figure + GeoJSON file"
+        L.append(f"| 2. {r['label']}: first load ({what}) | {_mbf(p['first_load_bytes'])} "
                  f"(gzip {_mbf(p['first_load_gzip'])}; {where}) | {_mbf(n['first_load_bytes'])} "
                  f"(gzip {_mbf(n['first_load_gzip'])}) | {_f(r['ratio_first_load'], '×', 1)} |")
-        L.append(f"| 2. {r['label']}: per indicator switch (figure JSON) | {_mbf(p['per_rerun_bytes'])} | "
-                 f"{_mbf(n['per_rerun_bytes'])} | {_f(r['ratio_per_rerun'], '×', 1)} |")
-        L.append(f"| 2. {r['label']}: build figure + to_json | {_f(p['build_s'], 's', 3)} | {_f(n['build_s'], 's', 2)} | "
-                 f"{_ratio(n['build_s'], p['build_s'])} |")
+        L.append(f"| 2. {r['label']}: per indicator switch ({'canvas map data' if canvas else 'figure JSON'}) | "
+                 f"{_mbf(p['per_rerun_bytes'])} | {_mbf(n['per_rerun_bytes'])} | {_f(r['ratio_per_rerun'], '×', 1)} |")
+        L.append(f"| 2. {r['label']}: build {'map data + JSON' if canvas else 'figure + to_json'} | "
+                 f"{_f(p['build_s'], 's', 3)} | {_f(n['build_s'], 's', 2)} | {_ratio(n['build_s'], p['build_s'])} |")
+        if canvas:
+            L.append(f"| 2. {r['label']}: the same as a plotly figure (canvas off): first load / build | "
+                     f"{_mbf(p['plotly_first_load_bytes'])} / {_f(p['plotly_build_s'], 's', 3)} | – | – |")
     r3 = m.get("3_rerun", {})
     for view, label in (("gemeente", f"gemeente view ({GEMEENTE_NAME}, buurten)"), ("national", "all buurten of NL")):
         p, n = r3.get(f"project_{view}"), r3.get(f"naive_{view}")
@@ -783,6 +822,9 @@ def markdown(out: dict) -> str:
         L.append(f"| 4. First paint, all buurten of NL (new browser, median) | {paint(bp.get('national_first_paint_s'))} | "
                  f"{paint(bn.get('national_first_paint_s'), bn.get('national_timeout_s')) if 'national_samples' in bn else 'not measured'} | "
                  f"{_ratio(bn.get('national_first_paint_s'), bp.get('national_first_paint_s'))} |")
+        if bp.get("national_plotly_first_paint_s") is not None:
+            L.append(f"| 4. First paint, all buurten of NL, plotly map instead of the canvas (new browser, median) | "
+                     f"{paint(bp.get('national_plotly_first_paint_s'))} | – | – |")
         L.append(f"| 4. First paint, all buurten of NL, repeat visit (browser cache warm) | "
                  f"{paint(bp.get('national_repeat_visit_s'))} | – | – |")
         ar = b.get("after_restart_national", {})

@@ -7,8 +7,9 @@ first paint in headless Chromium. The canvas draws the same GeoJSON file (served
 Streamlit's static serving, browser-cached) with one fill per colour class. See README,
 "Performance".
 
-The spec carries per area only a colour index, the formatted value (or the reason there is
-none), the formatted n and a small-n flag; names come from the GeoJSON file. Classes,
+The spec carries per area (in the order of the GeoJSON features, ``geom.codes``) only a colour
+index, the formatted value (or the reason there is none) and the formatted n, plus the indices
+of the areas with a small n; codes and names come from the GeoJSON file. Classes,
 colours and labels are those of :func:`buurtmonitor.mapping.choropleth`, so the canvas map
 and the exported plotly map agree. Pure functions, no Streamlit.
 """
@@ -139,12 +140,15 @@ def spec(geom: MapGeometry, frame: pd.DataFrame, indicator: Indicator | str, *, 
         "url": url,
         "geojson": None if url else geom.named_geojson(),
         "geo_key": f"{geom.key}-{len(geom.codes)}-{zlib.crc32(' '.join(geom.codes).encode()):08x}",
-        "codes": list(geom.codes),
+        # per-area lists follow geom.codes, which is the order of the features in the GeoJSON
+        # (checked once per geometry; otherwise the codes go along and the browser matches them)
+        "codes": None if geom.cached("features_in_code_order", lambda: [
+            f["id"] for f in geom.geojson["features"]] == list(geom.codes)) else list(geom.codes),
         "cls": cls.tolist(),
         "v": [float(v) if ok else None for v, ok in zip(values, has_value)] if diverging else [],
         "txt": txt,
         "n": n_txt,
-        "small": small.tolist(),
+        "small": np.flatnonzero(small).tolist(),
         "colours": colours,
         "legend": legend,
         "labels": {"indicator": ind.label, "n_label": n_label, "definition": short_definition(ind.definition),

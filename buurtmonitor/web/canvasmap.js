@@ -6,9 +6,10 @@
 //   url      GeoJSON FeatureCollection (features: id = area code, properties.n = name),
 //            lon/lat; fetched once per URL and kept for the page's lifetime; or, for a
 //            small geometry, geojson (the FeatureCollection itself) with geo_key
-//   codes[]  area codes; per code: cls[] (colour index into colours[], -1 = no value),
-//            txt[] (formatted value, or the reason there is none), n[] (formatted n or ""),
-//            v[] (value or null), small[] (1 = small n)
+//   per area, in the order of the GeoJSON features (or of codes[], when given):
+//            cls[] (colour index into colours[], -1 = no value), txt[] (formatted value, or
+//            the reason there is none), n[] (formatted n or ""), v[] (value or null; only
+//            with a reference); small[]: indices of the areas with a small n
 //   colours[], legend{...}, labels{...}, selected, bounds [minx, miny, maxx, maxy],
 //   view_key (zoom and pan survive reruns with the same key), banner, alt, height
 //
@@ -336,6 +337,13 @@ class CanvasMap {
       if (this.data !== data) return; // a newer render came in while loading
       status.hidden = true;
     }
+    if (!data.codes && data.cls.length !== this.geo.n) { // never colour areas with another area's value
+      status.hidden = false;
+      status.textContent = "De grenzen en de cijfers horen niet bij elkaar; laad de pagina opnieuw. De cijfers staan in de tab Tabel.";
+      status.classList.add("bm-error");
+      this.paths = null;
+      return;
+    }
     T("geo");
     this.prepare();
     T("prepared");
@@ -355,10 +363,17 @@ class CanvasMap {
     const n = geo.n;
     const cls = new Int16Array(n).fill(-2); // -2: not in the data (no value)
     const row = new Int32Array(n).fill(-1);
-    data.codes.forEach((c, r) => {
-      const i = geo.byId.get(c);
-      if (i !== undefined) { cls[i] = data.cls[r]; row[i] = r; }
-    });
+    if (data.codes) { // rows matched by code
+      data.codes.forEach((c, r) => {
+        const i = geo.byId.get(c);
+        if (i !== undefined) { cls[i] = data.cls[r]; row[i] = r; }
+      });
+    } else { // rows in the order of the GeoJSON features (how buurtmonitor.canvasmap sends them)
+      for (let i = 0; i < n; i++) { cls[i] = data.cls[i]; row[i] = i; }
+    }
+    const isSmall = new Uint8Array(data.cls.length);
+    for (const r of data.small || []) isSmall[r] = 1;
+    this.isSmall = isSmall;
     const groups = data.colours.map(() => []);
     const missing = [], small = [];
     const all = [];
@@ -367,7 +382,7 @@ class CanvasMap {
       all.push(i);
       if (cls[i] >= 0 && cls[i] < groups.length) groups[cls[i]].push(i);
       else missing.push(i);
-      if (row[i] >= 0 && data.small[row[i]]) small.push(i);
+      if (row[i] >= 0 && isSmall[row[i]]) small.push(i);
     }
     const sel = data.selected != null ? geo.byId.get(data.selected) : undefined;
     this.row = row;
@@ -528,7 +543,7 @@ class CanvasMap {
       tip.append(line, el("div", null, `Reden: ${r >= 0 ? data.txt[r] : L.not_in_table}`));
     }
     if (r >= 0 && data.n[r]) {
-      tip.append(el("div", null, `n = ${data.n[r]} (${L.n_label})${data.small[r] ? " – klein aantal, onzeker" : ""}`));
+      tip.append(el("div", null, `n = ${data.n[r]} (${L.n_label})${this.isSmall[r] ? " – klein aantal, onzeker" : ""}`));
     }
     if (L.definition) tip.append(el("div", "bm-tip-def", L.definition));
     tip.hidden = false;
