@@ -814,7 +814,7 @@ def markdown(out: dict) -> str:
     if bp:
         def paint(v, timeout=None):
             return f"not drawn within {timeout} s" if v is None and timeout else _f(v, "s", 2)
-        L.append(f"| 4. First paint, floor: the same page with 6 demo wijken (new browser, median) | "
+        L.append(f"| 4. First paint, the same page with 6 demo wijken on plotly's map (page start-up; new browser, median) | "
                  f"{paint(bp.get('floor_first_paint_s'))} | – | – |")
         L.append(f"| 4. First paint, gemeente view (new browser, median) | {paint(bp.get('gemeente_first_paint_s'))} | "
                  f"{paint(bn.get('gemeente_first_paint_s'), bn.get('gemeente_timeout_s'))} | "
@@ -876,7 +876,16 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="fewer repetitions, no naive national browser run")
     ap.add_argument("--no-browser", action="store_true", help="no Chromium measurements (4 and 6)")
     ap.add_argument("--no-naive-national", action="store_true", help="do not measure the naive national map")
+    ap.add_argument("--markdown-only", action="store_true",
+                    help="only rewrite results/latest.md from results/latest.json (no measurements)")
     args = ap.parse_args(argv)
+    if args.markdown_only:
+        text = markdown(json.loads((RESULTS / "latest.json").read_text(encoding="utf-8")))
+        tmp = RESULTS / "latest.md.tmp"
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(RESULTS / "latest.md")
+        print(text)
+        return 0
     Bench(args).run()
     return 0
 

@@ -263,3 +263,53 @@ def test_cbs_outage_falls_back_to_cache_with_dutch_message(real_env, monkeypatch
     assert "CBS is nu niet bereikbaar" in texts(at.warning)
     assert FICTITIOUS_LABEL not in texts(at.warning)
     assert len(map_values(figure(at))) == 17
+
+
+# ------------------------------------------------------------------------------ canvas map
+def canvas_data(at: AppTest) -> dict:
+    maps = [e for e in at.main if getattr(getattr(e, "proto", None), "component_name", "") == "buurtmonitor.canvasmap"]
+    assert len(maps) == 1, "geen (of meer dan één) canvaskaart op de pagina"
+    return json.loads(maps[0].proto.json)
+
+
+def test_canvas_map_branch_of_the_page(demo_env, monkeypatch):
+    """From BUURTMONITOR_CANVAS_MIN_AREAS areas on the page draws the canvas map; it follows
+    the same widgets as the plotly map (classification, reference, selection), says what it
+    shows in 'Wat zie je?', and its values are the table's."""
+    monkeypatch.setenv("BUURTMONITOR_CANVAS_MIN_AREAS", "1")
+    at = run(niveau="buurt", indicator="pct_herkomst_buiten_europa")
+    assert not at.get("plotly_chart")
+    data = canvas_data(at)
+    table = at.dataframe[0].value
+    value_col = next(c for c in table.columns if c.startswith("Herkomst buiten Europa"))
+    fc = data["geojson"]                                   # small: the geometry travels inline
+    codes = [f["id"] for f in fc["features"]] if data["codes"] is None else data["codes"]
+    assert set(codes) == set(table["Code"]) and len(data["cls"]) == len(codes)
+    got = dict(zip(table["Code"], table[value_col]))
+    for code, txt, cls in zip(codes, data["txt"], data["cls"]):
+        if cls < 0:
+            assert pd.isna(got[code]) and ("geheim" in txt or "niet" in txt), (code, txt)
+        else:
+            assert txt.endswith("%") and float(txt[:-1].replace(",", ".")) == pytest.approx(got[code], abs=0.051), \
+                (code, txt, got[code])
+    assert data["parent"]["label"] == "wijkgrenzen" and data["parent"]["lines"]
+    assert data["banner"] == FICTITIOUS_LABEL
+    assert "Wat zie je?" in texts(at.markdown) and "5 klassen" in texts(at.markdown)
+    # classification and reference come from the same widgets
+    at.selectbox(key="kaart_methode").set_value("equal_interval").run()
+    at.slider(key="kaart_klassen").set_value(3).run()
+    data = canvas_data(at)
+    assert len(data["colours"]) == 3 and "3 klassen" in texts(at.markdown)
+    at.radio(key="kaart_vergelijking").set_value("gemeente").run()
+    data = canvas_data(at)
+    assert data["labels"]["ref_label"].startswith("Voorbeeldgemeente") and data["v"]
+    # selection from the picker: outlined on the canvas, named in the legend
+    at.selectbox(key="kaart_gebied").set_value("BU99010201").run()
+    data = canvas_data(at)
+    assert data["selected"] == "BU99010201"
+    assert any(i["label"].startswith("geselecteerd:") for i in data["legend"]["items"])
+    assert "BU99010201" in texts(at.text)
+    # the online background is plotly's (tiles): the page switches to the plotly map for it
+    at.toggle(key="kaart_online").set_value(True).run()
+    assert at.get("plotly_chart") and not [e for e in at.main if getattr(getattr(e, "proto", None),
+                                                                          "component_name", "") == "buurtmonitor.canvasmap"]
