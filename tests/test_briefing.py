@@ -22,12 +22,13 @@ import pytest
 from buurtmonitor import briefing
 from buurtmonitor.export import ExportItem, StaticExportUnavailable
 from buurtmonitor.model import FICTITIOUS_LABEL
+from apptest_tools import EDE_BUITEN_EUROPA, EDE_INWONERS
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 WHEN = datetime(2026, 11, 30, 9, 30)
 ALL_VIEWS = list(briefing.VIEWS)
 IND = "pct_herkomst_buiten_europa"
-EDE_BUITEN_EUROPA, EDE_INWONERS = 16558, 123532
+
 NOTE = "Gesprek bij buurthuis De Brink: <b>geen opmaak</b> & zorgen over de 'speeltuin'."
 
 

@@ -27,6 +27,7 @@ from buurtmonitor.model import FICTITIOUS_LABEL
 from standins.cbs_odata import KWB2024_CSV, KWB2024_DIR, CbsODataServer, table_from_shared_kwb2024
 from standins.pdok import PdokServer
 from standins.shared_data import require_shared
+from apptest_tools import canvas_data, canvas_elements
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "pages" / "kaart.py"
@@ -296,15 +297,7 @@ def test_page_national_buurt_view_in_demo(monkeypatch, tmp_path):
     assert not at.exception and _figure(at)["layout"]["meta"]["indicator"] == "pct_herkomst_europa"
 
 
-def _canvas_proto(at):
-    """The element of the canvas map on the page (a Streamlit custom component)."""
-    maps = [e for e in at.main if getattr(getattr(e, "proto", None), "component_name", "") == "buurtmonitor.canvasmap"]
-    assert maps, "geen canvaskaart op de pagina"
-    return maps[0].proto
 
-
-def _canvas(at) -> dict:
-    return json.loads(_canvas_proto(at).json)
 
 
 @pytest.mark.slow
@@ -329,7 +322,7 @@ def test_page_national_buurt_view_real_data(monkeypatch, tmp_path):
         params = dict(jaar="2024", gemeente="GM0228", niveau="buurt_nl", indicator="pct_herkomst_buiten_europa")
         at = _run(**params)
         assert not at.get("plotly_chart")                                   # no WebGL map
-        data = _canvas(at)
+        data = canvas_data(at)
         assert data["url"].startswith("app/static/geo/") and data["geojson"] is None
         path = national.static_path(data["url"])
         fc = json.loads(path.read_bytes())
@@ -352,7 +345,7 @@ def test_page_national_buurt_view_real_data(monkeypatch, tmp_path):
         assert parent["label"] == "gemeentegrenzen" and parent["url"].startswith("app/static/geo/")
         lines = json.loads(national.static_path(parent["url"]).read_bytes())["lines"]
         assert lines and all(len(part) % 2 == 0 and len(part) >= 4 for part in lines)
-        data_bytes = len(_canvas_proto(at).json.encode())
+        data_bytes = len(canvas_elements(at)[0].proto.json.encode())
         assert data_bytes < 3000 * 40 + 20_000 and data_bytes + path.stat().st_size < raw_bytes / 10
         # the area picker offers the buurten of the gemeente in the sidebar, not all of them
         picker = at.selectbox(key="kaart_gebied")

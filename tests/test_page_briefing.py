@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from buurtmonitor import briefing
 from buurtmonitor.model import FICTITIOUS_LABEL
+from apptest_tools import run_page, texts
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
 NOTE = "Buurtgesprek <i>Zuiderhof</i>: let op de speeltuin & het plein."
@@ -32,15 +33,7 @@ needs_browser = pytest.mark.skipif(
 
 
 def run(page: str = "briefing.py", **params) -> AppTest:
-    at = AppTest.from_file(str(PAGES / page), default_timeout=180)
-    at.query_params.update(params)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def texts(elements) -> str:
-    return "\n".join(str(e.value) for e in elements)
+    return run_page(page, timeout=180, **params)
 
 
 def unescape(md: str) -> str:

@@ -2,34 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from buurtmonitor.catalogue import load_catalogue
 from buurtmonitor.model import FICTITIOUS_LABEL
+from apptest_tools import EDE_BUITEN_EUROPA, EDE_INWONERS, figure, run_page, texts
 
-PAGE = Path(__file__).resolve().parent.parent / "pages" / "herkomst.py"
-EDE_BUITEN_EUROPA, EDE_INWONERS = 16558, 123532
+PAGE = "herkomst.py"
 
 
 def run(**params) -> AppTest:
-    at = AppTest.from_file(str(PAGE), default_timeout=30)
-    at.query_params.update(params)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def figure(at: AppTest, i: int = 0) -> dict:
-    return json.loads(at.get("plotly_chart")[i].proto.spec)
-
-
-def texts(elements) -> str:
-    return "\n".join(str(e.value) for e in elements)
+    return run_page(PAGE, **params)
 
 
 # ------------------------------------------------------------------------------ demo

@@ -3,7 +3,6 @@ deep links, suppressed values, and the stand-in CBS/PDOK with the real KWB 2024 
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -18,8 +17,9 @@ from buurtmonitor.catalogue import load_catalogue
 from buurtmonitor.harmonise import indicator_frame
 from buurtmonitor.model import FICTITIOUS_LABEL
 from standins.cbs_odata import KWB2024_CSV, KWB2024_DIR
+from apptest_tools import canvas_data, canvas_elements, figure, run_page, texts
 
-PAGE = Path(__file__).resolve().parent.parent / "pages" / "kaart.py"
+PAGE = "kaart.py"
 TIMEOUT = 30
 
 
@@ -35,21 +35,7 @@ def real_env(cbs_kwb2024, pdok_ede, monkeypatch, tmp_path):
 
 
 def run(**params) -> AppTest:
-    at = AppTest.from_file(str(PAGE), default_timeout=TIMEOUT)
-    at.query_params.update(params)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def figure(at: AppTest) -> dict:
-    charts = at.get("plotly_chart")
-    assert charts, "geen kaart op de pagina"
-    return json.loads(charts[0].proto.spec)
-
-
-def texts(elements) -> str:
-    return "\n".join(str(e.value) for e in elements)
+    return run_page(PAGE, timeout=TIMEOUT, **params)
 
 
 def map_values(fig: dict) -> dict[str, float | None]:
@@ -266,12 +252,6 @@ def test_cbs_outage_falls_back_to_cache_with_dutch_message(real_env, monkeypatch
 
 
 # ------------------------------------------------------------------------------ canvas map
-def canvas_data(at: AppTest) -> dict:
-    maps = [e for e in at.main if getattr(getattr(e, "proto", None), "component_name", "") == "buurtmonitor.canvasmap"]
-    assert len(maps) == 1, "geen (of meer dan één) canvaskaart op de pagina"
-    return json.loads(maps[0].proto.json)
-
-
 def test_canvas_map_branch_of_the_page(demo_env, monkeypatch):
     """From BUURTMONITOR_CANVAS_MIN_AREAS areas on the page draws the canvas map; it follows
     the same widgets as the plotly map (classification, reference, selection), says what it
@@ -311,5 +291,4 @@ def test_canvas_map_branch_of_the_page(demo_env, monkeypatch):
     assert "BU99010201" in texts(at.text)
     # the online background is plotly's (tiles): the page switches to the plotly map for it
     at.toggle(key="kaart_online").set_value(True).run()
-    assert at.get("plotly_chart") and not [e for e in at.main if getattr(getattr(e, "proto", None),
-                                                                          "component_name", "") == "buurtmonitor.canvasmap"]
+    assert at.get("plotly_chart") and not canvas_elements(at)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -11,25 +9,13 @@ from streamlit.testing.v1 import AppTest
 from buurtmonitor.synthetic import DEMO_YEARS, SPLIT_INTO
 from loaders import repository
 from buurtmonitor.model import FICTITIOUS_LABEL
+from apptest_tools import EDE_BUITEN_EUROPA, EDE_INWONERS, figure, run_page, texts
 
-PAGE = Path(__file__).resolve().parent.parent / "pages" / "ontwikkeling.py"
-EDE_BUITEN_EUROPA, EDE_INWONERS = 16558, 123532
+PAGE = "ontwikkeling.py"
 
 
 def run(**params) -> AppTest:
-    at = AppTest.from_file(str(PAGE), default_timeout=30)
-    at.query_params.update(params)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def figure(at: AppTest, i: int = 0) -> dict:
-    return json.loads(at.get("plotly_chart")[i].proto.spec)
-
-
-def texts(elements) -> str:
-    return "\n".join(str(e.value) for e in elements)
+    return run_page(PAGE, **params)
 
 
 def line_traces(fig: dict) -> list[dict]:
