@@ -14,17 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
-from typing import Iterator
 
 import psutil
 
@@ -89,52 +81,14 @@ def chromium_missing() -> str | None:
     return None
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
 def streamlit_server(script: str, env: dict[str, str], log_path: Path | None = None,
-                     timeout: float = 90.0) -> Iterator[tuple[str, subprocess.Popen]]:
-    """(base URL, process) of ``streamlit run <script>``; the process group is stopped after."""
-    port = free_port()
-    full_env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", **env}
-    full_env.pop("BUURTMONITOR_OFFLINE", None)
-    cmd = [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
-           "--server.port", str(port), "--server.address", "127.0.0.1",
-           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-    with tempfile.TemporaryDirectory(prefix="bench-st-") as tmp:
-        log = open(log_path or Path(tmp) / "streamlit.log", "wb")
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + timeout
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"streamlit stopte met code {proc.returncode}")
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                        if r.status == 200:
-                            break
-                except (urllib.error.URLError, ConnectionError, TimeoutError):
-                    pass
-                if time.monotonic() > deadline:
-                    raise TimeoutError("streamlit antwoordde niet")
-                time.sleep(0.2)
-            yield url, proc
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
-            log.close()
+                     timeout: float = 90.0):
+    """(base URL, process) of ``streamlit run <script>`` as a context manager; the process group
+    is stopped after. The same launcher as the browser tests (``tests/e2e_server.py``)."""
+    if str(ROOT / "tests") not in sys.path:
+        sys.path.insert(0, str(ROOT / "tests"))
+    from e2e_server import streamlit_process
+    return streamlit_process(env, script=script, log_path=log_path, timeout=timeout)
 
 
 class TreeMemory:

@@ -46,9 +46,10 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> Non
 
 
 @contextlib.contextmanager
-def streamlit_server(env: dict[str, str] | None = None, *, script: str = "dashboard.py",
-                     log_path: Path | None = None) -> Iterator[str]:
-    """Yield the base URL of a running dashboard; kill its process group on exit."""
+def streamlit_process(env: dict[str, str] | None = None, *, script: str = "dashboard.py",
+                      log_path: Path | None = None, timeout: float = 60.0) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Yield (base URL, process) of a running dashboard; kill its process group on exit.
+    ``env`` overrides the offline-demo defaults (the benchmark points it at its stand-ins)."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="buurtmonitor-e2e-") as tmp:
         full_env = {**os.environ, "CBS_ODATA_URL": CLOSED, "PDOK_URL": CLOSED,
@@ -65,8 +66,8 @@ def streamlit_server(env: dict[str, str] | None = None, *, script: str = "dashbo
                                 start_new_session=True)
         url = f"http://127.0.0.1:{port}"
         try:
-            wait_healthy(url, proc)
-            yield url
+            wait_healthy(url, proc, timeout)
+            yield url, proc
         finally:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
@@ -77,3 +78,11 @@ def streamlit_server(env: dict[str, str] | None = None, *, script: str = "dashbo
                     os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=5)
             log.close()
+
+
+@contextlib.contextmanager
+def streamlit_server(env: dict[str, str] | None = None, *, script: str = "dashboard.py",
+                     log_path: Path | None = None) -> Iterator[str]:
+    """Yield the base URL of a running dashboard (see :func:`streamlit_process`)."""
+    with streamlit_process(env, script=script, log_path=log_path) as (url, _proc):
+        yield url

@@ -17,18 +17,16 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
+from e2e_server import streamlit_process  # noqa: E402
 from standins.cbs_odata import CbsODataServer, table_from_shared_kwb2024  # noqa: E402
 from standins.pdok import (PdokServer, features_from_shared_ede_wijken,  # noqa: E402
                            features_from_shared_gemeenten_2022)
@@ -45,32 +43,11 @@ VIEWS = [
 NOTE = "Zorgen over het winkelcentrum <script>alert(1)</script> **vet**"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def browser_path() -> str:
     for cand in (os.environ.get("BROWSER_PATH"), shutil.which("chromium"), shutil.which("chromium-browser")):
         if cand and Path(cand).exists():
             return cand
     sys.exit("Geen Chromium gevonden: zet BROWSER_PATH.")
-
-
-def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit stopte met code {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise TimeoutError("streamlit werd niet gezond")
 
 
 def wait_idle(page, timeout_ms: int = 120_000) -> None:
@@ -114,68 +91,54 @@ def main() -> int:
     pdok.add_collection(2024, "wijken", features_from_shared_ede_wijken())
     pdok.add_gebiedsindeling("gemeente_gegeneraliseerd", features_from_shared_gemeenten_2022())
     pdok.start()
-    port = free_port()
-    env = {**os.environ, "CBS_ODATA_URL": cbs.url, "PDOK_URL": pdok.url,
+    env = {"CBS_ODATA_URL": cbs.url, "PDOK_URL": pdok.url,
            "BUURTMONITOR_CACHE_DIR": str(tmp / "cache"), "BUURTMONITOR_DATA_DIR": str(tmp / "data")}
-    env.pop("BUURTMONITOR_OFFLINE", None)
-    log = open(tmp / "streamlit.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "dashboard.py",
-                             "--server.port", str(port), "--server.headless", "true",
-                             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-                            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
     saved: list[Path] = []
     try:
-        wait_healthy(url, proc)
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=browser_path(), headless=True)
-            # The first session after a server start registers the st.navigation pages; a deep
-            # link opened before that shows Streamlit's "Page not found" dialog. Warm up first.
-            warm = browser.new_page()
-            warm.goto(url, wait_until="networkidle")
-            warm.wait_for_selector('[data-testid="stSidebarNav"], [data-testid="stSidebar"]', timeout=120_000)
-            time.sleep(2)
-            warm.close()
-            for name, query in VIEWS:
-                if args.only and name not in args.only:
-                    continue
-                page = browser.new_page(viewport={"width": 1440, "height": 900}, locale="nl-NL")
-                page.goto(f"{url}/lokale_kaart?{query}", wait_until="networkidle")
-                wait_idle(page)
-                for i, tab in enumerate(TABS, start=1):
-                    page.get_by_role("tab", name=tab).click()
-                    time.sleep(1.0)
-                    if tab == "Veranderingen" and name == "demo_buurt":
-                        # lower thresholds, so the table of flagged areas shows
-                        for label, value in (("Drempel aandeel groep (procentpunt)", "1.0"),
-                                             ("Drempel samenstelling (procentpunt)", "1.5")):
-                            box = page.locator(f'input[aria-label="{label}"]').first
-                            box.fill(value)
-                            box.press("Enter")
+        with streamlit_process(env, log_path=tmp / "streamlit.log", timeout=90) as (url, _proc):
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=browser_path(), headless=True)
+                # The first session after a server start registers the st.navigation pages; a deep
+                # link opened before that shows Streamlit's "Page not found" dialog. Warm up first.
+                warm = browser.new_page()
+                warm.goto(url, wait_until="networkidle")
+                warm.wait_for_selector('[data-testid="stSidebarNav"], [data-testid="stSidebar"]', timeout=120_000)
+                time.sleep(2)
+                warm.close()
+                for name, query in VIEWS:
+                    if args.only and name not in args.only:
+                        continue
+                    page = browser.new_page(viewport={"width": 1440, "height": 900}, locale="nl-NL")
+                    page.goto(f"{url}/lokale_kaart?{query}", wait_until="networkidle")
+                    wait_idle(page)
+                    for i, tab in enumerate(TABS, start=1):
+                        page.get_by_role("tab", name=tab).click()
+                        time.sleep(1.0)
+                        if tab == "Veranderingen" and name == "demo_buurt":
+                            # lower thresholds, so the table of flagged areas shows
+                            for label, value in (("Drempel aandeel groep (procentpunt)", "1.0"),
+                                                 ("Drempel samenstelling (procentpunt)", "1.5")):
+                                box = page.locator(f'input[aria-label="{label}"]').first
+                                box.fill(value)
+                                box.press("Enter")
+                                wait_idle(page)
+                        if tab == "Werkblad" and name.startswith("demo") and "2023" not in name:
+                            page.locator('textarea[aria-label="Nieuwe notitie over de hele gemeente"]').first.fill(NOTE)
+                            page.locator('input[aria-label="Uw naam of afdeling (optioneel)"]').first.fill("Team Samenleving")
+                            page.get_by_role("button", name="Notitie toevoegen").first.click()
                             wait_idle(page)
-                    if tab == "Werkblad" and name.startswith("demo") and "2023" not in name:
-                        page.locator('textarea[aria-label="Nieuwe notitie over de hele gemeente"]').first.fill(NOTE)
-                        page.locator('input[aria-label="Uw naam of afdeling (optioneel)"]').first.fill("Team Samenleving")
-                        page.get_by_role("button", name="Notitie toevoegen").first.click()
-                        wait_idle(page)
-                    path = out / f"lokale_kaart_{name}_{i}_{tab.split()[0].lower()}.png"
-                    shoot(page, path)
-                    saved.append(path)
-                    print(path)
-                exc = page.locator('[data-testid="stException"]').count()
-                if exc:
-                    print(f"  LET OP: {exc} foutmelding(en) op {name}")
-                page.close()
-            browser.close()
+                        path = out / f"lokale_kaart_{name}_{i}_{tab.split()[0].lower()}.png"
+                        shoot(page, path)
+                        saved.append(path)
+                        print(path)
+                    exc = page.locator('[data-testid="stException"]').count()
+                    if exc:
+                        print(f"  LET OP: {exc} foutmelding(en) op {name}")
+                    page.close()
+                browser.close()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
         cbs.stop()
         pdok.stop()
-        log.close()
     print(f"{len(saved)} schermafbeeldingen in {out} (log: {tmp / 'streamlit.log'})")
     return 0
 

@@ -144,8 +144,10 @@ def test_map_draws_and_switching_indicator_redraws(server, page):
         box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="Indicator")
         box.locator("input").click()
         page.keyboard.type("Herkomst Europa")
-        page.keyboard.press("Enter")
-        try:
+        try:  # click the option itself once the list shows it (Enter may land before it does)
+            option = page.get_by_role("option", name=re.compile(r"Herkomst Europa \(excl")).first
+            option.wait_for(state="visible", timeout=10_000)
+            option.click()
             page.wait_for_function(switched, timeout=20_000)
             break
         except sync_api.TimeoutError:
