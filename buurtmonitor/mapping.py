@@ -349,7 +349,6 @@ class Lines:
             got = self.__dict__["_arrays"] = (lon, lat)
         return got
 
-
     def json_bytes(self) -> bytes:
         """``{"name": ..., "lines": [[lon, lat, lon, lat, ...], ...]}`` (4 decimals), compact
         JSON for the canvas map (computed once)."""

@@ -194,7 +194,7 @@ with main:
                     geojson_url=geojson_url)
 
             if ui.use_canvas_map(geometry) and not online:
-                # thousands of areas: drawn on a canvas (first paint in about a second, not five)
+                # thousands of areas: drawn on a canvas (README, Performance: ~2 s to a first map, not ~4)
                 spec = ui.canvas_map_spec(geometry, level_frame, ind, method=method, k=k,
                                           reference=reference, palette=palette, selected=selected,
                                           fictitious=table.meta.fictitious, view_key=view_key, alt=alt)
