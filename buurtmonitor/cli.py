@@ -36,6 +36,17 @@ def _gemeente(value: str) -> str:
     return v
 
 
+def _gemeente_or_nl(value: str) -> str:
+    """A gemeente code, or NL (Nederland) for the whole country."""
+    if value.strip().upper() in ("NL", "NEDERLAND"):
+        return "NL"
+    try:
+        return _gemeente(value)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"'{value}' is geen gemeentecode (verwacht zoiets als GM0228, of NL voor heel Nederland)") from None
+
+
 def _progress(frac: float, msg: str) -> None:
     print(f"[{frac * 100:3.0f}%] {msg}", file=sys.stderr, flush=True)
 
@@ -100,6 +111,14 @@ def cmd_table(args) -> int:
 
 def cmd_fetch(args) -> int:
     from loaders import repository
+    if args.gemeente == "NL":
+        info = repository.fetch_country_into_cache(args.year, progress=_progress)
+        from buurtmonitor.mapping import fmt_number
+        n = lambda v: fmt_number(v, 0)  # noqa: E731 - 1.234.567
+        print(f"Opgeslagen in de cache: {n(info['rows'])} rijen (alle gebieden), {n(info['gemeenten'])} "
+              f"gemeentegrenzen, {n(info['buurten'])} buurtgrenzen ({n(info['vertices'])} punten; voor de "
+              f"landelijke kaart {n(info['vertices_kaart'])}); cache nu {fmt_number(info['cache_bytes'] / 1e6, 1)} MB.")
+        return 0
     info = repository.fetch_into_cache(args.year, args.gemeente, progress=_progress)
     print(f"Opgeslagen in de cache: {info['rows']} rijen, {info['wijken']} wijken, {info['buurten']} buurten; "
           f"cache nu {info['cache_bytes'] / 1e6:.1f} MB.")
@@ -139,9 +158,12 @@ def build_parser() -> argparse.ArgumentParser:
                                 description="Buurtmonitor: CBS-wijk- en buurtcijfers naar herkomst.")
     sub = p.add_subparsers(dest="command", required=True)
 
-    f = sub.add_parser("fetch", help="cijfers en grenzen van een gemeente in de cache laden")
+    f = sub.add_parser("fetch", help="cijfers en grenzen van een gemeente (of met NL: heel Nederland) "
+                                     "in de cache laden")
     f.add_argument("--year", type=int, required=True)
-    f.add_argument("--gemeente", type=_gemeente, required=True)
+    f.add_argument("--gemeente", type=_gemeente_or_nl, required=True,
+                   help="gemeentecode (GM0228), of NL: alle gebieden en buurtgrenzen van het land, "
+                        "voor de landelijke kaarten")
     f.set_defaults(func=cmd_fetch)
 
     t = sub.add_parser("table", help="geharmoniseerde tabel, één rij per gebied")

@@ -8,7 +8,7 @@ cached copy with a warning -> a clear error. The demo gemeente never touches the
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
@@ -237,6 +237,44 @@ def fetch_into_cache(year: int, gemeente: str, *, settings: Settings | None = No
         st.put_geo(geo_key(year, level, gemeente), gdf, meta)
     report(1.0, "Klaar")
     return {"rows": len(table.data), "wijken": len(geos["wijk"][0]), "buurten": len(geos["buurt"][0]),
+            "cache_bytes": st.size_bytes()}
+
+
+def fetch_country_into_cache(year: int, *, settings: Settings | None = None, store: Store | None = None,
+                             progress: Progress | None = None) -> dict:
+    """Load the whole country into the cache (CLI ``fetch --gemeente NL``): the statistics of
+    every area and of all gemeenten, the boundaries of all gemeenten and of all buurten, and
+    the buurten simplified for the national map. Run it once after a deployment, and the first
+    visitor of "Alle buurten van Nederland" does not wait for PDOK. Nothing is written unless
+    every download succeeded."""
+    import shapely
+
+    from . import pdok
+
+    s = settings or get_settings()
+    st = store or ParquetStore(s.cache_dir)
+    report = progress or (lambda f, m: None)
+    report(0.0, f"Cijfers van alle gebieden van Nederland {year} ophalen bij CBS")
+    every = cbs.load(year, "alle", settings=s)
+    report(0.25, f"Cijfers van alle gemeenten {year} ophalen bij CBS")
+    gemeenten_table = cbs.load(year, "gemeenten", settings=s)
+    report(0.3, "Grenzen van alle gemeenten ophalen bij PDOK")
+    gm = pdok.fetch_boundaries(year, "gemeente", gemeente=None, settings=s)
+    report(0.4, "Grenzen van alle buurten ophalen bij PDOK (pagina's van 1.000)")
+    bu = pdok.fetch_boundaries(year, "buurt", gemeente=None, settings=s,
+                               progress=lambda f, m: report(0.4 + 0.35 * f, m))
+    st.put_table(table_key(year, "alle"), every)
+    st.put_table(table_key(year, "gemeenten"), gemeenten_table)
+    st.put_geo(geo_key(year, "gemeente", None), *gm)
+    st.put_geo(geo_key(year, "buurt", None), *bu)
+    report(0.8, "Buurtgrenzen vereenvoudigen voor de landelijke kaart")
+    web = load_web_boundaries(year, "buurt", None, national=True, settings=s, store=st)
+    load_web_boundaries(year, "gemeente", None, settings=s, store=st)
+    report(1.0, "Klaar")
+    return {"rows": len(every.data), "gemeenten": len(gm[0]), "buurten": len(bu[0]),
+            "buurten_kaart": len(web.gdf),
+            "vertices": int(shapely.get_num_coordinates(bu[0].geometry.values).sum()),
+            "vertices_kaart": int(shapely.get_num_coordinates(web.gdf.geometry.values).sum()),
             "cache_bytes": st.size_bytes()}
 
 

@@ -131,3 +131,63 @@ def test_table_from_real_utrecht_xlsx(tmp_path):
         for ours, theirs in {"inwoners": "a_inw", "herkomst_nederland": "a_nl_all",
                              "herkomst_europa": "a_eur_al", "herkomst_buiten_europa": "a_neu_al"}.items():
             assert int(out.at[code, ours]) == int(src.at[code, theirs])
+
+
+# ------------------------------------------------------------------------------ fetch NL
+def _pdok_country(tmp_path):
+    """A PDOK stand-in with 600 generated buurten (PDOK-like properties) and their gemeenten."""
+    bench = str(REPO / "bench")
+    if bench not in sys.path:
+        sys.path.insert(0, bench)
+    import synth_nl
+    from standins.pdok import PdokServer
+    gdf = synth_nl.generate(600, work=tmp_path / "synth", log=lambda m: None)
+    gm = synth_nl.dissolve(gdf, "gemeentecode")
+    gm["gemeentenaam"] = "Gemeente " + gm["gemeentecode"].str[2:]
+    server = PdokServer()
+    server.add_collection(2024, "buurten", synth_nl.features(gdf))
+    server.add_collection(2024, "gemeenten", synth_nl.features(gm))
+    return server, gdf
+
+
+@pytest.mark.slow
+def test_fetch_nl_warms_the_national_maps(cbs_kwb2024, tmp_path, monkeypatch):
+    """``fetch --gemeente NL``: every area's statistics, all gemeente and buurt boundaries and the
+    buurten simplified for the national map go into the cache; afterwards the national views
+    load without CBS or PDOK. With PDOK down nothing is written at all."""
+    server, gdf = _pdok_country(tmp_path)
+    cache = tmp_path / "cache"
+    with server:
+        # PDOK down: exit 4, Dutch message, not a byte in the cache (CBS answered first)
+        env = {"CBS_ODATA_URL": cbs_kwb2024.url, "PDOK_URL": "http://127.0.0.1:9", "BUURTMONITOR_CACHE_DIR": str(cache),
+               "BUURTMONITOR_RETRIES": "0"}
+        res = run_cli("fetch", "--year", "2024", "--gemeente", "NL", env=env, timeout=300)
+        assert res.returncode == 4 and "niet bereikbaar" in res.stderr and "Traceback" not in res.stderr, res.stderr
+        assert not cache.exists() or not any(cache.rglob("*.parquet"))
+
+        env["PDOK_URL"] = server.url
+        res = run_cli("fetch", "--year", "2024", "--gemeente", "nl", env=env, timeout=300)
+        assert res.returncode == 0, res.stderr
+        assert "600 buurtgrenzen" in res.stdout and "[100%] Klaar" in res.stderr, (res.stdout, res.stderr)
+
+    # now without any network: the national data come from the cache
+    from buurtmonitor import national
+    from loaders import repository
+    monkeypatch.delenv("BUURTMONITOR_OFFLINE", raising=False)
+    monkeypatch.setenv("CBS_ODATA_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("PDOK_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("BUURTMONITOR_CACHE_DIR", str(cache))
+    every = repository.load_table(2024, "alle")
+    assert every.origin == "cache" and len(every.table.data) == 10_000
+    assert repository.load_table(2024, "gemeenten").origin == "cache"
+    web = national.load_boundaries(2024)
+    assert web.origin == "cache" and len(web.gdf) == 600
+    assert set(web.gdf["code"]) == set(gdf["buurtcode"])
+    gm = repository.load_web_boundaries(2024, "gemeente", None)
+    assert gm.origin == "cache" and len(gm.gdf) == gdf["gemeentecode"].nunique()
+
+
+def test_fetch_accepts_nl_but_not_nonsense(tmp_path):
+    res = run_cli("fetch", "--year", "2024", "--gemeente", "Nederlandje",
+                  env={"BUURTMONITOR_CACHE_DIR": str(tmp_path), "CBS_ODATA_URL": "http://127.0.0.1:9"})
+    assert res.returncode == 2 and "NL voor heel Nederland" in res.stderr and "Traceback" not in res.stderr
