@@ -315,3 +315,45 @@ def test_canvas_map_keyboard_and_indicator_switch(canvas_server, page):
     assert page.evaluate(PIXELS)["hash"] != start["hash"]
     assert_no_exception(page)
     assert page.console_errors == [], page.console_errors
+
+
+def test_canvas_map_double_click_and_pinch_zoom_without_selecting(canvas_server, browser):
+    """A double-click zooms in and selects nothing; on a touch screen two fingers pinch-zoom
+    (no selection either), one finger pans."""
+    ctx = browser.new_context(viewport={"width": 1200, "height": 900}, locale="nl-NL", has_touch=True)
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(f"{canvas_server}/?niveau=buurt_nl")
+        wait_canvas(page)
+        wait_idle(page)
+        box = page.locator("canvas.bm-canvas").bounding_box()
+        cx, cy = box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5
+        start = page.evaluate(PIXELS)
+        page.mouse.dblclick(cx, cy)
+        page.wait_for_timeout(1200)
+        zoomed = page.evaluate(PIXELS)
+        # the whole map was in view: only zooming in (not panning) can colour more pixels
+        assert zoomed["coloured"] > 1.3 * start["coloured"], (start, zoomed)
+        assert "gebied=" not in page.url, page.url                  # a double-click is no selection
+        page.get_by_role("button", name="Hele kaart").click()
+        page.wait_for_timeout(300)
+        assert page.evaluate(PIXELS)["hash"] == start["hash"]
+
+        cdp = ctx.new_cdp_session(page)
+        def touch(kind: str, points: list[tuple[float, float]]) -> None:
+            cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [
+                {"x": x, "y": y, "id": i} for i, (x, y) in enumerate(points)]})
+        touch("touchStart", [(cx - 20, cy), (cx + 20, cy)])
+        for step in range(1, 9):
+            touch("touchMove", [(cx - 20 - 12 * step, cy), (cx + 20 + 12 * step, cy)])
+            page.wait_for_timeout(30)
+        touch("touchEnd", [])
+        page.wait_for_timeout(1200)
+        pinched = page.evaluate(PIXELS)
+        assert pinched["coloured"] > 1.3 * start["coloured"], (start, pinched)
+        assert "gebied=" not in page.url, page.url                  # a pinch is no selection
+        assert errors == [], errors
+    finally:
+        ctx.close()

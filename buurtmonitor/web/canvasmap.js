@@ -216,7 +216,7 @@ function build(parent) {
   bIn.title = "Inzoomen"; bOut.title = "Uitzoomen"; bFit.title = "Terug naar de hele kaart";
   bIn.setAttribute("aria-label", "Inzoomen"); bOut.setAttribute("aria-label", "Uitzoomen");
   tools.append(bIn, bOut, bFit);
-  const hint = el("div", "bm-hint", "Scrollen of +/− zoomt, slepen verschuift, klikken kiest een gebied.");
+  const hint = el("div", "bm-hint", "Scrollen, knijpen of +/− zoomt (dubbelklik: inzoomen), slepen verschuift, klikken kiest een gebied.");
   wrap.append(canvas, status, tip, legend, banner, tools, hint);
   root.append(wrap);
   parent.appendChild(root);
@@ -247,13 +247,39 @@ class CanvasMap {
       const r = canvas.getBoundingClientRect();
       this.zoomAt(e.clientX - r.left, e.clientY - r.top, Math.exp(-e.deltaY * 0.0015));
     }, { passive: false });
+    // pointers: one = drag (or click), two = pinch zoom (touch screens)
+    const pts = new Map();
+    let pinch = null;
+    let clickTimer = 0;
+    const local = (e) => { const r = canvas.getBoundingClientRect(); return { x: e.clientX - r.left, y: e.clientY - r.top }; };
+    const pinchState = () => {
+      const [a, b] = [...pts.values()];
+      return { d: Math.hypot(a.x - b.x, a.y - b.y) || 1, m: { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 } };
+    };
     on(canvas, "pointerdown", (e) => {
-      if (!this.view || e.button !== 0) return;
-      drag = { x: e.clientX, y: e.clientY, tx: this.view.tx, ty: this.view.ty, moved: false, id: e.pointerId };
+      if (!this.view || (e.pointerType === "mouse" && e.button !== 0)) return;
+      pts.set(e.pointerId, local(e));
       canvas.setPointerCapture(e.pointerId);
+      if (pts.size === 2) {
+        drag = null;
+        pinch = { ...pinchState(), s: this.view.s, tx: this.view.tx, ty: this.view.ty };
+      } else if (pts.size === 1) {
+        drag = { x: e.clientX, y: e.clientY, tx: this.view.tx, ty: this.view.ty, moved: false, id: e.pointerId };
+      }
     });
     on(canvas, "pointermove", (e) => {
-      const r = canvas.getBoundingClientRect();
+      const p = local(e);
+      if (pts.has(e.pointerId)) pts.set(e.pointerId, p);
+      if (pinch && pts.size === 2) {
+        const now = pinchState(), v = this.view;
+        v.s = Math.min(Math.max(pinch.s * (now.d / pinch.d), this.minScale || 0), 50);
+        const k = v.s / pinch.s;
+        v.tx = now.m.x - (pinch.m.x - pinch.tx) * k;
+        v.ty = now.m.y - (pinch.m.y - pinch.ty) * k;
+        this.hideTip();
+        this.request();
+        return;
+      }
       if (drag && drag.id === e.pointerId) {
         const dx = e.clientX - drag.x, dy = e.clientY - drag.y;
         if (Math.abs(dx) + Math.abs(dy) > 3) drag.moved = true;
@@ -264,22 +290,39 @@ class CanvasMap {
           return;
         }
       }
-      this.hoverAt(e.clientX - r.left, e.clientY - r.top);
+      this.hoverAt(p.x, p.y);
     });
-    on(canvas, "pointerup", (e) => {
+    const release = (e, cancelled) => {
+      if (!pts.has(e.pointerId)) return;
+      pts.delete(e.pointerId);
+      if (canvas.hasPointerCapture(e.pointerId)) canvas.releasePointerCapture(e.pointerId);
+      if (pinch) { // the end of a pinch is never a click
+        if (pts.size < 2) pinch = null;
+        drag = null;
+        this.saveView();
+        return;
+      }
       if (!drag || drag.id !== e.pointerId) return;
       const moved = drag.moved;
       drag = null;
-      canvas.releasePointerCapture(e.pointerId);
       this.saveView();
-      if (!moved) {
-        const r = canvas.getBoundingClientRect();
-        const i = this.pickAt(e.clientX - r.left, e.clientY - r.top);
-        if (i >= 0 && this.setTrigger) this.setTrigger("clicked", this.geo.ids[i]);
+      if (!moved && !cancelled) {
+        const p = local(e);
+        const i = this.pickAt(p.x, p.y);
+        // wait a moment: the first click of a double-click (zoom) selects nothing
+        clearTimeout(clickTimer);
+        if (i >= 0 && this.setTrigger) {
+          const code = this.geo.ids[i];
+          clickTimer = setTimeout(() => this.setTrigger("clicked", code), 260);
+        }
       }
-    });
+    };
+    on(canvas, "pointerup", (e) => release(e, false));
+    on(canvas, "pointercancel", (e) => release(e, true));
+    this.off.push(() => clearTimeout(clickTimer));
     on(canvas, "pointerleave", () => { if (!drag) { this.hover = -1; this.hideTip(); this.request(); } });
     on(canvas, "dblclick", (e) => {
+      clearTimeout(clickTimer);
       const r = canvas.getBoundingClientRect();
       this.zoomAt(e.clientX - r.left, e.clientY - r.top, e.shiftKey ? 0.5 : 2);
     });
