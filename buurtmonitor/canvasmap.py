@@ -57,7 +57,8 @@ def spec(geom: MapGeometry, frame: pd.DataFrame, indicator: Indicator | str, *, 
          parent_url: str | None = None,
          method: str = "quantiles", k: int = 5, reference: tuple[str, float] | None = None,
          palette: str | None = None, selected: str | None = None, fictitious: bool = False,
-         view_key: str = "", alt: str = "", height: int = 620) -> dict[str, Any]:
+         view_key: str = "", alt: str = "", height: int = 620,
+         focus: list[tuple[str, str]] | None = None) -> dict[str, Any]:
     """The data of one canvas map (JSON-serialisable).
 
     ``geom``: the areas (their GeoJSON file is at ``url``; without ``url`` the GeoJSON goes
@@ -65,7 +66,9 @@ def spec(geom: MapGeometry, frame: pd.DataFrame, indicator: Indicator | str, *, 
     (:func:`buurtmonitor.harmonise.indicator_frame`); ``reference``: (label, value) to centre a
     diverging palette on. The outlines of the level above (``geom.parent``: gemeentegrenzen,
     wijkgrenzen) come from ``parent_url`` (:func:`buurtmonitor.national.publish_lines`) or
-    inline. ``meta`` in the result says what the classification became.
+    inline. ``focus``: (label, code prefix) pairs the map offers to zoom to ("Naar Ede": the
+    buurten whose code starts with BU0228). ``meta`` in the result says what the
+    classification became.
     """
     cat = load_catalogue()
     ind = cat.indicators[indicator] if isinstance(indicator, str) else indicator
@@ -159,6 +162,7 @@ def spec(geom: MapGeometry, frame: pd.DataFrame, indicator: Indicator | str, *, 
         "parent": parent,
         "bounds": [round(float(b), 5) for b in geom.bounds],
         "view_key": view_key,
+        "focus": [{"label": label, "prefix": prefix} for label, prefix in (focus or [])],
         "banner": FICTITIOUS_LABEL if fictitious else "",
         "alt": alt,
         "height": int(height),

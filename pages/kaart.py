@@ -197,7 +197,8 @@ with main:
                 # thousands of areas: drawn on a canvas (README, Performance: ~2 s to a first map, not ~4)
                 spec = ui.canvas_map_spec(geometry, level_frame, ind, method=method, k=k,
                                           reference=reference, palette=palette, selected=selected,
-                                          fictitious=table.meta.fictitious, view_key=view_key, alt=alt)
+                                          fictitious=table.meta.fictitious, view_key=view_key, alt=alt,
+                                          focus=[(sel.gemeente_name, "BU" + sel.gemeente[2:6])] if all_buurten else None)
                 map_meta = spec["meta"]
                 clicked = ui.canvas_map(spec, key="kaart_canvas")
                 if clicked and clicked != sel.area and clicked in set(geometry.codes):

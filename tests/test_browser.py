@@ -283,7 +283,18 @@ def test_canvas_map_hover_zoom_click(canvas_server, page):
     # the whole map again
     page.get_by_role("button", name="Hele kaart").click()
     page.wait_for_timeout(300)
-    assert page.evaluate(PIXELS)["coloured"] < zoomed["coloured"]
+    whole = page.evaluate(PIXELS)
+    assert whole["coloured"] < zoomed["coloured"]
+    # zoom to the selected buurt, and to the gemeente of the sidebar
+    page.get_by_role("button", name="Naar selectie").click()
+    page.wait_for_timeout(300)
+    assert page.evaluate(PIXELS)["coloured"] > 1.3 * whole["coloured"]
+    page.get_by_role("button", name="Naar Voorbeeldgemeente").click()
+    page.wait_for_timeout(300)
+    # every demo buurt lies in the Voorbeeldgemeente: the whole of it again, with a wider margin
+    assert 0.7 * whole["coloured"] < page.evaluate(PIXELS)["coloured"] < 1.05 * whole["coloured"]
+    page.get_by_role("button", name="Hele kaart").click()
+    page.wait_for_timeout(300)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "kaart_canvas.png"))
     assert_no_exception(page)

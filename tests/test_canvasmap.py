@@ -116,6 +116,13 @@ def test_small_n_selection_reference_and_fictitious(geometry, frame):
     assert canvasmap.spec(geometry, frame, IND, url="u.json", selected="BU0000")["selected"] is None
 
 
+def test_focus_targets(geometry, frame):
+    data = canvasmap.spec(geometry, frame, IND, url="u.json", focus=[("Gemeente 9802", "BU9802")])
+    assert data["focus"] == [{"label": "Gemeente 9802", "prefix": "BU9802"}]
+    assert any(c.startswith("BU9802") for c in geometry.codes)
+    assert canvasmap.spec(geometry, frame, IND, url="u.json")["focus"] == []
+
+
 def test_continuous_scale_is_monotone(geometry, frame):
     data = canvasmap.spec(geometry, frame, IND, url="u.json", method="continuous")
     assert len(data["colours"]) == canvasmap.CONTINUOUS_STEPS and data["meta"]["k"] == 0

@@ -328,6 +328,7 @@ def test_page_national_buurt_view_real_data(monkeypatch, tmp_path):
         fc = json.loads(path.read_bytes())
         assert len(fc["features"]) == 3000 and len({f["id"] for f in fc["features"]}) == 3000
         assert data["codes"] is None                       # per-area lists in the order of the file
+        assert data["focus"] == [{"label": "Ede", "prefix": "BU0228"}]   # "Naar Ede" on the map
         assert set(gdf["buurtcode"]) == {f["id"] for f in fc["features"]}
         assert len(data["cls"]) == len(data["txt"]) == len(data["n"]) == 3000
         assert all(0 <= i < 3000 for i in data["small"])

@@ -215,12 +215,13 @@ function build(parent) {
   const bIn = el("button", "bm-btn", "+"), bOut = el("button", "bm-btn", "−"), bFit = el("button", "bm-btn bm-fit", "Hele kaart");
   bIn.title = "Inzoomen"; bOut.title = "Uitzoomen"; bFit.title = "Terug naar de hele kaart";
   bIn.setAttribute("aria-label", "Inzoomen"); bOut.setAttribute("aria-label", "Uitzoomen");
-  tools.append(bIn, bOut, bFit);
+  const focus = el("span", "bm-focus"); // "Naar <gemeente>", "Naar selectie": filled per render
+  tools.append(bIn, bOut, bFit, focus);
   const hint = el("div", "bm-hint", "Scrollen, knijpen of +/− zoomt (dubbelklik: inzoomen), slepen verschuift, klikken kiest een gebied.");
   wrap.append(canvas, status, tip, legend, banner, tools, hint);
   root.append(wrap);
   parent.appendChild(root);
-  return { root, wrap, canvas, status, tip, legend, banner, bIn, bOut, bFit, ctx: canvas.getContext("2d") };
+  return { root, wrap, canvas, status, tip, legend, banner, bIn, bOut, bFit, focus, ctx: canvas.getContext("2d") };
 }
 
 class CanvasMap {
@@ -389,6 +390,7 @@ class CanvasMap {
     }
     T("geo");
     this.prepare();
+    this.renderFocus();
     T("prepared");
     this.resize(true);
     // the outlines of the level above (gemeentegrenzen, wijkgrenzen) follow when loaded
@@ -440,15 +442,51 @@ class CanvasMap {
   }
 
   // -------------------------------------------------------------- view
-  fit() {
+  fit(box) {
     const b = this.data.bounds;
     let x0, y0, x1, y1;
-    if (b && b.length === 4) { x0 = wx(b[0]); x1 = wx(b[2]); y0 = wy(b[3]); y1 = wy(b[1]); }
+    if (box) [x0, y0, x1, y1] = box;
+    else if (b && b.length === 4) { x0 = wx(b[0]); x1 = wx(b[2]); y0 = wy(b[3]); y1 = wy(b[1]); }
     else [x0, y0, x1, y1] = this.geo.extent;
-    const pad = 16;
+    const pad = box ? 40 : 16;
     const s = Math.min((this.w - 2 * pad) / Math.max(x1 - x0, 1e-9), (this.h - 2 * pad) / Math.max(y1 - y0, 1e-9));
     this.view = { s, tx: this.w / 2 - ((x0 + x1) / 2) * s, ty: this.h / 2 - ((y0 + y1) / 2) * s };
     this.saveView();
+  }
+
+  // the world box of the features whose code starts with prefix (or equals code), or null
+  boxOf(test) {
+    const { geo } = this;
+    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    for (let i = 0; i < geo.n; i++) {
+      if (!geo.rings[i].length || !test(geo.ids[i])) continue;
+      const b = geo.bbox;
+      x0 = Math.min(x0, b[4 * i]); y0 = Math.min(y0, b[4 * i + 1]);
+      x1 = Math.max(x1, b[4 * i + 2]); y1 = Math.max(y1, b[4 * i + 3]);
+    }
+    return x0 <= x1 ? [x0, y0, x1, y1] : null;
+  }
+
+  renderFocus() {
+    // buttons that zoom to the gemeente of the sidebar and to the selected area
+    const { focus } = this.ui, data = this.data;
+    focus.replaceChildren();
+    if (!this.geo) return;
+    const targets = [];
+    for (const f of data.focus || []) {
+      const box = this.boxOf((id) => id.startsWith(f.prefix));
+      if (box) targets.push([`Naar ${f.label}`, box]);
+    }
+    if (data.selected) {
+      const box = this.boxOf((id) => id === data.selected);
+      if (box) targets.push(["Naar selectie", box]);
+    }
+    for (const [label, box] of targets) {
+      const b = el("button", "bm-btn bm-fit", label);
+      b.title = `Zoom naar: ${label.slice(5)}`;
+      b.addEventListener("click", () => { this.fit(box); this.request(); });
+      focus.append(b);
+    }
   }
 
   saveView() {
