@@ -360,7 +360,7 @@ class CanvasMap {
   async update(data, setTrigger) {
     this.setTrigger = setTrigger;
     const geoKey = data.url || `inline:${data.geo_key}`;
-    const first = !this.data || this.geoKey !== geoKey;
+    const first = !this.geo || this.geoKey !== geoKey; // (also after a failed load)
     this.geoKey = geoKey;
     this.data = data;
     const { canvas, wrap, status } = this.ui;
@@ -371,11 +371,13 @@ class CanvasMap {
     if (first) {
       status.hidden = false;
       status.textContent = "Kaart laden …";
+      status.classList.remove("bm-error");
       try {
         this.geo = await loadGeo(data.url, data.geojson, geoKey);
       } catch (err) {
         status.textContent = `De grenzen konden niet worden geladen (${err.message}). De cijfers staan in de tab Tabel.`;
         status.classList.add("bm-error");
+        this.geo = null; this.paths = null; // never the old map under new figures
         return;
       }
       if (this.data !== data) return; // a newer render came in while loading
@@ -388,6 +390,8 @@ class CanvasMap {
       this.paths = null;
       return;
     }
+    status.hidden = true; // (a message of an earlier render no longer applies)
+    status.classList.remove("bm-error");
     T("geo");
     this.prepare();
     this.renderFocus();
@@ -589,7 +593,7 @@ class CanvasMap {
 
   // -------------------------------------------------------------- hover, legend
   pickAt(x, y) {
-    if (!this.geo || !this.view) return -1;
+    if (!this.geo || !this.view || !this.paths) return -1;
     return pick(this.geo, (x - this.view.tx) / this.view.s, (y - this.view.ty) / this.view.s);
   }
 
