@@ -21,15 +21,11 @@ import math
 import statistics
 import sys
 import time
-from pathlib import Path
 
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import plotly.graph_objects as go
 
-import plotly.graph_objects as go  # noqa: E402
-
-from buurtmonitor import export_static  # noqa: E402
-from buurtmonitor.export import ExportItem, figure_to_image  # noqa: E402
+from buurtmonitor.exports import static as export_static
+from buurtmonitor.exports.items import ExportItem, figure_to_image
 
 SOURCE = "Bron: CBS, Kerncijfers wijken en buurten 2024 (85984NED); grenzen: CBS/Kadaster via PDOK"
 N_WARM = 10

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 import threading
 from pathlib import Path
 
@@ -84,10 +83,8 @@ def chromium_missing() -> str | None:
 def streamlit_server(script: str, env: dict[str, str], log_path: Path | None = None,
                      timeout: float = 90.0):
     """(base URL, process) of ``streamlit run <script>`` as a context manager; the process group
-    is stopped after. The same launcher as the browser tests (``tests/e2e_server.py``)."""
-    if str(ROOT / "tests") not in sys.path:
-        sys.path.insert(0, str(ROOT / "tests"))
-    from e2e_server import streamlit_process
+    is stopped after. The same launcher as the browser tests (``devtools/streamlit_server.py``)."""
+    from devtools.streamlit_server import streamlit_process
     return streamlit_process(env, script=script, log_path=log_path, timeout=timeout)
 
 

@@ -9,20 +9,12 @@ no cache, no simplification.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import naive
+import streamlit as st
 
-ROOT = Path(__file__).resolve().parents[1]
-for p in (ROOT, ROOT / "bench"):
-    if str(p) not in sys.path:
-        sys.path.insert(0, str(p))
-
-import streamlit as st  # noqa: E402
-
-import naive  # noqa: E402
-from buurtmonitor.harmonise import indicator_frame  # noqa: E402
-from loaders import cbs, pdok  # noqa: E402
-from loaders.settings import get_settings  # noqa: E402
+from buurtmonitor.harmonise import indicator_frame
+from loaders import cbs, pdok
+from loaders.settings import get_settings
 
 YEAR = 2024
 INDICATORS = ["pct_herkomst_buiten_europa", "pct_herkomst_europa", "pct_herkomst_nederland"]

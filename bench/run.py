@@ -35,6 +35,7 @@ import argparse
 import datetime as dt
 import gzip
 import json
+import logging
 import os
 import platform
 import shutil
@@ -46,20 +47,14 @@ import time
 import traceback
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+import psutil
+
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
-for p in (ROOT, BENCH, ROOT / "tests"):
-    if str(p) not in sys.path:
-        sys.path.insert(0, str(p))
-
 os.environ.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
-import logging  # noqa: E402
-
 logging.getLogger("streamlit").setLevel(logging.ERROR)
-
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import psutil  # noqa: E402
 
 RESULTS = BENCH / "results"
 WORK = BENCH / ".work"
@@ -204,7 +199,8 @@ class Bench:
     # -- 0: data and servers --------------------------------------------------------
     def prepare(self) -> None:
         import standins_setup as S
-        import synth_nl
+
+        from devtools import synth_nl
         missing = S.shared_missing()
         if missing:
             self.shared = None
@@ -212,7 +208,7 @@ class Bench:
                       "CBS/PDOK extracts are skipped.")
             codes, names = [], {}
         else:
-            from standins.shared_data import shared_data_dir
+            from devtools.standins.shared_data import shared_data_dir
             self.shared = shared_data_dir()
             codes, names = S.real_codes_and_names()
         t = now()
@@ -238,7 +234,7 @@ class Bench:
     def m1_load(self) -> None:
         if self.shared is None:
             return self.skip("1_gemeente_laden", "../shared/data is missing (KWB 2024 extract)")
-        from buurtmonitor import ui
+        from app import ui
         from loaders import cbs, pdok
         from loaders.settings import get_settings
 
@@ -286,7 +282,7 @@ class Bench:
     def national_cold(self) -> None:
         if self.shared is None:
             return self.skip("landelijk_koud", "../shared/data is missing")
-        from buurtmonitor import ui
+        from app import ui
         from loaders import repository
         self.set_env()
         self.clear_st()
@@ -316,7 +312,9 @@ class Bench:
         (as Streamlit serialises it) plus the served GeoJSON and outline files; otherwise the
         plotly figure (plus its GeoJSON file when served). The plotly figure of a canvas-sized
         map is measured too (``plotly_*``)."""
-        from buurtmonitor import mapping, national, ui
+        from app import ui
+        from buurtmonitor.maps import choropleth as mapping
+        from buurtmonitor.maps import national
         url = ui.geojson_url(geometry) if url_rule else None
         canvas = url_rule and ui.use_canvas_map(geometry)
         times, plotly_times = [], []
@@ -374,8 +372,12 @@ class Bench:
 
     def m2_sizes(self) -> None:
         import geopandas as gpd
-        from buurtmonitor import geo, mapping, national, ui
+
+        from app import ui
+        from buurtmonitor import geo
         from buurtmonitor.harmonise import indicator_frame
+        from buurtmonitor.maps import choropleth as mapping
+        from buurtmonitor.maps import national
         ind = INDICATORS[0]
         rows = {}
         # (1) one gemeente's buurten
@@ -387,7 +389,7 @@ class Bench:
             frame = frame[frame["level"] == "buurt"]
             p = self._project_sizes(geometry, frame, ind, "buurt")
             mine = self.gdf[self.gdf["gemeentecode"] == GEMEENTE]
-            import synth_nl
+            from devtools import synth_nl
             fc = {"type": "FeatureCollection", "features": synth_nl.features(mine)}
             f = frame.set_index("code").reindex(mine["buurtcode"])
             n = self._naive_sizes(fc, list(mine["buurtcode"]), f["value"].tolist(), f["name"].fillna("").tolist(),
@@ -633,9 +635,10 @@ class Bench:
         out = {"bench_export": r}
         if "skipped" not in r and self.shared is not None:
             try:  # the national buurt map as PNG (geometry inline for the browser that renders it)
-                from buurtmonitor import mapping, ui
-                from buurtmonitor.export import ExportItem, figure_to_image
+                from app import ui
+                from buurtmonitor.exports.items import ExportItem, figure_to_image
                 from buurtmonitor.harmonise import indicator_frame
+                from buurtmonitor.maps import choropleth as mapping
                 table, _, _ = ui.load_national_buurten(YEAR, GEMEENTE)
                 geometry = ui.map_geometry(YEAR, "buurt_nl", GEMEENTE)[0]
                 frame = indicator_frame(table, INDICATORS[0])
@@ -678,7 +681,7 @@ class Bench:
     def run(self) -> dict:
         RESULTS.mkdir(parents=True, exist_ok=True)
         WORK.mkdir(parents=True, exist_ok=True)
-        started = dt.datetime.now(dt.timezone.utc)
+        started = dt.datetime.now(dt.UTC)
         self.out["date"] = started.isoformat(timespec="seconds")
         self.out["machine"] = machine_info()
         self.out["load_average_start"] = load_average()
@@ -785,7 +788,7 @@ def markdown(out: dict) -> str:
                  f"{_f(g.get('naive_every_time_s'), 's', 3)} | {_ratio(g.get('naive_every_time_s'), g.get('from_cache_s'))} |")
         L.append(f"| 1. The same, again in the same process (st.cache) | {_f(g.get('in_process_s'), 's', 4)} | "
                  f"{_f(g.get('naive_every_time_s'), 's', 3)} | {_ratio(g.get('naive_every_time_s'), g.get('in_process_s'))} |")
-    for key, r in (m.get("2_figuur") or {}).items():
+    for r in (m.get("2_figuur") or {}).values():
         p, n = r["project"], r["naive"]
         where = "geometry as a file" if p["geometry"].startswith("URL") else "geometry inline"
         canvas = p.get("renderer") == "canvas"

@@ -12,28 +12,22 @@
 from __future__ import annotations
 
 import itertools
-import sys
 from pathlib import Path
 
 import geopandas as gpd
 
-ROOT = Path(__file__).resolve().parents[1]
-for p in (ROOT, ROOT / "tests"):
-    if str(p) not in sys.path:
-        sys.path.insert(0, str(p))
-
-from standins.cbs_odata import (  # noqa: E402
+from devtools import synth_nl
+from devtools.standins.cbs_odata import (
     KWB2024_CSV,
     KWB2024_DIR,
     CbsODataServer,
     table_from_generated,
     table_from_shared_kwb2024,
 )
-from standins.pdok import PdokServer  # noqa: E402
-from standins.shared_data import missing_shared, shared_data_dir  # noqa: E402
+from devtools.standins.pdok import PdokServer
+from devtools.standins.shared_data import missing_shared, shared_data_dir
 
-import synth_nl  # noqa: E402
-
+ROOT = Path(__file__).resolve().parents[1]
 YEAR = 2024
 
 

@@ -1,7 +1,7 @@
-"""``python -m buurtmonitor``: see :mod:`buurtmonitor.cli`."""
+"""``python -m buurtmonitor``: the command line lives in the application layer (:mod:`app.cli`)."""
 
 import sys
 
-from buurtmonitor.cli import main
+from app.cli import main
 
 sys.exit(main())

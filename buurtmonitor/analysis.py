@@ -41,8 +41,15 @@ import pandas as pd
 
 from .catalogue import Catalogue, Indicator, OriginGroup, OriginScheme, load_catalogue
 from .harmonise import SMALL_N, indicator_frame
-from .model import (FICTITIOUS_LABEL, LEVEL_LABELS, MISSING_LABELS, MISSING_NOT_IN_TABLE,
-                    MISSING_ZERO_DENOMINATOR, SOURCE_CBS, AreaTable)
+from .model import (
+    FICTITIOUS_LABEL,
+    LEVEL_LABELS,
+    MISSING_LABELS,
+    MISSING_NOT_IN_TABLE,
+    MISSING_ZERO_DENOMINATOR,
+    SOURCE_CBS,
+    AreaTable,
+)
 
 # ----------------------------------------------------------------------------- constants
 #: Missing-reason key used here for years in which an area does not exist.
@@ -353,7 +360,7 @@ def profile(table: AreaTable, area_code: str, indicators: Sequence[str | Indicat
         if not math.isnan(value) and n_areas >= MIN_AREAS_FOR_Z and sd > 0:
             z = (value - mean) / sd
 
-        def val(code: str | None) -> float:
+        def val(code: str | None, f: pd.DataFrame = f) -> float:
             if not isinstance(code, str) or code not in f.index:
                 return math.nan
             v = f.loc[code, "value"]

@@ -37,9 +37,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from buurtmonitor import analysis, charts, mapping
+from buurtmonitor import analysis, charts
 from buurtmonitor.catalogue import Indicator, load_catalogue
-from buurtmonitor.export import (
+from buurtmonitor.exports.items import (
     ExportItem,
     StaticExportUnavailable,
     build_pdf_pack,
@@ -51,6 +51,7 @@ from buurtmonitor.export import (
     table_to_xlsx,
 )
 from buurtmonitor.harmonise import SMALL_N, available_indicators, indicator_frame
+from buurtmonitor.maps import choropleth as mapping
 from buurtmonitor.model import FICTITIOUS_LABEL, LEVEL_LABELS, MISSING_LABELS, AreaTable
 
 ProgressCallback = Callable[[float, str], None]
@@ -743,7 +744,7 @@ def _reading_d(d: float | None) -> str:
 
 def measures_table(m: dict[str, Any]) -> pd.DataFrame:
     """The measures of :func:`lokale_kaart.measures` as one readable table."""
-    from buurtmonitor import segregation
+    from buurtmonitor.lokale_kaart import segregation
 
     ex = segregation.EXPLANATIONS
     labels = m["labels"]
@@ -855,7 +856,8 @@ def _notes_for(gemeente: str, names: Mapping[str, str], store: Any = None) -> li
 
 def _change_sentence(year: int, gemeente: str, level: str, table: AreaTable,
                      src: Sources) -> str | None:
-    from buurtmonitor import change, lokale_kaart
+    from buurtmonitor.lokale_kaart import change
+    from buurtmonitor.lokale_kaart import indices as lokale_kaart
     from loaders import repository
 
     plural = _PLURAL[level]
@@ -884,7 +886,8 @@ def lokale_kaart_item(year: int, gemeente: str, level: str = "wijk",
     """Segregation and diversity measures of the lokale kaart, the change signals against
     the previous year of the same origin classification, and the worksheet notes of the
     gemeente (verbatim, from :meth:`loaders.notes.NotesStore.export`)."""
-    from buurtmonitor import lokale_kaart, segregation
+    from buurtmonitor.lokale_kaart import indices as lokale_kaart
+    from buurtmonitor.lokale_kaart import segregation
 
     _check_level(level)
     src = sources or Sources()

@@ -9,14 +9,23 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .catalogue import Catalogue, Indicator, Variable, load_catalogue
-from .model import (ID_COLUMNS, MISSING_EMPTY, MISSING_NOT_IN_TABLE, MISSING_SENTINEL,
-                    MISSING_SUPPRESSED, MISSING_ZERO_DENOMINATOR, AreaTable, TableMeta)
+from .model import (
+    ID_COLUMNS,
+    MISSING_EMPTY,
+    MISSING_NOT_IN_TABLE,
+    MISSING_SENTINEL,
+    MISSING_SUPPRESSED,
+    MISSING_ZERO_DENOMINATOR,
+    AreaTable,
+    TableMeta,
+)
 
 #: Shares whose denominator is below this are flagged as uncertain in the views.
 SMALL_N = 100

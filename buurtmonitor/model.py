@@ -58,7 +58,7 @@ class TableMeta:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "TableMeta":
+    def from_dict(cls, d: dict[str, Any]) -> TableMeta:
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
     def source_line(self) -> str:
@@ -87,11 +87,11 @@ class AreaTable:
     def variables(self) -> list[str]:
         return [c for c in self.data.columns if c not in ID_COLUMNS]
 
-    def level(self, level: str) -> "AreaTable":
+    def level(self, level: str) -> AreaTable:
         mask = self.data["level"] == level
         return replace(self, data=self.data[mask], missing=self.missing[mask])
 
-    def select(self, mask: pd.Series) -> "AreaTable":
+    def select(self, mask: pd.Series) -> AreaTable:
         return replace(self, data=self.data[mask], missing=self.missing[mask])
 
     def row(self, code: str) -> pd.Series | None:

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from datetime import datetime, timezone
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 
 import cbsodata
 
@@ -157,7 +157,7 @@ def load(year: int, scope: str, settings: Settings | None = None,
                      table_title=(info.get("Title") or f"Kerncijfers wijken en buurten {year}").strip(),
                      scheme=cat.scheme_for_year(year), source_kind="cbs-odata",
                      source_url=table_url(table_id, s),
-                     fetched_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                     fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
                      scope=scope)
     table = harmonise_odata(rows, props, meta, cat)
     report(1.0, "Klaar")

@@ -20,7 +20,7 @@ import csv
 import logging
 import math
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +110,7 @@ def _meta(year: int, file: Path, kind: str, cat: Catalogue, scope: str,
                      table_title=cat.title_pattern.format(year=year),
                      scheme=t.scheme if t else cat.scheme_for_year(year), source_kind=kind,
                      source_url=file.name,
-                     fetched_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                     fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
                      fictitious=False, scope=scope, resolved_keys=resolved, units=units)
 
 

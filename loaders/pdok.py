@@ -21,8 +21,9 @@ import json
 import logging
 import math
 import re
-from datetime import datetime, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlencode, urljoin
 
 import geopandas as gpd
@@ -345,7 +346,7 @@ def fetch_boundaries(year: int, level: str, gemeente: str | None = None,
         raise LookupError(f"PDOK heeft geen {label}"
                           + (f"; bestaat gemeente {gemeente} in {year}?" if gemeente else "."))
     prov = {"source": "PDOK", "source_url": url, "year": int(year), "level": level,
-            "gemeente": gemeente, "fetched_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "gemeente": gemeente, "fetched_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "n_features": int(len(gdf)), "pages": pages, "crs": "EPSG:4326"}
     gdf.attrs["provenance"] = prov
     report(1.0, "Klaar")

@@ -8,9 +8,9 @@ cached copy with a warning -> a clear error. The demo gemeente never touches the
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Callable
+from datetime import UTC, datetime
 
 import geopandas as gpd
 import pandas as pd
@@ -80,7 +80,7 @@ def demo_table(year: int, scope: str) -> AreaTable:
     meta = TableMeta(year=year, table_id=raw.table_id,
                      table_title=f"Kerncijfers wijken en buurten {year} (fictief)", scheme=raw.scheme,
                      source_kind="demo", source_url="", fictitious=True, scope=scope,
-                     fetched_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+                     fetched_at=datetime.now(UTC).isoformat(timespec="seconds"))
     table = harmonise_odata(raw.rows_with_titles(), raw.data_properties, meta)
     d = table.data
     if scope == "gemeenten":

@@ -7,7 +7,7 @@ Environment variables (documented in README):
 ``BUURTMONITOR_CACHE_DIR`` cache folder (default ``data/cache`` in the project)
 ``BUURTMONITOR_DATA_DIR``  folder for the notes database (default ``data/``)
 ``BUURTMONITOR_TIMEOUT``   read timeout in seconds for one HTTP request (default 30)
-``BUURTMONITOR_RETRIES``   retries after a connection reset, 5xx or a truncated answer (default 3)
+``BUURTMONITOR_RETRIES``   retries per request after a reset, timeout, 429, 5xx or truncated answer (default 4)
 ``BUURTMONITOR_OFFLINE``   ``1`` = never go to the network; use the cache and the demo only
 """
 
@@ -70,7 +70,7 @@ def get_settings() -> Settings:
         data_dir=Path(data),
         timeout=_float("BUURTMONITOR_TIMEOUT", 30.0),
         connect_timeout=min(_float("BUURTMONITOR_TIMEOUT", 30.0), 5.0),
-        retries=int(_float("BUURTMONITOR_RETRIES", 3)),
+        retries=int(_float("BUURTMONITOR_RETRIES", 4)),
         backoff=_float("BUURTMONITOR_BACKOFF", 0.5),
         offline=os.environ.get("BUURTMONITOR_OFFLINE", "") in ("1", "true", "yes"),
     )

@@ -5,21 +5,16 @@ Layout and widgets only; the content is made in buurtmonitor.briefing."""
 from __future__ import annotations
 
 import re
-import sys
 import unicodedata
 from datetime import datetime
-from pathlib import Path
 
-_ROOT = Path(__file__).resolve().parents[1]
-if str(_ROOT) not in sys.path:
-    sys.path.insert(0, str(_ROOT))
+import streamlit as st
 
-import streamlit as st  # noqa: E402
-
-from buurtmonitor import briefing, ui  # noqa: E402
-from buurtmonitor.catalogue import load_catalogue  # noqa: E402
-from buurtmonitor.export import static_export_status  # noqa: E402
-from buurtmonitor.model import FICTITIOUS_LABEL, LEVEL_LABELS  # noqa: E402
+from app import ui
+from buurtmonitor import briefing
+from buurtmonitor.catalogue import load_catalogue
+from buurtmonitor.exports.items import static_export_status
+from buurtmonitor.model import FICTITIOUS_LABEL, LEVEL_LABELS
 
 VIEW = "briefing"
 ITEMS = "briefing_items"          # {"sig": ..., "items": [ExportItem]}: the preview and the pack
@@ -27,11 +22,9 @@ PACK = {"pdf": "briefing_pdf", "pptx": "briefing_pptx"}   # {"sig", "data", "nam
 MIME = {"pdf": "application/pdf",
         "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation"}
 
-
 def _slug(text: str) -> str:
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:80] or "raadsbriefing"
-
 
 def _notes_signature(gemeente: str) -> tuple:
     """Changes when a worksheet note is added, edited or deleted (then the preview is rebuilt)."""
@@ -40,7 +33,6 @@ def _notes_signature(gemeente: str) -> tuple:
         return tuple((n["id"], n["updated_at"]) for n in NotesStore().export(gemeente))
     except Exception:  # noqa: BLE001 - the pack says so itself when notes cannot be read
         return ()
-
 
 sel = ui.sidebar(levels=("wijk", "buurt"))
 st.title("Raadsbriefing")
@@ -104,7 +96,7 @@ with main:
         try:
             items = briefing.build_items(views, sel.year, sel.gemeente, sel.level, sel.indicator,
                                          sel.area, sources=sources,
-                                         progress=lambda f, m: bar.progress(f, text=m))
+                                         progress=lambda f, m, bar=bar: bar.progress(f, text=m))
         except ValueError as exc:
             bar.empty()
             st.error(str(exc))
@@ -131,7 +123,7 @@ with main:
                     data = briefing.build_pack(views, sel.year, sel.gemeente, sel.level, sel.indicator,
                                                sel.area, fmt=fmt, title=title, sources=sources,
                                                items=items, exported_at=started,
-                                               progress=lambda f, m: bar.progress(f, text=m))
+                                               progress=lambda f, m, bar=bar: bar.progress(f, text=m))
                 except Exception as exc:  # noqa: BLE001 - shown, the page goes on
                     st.error(f"De {fmt.upper()} kon niet worden gemaakt ({type(exc).__name__}: {exc}).")
                 else:

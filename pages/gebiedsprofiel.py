@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import streamlit as st
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-import streamlit as st  # noqa: E402
-
-from buurtmonitor import analysis, briefing, charts, ui, ui_export  # noqa: E402
-from buurtmonitor.catalogue import load_catalogue  # noqa: E402
-from buurtmonitor.harmonise import SMALL_N  # noqa: E402
-from buurtmonitor.model import LEVEL_LABELS  # noqa: E402
+from app import export_widgets as ui_export
+from app import ui
+from buurtmonitor import analysis, briefing, charts
+from buurtmonitor.catalogue import load_catalogue
+from buurtmonitor.harmonise import SMALL_N
+from buurtmonitor.model import LEVEL_LABELS
 
 VIEW = "gebiedsprofiel"
 WIDGET = "profiel_gebied"
-
 
 sel = ui.sidebar(levels=("wijk", "buurt"))
 cat = load_catalogue()

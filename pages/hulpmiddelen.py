@@ -5,17 +5,10 @@ Search text is user input: it is only passed to the search, never rendered as Ma
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import streamlit as st
 
-_ROOT = Path(__file__).resolve().parents[1]
-if str(_ROOT) not in sys.path:
-    sys.path.insert(0, str(_ROOT))
-
-import streamlit as st  # noqa: E402
-
-from buurtmonitor import ui  # noqa: E402
-from buurtmonitor.catalogue import load_catalogue  # noqa: E402
+from app import ui
+from buurtmonitor.catalogue import load_catalogue
 
 ui.init_state()
 ui.sync_url()  # keep the selection of the other pages in the URL

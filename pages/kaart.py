@@ -5,22 +5,18 @@ buurtmonitor.national for all buurten of the country)."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import pandas as pd
+import streamlit as st
 
-_ROOT = Path(__file__).resolve().parents[1]
-if str(_ROOT) not in sys.path:
-    sys.path.insert(0, str(_ROOT))
-
-import pandas as pd  # noqa: E402
-import streamlit as st  # noqa: E402
-
-from buurtmonitor import briefing, mapping, ui, ui_export  # noqa: E402
-from buurtmonitor.export import ExportItem  # noqa: E402
-from buurtmonitor import national as nat  # noqa: E402
-from buurtmonitor.catalogue import load_catalogue  # noqa: E402
-from buurtmonitor.harmonise import SMALL_N, indicator_frame  # noqa: E402
-from buurtmonitor.model import MISSING_LABELS  # noqa: E402
+from app import export_widgets as ui_export
+from app import ui
+from buurtmonitor import briefing
+from buurtmonitor.catalogue import load_catalogue
+from buurtmonitor.exports.items import ExportItem
+from buurtmonitor.harmonise import SMALL_N, indicator_frame
+from buurtmonitor.maps import choropleth as mapping
+from buurtmonitor.maps import national as nat
+from buurtmonitor.model import MISSING_LABELS
 
 cat = load_catalogue()
 sel = ui.sidebar(levels=("wijk", "buurt", "gemeente", nat.LEVEL))

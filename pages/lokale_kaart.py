@@ -4,17 +4,12 @@ with notes. Layout and widgets only; the work is in buurtmonitor.lokale_kaart_vi
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import streamlit as st
 
-_ROOT = Path(__file__).resolve().parents[1]
-if str(_ROOT) not in sys.path:
-    sys.path.insert(0, str(_ROOT))
-
-import streamlit as st  # noqa: E402
-
-from buurtmonitor import briefing, ui, ui_export  # noqa: E402
-from buurtmonitor import lokale_kaart_view as view  # noqa: E402
+from app import export_widgets as ui_export
+from app import lokale_kaart_view as view
+from app import ui
+from buurtmonitor import briefing
 
 sel = ui.sidebar(levels=("wijk", "buurt"), indicator=True)
 

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import streamlit as st
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-import streamlit as st  # noqa: E402
-
-from buurtmonitor import analysis, briefing, charts, ui, ui_export  # noqa: E402
-from buurtmonitor.catalogue import load_catalogue  # noqa: E402
-from loaders import repository  # noqa: E402
+from app import export_widgets as ui_export
+from app import ui
+from buurtmonitor import analysis, briefing, charts
+from buurtmonitor.catalogue import load_catalogue
+from loaders import repository
 
 VIEW = "ontwikkeling"
 WIDGET = "ontwikkeling_gebied"

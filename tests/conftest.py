@@ -7,28 +7,17 @@ which reset before and after the test).
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-if str(Path(__file__).resolve().parent) not in sys.path:  # robust under --import-mode=importlib
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from standins.cbs_odata import CbsODataServer, KWB2024_DIR, KWB2024_CSV, table_from_shared_kwb2024
-from standins.pdok import (
+from devtools.standins.cbs_odata import KWB2024_CSV, KWB2024_DIR, CbsODataServer, table_from_shared_kwb2024
+from devtools.standins.pdok import (
     EDE_WIJKEN_2024,
     GEMEENTEN_2022,
     PdokServer,
     features_from_shared_ede_wijken,
     features_from_shared_gemeenten_2022,
 )
-from standins.shared_data import require_shared
-
-
-def pytest_configure(config):
-    config.addinivalue_line("markers", "browser: drives a real browser against the dashboard")
-    config.addinivalue_line("markers", "slow: takes more than a few seconds")
+from devtools.standins.shared_data import require_shared
 
 
 @pytest.fixture(scope="session")

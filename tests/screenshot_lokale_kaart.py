@@ -24,12 +24,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-sys.path.insert(0, str(HERE))
 
-from e2e_server import streamlit_process  # noqa: E402
-from standins.cbs_odata import CbsODataServer, table_from_shared_kwb2024  # noqa: E402
-from standins.pdok import (PdokServer, features_from_shared_ede_wijken,  # noqa: E402
-                           features_from_shared_gemeenten_2022)
+from devtools.standins.cbs_odata import CbsODataServer, table_from_shared_kwb2024  # noqa: E402
+from devtools.standins.pdok import PdokServer, features_from_shared_ede_wijken, features_from_shared_gemeenten_2022  # noqa: E402
+from devtools.streamlit_server import streamlit_process  # noqa: E402
 
 TABS = ("Segregatie en diversiteit", "Veranderingen", "Clusters", "Werkblad")
 #: (name, query string) of the views to capture

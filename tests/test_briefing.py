@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from apptest_tools import EDE_BUITEN_EUROPA, EDE_INWONERS
 
 from buurtmonitor import briefing
-from buurtmonitor.export import ExportItem, StaticExportUnavailable
+from buurtmonitor.exports.items import ExportItem, StaticExportUnavailable
 from buurtmonitor.model import FICTITIOUS_LABEL
-from apptest_tools import EDE_BUITEN_EUROPA, EDE_INWONERS
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 WHEN = datetime(2026, 11, 30, 9, 30)
@@ -308,7 +308,7 @@ def test_static_error_from_renderer_becomes_value_error(demo_env, monkeypatch):
 
 
 def test_ui_export_deferred_files(demo_env):
-    from buurtmonitor import ui_export
+    from app import export_widgets as ui_export
 
     item = briefing.map_item(2024, "GM9901", "wijk", IND)
     csv = ui_export._deferred(lambda: item, "csv")()

@@ -33,7 +33,7 @@ if not Path(CHROMIUM).exists():
                 "(make sysdeps) of zet BROWSER_PATH", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api", reason="Python-pakket playwright ontbreekt")
 
-from e2e_server import streamlit_server  # noqa: E402
+from devtools.streamlit_server import streamlit_server  # noqa: E402
 
 TIMINGS: dict[str, float] = {}
 

@@ -13,8 +13,10 @@ import pandas as pd
 import pytest
 import shapely
 
-from buurtmonitor import canvasmap, mapping, national
 from buurtmonitor.catalogue import load_catalogue
+from buurtmonitor.maps import canvas as canvasmap
+from buurtmonitor.maps import choropleth as mapping
+from buurtmonitor.maps import national
 from buurtmonitor.model import FICTITIOUS_LABEL
 
 IND = "pct_herkomst_buiten_europa"
@@ -73,7 +75,7 @@ def test_classes_colours_and_labels_are_those_of_the_plotly_map(geometry, frame)
     assert all(z[c] == k for c, k in zip(geometry.codes, data["cls"]) if k >= 0)
     assert data["meta"] == {**data["meta"], "method": "quantiles", "k": 5, "renderer": "canvas"}
     # formatted values equal the map's format, area by area
-    for code, txt, v in zip(geometry.codes, data["txt"], values):
+    for txt, v in zip(data["txt"], values):
         if not np.isnan(v):
             assert txt == mapping.fmt_value(v, ind)
 

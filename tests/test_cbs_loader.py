@@ -12,11 +12,11 @@ import pytest
 from buurtmonitor import synthetic
 from buurtmonitor.harmonise import indicator_frame
 from buurtmonitor.model import MISSING_EMPTY
+from devtools.standins.cbs_odata import KWB2024_CSV, KWB2024_DIR, CbsODataServer, table_from_generated
+from devtools.standins.shared_data import require_shared
 from loaders import cbs, repository
 from loaders.cache import ParquetStore
 from loaders.settings import get_settings
-from standins.cbs_odata import CbsODataServer, KWB2024_CSV, KWB2024_DIR, table_from_generated
-from standins.shared_data import require_shared
 
 ORIGIN_KEYS = {"inwoners": "AantalInwoners_5", "herkomst_nederland": "Nederland_17",
                "herkomst_europa": "EuropaExclusiefNederland_18", "herkomst_buiten_europa": "BuitenEuropa_19",

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from buurtmonitor import change
+from buurtmonitor.lokale_kaart import change
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("BUURTMONITOR_SHARED_DATA") or REPO.parent / "shared" / "data")

@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from standins.cbs_odata import KWB2024_CSV, KWB2024_DIR
-from standins.shared_data import require_shared
+from devtools.standins.cbs_odata import KWB2024_CSV, KWB2024_DIR
+from devtools.standins.shared_data import require_shared
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -136,11 +136,8 @@ def test_table_from_real_utrecht_xlsx(tmp_path):
 # ------------------------------------------------------------------------------ fetch NL
 def _pdok_country(tmp_path):
     """A PDOK stand-in with 600 generated buurten (PDOK-like properties) and their gemeenten."""
-    bench = str(REPO / "bench")
-    if bench not in sys.path:
-        sys.path.insert(0, bench)
-    import synth_nl
-    from standins.pdok import PdokServer
+    from devtools import synth_nl
+    from devtools.standins.pdok import PdokServer
     gdf = synth_nl.generate(600, work=tmp_path / "synth", log=lambda m: None)
     gm = synth_nl.dissolve(gdf, "gemeentecode")
     gm["gemeentenaam"] = "Gemeente " + gm["gemeentecode"].str[2:]
@@ -171,7 +168,7 @@ def test_fetch_nl_warms_the_national_maps(cbs_kwb2024, tmp_path, monkeypatch):
         assert "600 buurtgrenzen" in res.stdout and "[100%] Klaar" in res.stderr, (res.stdout, res.stderr)
 
     # now without any network: the national data come from the cache
-    from buurtmonitor import national
+    from buurtmonitor.maps import national
     from loaders import repository
     monkeypatch.delenv("BUURTMONITOR_OFFLINE", raising=False)
     monkeypatch.setenv("CBS_ODATA_URL", "http://127.0.0.1:9")

@@ -17,8 +17,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from standins.cbs_odata import KWB2024_CSV, KWB2024_DIR
-from standins.shared_data import require_shared
+from devtools.standins.cbs_odata import KWB2024_CSV, KWB2024_DIR
+from devtools.standins.shared_data import require_shared
 
 REPO = Path(__file__).resolve().parents[1]
 IND = "pct_herkomst_buiten_europa"

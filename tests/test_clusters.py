@@ -13,14 +13,14 @@ import pytest
 gpd = pytest.importorskip("geopandas")
 from shapely.geometry import box  # noqa: E402
 
-from buurtmonitor import clusters  # noqa: E402
+from buurtmonitor.lokale_kaart import clusters  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("BUURTMONITOR_SHARED_DATA") or REPO.parent / "shared" / "data")
 EDE_WIJKEN = SHARED / "geo_ede_2024_pdok" / "wijken_2024_gemeente_ede.geojson"
 
 
-def grid(rows: int, cols: int) -> "gpd.GeoDataFrame":
+def grid(rows: int, cols: int) -> gpd.GeoDataFrame:
     codes = [f"G{r}_{c}" for r in range(rows) for c in range(cols)]
     geoms = [box(c, r, c + 1, r + 1) for r in range(rows) for c in range(cols)]
     return gpd.GeoDataFrame({"code": codes}, geometry=geoms, crs="EPSG:28992")

@@ -19,8 +19,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from buurtmonitor import export
-from buurtmonitor.export import (
+from buurtmonitor.exports import items as export
+from buurtmonitor.exports.items import (
     ROUNDING_NOTE,
     SUPPRESSION_NOTE,
     ExportItem,
@@ -386,7 +386,7 @@ def test_figureless_item_is_rejected_for_images():
 
 
 def test_decoration_replaces_the_views_own_labels_and_fits_the_map():
-    from buurtmonitor.export import decorate_figure
+    from buurtmonitor.exports.items import decorate_figure
 
     fig = map_figure()
     fig.update_layout(map_zoom=3, map_center=dict(lat=40, lon=0))
@@ -412,7 +412,7 @@ def test_decoration_replaces_the_views_own_labels_and_fits_the_map():
 def test_falls_back_to_kaleido_when_the_fast_path_breaks(monkeypatch):
     from PIL import Image
 
-    from buurtmonitor import export_static
+    from buurtmonitor.exports import static as export_static
 
     monkeypatch.setattr(export_static, "_RENDER_JS",
                         "async function() { throw new Error('kapot'); }")

@@ -12,8 +12,8 @@ from shapely.geometry import box
 
 from buurtmonitor import geo
 from buurtmonitor.synthetic import generate
-from standins.pdok import EDE_WIJKEN_2024, GEMEENTEN_2022
-from standins.shared_data import require_shared
+from devtools.standins.pdok import EDE_WIJKEN_2024, GEMEENTEN_2022
+from devtools.standins.shared_data import require_shared
 
 #: Largest overlap (m²) tolerated between two simplified neighbours: float noise only.
 OVERLAP_EPS_M2 = 0.01

@@ -12,10 +12,10 @@ import shapely
 
 from buurtmonitor.model import MISSING_EMPTY, MISSING_NOT_IN_TABLE, MISSING_SENTINEL, MISSING_SUPPRESSED
 from buurtmonitor.synthetic import generate
+from devtools.standins.pdok import EDE_WIJKEN_2024
+from devtools.standins.shared_data import require_shared
 from loaders import imports
 from loaders.imports import DERIVED_FROM_PCT, ImportFileError, MissingImportFile
-from standins.pdok import EDE_WIJKEN_2024
-from standins.shared_data import require_shared
 
 UTRECHT_XLSX = "kwb_utrecht_2024/kwb-2024-gemeente-utrecht.xlsx"
 UTRECHT_CSV = "kwb_utrecht_2024/kwb-2024-gemeente-utrecht.csv"

@@ -12,11 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from buurtmonitor import lokale_kaart
-from buurtmonitor.change import SchemeBreakError
+from buurtmonitor.lokale_kaart import indices as lokale_kaart
+from buurtmonitor.lokale_kaart.change import SchemeBreakError
+from devtools.standins.cbs_odata import KWB2024_CSV, KWB2024_DIR
+from devtools.standins.shared_data import require_shared
 from loaders import repository
-from standins.cbs_odata import KWB2024_CSV, KWB2024_DIR
-from standins.shared_data import require_shared
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -19,21 +18,21 @@ import pandas as pd
 import pytest
 import shapely
 import streamlit as st
+from apptest_tools import canvas_data, canvas_elements
 from streamlit.testing.v1 import AppTest
 
-from buurtmonitor import geo, mapping, national
+from buurtmonitor import geo
 from buurtmonitor.catalogue import load_catalogue
+from buurtmonitor.maps import choropleth as mapping
+from buurtmonitor.maps import national
 from buurtmonitor.model import FICTITIOUS_LABEL
-from standins.cbs_odata import KWB2024_CSV, KWB2024_DIR, CbsODataServer, table_from_shared_kwb2024
-from standins.pdok import PdokServer
-from standins.shared_data import require_shared
-from apptest_tools import canvas_data, canvas_elements
+from devtools.standins.cbs_odata import KWB2024_CSV, KWB2024_DIR, CbsODataServer, table_from_shared_kwb2024
+from devtools.standins.pdok import PdokServer
+from devtools.standins.shared_data import require_shared
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "pages" / "kaart.py"
-if str(ROOT / "bench") not in sys.path:
-    sys.path.insert(0, str(ROOT / "bench"))
-import synth_nl  # noqa: E402  (the benchmark's generator of detailed buurt polygons)
+from devtools import synth_nl  # noqa: E402  (the benchmark's generator of detailed buurt polygons)
 
 TOPO_2014 = "geo_cbs_topojson_2014_2015/Buurt_2014_layer_q1e3.topojson"
 

@@ -13,11 +13,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from apptest_tools import run_page, texts
 from streamlit.testing.v1 import AppTest
 
 from buurtmonitor import briefing
 from buurtmonitor.model import FICTITIOUS_LABEL
-from apptest_tools import run_page, texts
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
 NOTE = "Buurtgesprek <i>Zuiderhof</i>: let op de speeltuin & het plein."

@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 
 import pytest
+from apptest_tools import EDE_BUITEN_EUROPA, EDE_INWONERS, figure, run_page, texts
 from streamlit.testing.v1 import AppTest
 
 from buurtmonitor.model import FICTITIOUS_LABEL
-from apptest_tools import EDE_BUITEN_EUROPA, EDE_INWONERS, figure, run_page, texts
 
 PAGE = "gebiedsprofiel.py"
 
@@ -74,7 +74,7 @@ def test_suppressed_values_are_shown_as_such(demo_env):
 # ------------------------------------------------------------------------------ real CBS
 @pytest.mark.parametrize("gemeente", ["GM0228", "GM0363"])
 def test_real_kwb2024_opens_and_shows_cbs_numbers(real_env, gemeente):
-    from standins.cbs_odata import table_from_shared_kwb2024
+    from devtools.standins.cbs_odata import table_from_shared_kwb2024
 
     rows = {str(r["Codering_3"]).strip(): r for r in table_from_shared_kwb2024().rows}
     be, inw = rows[gemeente]["BuitenEuropa_19"], rows[gemeente]["AantalInwoners_5"]

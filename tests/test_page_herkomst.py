@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 
 import pytest
+from apptest_tools import EDE_BUITEN_EUROPA, EDE_INWONERS, figure, run_page, texts
 from streamlit.testing.v1 import AppTest
 
 from buurtmonitor.catalogue import load_catalogue
 from buurtmonitor.model import FICTITIOUS_LABEL
-from apptest_tools import EDE_BUITEN_EUROPA, EDE_INWONERS, figure, run_page, texts
 
 PAGE = "herkomst.py"
 
@@ -78,7 +78,7 @@ def test_toggles_counts_and_detail(demo_env):
 # ------------------------------------------------------------------------------ real CBS
 @pytest.mark.parametrize("gemeente", ["GM0228", "GM0363"])
 def test_real_kwb2024_opens_and_shows_cbs_numbers(real_env, gemeente):
-    from standins.cbs_odata import table_from_shared_kwb2024
+    from devtools.standins.cbs_odata import table_from_shared_kwb2024
 
     rows = {str(r["Codering_3"]).strip(): r for r in table_from_shared_kwb2024().rows}
     be, inw = rows[gemeente]["BuitenEuropa_19"], rows[gemeente]["AantalInwoners_5"]

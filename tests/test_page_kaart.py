@@ -10,14 +10,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import streamlit as st
+from apptest_tools import canvas_data, canvas_elements, figure, run_page, texts
 from streamlit.testing.v1 import AppTest
 
-from buurtmonitor import mapping
 from buurtmonitor.catalogue import load_catalogue
 from buurtmonitor.harmonise import indicator_frame
+from buurtmonitor.maps import choropleth as mapping
 from buurtmonitor.model import FICTITIOUS_LABEL
-from standins.cbs_odata import KWB2024_CSV, KWB2024_DIR
-from apptest_tools import canvas_data, canvas_elements, figure, run_page, texts
+from devtools.standins.cbs_odata import KWB2024_CSV, KWB2024_DIR
 
 PAGE = "kaart.py"
 TIMEOUT = 30
@@ -172,7 +172,7 @@ def _expected_ede_wijken(shared: Path) -> dict[str, float]:
 
 @pytest.mark.slow
 def test_ede_wijk_map_has_real_values(real_env):
-    from standins.shared_data import shared_data_dir
+    from devtools.standins.shared_data import shared_data_dir
     at = run(jaar="2024", gemeente="GM0228", niveau="wijk", indicator="pct_herkomst_buiten_europa")
     assert FICTITIOUS_LABEL not in texts(at.warning)
     fig = figure(at)

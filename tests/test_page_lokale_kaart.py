@@ -11,8 +11,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from buurtmonitor import clusters, lokale_kaart
-from buurtmonitor import lokale_kaart_view as view
+from app import lokale_kaart_view as view
+from buurtmonitor.lokale_kaart import clusters
+from buurtmonitor.lokale_kaart import indices as lokale_kaart
 from buurtmonitor.model import FICTITIOUS_LABEL
 from loaders import repository
 from loaders.notes import MAX_TEXT, NotesStore

@@ -10,11 +10,11 @@ import pytest
 import shapely
 
 from buurtmonitor.synthetic import generate
+from devtools.standins.pdok import EDE_WIJKEN_2024, PdokServer
+from devtools.standins.shared_data import require_shared
 from loaders import pdok
 from loaders._http import SourceUnavailable
 from loaders.settings import get_settings
-from standins.pdok import EDE_WIJKEN_2024, PdokServer
-from standins.shared_data import require_shared
 
 NL_BOUNDS = (3.2, 50.7, 7.3, 53.6)
 
@@ -54,7 +54,7 @@ def test_ede_wijken_follow_next_links(pdok_ede, fast_retries, ede_file_wijken):
     reqs = pdok_ede.requests_to("/collections/wijken/items")
     assert len(reqs) == 4
     assert "gemeentecode=GM0228" in reqs[0] and "limit=5" in reqs[0]
-    assert [("offset=%d" % o) in r for o, r in zip((5, 10, 15), reqs[1:])] == [True] * 3
+    assert [f"offset={o}" in r for o, r in zip((5, 10, 15), reqs[1:])] == [True] * 3
     assert list(gdf.columns) == pdok.COLUMNS
     assert len(gdf) == 17 and gdf["code"].is_unique
     expected = {f["properties"]["wijkcode"]: f["properties"] for f in ede_file_wijken}

@@ -10,15 +10,15 @@ import cbsodata
 import pytest
 import requests
 
-from standins.cbs_odata import (
+from devtools.standins.cbs_odata import (
     CbsODataServer,
     FilterError,
     compile_filter,
     table_from_generated,
     table_from_shared_kwb2024,
 )
-from standins.pdok import PdokServer
-from standins.shared_data import ENV_VAR, require_shared
+from devtools.standins.pdok import PdokServer
+from devtools.standins.shared_data import ENV_VAR, require_shared
 
 EDE_FILTER = ("WijkenEnBuurten eq 'GM0228    ' or startswith(WijkenEnBuurten,'WK0228') "
               "or startswith(WijkenEnBuurten,'BU0228')")

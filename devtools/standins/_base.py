@@ -66,7 +66,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "BuurtmonitorStandin/1.0"
     # set per server class
-    standin: "StandinServer"
+    standin: StandinServer
 
     def log_message(self, format, *args):  # noqa: A002 - silence stderr logging
         pass
@@ -105,9 +105,10 @@ class StandinServer:
         self._lock = threading.Lock()
         self._faults: list[_Fault] = []
         self.request_log: list[str] = []
+        self._random: tuple | None = None
 
     # -- lifecycle -------------------------------------------------------------------
-    def start(self) -> "StandinServer":
+    def start(self) -> StandinServer:
         if self._httpd is not None:
             return self
         handler = type(f"{type(self).__name__}Handler", (_Handler,), {"standin": self})
@@ -178,6 +179,7 @@ class StandinServer:
         with self._lock:
             self._faults.clear()
             self.request_log.clear()
+            self._random = None
 
     @property
     def pending_faults(self) -> int:
@@ -191,8 +193,24 @@ class StandinServer:
         with self._lock:
             return [r for r in self.request_log if substring in unquote_plus(r)]
 
+    def fail_randomly(self, rate: float, kinds: tuple[str, ...] = ("503", "reset"), *,
+                      seed: int = 0, path_contains: str | None = None) -> None:
+        """From now on (until :meth:`reset`), fail each matching request with probability
+        ``rate``, with a kind drawn from ``kinds`` (a seeded, repeatable sequence)."""
+        import random
+
+        for kind in kinds:
+            if kind not in FAULT_KINDS and not (kind.isdigit() and len(kind) == 3):
+                raise ValueError(f"unknown fault kind {kind!r}")
+        with self._lock:
+            self._random = (float(rate), tuple(kinds), random.Random(seed), path_contains)
+
     def _take_fault(self, target: str) -> _Fault | None:
         with self._lock:
+            if self._random is not None:
+                rate, kinds, rng, where = self._random
+                if (where is None or where in target) and rng.random() < rate:
+                    return _Fault(rng.choice(kinds), 1, None, self.default_slow_delay)
             for f in self._faults:
                 if f.remaining > 0 and (f.path_contains is None or f.path_contains in target):
                     f.remaining -= 1

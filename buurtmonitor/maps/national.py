@@ -30,14 +30,15 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from . import geo, mapping
+from buurtmonitor import geo
+from buurtmonitor.maps import choropleth as mapping
 
 log = logging.getLogger(__name__)
 
 LEVEL = "buurt_nl"
 LABEL = "Alle buurten van Nederland"
 #: the project's ``static`` folder, served by Streamlit at ``app/static/`` (enableStaticServing)
-PROJECT_DIR = Path(__file__).resolve().parents[1]
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 STATIC_DIR = PROJECT_DIR / "static" / "geo"
 STATIC_URL = "app/static/geo"
 #: keep at most this many GeoJSON files in ``static/geo`` (oldest removed first)

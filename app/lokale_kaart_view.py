@@ -24,11 +24,13 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from buurtmonitor import change as change_mod
-from buurtmonitor import clusters as clusters_mod
-from buurtmonitor import lokale_kaart, segregation, ui
+from app import ui
 from buurtmonitor.catalogue import load_catalogue
 from buurtmonitor.harmonise import indicator_frame
+from buurtmonitor.lokale_kaart import change as change_mod
+from buurtmonitor.lokale_kaart import clusters as clusters_mod
+from buurtmonitor.lokale_kaart import indices as lokale_kaart
+from buurtmonitor.lokale_kaart import segregation
 from buurtmonitor.model import FICTITIOUS_LABEL, AreaTable
 
 VIEW = "lokale_kaart"
@@ -105,8 +107,8 @@ class PageData:
     all_names: dict[str, str] = field(default_factory=dict)  # wijken and buurten
     measures: dict[str, Any] | None = None
     measures_error: str | None = None
-    change: "ChangeView | None" = None
-    cluster: "ClusterView | None" = None
+    change: ChangeView | None = None
+    cluster: ClusterView | None = None
     messages: list[str] = field(default_factory=list)
 
     @property
@@ -237,7 +239,7 @@ def _geometry(gdf, level: str):
     """(geojson, codes, names, bounds, parent outlines or None) for plotly, reusing
     :mod:`buurtmonitor.mapping` where it is available."""
     try:
-        from buurtmonitor import mapping
+        from buurtmonitor.maps import choropleth as mapping
         geom = mapping.prepare_geometry(gdf, level)
         parent = geom.parent if geom.parent is not None and not geom.parent.empty else None
         return geom.geojson, geom.codes, geom.names, geom.bounds, parent
@@ -1019,8 +1021,8 @@ def render_change(data: PageData) -> None:
     c3.metric("Te klein voor een signaal", n_small,
               help=f"Minder dan {nl(res.thresholds.get('min_population'), 0)} inwoners in één van beide jaren.")
     if res.flags.empty:
-        st.success(f"Geen enkel gebied komt boven de drempels. Verlaag de drempels om kleinere "
-                   f"veranderingen te zien.", icon="✅")
+        st.success("Geen enkel gebied komt boven de drempels. Verlaag de drempels om kleinere "
+                   "veranderingen te zien.", icon="✅")
     else:
         st.markdown(f"##### Gemarkeerde {lv}, met drempel en reden")
         areas = flagged_areas(res, data.names)

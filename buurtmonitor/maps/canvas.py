@@ -27,13 +27,28 @@ import numpy as np
 import pandas as pd
 import plotly.colors as pcolors
 
-from .catalogue import Indicator, load_catalogue
-from .mapping import (LEGEND_MISSING, LEGEND_SMALL_N, MISSING_FILL, OUTLINE_COLOUR, SELECTED_COLOUR, SMALL_N_COLOUR, MapGeometry,
-                      _continuous_scale, class_colours, classify, decimals_for, fmt_number, fmt_value, rows_for,
-                      short_definition, with_reference)
-from .model import FICTITIOUS_LABEL, MISSING_LABELS
+from buurtmonitor.catalogue import Indicator, load_catalogue
+from buurtmonitor.maps.choropleth import (
+    LEGEND_MISSING,
+    LEGEND_SMALL_N,
+    MISSING_FILL,
+    OUTLINE_COLOUR,
+    SELECTED_COLOUR,
+    SMALL_N_COLOUR,
+    MapGeometry,
+    _continuous_scale,
+    class_colours,
+    classify,
+    decimals_for,
+    fmt_number,
+    fmt_value,
+    rows_for,
+    short_definition,
+    with_reference,
+)
+from buurtmonitor.model import FICTITIOUS_LABEL, MISSING_LABELS
 
-WEB_DIR = Path(__file__).resolve().parent / "web"
+WEB_DIR = Path(__file__).resolve().parents[1] / "web"
 #: colours of a continuous scale (no classes) on the canvas: indistinguishable from smooth
 CONTINUOUS_STEPS = 48
 
@@ -105,7 +120,7 @@ def spec(geom: MapGeometry, frame: pd.DataFrame, indicator: Indicator | str, *, 
         span = (vmax - vmin) or 1.0
         step = np.clip(np.floor((values - vmin) / span * CONTINUOUS_STEPS), 0, CONTINUOUS_STEPS - 1)
         cls = np.where(has_value, np.nan_to_num(step, nan=-1), -1).astype(int)
-        from .mapping import _nice_ticks
+        from buurtmonitor.maps.choropleth import _nice_ticks
         legend["gradient"] = colours[::4] + [colours[-1]]
         legend["ticks"] = [{"at": round((t - vmin) / span, 4), "label": fmt_number(t, decimals)}
                            for t in _nice_ticks(vmin, vmax, 4)]

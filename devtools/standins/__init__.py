@@ -1,11 +1,10 @@
 """Stand-in servers for the CBS OData v3 API and PDOK OGC API Features (tests, benchmarks).
 
-    from tests.standins import CbsODataServer, PdokServer      # from the repo root
-    from standins import CbsODataServer, PdokServer            # inside pytest (tests/ on sys.path)
+    from devtools.standins import CbsODataServer, PdokServer
 """
 
-from ._base import FAULT_KINDS, StandinServer
-from .cbs_odata import (
+from devtools.standins._base import FAULT_KINDS, StandinServer
+from devtools.standins.cbs_odata import (
     CbsODataServer,
     CbsTable,
     FilterError,
@@ -13,12 +12,12 @@ from .cbs_odata import (
     table_from_generated,
     table_from_shared_kwb2024,
 )
-from .pdok import (
+from devtools.standins.pdok import (
     PdokServer,
     features_from_shared_ede_wijken,
     features_from_shared_gemeenten_2022,
 )
-from .shared_data import SHARED_DATA, require_shared, shared_data_dir
+from devtools.standins.shared_data import SHARED_DATA, require_shared, shared_data_dir
 
 __all__ = [
     "FAULT_KINDS",

@@ -34,10 +34,11 @@ import shutil
 import textwrap
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 
@@ -83,7 +84,7 @@ class ExportItem:
     fictitious: bool = False
 
     @classmethod
-    def from_meta(cls, meta: TableMeta, **kwargs: Any) -> "ExportItem":
+    def from_meta(cls, meta: TableMeta, **kwargs: Any) -> ExportItem:
         """An item whose source line, table id, year and fictitious flag come from ``meta``."""
         kwargs.setdefault("source_line", meta.source_line())
         kwargs.setdefault("table_ids", [meta.table_id] if meta.table_id else [])
@@ -534,7 +535,7 @@ def decorate_figure(item: ExportItem, width: int = 1400, height: int = 900,
 
 
 # ----------------------------------------------------------------------------- images
-_CACHE: "OrderedDict[str, bytes]" = OrderedDict()
+_CACHE: OrderedDict[str, bytes] = OrderedDict()
 _CACHE_SIZE = 24
 _CACHE_LOCK = threading.Lock()
 

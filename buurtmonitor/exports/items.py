@@ -27,8 +27,8 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from buurtmonitor.export_pack import build_pdf_pack, build_pptx_pack
-from buurtmonitor.export_static import (
+from buurtmonitor.exports.pack import build_pdf_pack, build_pptx_pack
+from buurtmonitor.exports.static import (
     MIN_PNG_WIDTH,
     ExportItem,
     ProgressCallback,

@@ -25,8 +25,8 @@ import hashlib
 import json
 import math
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -35,7 +35,7 @@ import shapely
 from pyproj import Transformer
 
 VERSION = 1
-WORK = Path(__file__).resolve().parent / ".work"
+WORK = Path(__file__).resolve().parents[1] / "bench" / ".work"
 
 #: A rough, hand-drawn land outline of the Netherlands (lon, lat), without the Wadden islands.
 NL_OUTLINE = [

@@ -37,8 +37,9 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -46,9 +47,9 @@ import plotly.colors as pcolors
 import plotly.graph_objects as go
 import shapely
 
-from .catalogue import Indicator, load_catalogue
-from .harmonise import SMALL_N
-from .model import FICTITIOUS_LABEL, LEVEL_LABELS, MISSING_LABELS
+from buurtmonitor.catalogue import Indicator, load_catalogue
+from buurtmonitor.harmonise import SMALL_N
+from buurtmonitor.model import FICTITIOUS_LABEL, LEVEL_LABELS, MISSING_LABELS
 
 # ----------------------------------------------------------------------------- options
 METHODS = {
@@ -447,13 +448,13 @@ class MapGeometry:
 
     def geojson_size(self) -> int:
         """Bytes of the inline GeoJSON (compact JSON), computed once."""
-        from . import geo
+        from buurtmonitor import geo
         return self.cached("geojson_size", lambda: geo.geojson_bytes(self.geojson))
 
 
 def _geojson(gdf) -> dict:
     try:
-        from . import geo
+        from buurtmonitor import geo
         return geo.to_geojson(gdf, id_col="code")
     except (ImportError, AttributeError):  # pragma: no cover - geo.py is part of the project
         from shapely.geometry import mapping

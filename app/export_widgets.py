@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 
 import streamlit as st
 
-from buurtmonitor.export import (
+from buurtmonitor.exports.items import (
     ExportItem,
     StaticExportUnavailable,
     figure_to_html,

@@ -415,8 +415,7 @@ def pysal_values(counts: pd.DataFrame, group_a: str, group_b: str) -> dict[str, 
     old = np.geterr()
     try:
         import segregation as seg  # noqa: F401  (sets np.seterr on import)
-        from segregation.local import (MultiLocalEntropy, MultiLocalSimpsonInteraction,
-                                       MultiLocationQuotient)
+        from segregation.local import MultiLocalEntropy, MultiLocalSimpsonInteraction, MultiLocationQuotient
         from segregation.multigroup import MultiDissim, MultiInfoTheory
         from segregation.singlegroup import Interaction, Isolation
     finally:

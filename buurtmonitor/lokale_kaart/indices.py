@@ -10,8 +10,8 @@ from typing import Any
 
 import pandas as pd
 
-from buurtmonitor import change, segregation
 from buurtmonitor.catalogue import load_catalogue
+from buurtmonitor.lokale_kaart import change, segregation
 from buurtmonitor.model import AreaTable
 
 log = logging.getLogger(__name__)

@@ -359,7 +359,8 @@ def map_geometry(year: int, level: str, gemeente: str | None):
     (GeoJSON, shapes, bounds, parent outlines). Shared, read-only: never mutate it.
     ``level="buurt_nl"``: every buurt of the country (the demo's when ``gemeente`` is the
     Voorbeeldgemeente), one shared geometry whatever the gemeente."""
-    from buurtmonitor import mapping, national
+    from buurtmonitor.maps import choropleth as mapping
+    from buurtmonitor.maps import national
     if level == national.LEVEL:
         return national_geometry(year, national.is_demo(gemeente))
     gdf, origin, warning = load_geo(year, level, gemeente)
@@ -371,7 +372,7 @@ def map_geometry(year: int, level: str, gemeente: str | None):
 def national_geometry(year: int, demo: bool):
     """(MapGeometry, origin, warning) of all buurten of NL (or of the demo), simplified for a
     national zoom; computed once per process (and once on disk)."""
-    from buurtmonitor import national
+    from buurtmonitor.maps import national
     from loaders import repository
     got = national.load_boundaries(year, repository.DEMO_GEMEENTE if demo else None)
     geometry = national.prepare_geometry(got.gdf, key=f"NL-buurt_nl-{year}{'-demo' if demo else ''}")
@@ -382,13 +383,13 @@ def load_national_buurten(year: int, gemeente: str) -> tuple[AreaTable, str, str
     """Every area of the country (``scope="alle"``) for the national buurt map, or the demo's
     fictitious 'country' for the Voorbeeldgemeente. Shared (not copied per rerun, unlike
     ``st.cache_data``): read-only."""
-    from buurtmonitor import national
+    from buurtmonitor.maps import national
     return _national_table(year, national.is_demo(gemeente))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _national_table(year: int, demo: bool) -> tuple[AreaTable, str, str | None]:
-    from buurtmonitor import national
+    from buurtmonitor.maps import national
     from loaders import repository
     got = national.load_table(year, repository.DEMO_GEMEENTE if demo else None)
     return got.table, got.origin, got.warning
@@ -403,7 +404,7 @@ def geojson_url(geometry) -> str | None:
     try:
         if not st.get_option("server.enableStaticServing"):
             return None
-        from buurtmonitor import national
+        from buurtmonitor.maps import national
         return national.publish_geojson(geometry)
     except Exception:  # noqa: BLE001 - inline still works
         return None
@@ -430,7 +431,8 @@ def use_canvas_map(geometry) -> bool:
 def canvas_map_spec(geometry, frame, indicator, **options) -> dict:
     """:func:`buurtmonitor.canvasmap.spec` with the geometry and the outlines of the level above
     as served files where possible (inline otherwise)."""
-    from buurtmonitor import canvasmap, national
+    from buurtmonitor.maps import canvas as canvasmap
+    from buurtmonitor.maps import national
     url = geojson_url(geometry)
     parent_url = None
     if url and geometry.parent is not None and not geometry.parent.empty:
@@ -443,7 +445,7 @@ def canvas_map_spec(geometry, frame, indicator, **options) -> dict:
 
 @st.cache_resource
 def _canvas_component():
-    from buurtmonitor import canvasmap
+    from buurtmonitor.maps import canvas as canvasmap
     js, css = canvasmap.assets()
     return st.components.v2.component("buurtmonitor.canvasmap", js=js, css=css)
 

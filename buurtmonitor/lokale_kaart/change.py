@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .segregation import group_label
+from buurtmonitor.lokale_kaart.segregation import group_label
 
 STATUS_SIGNAL = "signaal"
 STATUS_NO_SIGNAL = "geen signaal"

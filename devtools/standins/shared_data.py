@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 
 ENV_VAR = "BUURTMONITOR_SHARED_DATA"
+#: set to 1 (``.ci/run`` does) to fail instead of skip when an extract is missing
+REQUIRE_VAR = "BUURTMONITOR_REQUIRE_SHARED"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SHARED_DATA = REPO_ROOT / ".." / "shared" / "data"
 
@@ -40,6 +42,8 @@ def require_shared(*relpaths: str) -> Path:
     if missing:
         import pytest
 
+        if os.environ.get(REQUIRE_VAR) == "1":  # CI: the extracts are always there
+            pytest.fail(f"gedeelde extracten ontbreken: {', '.join(missing)}", pytrace=False)
         pytest.skip(
             f"../shared/data ontbreekt: {', '.join(missing)} "
             f"(real CBS extracts are not part of the repository; set {ENV_VAR} to point elsewhere)"

@@ -17,11 +17,11 @@ from __future__ import annotations
 import io
 import logging
 import zipfile
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Sequence
 
-from buurtmonitor.export_static import (
+from buurtmonitor.exports.static import (
     ExportItem,
     StaticExportUnavailable,
     export_date_text,

@@ -22,20 +22,21 @@ bad ``$filter``/``$select``/``$top``/``$skip`` 400. Fault injection: see ``_base
 
 from __future__ import annotations
 
-import csv
 import copy
+import csv
 import functools
 import json
 import math
 import re
 import threading
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 from urllib.parse import quote
 
-from ._base import HttpError, Response, StandinServer, json_response
-from .shared_data import shared_data_dir
+from devtools.standins._base import HttpError, Response, StandinServer, json_response
+from devtools.standins.shared_data import shared_data_dir
 
 __all__ = [
     "CbsTable",

@@ -21,13 +21,14 @@ import copy
 import functools
 import json
 import re
-from datetime import datetime, timezone
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import quote, urlencode
 
-from ._base import HttpError, Response, StandinServer, json_response
-from .shared_data import shared_data_dir
+from devtools.standins._base import HttpError, Response, StandinServer, json_response
+from devtools.standins.shared_data import shared_data_dir
 
 __all__ = [
     "PdokServer",
@@ -272,7 +273,7 @@ def _as_text(v: Any) -> str | None:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # ---------------------------------------------------------------------------------------
