@@ -6,23 +6,26 @@ from pathlib import Path
 
 import streamlit as st
 
+from buurtmonitor.catalogue import load_catalogue
+
 HERE = Path(__file__).resolve().parent
 # a local icon file: a Material icon name here would make browsers fetch it from fonts.gstatic.com
 st.set_page_config(page_title="Buurtmonitor", page_icon=str(HERE / "buurtmonitor" / "web" / "favicon.png"),
                    layout="wide")
-#: (file, title, icon, url path) in menu order
-PAGES = [
-    ("pages/kaart.py", "Kaart", ":material/map:", "kaart"),
-    ("pages/herkomst.py", "Herkomst", ":material/stacked_bar_chart:", "herkomst"),
-    ("pages/gebiedsprofiel.py", "Gebiedsprofiel", ":material/location_on:", "gebiedsprofiel"),
-    ("pages/ontwikkeling.py", "Ontwikkeling", ":material/timeline:", "ontwikkeling"),
-    ("pages/lokale_kaart.py", "Lokale kaart", ":material/explore:", "lokale_kaart"),
-    ("pages/briefing.py", "Raadsbriefing", ":material/slideshow:", "briefing"),
-    ("pages/hulpmiddelen.py", "Hulpmiddelen", ":material/menu_book:", "hulpmiddelen"),
-]
-
-pages = [st.Page(HERE / f, title=t, icon=i, url_path=u, default=(u == "kaart"))
-         for f, t, i, u in PAGES if (HERE / f).exists()]
+#: url path (= file name in pages/ and view id of the catalogue) -> menu icon, in menu order;
+#: the menu titles are the view names of data/resources.toml ([views])
+ICONS = {
+    "kaart": ":material/map:",
+    "herkomst": ":material/stacked_bar_chart:",
+    "gebiedsprofiel": ":material/location_on:",
+    "ontwikkeling": ":material/timeline:",
+    "lokale_kaart": ":material/explore:",
+    "briefing": ":material/slideshow:",
+    "hulpmiddelen": ":material/menu_book:",
+}
+titles = load_catalogue().views
+pages = [st.Page(HERE / "pages" / f"{u}.py", title=titles.get(u, u), icon=i, url_path=u, default=(u == "kaart"))
+         for u, i in ICONS.items() if (HERE / "pages" / f"{u}.py").exists()]
 nav = st.navigation(pages)
 st.sidebar.caption("Buurtmonitor · cijfers: CBS (CC BY 4.0) · grenzen: CBS/Kadaster via PDOK")
 nav.run()

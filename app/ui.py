@@ -14,7 +14,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from buurtmonitor import formatting
 from buurtmonitor.catalogue import Catalogue, load_catalogue
+from buurtmonitor.exports.tabular import frame_to_csv
 from buurtmonitor.harmonise import available_indicators, indicator_frame
 from buurtmonitor.model import FICTITIOUS_LABEL, LEVEL_LABELS, MISSING_LABELS, AreaTable
 
@@ -290,11 +292,10 @@ def table_alternative(df: pd.DataFrame, filename: str, *, key: str) -> None:
         config.update({c: st.column_config.NumberColumn(format="localized") for c in df.columns
                        if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])})
         st.dataframe(df, hide_index=True, width="stretch", column_config=config)
-        # made when clicked, not on every rerun
-        data = lambda: df.to_csv(index=False, sep=";", decimal=",").encode("utf-8-sig")  # noqa: E731
+        data = lambda: frame_to_csv(df)  # made when clicked, not on every rerun
     else:
         st.dataframe(_dutch_style(df), hide_index=True, width="stretch", column_config=config)
-        data = df.to_csv(index=False, sep=";", decimal=",").encode("utf-8-sig")
+        data = frame_to_csv(df)
     st.download_button("Tabel downloaden (CSV)", data, file_name=filename, mime="text/csv", key=key)
 
 
@@ -323,24 +324,19 @@ def indicators_available(table: AreaTable):
 
 
 # ------------------------------------------------------------------ map, resources (kaart/hulpmiddelen)
-#: view ids of the guidance catalogue -> menu titles
-VIEW_LABELS = {"kaart": "Kaart", "herkomst": "Herkomst", "gebiedsprofiel": "Gebiedsprofiel",
-               "ontwikkeling": "Ontwikkeling", "lokale_kaart": "Lokale kaart", "briefing": "Raadsbriefing",
-               "hulpmiddelen": "Hulpmiddelen"}
-#: guidance themes beyond the indicator themes of indicators.toml
-EXTRA_THEME_LABELS = {"polarisatie": "Polarisatie", "radicalisering": "Radicalisering",
-                      "sociale_stabiliteit": "Sociale stabiliteit", "integratie": "Integratie",
-                      "jeugd": "Jeugd", "crisis": "Crisis en calamiteiten"}
-
-
 def md_escape(text: str) -> str:
     """Escape Markdown so text is shown literally (``st.markdown`` never renders user HTML)."""
     return _md_escape(str(text))
 
 
 def theme_labels() -> dict[str, str]:
-    """Every theme id a resource may carry -> Dutch label."""
-    return {**load_catalogue().themes, **EXTRA_THEME_LABELS}
+    """Every theme id a resource may carry -> Dutch label (from the catalogues)."""
+    return load_catalogue().theme_labels
+
+
+def view_labels() -> dict[str, str]:
+    """View id -> menu title, in menu order (``[views]`` of ``data/resources.toml``)."""
+    return load_catalogue().views
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -500,5 +496,5 @@ def _dutch_style(df: pd.DataFrame):
     for c in num:
         vals = pd.to_numeric(df[c], errors="coerce").dropna()
         whole = bool(len(vals)) and bool(((vals - vals.round()).abs() < 1e-9).all())
-        sty = sty.format(precision=0 if whole else 1, decimal=",", thousands=".", na_rep="–", subset=[c])
+        sty = sty.format(lambda v, d=0 if whole else 1: formatting.number(v, d), subset=[c])
     return sty

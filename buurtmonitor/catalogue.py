@@ -123,6 +123,15 @@ class Catalogue:
     themes: dict[str, str]
     schemes: dict[str, OriginScheme]
     resources: tuple[Resource, ...]
+    #: view id -> menu title (the pages a resource can stand beside)
+    views: dict[str, str] = field(default_factory=dict)
+    #: guidance themes beyond the indicator themes: id -> label
+    resource_themes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def theme_labels(self) -> dict[str, str]:
+        """Every theme id a resource may carry -> Dutch label."""
+        return {**self.themes, **self.resource_themes}
 
     # ---- tables
     def table_for_year(self, year: int) -> KwbTable | None:
@@ -226,6 +235,19 @@ def load_catalogue() -> Catalogue:
                  indicators=tuple(r.get("indicators", ())), why=dict(r.get("why", {})),
                  priority=dict(r.get("priority", {})))
         for r in res.get("resource", []))
+    views = {str(k): str(v) for k, v in res.get("views", {}).items()}
+    themes = dict(inds.get("themes", {}))
+    resource_themes = {str(k): str(v) for k, v in res.get("themes", {}).items()}
+    for r in resources:
+        unknown_views = set(r.views) - set(views)
+        if unknown_views:
+            raise CatalogueError(f"Handreiking {r.id} noemt onbekende weergave(n) {sorted(unknown_views)} "
+                                 "(zie [views] in resources.toml)")
+        unknown_themes = set(r.themes) - set(themes) - set(resource_themes)
+        if unknown_themes:
+            raise CatalogueError(f"Handreiking {r.id} noemt onbekend(e) thema('s) {sorted(unknown_themes)} "
+                                 "(zie [themes] in resources.toml en indicators.toml)")
     return Catalogue(title_pattern=tabs.get("title_pattern", "Kerncijfers wijken en buurten {year}"),
                      tables=tables, variables=variables, indicators=indicators,
-                     themes=dict(inds.get("themes", {})), schemes=schemes, resources=resources)
+                     themes=themes, schemes=schemes, resources=resources,
+                     views=views, resource_themes=resource_themes)

@@ -23,6 +23,7 @@ from plotly.subplots import make_subplots
 
 from .analysis import BREAK_SCHEME, MISSING_SHORT, ROLE_AREA, missing_label, series_breaks
 from .catalogue import Indicator, load_catalogue
+from .formatting import number
 from .model import FICTITIOUS_LABEL, LEVEL_LABELS
 
 #: Okabe-Ito (colour-blind safe)
@@ -32,17 +33,6 @@ OTHER_LABEL = "Overig"
 ABOVE_COLOUR, BELOW_COLOUR, AROUND_COLOUR = "#D55E00", "#0072B2", "#777777"
 REFERENCE_STYLE = {"gemeente": ("#444444", "dash"), "land": ("#999999", "dot")}
 FONT = dict(family="Source Sans Pro, Arial, sans-serif", size=13)
-
-
-def format_nl(x: float | None, decimals: int = 1) -> str:
-    """Dutch number format: 1.234,5 ("–" for missing)."""
-    if x is None or pd.isna(x):
-        return "–"
-    s = f"{x:,.{decimals}f}"
-    return s.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-
-
-_nl = format_nl
 
 
 #: assumed chart width in px for estimating how many lines a horizontal legend takes
@@ -271,8 +261,8 @@ def profile_chart(profile_df: pd.DataFrame, *, title: str | None = None, source:
             marker=dict(color=colour, size=12,
                         symbol=[symbol + ("-open" if sm else "") for sm in s["small_n"]],
                         line=dict(color=colour, width=2)),
-            customdata=list(zip([_nl(v) for v in s["value"]], s["unit"], s["reading"],
-                                [_nl(v) for v in s["mean"]])),
+            customdata=list(zip([number(v) for v in s["value"]], s["unit"], s["reading"],
+                                [number(v) for v in s["mean"]])),
             hovertemplate=("%{y}<br>waarde %{customdata[0]} %{customdata[1]} "
                            "(gemiddelde gebieden %{customdata[3]})<br>z = %{x:.2f}: %{customdata[2]}"
                            "<extra></extra>")))
@@ -332,7 +322,7 @@ def trend_chart(series_df: pd.DataFrame, indicator: Indicator | str | None = Non
                 name=f"{seg_name} · {lab} ({period})", legendgroup=code,
                 line=dict(color=colour, dash=dash, width=width), marker=dict(symbol=symbol, size=8),
                 connectgaps=False, meta={"code": code, "segment": int(seg)},
-                customdata=list(zip([_nl(v, 0) for v in part["n"]],
+                customdata=list(zip([number(v, 0) for v in part["n"]],
                                     ["klein aantal: onzeker" if sm else "" for sm in part["small_n"]])),
                 hovertemplate=(f"{seg_name}<br>{lab}<br>%{{x}}: %{{y:.1f}}"
                                f"{(' ' + ind.unit) if ind and ind.unit != '%' else ''}"

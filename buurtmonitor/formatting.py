@@ -137,6 +137,7 @@ def csv_number(x: Any) -> str:
     f = to_float(x)
     if f is None:
         return ""
-    if float(f).is_integer() and abs(f) < 1e15:
+    if float(f).is_integer():
         return str(int(f))
-    return repr(round(f, 10)).replace(".", ",")
+    text = f"{f:.10f}".rstrip("0").rstrip(".")
+    return (text if text not in ("", "-0") else "0").replace(".", ",")

@@ -6,7 +6,7 @@ import streamlit as st
 
 from app import export_widgets as ui_export
 from app import ui
-from buurtmonitor import analysis, briefing, charts
+from buurtmonitor import analysis, briefing, charts, formatting
 from buurtmonitor.catalogue import load_catalogue
 from buurtmonitor.harmonise import SMALL_N
 from buurtmonitor.model import LEVEL_LABELS
@@ -53,7 +53,7 @@ with main:
         context.append(f"gemeente {a['gemeente_name']}")
     st.subheader(f"{LEVEL_LABELS[level]} {a['name']}")
     inw = row["inwoners"] if row is not None else float("nan")
-    st.caption(" · ".join([f"code {code}"] + context + [f"{charts.format_nl(inw, 0)} inwoners ({sel.year})"]))
+    st.caption(" · ".join([f"code {code}"] + context + [f"{formatting.integer(inw)} inwoners ({sel.year})"]))
 
     if level in ("wijk", "buurt"):
         plural = "wijken" if level == "wijk" else "buurten"

@@ -15,6 +15,7 @@ ui.sync_url()  # keep the selection of the other pages in the URL
 
 cat = load_catalogue()
 themes = ui.theme_labels()
+views = ui.view_labels()
 used_themes = [t for t in themes if any(t in r.themes for r in cat.resources)]
 
 st.title("Hulpmiddelen")
@@ -27,7 +28,7 @@ query = c1.text_input("Zoeken in titel, beschrijving en uitgever", key="hm_zoek"
                       placeholder="bijvoorbeeld: polarisatie, jongeren, VNG")
 pick_themes = c2.multiselect("Thema", used_themes, format_func=themes.get, key="hm_thema",
                              placeholder="alle thema's")
-pick_views = c3.multiselect("Hoort bij weergave", list(ui.VIEW_LABELS), format_func=ui.VIEW_LABELS.get,
+pick_views = c3.multiselect("Hoort bij weergave", list(views), format_func=views.get,
                             key="hm_weergave", placeholder="alle weergaven")
 
 found = ui.search_resources(query, pick_themes, pick_views)
@@ -43,7 +44,7 @@ for r in found:
                    f"catalogus nagekeken op {r.last_checked}")
         st.text(r.description)
         st.caption("Thema's: " + ", ".join(themes.get(t, t) for t in r.themes))
-        why = [(v, r.why[v]) for v in ui.VIEW_LABELS if v in r.why and v != "hulpmiddelen"]
+        why = [(v, r.why[v]) for v in views if v in r.why and v != "hulpmiddelen"]
         if why:
             st.markdown("**Waarom het helpt**")
-            st.text("\n".join(f"• {ui.VIEW_LABELS[v]}: {line}" for v, line in why))
+            st.text("\n".join(f"• {views[v]}: {line}" for v, line in why))

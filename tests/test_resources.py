@@ -33,9 +33,8 @@ def raw():
         return tomllib.load(fh)["resource"]
 
 
-def test_all_eleven_present_once(cat):
-    assert len(cat.resources) == 11
-    assert len({r.id for r in cat.resources}) == 11
+def test_the_named_resources_are_present_once(cat):
+    assert len({r.id for r in cat.resources}) == len(cat.resources)
     for piece in TITLES:
         hits = [r for r in cat.resources if piece.lower() in r.title.lower()]
         assert len(hits) == 1, piece
@@ -87,3 +86,29 @@ def test_lokale_kaart_order(cat):
     assert len(titles) >= 5
     for want, got in zip(LOKALE_KAART_ORDER, titles[:5]):
         assert want.lower() in got.lower(), (want, titles[:5])
+
+
+def test_views_and_themes_come_from_the_catalogue(cat):
+    assert list(cat.views)[:2] == ["kaart", "herkomst"] and cat.views["briefing"] == "Raadsbriefing"
+    assert cat.theme_labels["polarisatie"] == "Polarisatie"
+    assert set(cat.themes) <= set(cat.theme_labels)
+    for r in cat.resources:
+        assert set(r.views) <= set(cat.views) and set(r.themes) <= set(cat.theme_labels), r.id
+
+
+def test_an_unknown_view_or_theme_is_a_catalogue_error(tmp_path, monkeypatch):
+    import shutil
+
+    from buurtmonitor import catalogue
+
+    for name in ("kwb_tables.toml", "indicators.toml", "origin_groups.toml", "resources.toml"):
+        shutil.copy(CATALOGUE_DIR / name, tmp_path / name)
+    text = (tmp_path / "resources.toml").read_text(encoding="utf-8")
+    (tmp_path / "resources.toml").write_text(text.replace('views = ["', 'views = ["nergens", "', 1), encoding="utf-8")
+    monkeypatch.setattr(catalogue, "CATALOGUE_DIR", tmp_path)
+    catalogue.load_catalogue.cache_clear()
+    try:
+        with pytest.raises(catalogue.CatalogueError, match="onbekende weergave"):
+            catalogue.load_catalogue()
+    finally:
+        catalogue.load_catalogue.cache_clear()

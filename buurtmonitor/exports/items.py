@@ -41,6 +41,7 @@ from buurtmonitor.exports.static import (
     static_export_status,
     warm_up,
 )
+from buurtmonitor.exports.tabular import frame_to_csv
 from buurtmonitor.model import FICTITIOUS_LABEL
 
 __all__ = [
@@ -55,7 +56,6 @@ SUPPRESSION_NOTE = ("Ontbrekende waarden zijn door CBS geheimgehouden of niet be
                     "ze zijn leeg gelaten, niet 0")
 ROUNDING_NOTE = "CBS rondt aantallen op buurtniveau af op 5"
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def file_name(item: ExportItem, ext: str) -> str:
@@ -69,10 +69,6 @@ def file_name(item: ExportItem, ext: str) -> str:
     return f"{slug}.{ext.lstrip('.')}"
 
 
-def _safe_text(value: object) -> object:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
 
 
 def _table(item: ExportItem) -> pd.DataFrame:
@@ -84,17 +80,13 @@ def _table(item: ExportItem) -> pd.DataFrame:
 
 
 def table_to_csv(item: ExportItem) -> bytes:
-    """The view's table as CSV (see the module docstring for the dialect)."""
+    """The view's table as CSV (dialect: :mod:`buurtmonitor.exports.tabular`), with the source
+    on every row and the fictitious label first when the data are made up."""
     df = _table(item)
-    for col in df.columns:
-        if df[col].dtype == object or pd.api.types.is_string_dtype(df[col]):
-            df[col] = df[col].map(_safe_text)
     df["bron"] = item.source_line
     if item.fictitious:
         df.insert(0, "let_op", FICTITIOUS_LABEL)
-    text = df.to_csv(sep=";", decimal=",", index=False, na_rep="", lineterminator="\r\n",
-                     float_format="%.12g")
-    return ("\ufeff" + text).encode("utf-8")
+    return frame_to_csv(df)
 
 
 def _is_number(value: object) -> bool:

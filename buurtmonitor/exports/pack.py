@@ -21,6 +21,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
+
 from buurtmonitor.exports.static import (
     ExportItem,
     StaticExportUnavailable,
@@ -28,6 +30,7 @@ from buurtmonitor.exports.static import (
     figure_to_image,
     static_export_status,
 )
+from buurtmonitor.formatting import smart
 from buurtmonitor.model import FICTITIOUS_LABEL
 
 _log = logging.getLogger(__name__)
@@ -374,10 +377,9 @@ def _isna(v) -> bool:
 
 
 def _fmt(v) -> str:
-    if isinstance(v, float):
-        if v.is_integer():
-            return f"{int(v):,}".replace(",", ".")
-        return f"{v:,.1f}".replace(",", "x").replace(".", ",").replace("x", ".")
+    """A table cell in a pack: numbers through the one formatter, anything else as text."""
+    if isinstance(v, (float, int, np.floating, np.integer)) and not isinstance(v, bool):
+        return smart(v)
     return str(v)
 
 
