@@ -216,7 +216,7 @@ def composition(table: AreaTable, level: str, scheme_id: str | None = None, deta
     total_reason = total_reason.where(total.isna(), None)
     total_reason = total_reason.where(~(total.isna() & total_reason.isna()), MISSING_NOT_IN_TABLE)
 
-    parts = []
+    parts: list[pd.DataFrame] = []
     for g in groups:
         vals, why = col(g.variable)
         share = vals / total.where(total > 0) * 100.0
@@ -483,12 +483,12 @@ def time_series(tables: Mapping[int, AreaTable], area_code: str,
         row = t.row(area_code)
         present = row is not None
         rec: dict[str, Any] = {
-            "year": int(year), "code": area_code, "name": row["name"] if present else None,
-            "level": row["level"] if present else None, "present": present,
+            "year": int(year), "code": area_code, "name": row["name"] if row is not None else None,
+            "level": row["level"] if row is not None else None, "present": present,
             "indicator": ind.id if ind else None, "indicator_label": ind.label if ind else None,
             "unit": ind.unit if ind else None, "scheme": scheme,
             "value": math.nan, "n": math.nan, "missing": None, "small_n": False,
-            "indelingswijziging": _flag(row["indelingswijziging"]) if present else None,
+            "indelingswijziging": _flag(row["indelingswijziging"]) if row is not None else None,
             "segment": pd.NA, "scheme_break": False, "boundary_break": False, "break_reason": "",
         }
         bound = bool(ind is not None and ind.scheme is not None)

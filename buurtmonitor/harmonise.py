@@ -105,7 +105,8 @@ def clean_series(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Vectorised :func:`clean_value` for one column."""
     if values.dtype.kind in "fi":
         vals = values.astype(float)
-        reasons = pd.Series(np.where(vals.isna(), MISSING_EMPTY, None), index=values.index, dtype=object)
+        reasons = pd.Series(np.where(vals.isna().to_numpy(), MISSING_EMPTY, None),  # type: ignore[call-overload]
+                            index=values.index, dtype=object)
         sentinel = vals <= -99990
         reasons[sentinel] = MISSING_SENTINEL
         vals = vals.mask(sentinel)

@@ -161,13 +161,12 @@ def _geometry() -> dict:
     gm_cells = _voronoi_cells(seeds, region)
     home = gm_cells[0]
     minx, miny, maxx, maxy = home.bounds
-    pts = []
+    pts: list[tuple[float, float]] = []
     while len(pts) < 36:
         p = (rng.uniform(minx, maxx), rng.uniform(miny, maxy))
         if home.contains(shapely.Point(p)):
             pts.append(p)
-    pts = np.array(pts)
-    buurt_cells = _voronoi_cells(pts, home)
+    buurt_cells = _voronoi_cells(np.array(pts), home)
     # six wijken: k-means-ish grouping of buurt centroids around six wijk seeds
     cents = np.array([[c.centroid.x, c.centroid.y] for c in buurt_cells])
     wseeds = cents[np.linspace(0, len(cents) - 1, 6).astype(int)]
@@ -249,8 +248,9 @@ def _area_values(code: str, level: str, geom, year: int, rng: np.random.Generato
     p_be = float(np.clip(p_be0 + trend * t + rng.normal(0, 0.004), 0.01, 0.7))
     p_eu = float(np.clip(0.07 + stable.normal(0, 0.015) + 0.003 * t + rng.normal(0, 0.003), 0.01, 0.3))
     v: dict[str, float | None] = {"AantalInwoners": inw}
-    v["Mannen"] = inw * 0.495
-    v["Vrouwen"] = inw - v["Mannen"]
+    mannen = inw * 0.495
+    v["Mannen"] = mannen
+    v["Vrouwen"] = inw - mannen
     ages = np.array([0.16, 0.12, 0.25, 0.27, 0.20]) + rng.normal(0, 0.015, 5)
     ages = ages / ages.sum()
     for k, a in zip(["k_0Tot15Jaar", "k_15Tot25Jaar", "k_25Tot45Jaar", "k_45Tot65Jaar", "k_65JaarOfOuder"], ages):
@@ -294,13 +294,14 @@ def _area_values(code: str, level: str, geom, year: int, rng: np.random.Generato
         "VernielingMisdrijfTegenOpenbareOrde": round(float(np.clip(6 + rng.normal(0, 1.5), 0.5, 20)), 1),
         "TotaalDiefstalUitWoningSchuurED": round(float(np.clip(3 + rng.normal(0, 1), 0.2, 10)), 1),
     })
-    v["HuurwoningenTotaal"] = 100 - v["Koopwoningen"]
-    v["InBezitWoningcorporatie"] = round(v["HuurwoningenTotaal"] * rng.uniform(0.5, 0.8))
+    huur = 100 - float(v["Koopwoningen"] or 0.0)
+    v["HuurwoningenTotaal"] = huur
+    v["InBezitWoningcorporatie"] = round(huur * rng.uniform(0.5, 0.8))
     return v
 
 
 def _aggregate(parts: list[dict]) -> dict:
-    out = {}
+    out: dict[str, float | None] = {}
     for k in parts[0]:
         vals = [p[k] for p in parts if p.get(k) is not None]
         if not vals:

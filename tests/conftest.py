@@ -19,6 +19,18 @@ from devtools.standins.pdok import (
 )
 from devtools.standins.shared_data import require_shared
 
+#: modules whose tests start Chromium (static export, packs), run the CLI in subprocesses or build
+#: national geometry: every test in them counts as slow. The fast lane
+#: (``pytest -m "not browser and not slow"``) leaves them out; CI runs everything.
+SLOW_MODULES = {"test_national.py", "test_cli_export.py", "test_page_lokale_kaart.py", "test_briefing.py",
+                "test_page_briefing.py", "test_cli.py", "test_export.py", "test_lokale_kaart.py"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.name in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope="session")
 def cbs_kwb2024_server():

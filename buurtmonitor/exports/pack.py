@@ -353,6 +353,8 @@ def _pdf_table(pdf, item: ExportItem, T, max_rows: int = 30) -> None:
     from fpdf.enums import XPos, YPos
 
     df = item.table
+    if df is None:
+        return
     shown = df.head(max_rows)
     pdf.set_font(pdf.family, "", 7.5)
     with pdf.table(text_align="LEFT", line_height=4.2, first_row_as_headings=True) as table:
@@ -528,6 +530,8 @@ def build_pptx_pack(items: Sequence[ExportItem], title: str, gemeente: str, year
 def _pptx_table(slide, item: ExportItem, x, y, w, h, max_rows: int = 12) -> None:
     from pptx.util import Pt
 
+    if item.table is None:
+        return
     df = item.table.head(max_rows)
     rows, cols = len(df) + 1, max(len(df.columns), 1)
     table = slide.shapes.add_table(rows, cols, x, y, w, h).table
