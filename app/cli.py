@@ -203,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "command", None) == "table" and not args.gemeente and not args.from_file:
         parser.error("geef --gemeente, of --from met een CBS-bestand")
-    from loaders._http import SourceUnavailable
+    from loaders.http import SourceUnavailable
     from loaders.repository import DataUnavailable
     try:
         return args.func(args)

@@ -21,8 +21,8 @@ from buurtmonitor.harmonise import harmonise_odata
 from buurtmonitor.model import AreaTable, TableMeta
 
 from . import cbs
-from ._http import SourceUnavailable
 from .cache import ParquetStore, Store
+from .http import SourceUnavailable
 from .settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
