@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .settings import get_settings
+
 #: Worksheet sections: key -> (Dutch title, one-line prompt). Order = order on the page.
 SECTIONS: dict[str, dict[str, str]] = {
     "themas": {
@@ -77,8 +79,6 @@ _COLUMNS = ("id", "gemeente_code", "year", "section", "area_code", "text", "auth
 
 def default_path() -> Path:
     """``<data_dir>/notes/werkblad.sqlite`` from the current settings."""
-    from .settings import get_settings
-
     return get_settings().data_dir / "notes" / "werkblad.sqlite"
 
 
