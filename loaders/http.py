@@ -49,7 +49,7 @@ class NotFound(SourceUnavailable):
 class _CappedRetry(Retry):
     """urllib3 ``Retry`` that honours ``Retry-After`` up to :data:`RETRY_AFTER_CAP` seconds."""
 
-    def get_retry_after(self, response):  # type: ignore[no-untyped-def]
+    def get_retry_after(self, response: Any) -> float | None:
         after = super().get_retry_after(response)
         return None if after is None else min(after, RETRY_AFTER_CAP)
 

@@ -12,6 +12,7 @@ as typed (no stripping, no HTML escaping: escape when rendering).
 
 from __future__ import annotations
 
+import builtins
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -184,6 +185,7 @@ class NotesStore:
                 "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (gemeente_code, None if year is None else int(year), section,
                  area_code or None, text, author or "", now, now))
+            assert cur.lastrowid is not None  # an INSERT always sets it
             return int(cur.lastrowid)
 
     def update(self, note_id: int, text: str) -> None:
@@ -224,7 +226,7 @@ class NotesStore:
             rows = conn.execute(sql, args).fetchall()
         return [{k: r[k] for k in _COLUMNS} for r in rows]
 
-    def export(self, gemeente_code: str) -> list[dict[str, Any]]:
+    def export(self, gemeente_code: str) -> builtins.list[dict[str, Any]]:
         """All notes of a gemeente in worksheet order (section order, then oldest first),
         each with ``section_title`` added."""
         order = {key: i for i, key in enumerate(SECTIONS)}
