@@ -236,7 +236,7 @@ def _year_options(cat: Catalogue, demo: bool) -> list[int]:
     """The years to choose from, newest first: the demo's years in demo mode, else the
     registry's years (2025 only once its table id is known)."""
     if demo:
-        return sorted(repository.available_years(repository.DEMO_GEMEENTE, demo=True), reverse=True)
+        return sorted(repository.available_years(repository.DEMO_GEMEENTE), reverse=True)
     t2025 = cat.table_for_year(2025)
     return sorted(set(cat.years) - {2025} | ({2025} if t2025 and t2025.id else set()), reverse=True)
 

@@ -21,6 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from buurtmonitor import formatting
+
 from .settings import get_settings
 
 #: Worksheet sections: key -> (Dutch title, one-line prompt). Order = order on the page.
@@ -93,8 +95,8 @@ def _validate_text(text: Any) -> str:
     if not text.strip():
         raise ValueError("De notitie is leeg. Schrijf eerst iets op.")
     if len(text) > MAX_TEXT:
-        raise ValueError(f"De notitie is te lang ({len(text):,} tekens); het maximum is "
-                         f"{MAX_TEXT:,} tekens.".replace(",", "."))
+        raise ValueError(f"De notitie is te lang ({formatting.integer(len(text))} tekens); het maximum is "
+                         f"{formatting.integer(MAX_TEXT)} tekens.")
     return text
 
 

@@ -32,6 +32,8 @@ import requests
 import shapely
 from pyproj import CRS
 
+from buurtmonitor import formatting
+
 from . import http
 from .http import NotFound, SourceUnavailable
 from .settings import Settings, get_settings
@@ -155,7 +157,7 @@ def fetch_features(url: str, settings: Settings, session: requests.Session | Non
         next_url = urljoin(next_url, nxt) if nxt else None
         if progress:
             progress(min(0.9, 0.1 + 0.8 * pages / (pages + 1)),
-                     f"{what}: pagina {pages}, {n_items} gebieden")
+                     f"{what}: pagina {pages}, {formatting.integer(n_items)} gebieden")
     return features, crs, pages
 
 
@@ -321,7 +323,7 @@ def fetch_boundaries(year: int, level: str, gemeente: str | None = None,
             on_page=lambda feats, page_crs: frame_from_features(feats, level, crs=page_crs))
 
     if level == "gemeente":
-        report(0.92, f"{label}: {len(features)} gebieden verwerken")
+        report(0.92, f"{label}: {formatting.integer(len(features))} gebieden verwerken")
         gdf = frame_from_features(features, level, crs=crs)
     else:
         frames = [f for f in features if len(f)]
