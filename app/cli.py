@@ -7,6 +7,9 @@ indices     segregation and diversity measures of one gemeente (lokale kaart)
 export      export a chart/map/table of one indicator (png, svg, pdf, csv, xlsx, pptx)
 
 Every failure ends with a clear Dutch message on stderr and a non-zero exit code.
+Statistics come through the one data path, :mod:`loaders.repository`. ``--format csv`` and
+``json`` are for programs (decimal point, no thousands separator); ``text`` and the messages
+are for people and write numbers the Dutch way (:mod:`buurtmonitor.formatting`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,12 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+
+from buurtmonitor import briefing, formatting
+from buurtmonitor.catalogue import load_catalogue
+from buurtmonitor.lokale_kaart import indices as lokale_kaart
+from loaders import imports, repository
+from loaders.http import SourceUnavailable
 
 EXIT_USAGE = 2
 EXIT_DATA = 3
@@ -54,7 +63,6 @@ def _progress(frac: float, msg: str) -> None:
 def harmonised_rows(table, level: str) -> pd.DataFrame:
     """One row per area of ``level``: code, name, level, population, every origin group count,
     then the other variables (column names from the catalogue)."""
-    from buurtmonitor.catalogue import load_catalogue
     cat = load_catalogue()
     d = table.data[table.data["level"] == level]
     scheme = cat.schemes[table.meta.scheme]
@@ -76,17 +84,17 @@ def _write(df: pd.DataFrame, fmt: str) -> None:
         sys.stdout.write(df.to_json(orient="records", force_ascii=False, indent=1))
         sys.stdout.write("\n")
     else:
+        numeric = {c: formatting.smart for c in df.columns if c != "year"
+                   if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])}
         with pd.option_context("display.max_rows", None, "display.max_columns", 12, "display.width", 200):
-            print(df.to_string(index=False))
+            print(df.to_string(index=False, formatters=numeric))
 
 
 def cmd_table(args) -> int:
-    from loaders import repository
     if args.from_file:
         path = Path(args.from_file)
         if not path.exists():
             raise CliError(f"Bestand niet gevonden: {path}", EXIT_USAGE)
-        from loaders import imports
         table = imports.read_any(path, year=args.year)
         if isinstance(table, tuple):
             table = table[0]
@@ -110,23 +118,20 @@ def cmd_table(args) -> int:
 
 
 def cmd_fetch(args) -> int:
-    from loaders import repository
+    n = formatting.integer
     if args.gemeente == "NL":
-        info = repository.fetch_country_into_cache(args.year, progress=_progress)
-        from buurtmonitor.maps.choropleth import fmt_number
-        n = lambda v: fmt_number(v, 0)  # noqa: E731 - 1.234.567
-        print(f"Opgeslagen in de cache: {n(info['rows'])} rijen (alle gebieden), {n(info['gemeenten'])} "
-              f"gemeentegrenzen, {n(info['buurten'])} buurtgrenzen ({n(info['vertices'])} punten; voor de "
-              f"landelijke kaart {n(info['vertices_kaart'])}); cache nu {fmt_number(info['cache_bytes'] / 1e6, 1)} MB.")
+        nl = repository.fetch_country_into_cache(args.year, progress=_progress)
+        print(f"Opgeslagen in de cache: {n(nl.rows)} rijen (alle gebieden), {n(nl.gemeenten)} "
+              f"gemeentegrenzen, {n(nl.buurten)} buurtgrenzen ({n(nl.vertices)} punten; voor de "
+              f"landelijke kaart {n(nl.vertices_kaart)}); cache nu {formatting.number(nl.cache_bytes / 1e6, 1)} MB.")
         return 0
-    info = repository.fetch_into_cache(args.year, args.gemeente, progress=_progress)
-    print(f"Opgeslagen in de cache: {info['rows']} rijen, {info['wijken']} wijken, {info['buurten']} buurten; "
-          f"cache nu {info['cache_bytes'] / 1e6:.1f} MB.")
+    got = repository.fetch_into_cache(args.year, args.gemeente, progress=_progress)
+    print(f"Opgeslagen in de cache: {n(got.rows)} rijen, {n(got.wijken)} wijken, {n(got.buurten)} buurten; "
+          f"cache nu {formatting.number(got.cache_bytes / 1e6, 1)} MB.")
     return 0
 
 
 def cmd_indicators(args) -> int:
-    from buurtmonitor.catalogue import load_catalogue
     cat = load_catalogue()
     rows = [{"id": i.id, "thema": cat.themes.get(i.theme, i.theme), "label": i.label, "eenheid": i.unit,
              "indeling": i.scheme or "alle jaren"} for i in cat.indicators.values()]
@@ -135,7 +140,6 @@ def cmd_indicators(args) -> int:
 
 
 def cmd_indices(args) -> int:
-    from buurtmonitor.lokale_kaart import indices as lokale_kaart
     result = lokale_kaart.indices_for(args.year, args.gemeente, args.level)
     if args.format == "json":
         print(json.dumps(result, ensure_ascii=False, indent=1, default=float))
@@ -145,7 +149,6 @@ def cmd_indices(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from buurtmonitor import briefing
     out = Path(args.out)
     briefing.export_indicator(year=args.year, gemeente=args.gemeente, indicator=args.indicator,
                               level=args.level, fmt=args.format, out=out)
@@ -203,14 +206,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "command", None) == "table" and not args.gemeente and not args.from_file:
         parser.error("geef --gemeente, of --from met een CBS-bestand")
-    from loaders._http import SourceUnavailable
-    from loaders.repository import DataUnavailable
     try:
         return args.func(args)
     except CliError as exc:
         print(f"Fout: {exc}", file=sys.stderr)
         return exc.code
-    except (SourceUnavailable, DataUnavailable) as exc:
+    except (SourceUnavailable, repository.DataUnavailable) as exc:
         print(f"Fout: de bron is niet bereikbaar. {exc}", file=sys.stderr)
         return EXIT_SOURCE
     except (LookupError, ValueError, OSError) as exc:

@@ -19,6 +19,7 @@ from buurtmonitor.catalogue import Catalogue, load_catalogue
 from buurtmonitor.exports.tabular import frame_to_csv
 from buurtmonitor.harmonise import available_indicators, indicator_frame
 from buurtmonitor.model import FICTITIOUS_LABEL, LEVEL_LABELS, MISSING_LABELS, AreaTable
+from loaders import cbs, repository
 
 #: selection keys kept in st.session_state (prefix sel_) and in the URL (without prefix)
 STATE_KEYS = ("jaar", "gemeente", "niveau", "indicator", "gebied")
@@ -44,9 +45,10 @@ class Selection:
 
 # ------------------------------------------------------------------ cached loading
 @st.cache_data(show_spinner=False, max_entries=64)
-def load_table(year: int, scope: str) -> tuple[AreaTable, str, str | None]:
-    from loaders import repository
-    got = repository.load_table(year, scope)
+def load_table(year: int, scope: str, demo: bool = False) -> tuple[AreaTable, str, str | None]:
+    """(table, origin, warning) of :func:`loaders.repository.load_table`, cached per session
+    data (``demo=True``: the fictitious data of that scope)."""
+    got = repository.load_table(year, scope, demo=demo)
     return got.table, got.origin, got.warning
 
 
@@ -54,21 +56,19 @@ def load_table(year: int, scope: str) -> tuple[AreaTable, str, str | None]:
 def load_geo(year: int, level: str, gemeente: str | None):
     """(GeoDataFrame prepared for the web, origin, warning). The simplified boundaries are
     computed once and kept in the disk cache (``repository.load_web_boundaries``)."""
-    from loaders import repository
     got = repository.load_web_boundaries(year, level, gemeente)
     return got.gdf, got.origin, got.warning
 
 
 @st.cache_data(show_spinner=False, ttl=300)
 def demo_only() -> bool:
-    from loaders import repository
+    """Whether neither the cache nor CBS can give real data (checked every five minutes)."""
     return repository.demo_mode_only()
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def gemeente_options(year: int) -> list[tuple[str, str]]:
     """[(code, name)] to choose from: all gemeenten of the year (real data) or the demo."""
-    from loaders import repository
     opts = [(repository.DEMO_GEMEENTE, f"{repository.DEMO_NAME} (fictief)")]
     if demo_only():
         return opts
@@ -81,7 +81,6 @@ def gemeente_options(year: int) -> list[tuple[str, str]]:
 
 def _cached_gemeenten(year: int) -> list[tuple[str, str]]:
     """[(code, name)] of the gemeenten of ``year`` in the cache (when CBS cannot give the list)."""
-    from loaders import repository
     out = []
     try:
         for y, scope in repository.cached_scopes():
@@ -100,7 +99,6 @@ def _cached_gemeenten(year: int) -> list[tuple[str, str]]:
 @st.cache_data(show_spinner=False, ttl=120)
 def cbs_reachable() -> bool:
     """Whether CBS answers now (checked at most every two minutes)."""
-    from loaders import cbs
     return cbs.is_reachable()
 
 
@@ -190,11 +188,7 @@ def sidebar(*, levels: tuple[str, ...] = ("wijk", "buurt", "gemeente"), indicato
     init_state()
     sb = st.sidebar
     # year
-    from loaders import repository
-    demo = demo_only()
-    years = sorted(set(repository.available_years(repository.DEMO_GEMEENTE) if demo else cat.years) - {2025}
-                   | ({2025} if not demo and cat.table_for_year(2025) and cat.table_for_year(2025).id else set()),
-                   reverse=True)
+    years = _year_options(cat, demo_only())
     year = int(_get("jaar") or _default_year(cat))
     if year not in years:
         year = years[0] if 2024 not in years else 2024
@@ -238,6 +232,15 @@ def sidebar(*, levels: tuple[str, ...] = ("wijk", "buurt", "gemeente"), indicato
     sync_url()
     return Selection(year=int(year), gemeente=gem, gemeente_name=names.get(gem, gem).replace(" (fictief)", ""),
                      level=lv, indicator=ind_id, area=area)
+
+
+def _year_options(cat: Catalogue, demo: bool) -> list[int]:
+    """The years to choose from, newest first: the demo's years in demo mode, else the
+    registry's years (2025 only once its table id is known)."""
+    if demo:
+        return sorted(repository.available_years(repository.DEMO_GEMEENTE), reverse=True)
+    t2025 = cat.table_for_year(2025)
+    return sorted(set(cat.years) - {2025} | ({2025} if t2025 and t2025.id else set()), reverse=True)
 
 
 # ------------------------------------------------------------------ common blocks
@@ -343,10 +346,7 @@ def view_labels() -> dict[str, str]:
 def load_national(year: int, gemeente: str) -> tuple[AreaTable, str, str | None]:
     """All gemeenten of the year. For the (fictitious) Voorbeeldgemeente: its fictitious
     'country', so real and made-up areas never share one map."""
-    from loaders import repository
-    if repository.is_demo_scope(gemeente):
-        return repository.demo_table(year, "gemeenten"), "demo", None
-    return load_table(year, "gemeenten")
+    return load_table(year, "gemeenten", repository.is_demo_scope(gemeente))
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -379,15 +379,12 @@ def load_national_buurten(year: int, gemeente: str) -> tuple[AreaTable, str, str
     """Every area of the country (``scope="alle"``) for the national buurt map, or the demo's
     fictitious 'country' for the Voorbeeldgemeente. Shared (not copied per rerun, unlike
     ``st.cache_data``): read-only."""
-    from buurtmonitor.maps import national
-    return _national_table(year, national.is_demo(gemeente))
+    return _national_table(year, repository.is_demo_scope(gemeente))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _national_table(year: int, demo: bool) -> tuple[AreaTable, str, str | None]:
-    from buurtmonitor.maps import national
-    from loaders import repository
-    got = national.load_table(year, repository.DEMO_GEMEENTE if demo else None)
+    got = repository.load_table(year, "alle", demo=demo)
     return got.table, got.origin, got.warning
 
 
@@ -458,7 +455,6 @@ def canvas_map(spec: dict, *, key: str) -> str | None:
 
 def load_error(exc: BaseException, what: str) -> str:
     """A Dutch message for a failed load (the loaders' own messages are Dutch)."""
-    from loaders import repository
     if isinstance(exc, repository.DataUnavailable):
         return (f"{what} kunnen nu niet worden opgehaald en staan nog niet in de cache. "
                 f"Probeer het later opnieuw, of kies de Voorbeeldgemeente (fictief) om het dashboard "

@@ -1,20 +1,36 @@
-"""KWB tables through ``cbsodata``: table registry, metadata, one gemeente, all gemeenten.
+"""KWB tables from CBS OData v3: table registry, metadata, one gemeente, all gemeenten.
+
+Two clients, no lock:
+
+* the **data** (``TypedDataSet`` with ``$filter``/``$select``, paged by ``odata.nextLink``)
+  and the titles of the dimension keys go through :func:`loaders.http.get_json` with the
+  pooled ``"cbs"`` session: a reset, timeout, 429/5xx or truncated page is retried for that
+  one request, not for the whole multi-page download, and no session waits for another;
+* the **metadata** (catalogue, ``TableInfos``, ``DataProperties``: one small answer each)
+  through ``cbsodata``, each call wrapped by :func:`loaders.http.with_retries`. cbsodata
+  makes its own ``Session`` per request and cannot be given the pooled one, which is why it
+  no longer fetches the data pages.
 
 cbsodata 1.3.5 quirks handled here:
 
-* ``typed=False`` (the default) fetches the *TypedDataSet*: the flag is inverted.
-* ``catalog(use_https=False)`` is ignored: we set ``cbsodata.options.use_https`` ourselves.
+* ``typed=False`` (the default) fetches the *TypedDataSet*: the flag is inverted. We ask
+  for ``TypedDataSet`` by name (numbers as numbers, not strings).
+* ``catalog(use_https=False)`` is ignored and ``use_https`` is a process-wide option: it is
+  set (to the same value for every call of a process, from ``CBS_ODATA_URL``) before a call,
+  never saved, restored or guarded by a lock; the host is passed per call
+  (``catalog_url=``).
 * no timeout or retry unless passed: every call gets ``timeout=`` and goes through
-  :func:`loaders._http.with_retries`.
-* dimension keys are replaced by titles: codes are read from ``Codering_N``.
+  :func:`loaders.http.with_retries`.
+* ``get_data`` replaces dimension keys by their titles (and downloads every dimension in
+  full to do so): we fetch the titles of the selected keys only (the same ``$filter`` on
+  ``Key``) and replace them the same way, so the codes are read from ``Codering_N``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import cbsodata
 
@@ -22,11 +38,17 @@ from buurtmonitor.catalogue import load_catalogue
 from buurtmonitor.harmonise import harmonise_odata, select_keys
 from buurtmonitor.model import AreaTable, TableMeta
 
-from ._http import SourceUnavailable, with_retries
+from . import http
+from .http import SourceUnavailable, with_retries
 from .settings import Settings, get_settings
 
-_OPTIONS_LOCK = threading.RLock()
 Progress = Callable[[float, str], None]
+#: the pool of :func:`loaders.http.session_for` for CBS OData v3
+SOURCE = "cbs"
+#: DataProperties types whose columns hold dimension keys (replaced by their titles)
+DIMENSION_TYPES = frozenset({"Dimension", "GeoDimension", "GeoDetail", "TimeDimension"})
+#: a download of more pages than this is broken off (10,000 rows a page: far above any KWB table)
+MAX_PAGES = 500
 
 
 class CbsUnavailable(SourceUnavailable):
@@ -37,33 +59,52 @@ class UnknownYear(ValueError):
     """No KWB table is known for a year."""
 
 
-@contextlib.contextmanager
-def _cbs_endpoint(settings: Settings) -> Iterator[None]:
-    """Point cbsodata's global options at ``CBS_ODATA_URL`` for the duration of a call."""
-    use_https, host = settings.cbs_scheme_and_host
-    with _OPTIONS_LOCK:
-        old_url, old_https = cbsodata.options.catalog_url, cbsodata.options.use_https
-        cbsodata.options.catalog_url = host
-        cbsodata.options.use_https = use_https
-        try:
-            yield
-        finally:
-            cbsodata.options.catalog_url = old_url
-            cbsodata.options.use_https = old_https
-
-
 def _call(fn, *args, settings: Settings, what: str, **kwargs):
+    """A cbsodata metadata call with timeout and retries, for the endpoint of ``settings``."""
     if settings.offline:
         raise CbsUnavailable(f"{what}: offline-modus staat aan (BUURTMONITOR_OFFLINE=1)")
+    use_https, host = settings.cbs_scheme_and_host
     kwargs["timeout"] = (settings.connect_timeout, settings.timeout)
+    kwargs["catalog_url"] = host
 
     def once():
-        with _cbs_endpoint(settings):
-            return fn(*args, **kwargs)
+        if cbsodata.options.use_https != use_https:   # one value per process: no lock, no restore
+            cbsodata.options.use_https = use_https
+        return fn(*args, **kwargs)
     try:
         return with_retries(once, what=what, retries=settings.retries, backoff=settings.backoff)
     except SourceUnavailable as exc:
         raise CbsUnavailable(f"CBS ({settings.cbs_odata_url}) is niet bruikbaar. {exc}") from exc
+
+
+def _pages(url: str, params: dict[str, str], settings: Settings, what: str) -> list[dict]:
+    """Every record of an OData v3 entity set, following ``odata.nextLink``; each page is one
+    :func:`loaders.http.get_json` request (retried on its own)."""
+    rows: list[dict] = []
+    seen: set[str] = set()
+    next_url: str | None = url
+    next_params: dict[str, str] | None = params
+    pages = 0
+    try:
+        while next_url:
+            if pages >= MAX_PAGES:
+                raise CbsUnavailable(f"{what}: meer dan {MAX_PAGES} pagina's; het ophalen is afgebroken.")
+            body = http.get_json(next_url, source=SOURCE, what=what, params=next_params, settings=settings)
+            pages += 1
+            if not isinstance(body, dict) or not isinstance(body.get("value"), list):
+                raise CbsUnavailable(f"{what}: het antwoord is geen OData-resultaat.")
+            rows.extend(body["value"])
+            nxt = body.get("odata.nextLink")
+            if nxt is not None and (not isinstance(nxt, str) or nxt in seen):
+                raise CbsUnavailable(f"{what}: de paginering van CBS verwijst terug naar een eerdere pagina.")
+            if nxt:
+                seen.add(nxt)
+            next_url, next_params = (nxt or None), None   # the next link carries the query
+    except CbsUnavailable:
+        raise
+    except SourceUnavailable as exc:
+        raise CbsUnavailable(f"CBS ({settings.cbs_odata_url}) is niet bruikbaar. {exc}") from exc
+    return rows
 
 
 def table_url(table_id: str, settings: Settings | None = None) -> str:
@@ -146,8 +187,7 @@ def load(year: int, scope: str, settings: Settings | None = None,
     info, props = get_metadata(table_id, s)
     select = select_keys(props, cat)
     report(0.35, f"Cijfers ophalen ({ {'gemeenten': 'alle gemeenten', 'alle': 'heel Nederland'}.get(scope, scope)})")
-    rows = _call(cbsodata.get_data, table_id, settings=s, what=f"Cijfers {table_id}",
-                 filters=_filter_for(scope), select=select)
+    rows = get_rows(table_id, props, select, _filter_for(scope), s)
     if scope not in ("gemeenten", "alle") and not any(
             str(r.get(next((k for k in select if k.startswith("Codering")), "Codering_3")) or "").strip()
             == scope.upper() for r in rows):
@@ -164,14 +204,54 @@ def load(year: int, scope: str, settings: Settings | None = None,
     return table
 
 
+def get_rows(table_id: str, data_properties: list[dict], select: list[str], filters: str | None,
+             settings: Settings | None = None) -> list[dict]:
+    """The ``TypedDataSet`` rows of ``table_id`` matching ``filters`` with the ``select``
+    columns, dimension keys replaced by their titles (as ``cbsodata.get_data`` returns them).
+
+    Parameters
+    ----------
+    table_id
+        e.g. ``"85984NED"``.
+    data_properties
+        The table's DataProperties (to know the dimension columns).
+    select
+        Column keys for ``$select``.
+    filters
+        An OData ``$filter`` on the geo dimension (``WijkenEnBuurten``), or None for all rows.
+    settings
+        Endpoint, timeouts, retries.
+
+    Raises
+    ------
+    CbsUnavailable
+        When a page cannot be fetched after its retries (Dutch message).
+    """
+    s = settings or get_settings()
+    if s.offline:
+        raise CbsUnavailable(f"Cijfers {table_id}: offline-modus staat aan (BUURTMONITOR_OFFLINE=1)")
+    base = table_url(table_id, s)
+    params = {"$format": "json", "$select": ",".join(select)}
+    if filters:
+        params["$filter"] = filters
+    rows = _pages(f"{base}/TypedDataSet", params, s, f"Cijfers {table_id}")
+    wanted = set(select)
+    for dim in [p["Key"] for p in data_properties if p.get("Type") in DIMENSION_TYPES and p.get("Key") in wanted]:
+        dparams = {"$format": "json", "$select": "Key,Title"}
+        if filters and f"({dim}," in filters:
+            dparams["$filter"] = filters.replace(f"({dim},", "(Key,")
+        titles: dict[Any, Any] = {r.get("Key"): r.get("Title")
+                                  for r in _pages(f"{base}/{dim}", dparams, s, f"Namen ({dim}) {table_id}")}
+        for r in rows:
+            if dim in r and r[dim] in titles:
+                r[dim] = titles[r[dim]]
+    return rows
+
+
 def is_reachable(settings: Settings | None = None, timeout: float = 2.0) -> bool:
-    """Quick check whether the CBS OData service answers at all."""
-    import requests
+    """Quick check whether the CBS OData service answers at all (one request, no retries)."""
     s = settings or get_settings()
     if s.offline:
         return False
-    try:
-        r = requests.get(f"{s.cbs_odata_url}/ODataCatalog/Tables?$format=json&$top=1", timeout=timeout)
-        return r.status_code < 500
-    except requests.RequestException:
-        return False
+    return http.is_reachable(f"{s.cbs_odata_url}/ODataCatalog/Tables?$format=json&$top=1",
+                             source=SOURCE, timeout=timeout, settings=s)

@@ -13,12 +13,13 @@ so one slow download never holds up another session's request.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import threading
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -27,6 +28,7 @@ from urllib3.util.retry import Retry
 from .settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: statuses retried per request (``Retry-After`` honoured for 429 and 503)
 RETRY_STATUSES = (429, 500, 502, 503, 504)
@@ -47,7 +49,7 @@ class NotFound(SourceUnavailable):
 class _CappedRetry(Retry):
     """urllib3 ``Retry`` that honours ``Retry-After`` up to :data:`RETRY_AFTER_CAP` seconds."""
 
-    def get_retry_after(self, response):  # type: ignore[no-untyped-def]
+    def get_retry_after(self, response: Any) -> float | None:
         after = super().get_retry_after(response)
         return None if after is None else min(after, RETRY_AFTER_CAP)
 
@@ -95,41 +97,90 @@ def describe(exc: BaseException) -> str:
         return "het antwoord was onvolledig of geen geldige JSON"
     if isinstance(exc, requests.HTTPError):
         resp = exc.response
-        code = resp.status_code if resp is not None else "?"
-        return f"de server gaf een fout (HTTP {code})"
+        if resp is None:  # e.g. cbsodata's re-raised error: its text names the status
+            return f"de server gaf een fout ({exc})"
+        return f"de server gaf een fout (HTTP {resp.status_code})"
     return f"{type(exc).__name__}: {exc}"
 
 
-def get(url: str, *, source: str, what: str, params: dict[str, Any] | None = None,
-        settings: Settings | None = None, stream: bool = False) -> requests.Response:
-    """GET ``url`` through the pooled session of ``source``; raises :class:`NotFound` on 404
-    and :class:`SourceUnavailable` on anything else that is not a 2xx after the retries."""
-    s = settings or get_settings()
-    if s.offline:
+def _send(url: str, *, source: str, what: str, params: dict[str, Any] | None, settings: Settings,
+          stream: bool, headers: dict[str, str] | None,
+          session: requests.Session | None) -> requests.Response:
+    """One GET with the pooled session's retries; a body cut off while it was read
+    (``ChunkedEncodingError``/``ContentDecodingError``) is raised as is, so that
+    :func:`get_json_with_headers` can fetch it again."""
+    if settings.offline:
         raise SourceUnavailable(f"{what}: offline-modus staat aan (BUURTMONITOR_OFFLINE=1)")
+    sess = session if session is not None else session_for(source, settings)
     try:
-        resp = session_for(source, s).get(url, params=params, timeout=(s.connect_timeout, s.timeout),
-                                          stream=stream)
+        resp = sess.get(url, params=params, timeout=(settings.connect_timeout, settings.timeout),
+                        stream=stream, headers=headers)
+    except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
+        raise
     except requests.RequestException as exc:
         raise SourceUnavailable(f"{what}: {describe(exc)}") from exc
     if resp.status_code == 404:
         raise NotFound(f"{what}: niet gevonden (HTTP 404)")
     if resp.status_code >= 400:
         err = requests.HTTPError(response=resp)
-        raise SourceUnavailable(f"{what}: {describe(err)}") from err
+        raise SourceUnavailable(f"{what}: {describe(err)}{_attempts(resp)}") from err
     return resp
 
 
-def get_json(url: str, *, source: str, what: str, params: dict[str, Any] | None = None,
-             settings: Settings | None = None, sleep: Callable[[float], None] = time.sleep) -> Any:
-    """:func:`get` and parse the body as JSON; a truncated or invalid body is fetched again
-    (this request only) up to ``BUURTMONITOR_RETRIES`` times."""
+def _attempts(resp: requests.Response) -> str:
+    """`` (na N pogingen)`` when urllib3 retried the request before this answer."""
+    history = getattr(getattr(resp.raw, "retries", None), "history", None) or ()
+    return f" (na {len(history) + 1} pogingen)" if history else ""
+
+
+def get(url: str, *, source: str, what: str, params: dict[str, Any] | None = None,
+        settings: Settings | None = None, stream: bool = False,
+        headers: dict[str, str] | None = None,
+        session: requests.Session | None = None) -> requests.Response:
+    """GET ``url`` through the pooled session of ``source``.
+
+    Parameters
+    ----------
+    url, params
+        The request; ``params`` are encoded into the query string.
+    source
+        The pool to use (``"cbs"``, ``"pdok"``, ...).
+    what
+        Dutch description of what is fetched; it starts every error message.
+    settings
+        Timeouts, retries and the offline switch (default: :func:`get_settings`).
+    stream, headers
+        Passed to ``requests``.
+    session
+        Another session (tests); the pooled one of ``source`` when None.
+
+    Raises
+    ------
+    NotFound
+        On HTTP 404 (not retried).
+    SourceUnavailable
+        On anything else that is not a 2xx after the retries.
+    """
+    s = settings or get_settings()
+    try:
+        return _send(url, source=source, what=what, params=params, settings=s, stream=stream,
+                     headers=headers, session=session)
+    except requests.RequestException as exc:
+        raise SourceUnavailable(f"{what}: {describe(exc)}") from exc
+
+
+def get_json_with_headers(url: str, *, source: str, what: str, params: dict[str, Any] | None = None,
+                          settings: Settings | None = None, headers: dict[str, str] | None = None,
+                          session: requests.Session | None = None,
+                          sleep: Callable[[float], None] = time.sleep) -> tuple[Any, Mapping[str, str]]:
+    """(parsed JSON body, response headers) of a GET, see :func:`get_json`."""
     s = settings or get_settings()
     last: BaseException | None = None
     for attempt in range(max(0, int(s.retries)) + 1):
         try:
-            resp = get(url, source=source, what=what, params=params, settings=s)
-            return resp.json()
+            resp = _send(url, source=source, what=what, params=params, settings=s, stream=False,
+                         headers=headers, session=session)
+            return resp.json(), resp.headers
         except (ValueError, requests.exceptions.ChunkedEncodingError,
                 requests.exceptions.ContentDecodingError) as exc:   # JSONDecodeError is a ValueError
             last = exc
@@ -139,3 +190,85 @@ def get_json(url: str, *, source: str, what: str, params: dict[str, Any] | None 
                 sleep(wait)
     assert last is not None
     raise SourceUnavailable(f"{what}: {describe(last)} (na {int(s.retries) + 1} pogingen)") from last
+
+
+def get_json(url: str, *, source: str, what: str, params: dict[str, Any] | None = None,
+             settings: Settings | None = None, headers: dict[str, str] | None = None,
+             session: requests.Session | None = None,
+             sleep: Callable[[float], None] = time.sleep) -> Any:
+    """:func:`get` and parse the body as JSON; a truncated, cut-off or invalid body is fetched
+    again (this request only) up to ``BUURTMONITOR_RETRIES`` times.
+
+    Returns
+    -------
+    Any
+        The parsed JSON.
+
+    Raises
+    ------
+    NotFound, SourceUnavailable
+        As :func:`get`; also when the body stays unusable.
+    """
+    return get_json_with_headers(url, source=source, what=what, params=params, settings=settings,
+                                 headers=headers, session=session, sleep=sleep)[0]
+
+
+def is_reachable(url: str, *, source: str, timeout: float = 2.0, settings: Settings | None = None) -> bool:
+    """Whether ``url`` answers below HTTP 500 within ``timeout`` seconds, tried once (a quick
+    check for the start page; False in offline mode)."""
+    s = settings or get_settings()
+    quick = dataclasses.replace(s, retries=0, timeout=float(timeout),
+                                connect_timeout=min(float(timeout), s.connect_timeout))
+    try:
+        get(url, source=f"{source}-check", what="bereikbaarheid", settings=quick)
+    except NotFound:
+        return True
+    except SourceUnavailable as exc:
+        cause = exc.__cause__
+        resp = getattr(cause, "response", None)
+        return resp is not None and resp.status_code < 500
+    return True
+
+
+# ------------------------------------------------------------------ calls made by other clients
+def _retryable(exc: BaseException) -> bool:
+    if isinstance(exc, (requests.ConnectionError, requests.Timeout,
+                        requests.exceptions.ChunkedEncodingError, json.JSONDecodeError,
+                        requests.exceptions.JSONDecodeError)):
+        return True
+    if isinstance(exc, requests.HTTPError):
+        resp = exc.response
+        if resp is None:  # cbsodata re-raises HTTPError without the response: read the text
+            return any(f" {c} " in f" {exc} " or f"{c} Server Error" in str(exc) for c in range(500, 600))
+        return resp.status_code >= 500 or resp.status_code == 429
+    return False
+
+
+def with_retries(fn: Callable[[], T], *, what: str, retries: int, backoff: float,
+                 sleep: Callable[[float], None] = time.sleep) -> T:
+    """Call ``fn`` (a request made by another client, e.g. cbsodata, that cannot be given the
+    pooled session) and on a connection reset, timeout, 429/5xx or truncated JSON call it
+    again ``retries`` times with exponential backoff.
+
+    Raises
+    ------
+    SourceUnavailable
+        When the retries are used up, or on another HTTP error (Dutch message).
+    """
+    last: BaseException | None = None
+    for attempt in range(retries + 1):
+        try:
+            return fn()
+        except Exception as exc:  # noqa: BLE001 - classified below
+            if not _retryable(exc):
+                if isinstance(exc, requests.HTTPError):
+                    raise SourceUnavailable(f"{what}: {describe(exc)}") from exc
+                raise
+            last = exc
+            if attempt < retries:
+                wait = backoff * (2 ** attempt)
+                log.warning("%s mislukt (%s), poging %d van %d over %.1fs", what, describe(exc),
+                            attempt + 2, retries + 1, wait)
+                sleep(wait)
+    assert last is not None
+    raise SourceUnavailable(f"{what}: {describe(last)} (na {retries + 1} pogingen)") from last

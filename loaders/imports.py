@@ -147,7 +147,7 @@ def _sniff_separator(path: Path, encoding: str) -> str:
     if not head:
         raise ImportFileError(f"'{path.name}' is leeg.")
     counts = {sep: head.count(sep) for sep in (";", ",", "\t")}
-    sep = max(counts, key=counts.get)
+    sep = max(counts, key=lambda k: counts[k])
     if counts[sep] == 0:
         raise ImportFileError(f"In '{path.name}' is geen scheidingsteken (, of ;) gevonden: "
                               "is dit wel een CSV-bestand?")
@@ -485,7 +485,7 @@ def read_wijkbuurtkaart(path: str | Path, year: int | None = None, level: str | 
         wf = next((fields[k] for k in fields if k.startswith("indelingswijziging")), None)
         ids["indelingswijziging"] = f[wf].map(_wijziging) if wf else None
         raw = {vid: f[attr] for vid, attr in mapping.items()}
-        pct = {vid: cat.variables[vid].wbk_pct_of for vid in mapping if cat.variables[vid].wbk_pct_of}
+        pct = {vid: base for vid in mapping if (base := cat.variables[vid].wbk_pct_of)}
         tables.append(build_table(ids, raw, base_meta, pct_base=pct, catalogue=cat))
         g = gpd.GeoDataFrame(ids[["code", "name", "level", "gemeente_code"]].copy(),
                              geometry=f.geometry.values, crs=f.crs)

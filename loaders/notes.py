@@ -12,6 +12,7 @@ as typed (no stripping, no HTML escaping: escape when rendering).
 
 from __future__ import annotations
 
+import builtins
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -19,6 +20,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from buurtmonitor import formatting
+
+from .settings import get_settings
 
 #: Worksheet sections: key -> (Dutch title, one-line prompt). Order = order on the page.
 SECTIONS: dict[str, dict[str, str]] = {
@@ -77,8 +82,6 @@ _COLUMNS = ("id", "gemeente_code", "year", "section", "area_code", "text", "auth
 
 def default_path() -> Path:
     """``<data_dir>/notes/werkblad.sqlite`` from the current settings."""
-    from .settings import get_settings
-
     return get_settings().data_dir / "notes" / "werkblad.sqlite"
 
 
@@ -92,8 +95,8 @@ def _validate_text(text: Any) -> str:
     if not text.strip():
         raise ValueError("De notitie is leeg. Schrijf eerst iets op.")
     if len(text) > MAX_TEXT:
-        raise ValueError(f"De notitie is te lang ({len(text):,} tekens); het maximum is "
-                         f"{MAX_TEXT:,} tekens.".replace(",", "."))
+        raise ValueError(f"De notitie is te lang ({formatting.integer(len(text))} tekens); het maximum is "
+                         f"{formatting.integer(MAX_TEXT)} tekens.")
     return text
 
 
@@ -184,6 +187,7 @@ class NotesStore:
                 "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (gemeente_code, None if year is None else int(year), section,
                  area_code or None, text, author or "", now, now))
+            assert cur.lastrowid is not None  # an INSERT always sets it
             return int(cur.lastrowid)
 
     def update(self, note_id: int, text: str) -> None:
@@ -224,7 +228,7 @@ class NotesStore:
             rows = conn.execute(sql, args).fetchall()
         return [{k: r[k] for k in _COLUMNS} for r in rows]
 
-    def export(self, gemeente_code: str) -> list[dict[str, Any]]:
+    def export(self, gemeente_code: str) -> builtins.list[dict[str, Any]]:
         """All notes of a gemeente in worksheet order (section order, then oldest first),
         each with ``section_title`` added."""
         order = {key: i for i, key in enumerate(SECTIONS)}

@@ -8,7 +8,8 @@
   ``gemeenten`` collection of wijken-en-buurten-{year}.
 
 Pages are followed by their ``links`` ``rel="next"`` (with a page cap and a loop check);
-every request has a connect/read timeout and goes through :func:`loaders._http.with_retries`.
+every page is one :func:`loaders.http.get_json` request with the pooled ``"pdok"`` session
+(connect/read timeout; a reset, timeout, 429/5xx or truncated page is retried for that page).
 Features with ``water == "JA"`` are dropped. :func:`fetch_boundaries` returns
 ``(GeoDataFrame, provenance)``: EPSG:4326 with ``code, name, level, gemeente_code,
 pdok_inwoners, indelingswijziging, geometry``, and a JSON-serialisable dict (also in
@@ -17,7 +18,6 @@ pdok_inwoners, indelingswijziging, geometry``, and a JSON-serialisable dict (als
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import re
@@ -32,7 +32,10 @@ import requests
 import shapely
 from pyproj import CRS
 
-from ._http import SourceUnavailable, with_retries
+from buurtmonitor import formatting
+
+from . import http
+from .http import NotFound, SourceUnavailable
 from .settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -80,25 +83,20 @@ def _with_query(url: str, params: dict[str, Any]) -> str:
 
 
 # ----------------------------------------------------------------------------- paging
-def _get_page(session: requests.Session, url: str, settings: Settings) -> tuple[dict, str | None]:
-    def once():
-        resp = session.get(url, timeout=(settings.connect_timeout, settings.timeout),
-                           headers={"Accept": "application/geo+json, application/json"})
-        if resp.status_code == 404:
-            raise _NotFound(url)
-        resp.raise_for_status()
-        try:
-            body = json.loads(resp.content)
-        except ValueError as exc:  # truncated or not JSON: retried by with_retries
-            # (requests' own JSONDecodeError is simplejson's when that is installed, which
-            # with_retries does not recognise; the stdlib error it does)
-            raise json.JSONDecodeError(f"ongeldige JSON ({exc})", "", 0) from exc
-        if not isinstance(body, dict) or not isinstance(body.get("features"), list):
-            raise SourceUnavailable("het antwoord is geen GeoJSON FeatureCollection")
-        return body, resp.headers.get("Content-Crs")
+#: the pool of :func:`loaders.http.session_for` for PDOK
+SOURCE = "pdok"
 
-    return with_retries(once, what=f"PDOK-pagina {url}", retries=settings.retries,
-                        backoff=settings.backoff)
+
+def _get_page(session: requests.Session | None, url: str, settings: Settings) -> tuple[dict, str | None]:
+    try:
+        body, headers = http.get_json_with_headers(
+            url, source=SOURCE, what=f"PDOK-pagina {url}", settings=settings, session=session,
+            headers={"Accept": "application/geo+json, application/json"})
+    except NotFound:
+        raise _NotFound(url) from None
+    if not isinstance(body, dict) or not isinstance(body.get("features"), list):
+        raise SourceUnavailable("het antwoord is geen GeoJSON FeatureCollection")
+    return body, headers.get("Content-Crs")
 
 
 def fetch_features(url: str, settings: Settings, session: requests.Session | None = None,
@@ -114,57 +112,52 @@ def fetch_features(url: str, settings: Settings, session: requests.Session | Non
     page) instead of the features, so a national layer (~140 MB of GeoJSON) never sits in
     memory as Python dicts all at once.
     """
-    own = session is None
-    sess = session or requests.Session()
+    sess = session
     features: list = []
     n_items = 0
     seen: set[str] = set()
     crs: str | None = None
     pages = 0
     next_url: str | None = url
-    try:
-        while next_url:
-            if next_url in seen:
-                raise PdokUnavailable(
-                    f"PDOK gaf bij het ophalen van {what} een kringverwijzing in de paginering "
-                    f"(pagina {pages + 1} verwijst terug naar een eerdere pagina). "
-                    "De grenzen zijn niet volledig opgehaald.")
-            if pages >= max_pages:
-                raise PdokUnavailable(
-                    f"PDOK gaf bij het ophalen van {what} meer dan {max_pages} pagina's; "
-                    "het ophalen is afgebroken. Probeer het later opnieuw of kies een kleiner gebied.")
-            seen.add(next_url)
-            try:
-                body, header_crs = _get_page(sess, next_url, settings)
-            except _NotFound:
-                if pages == 0:
-                    raise
-                raise PdokUnavailable(f"PDOK: een vervolgpagina van {what} bestaat niet (404).") from None
-            except PdokUnavailable:
+    while next_url:
+        if next_url in seen:
+            raise PdokUnavailable(
+                f"PDOK gaf bij het ophalen van {what} een kringverwijzing in de paginering "
+                f"(pagina {pages + 1} verwijst terug naar een eerdere pagina). "
+                "De grenzen zijn niet volledig opgehaald.")
+        if pages >= max_pages:
+            raise PdokUnavailable(
+                f"PDOK gaf bij het ophalen van {what} meer dan {max_pages} pagina's; "
+                "het ophalen is afgebroken. Probeer het later opnieuw of kies een kleiner gebied.")
+        seen.add(next_url)
+        try:
+            body, header_crs = _get_page(sess, next_url, settings)
+        except _NotFound:
+            if pages == 0:
                 raise
-            except SourceUnavailable as exc:
-                raise PdokUnavailable(
-                    f"PDOK ({settings.pdok_url}) is niet bruikbaar bij het ophalen van {what}. {exc}"
-                ) from exc
-            pages += 1
-            if crs is None:
-                crs = _declared_crs(body) or _crs_from_header(header_crs)
-            n_items += len(body["features"])
-            if on_page is None:
-                features.extend(body["features"])
-            else:
-                features.append(on_page(body["features"], crs))
-            nxt = next((lk.get("href") for lk in body.get("links") or []
-                        if isinstance(lk, dict) and lk.get("rel") == "next" and lk.get("href")), None)
-            if nxt and not body["features"]:
-                nxt = None  # an empty page with a next link: nothing more to come
-            next_url = urljoin(next_url, nxt) if nxt else None
-            if progress:
-                progress(min(0.9, 0.1 + 0.8 * pages / (pages + 1)),
-                         f"{what}: pagina {pages}, {n_items} gebieden")
-    finally:
-        if own:
-            sess.close()
+            raise PdokUnavailable(f"PDOK: een vervolgpagina van {what} bestaat niet (404).") from None
+        except PdokUnavailable:
+            raise
+        except SourceUnavailable as exc:
+            raise PdokUnavailable(
+                f"PDOK ({settings.pdok_url}) is niet bruikbaar bij het ophalen van {what}. {exc}"
+            ) from exc
+        pages += 1
+        if crs is None:
+            crs = _declared_crs(body) or _crs_from_header(header_crs)
+        n_items += len(body["features"])
+        if on_page is None:
+            features.extend(body["features"])
+        else:
+            features.append(on_page(body["features"], crs))
+        nxt = next((lk.get("href") for lk in body.get("links") or []
+                    if isinstance(lk, dict) and lk.get("rel") == "next" and lk.get("href")), None)
+        if nxt and not body["features"]:
+            nxt = None  # an empty page with a next link: nothing more to come
+        next_url = urljoin(next_url, nxt) if nxt else None
+        if progress:
+            progress(min(0.9, 0.1 + 0.8 * pages / (pages + 1)),
+                     f"{what}: pagina {pages}, {formatting.integer(n_items)} gebieden")
     return features, crs, pages
 
 
@@ -299,43 +292,38 @@ def fetch_boundaries(year: int, level: str, gemeente: str | None = None,
     label += f" {year}" + (f" ({gemeente})" if gemeente else "")
     report(0.05, f"{label} ophalen bij PDOK")
 
-    own = session is None
-    sess = session or requests.Session()
-    try:
-        features: list[dict] = []
-        crs = None
-        pages = 0
-        url = ""
-        if level == "gemeente":
-            params: dict[str, Any] = {"f": "json", "limit": limit, "jaarcode": int(year)}
-            if gemeente:
-                params["statcode"] = gemeente
-            url = _with_query(generalised_url(s.pdok_url), params)
-            try:
-                features, crs, pages = fetch_features(url, s, sess, progress, max_pages, label)
-            except _NotFound:
-                features = []
-            if not [f for f in features if str((f.get("properties") or {}).get("water") or "").upper() != "JA"]:
-                log.info("Geen gegeneraliseerde gemeentegrenzen voor %s; val terug op wijken-en-buurten", year)
-                params = {"f": "json", "limit": limit}
-                if gemeente:
-                    params["gemeentecode"] = gemeente
-                url = _with_query(items_url(s.pdok_url, year, "gemeente"), params)
-                features, crs, pages = _fetch_or_missing(url, s, sess, progress, max_pages, label, year)
-        else:  # wijken/buurten: each page becomes a frame at once (bounded memory)
+    sess = session
+    features: list[dict] = []
+    crs = None
+    pages = 0
+    url = ""
+    if level == "gemeente":
+        params: dict[str, Any] = {"f": "json", "limit": limit, "jaarcode": int(year)}
+        if gemeente:
+            params["statcode"] = gemeente
+        url = _with_query(generalised_url(s.pdok_url), params)
+        try:
+            features, crs, pages = fetch_features(url, s, sess, progress, max_pages, label)
+        except _NotFound:
+            features = []
+        if not [f for f in features if str((f.get("properties") or {}).get("water") or "").upper() != "JA"]:
+            log.info("Geen gegeneraliseerde gemeentegrenzen voor %s; val terug op wijken-en-buurten", year)
             params = {"f": "json", "limit": limit}
             if gemeente:
                 params["gemeentecode"] = gemeente
-            url = _with_query(items_url(s.pdok_url, year, level), params)
-            features, crs, pages = _fetch_or_missing(
-                url, s, sess, progress, max_pages, label, year,
-                on_page=lambda feats, page_crs: frame_from_features(feats, level, crs=page_crs))
-    finally:
-        if own:
-            sess.close()
+            url = _with_query(items_url(s.pdok_url, year, "gemeente"), params)
+            features, crs, pages = _fetch_or_missing(url, s, sess, progress, max_pages, label, year)
+    else:  # wijken/buurten: each page becomes a frame at once (bounded memory)
+        params = {"f": "json", "limit": limit}
+        if gemeente:
+            params["gemeentecode"] = gemeente
+        url = _with_query(items_url(s.pdok_url, year, level), params)
+        features, crs, pages = _fetch_or_missing(
+            url, s, sess, progress, max_pages, label, year,
+            on_page=lambda feats, page_crs: frame_from_features(feats, level, crs=page_crs))
 
     if level == "gemeente":
-        report(0.92, f"{label}: {len(features)} gebieden verwerken")
+        report(0.92, f"{label}: {formatting.integer(len(features))} gebieden verwerken")
         gdf = frame_from_features(features, level, crs=crs)
     else:
         frames = [f for f in features if len(f)]
@@ -362,12 +350,9 @@ def _fetch_or_missing(url, s, sess, progress, max_pages, label, year, on_page=No
 
 
 def is_reachable(settings: Settings | None = None, timeout: float = 2.0) -> bool:
-    """Quick check whether PDOK answers at all."""
+    """Quick check whether PDOK answers at all (one request, no retries)."""
     s = settings or get_settings()
     if s.offline:
         return False
-    try:
-        r = requests.get(f"{s.pdok_url}/cbs/gebiedsindelingen/ogc/v1?f=json", timeout=timeout)
-        return r.status_code < 500
-    except requests.RequestException:
-        return False
+    return http.is_reachable(f"{s.pdok_url}/cbs/gebiedsindelingen/ogc/v1?f=json", source=SOURCE,
+                             timeout=timeout, settings=s)

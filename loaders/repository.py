@@ -1,35 +1,44 @@
-"""What the dashboard and the CLI call: statistics and boundaries for a year and scope,
-from the cache, from CBS/PDOK, or from the fictitious demo, with provenance.
+"""THE data path: statistics and boundaries for a year and scope, from the cache, from
+CBS/PDOK, or from the fictitious demo, with provenance. The dashboard (through the cached
+wrappers in :mod:`app.ui`), the CLI, the briefing pack and the bench all call it.
 
-Order: cache (unless ``refresh``) -> network (stored in the cache) -> on a network fault the
-cached copy with a warning -> a clear error. The demo gemeente never touches the network.
+Order, decided here and nowhere else: the demo when asked for (``demo=True`` or a demo
+gemeente code such as ``GM9901``; it never touches the network or the cache) -> the cache
+(unless ``refresh``) -> the source (stored in the cache) -> on a fault of the source the
+cached copy with a warning -> :class:`DataUnavailable` (Dutch message). When neither the
+cache nor CBS can give any real data (:func:`demo_mode_only`), the national scopes are
+served by the demo (labelled fictitious in every view).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 
-from buurtmonitor import synthetic
+from buurtmonitor import geo
 from buurtmonitor.catalogue import load_catalogue
-from buurtmonitor.harmonise import harmonise_odata
-from buurtmonitor.model import AreaTable, TableMeta
+from buurtmonitor.model import AreaTable
 
-from . import cbs
-from ._http import SourceUnavailable
+from . import cbs, pdok
 from .cache import ParquetStore, Store
+from .demo import DEMO_GEMEENTE, DEMO_NAME, DEMO_YEARS, check_scope, demo_boundaries, demo_table, is_demo_scope
+from .http import SourceUnavailable
 from .settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 Progress = Callable[[float, str], None]
 
-DEMO_GEMEENTE = synthetic.DEMO_GEMEENTE
-DEMO_NAME = synthetic.DEMO_NAME
+#: names of the demo source kept here for the callers of this module
+__all__ = ["DEMO_GEMEENTE", "DEMO_NAME", "DEMO_YEARS", "CountryFetchReport", "DataUnavailable", "FetchReport", "Loaded", "LoadedGeo",
+           "available_years", "cached_scopes", "demo_boundaries", "demo_mode_only", "demo_table",
+           "fetch_country_into_cache", "fetch_into_cache", "gemeenten", "is_demo_scope", "load_boundaries",
+           "load_table", "load_web_boundaries"]
 
 
 class DataUnavailable(RuntimeError):
@@ -38,21 +47,24 @@ class DataUnavailable(RuntimeError):
 
 @dataclass
 class Loaded:
+    """A table with where it came from: ``origin`` is ``"cache"``, ``"cbs"`` or ``"demo"``;
+    ``warning`` (Dutch) says when it is not what was asked for (e.g. the cached copy while
+    CBS is down)."""
+
     table: AreaTable
-    origin: str                 # "cache" | "cbs" | "demo"
+    origin: str
     warning: str | None = None
 
 
 @dataclass
 class LoadedGeo:
+    """Boundaries (EPSG:4326) with their provenance ``meta`` (JSON-serialisable), ``origin``
+    (``"cache"``, ``"pdok"`` or ``"demo"``) and a Dutch ``warning`` as in :class:`Loaded`."""
+
     gdf: gpd.GeoDataFrame
-    meta: dict
-    origin: str
+    meta: dict[str, Any] = field(default_factory=dict)
+    origin: str = "pdok"
     warning: str | None = None
-
-
-def is_demo_scope(scope: str | None) -> bool:
-    return bool(scope) and (scope == DEMO_GEMEENTE or scope.startswith("GM99"))
 
 
 def table_key(year: int, scope: str) -> str:
@@ -73,47 +85,48 @@ def web_key(year: int, level: str, gemeente: str | None, tolerance_m: float, dec
 WEB_FORMAT = 1
 
 
-# ------------------------------------------------------------------------------ demo
-def demo_table(year: int, scope: str) -> AreaTable:
-    """The fictitious Voorbeeldgemeente (scope GM9901) or its fictitious 'country' (gemeenten)."""
-    raw = synthetic.generate(year)
-    meta = TableMeta(year=year, table_id=raw.table_id,
-                     table_title=f"Kerncijfers wijken en buurten {year} (fictief)", scheme=raw.scheme,
-                     source_kind="demo", source_url="", fictitious=True, scope=scope,
-                     fetched_at=datetime.now(UTC).isoformat(timespec="seconds"))
-    table = harmonise_odata(raw.rows_with_titles(), raw.data_properties, meta)
-    d = table.data
-    if scope == "gemeenten":
-        mask = d["level"].isin(["land", "gemeente"])
-    elif scope == "alle":
-        mask = d["level"].notna()
-    else:
-        num = scope[2:]
-        mask = (d["level"] == "land") | (d["code"] == scope) | d["code"].str.startswith(("WK" + num, "BU" + num))
-    return table.select(mask)
-
-
-def demo_boundaries(year: int, level: str, gemeente: str | None = None) -> gpd.GeoDataFrame:
-    raw = synthetic.generate(year)
-    key = {"gemeente": "gemeenten", "wijk": "wijken", "buurt": "buurten"}[level]
-    feats = raw.features[key]
-    gdf = gpd.GeoDataFrame.from_features(feats, crs="EPSG:4326")
-    gdf["code"] = gdf[f"{level}code"]
-    gdf["name"] = gdf[f"{level}naam"]
-    gdf["level"] = level
-    gdf = gdf[["code", "name", "level", "gemeentecode", "geometry"]].rename(columns={"gemeentecode": "gemeente_code"})
-    if gemeente and level != "gemeente":
-        gdf = gdf[gdf["gemeente_code"] == gemeente]
-    return gdf.reset_index(drop=True)
-
-
 # ------------------------------------------------------------------------------ tables
-def load_table(year: int, scope: str, *, refresh: bool = False, store: Store | None = None,
-               settings: Settings | None = None, progress: Progress | None = None) -> Loaded:
-    """Statistics for ``scope`` (a gemeente code, or ``"gemeenten"``) in ``year``."""
+def _store(s: Settings, store: Store | None) -> Store:
+    return store if store is not None else ParquetStore(s.cache_dir)
+
+
+def load_table(year: int, scope: str, *, demo: bool = False, refresh: bool = False,
+               store: Store | None = None, settings: Settings | None = None,
+               progress: Progress | None = None) -> Loaded:
+    """Statistics of ``scope`` in ``year``.
+
+    Parameters
+    ----------
+    year
+        The KWB year.
+    scope
+        A gemeente code (``GM0228``: its row, wijken, buurten and the Nederland row),
+        ``"gemeenten"`` (every gemeente and Nederland) or ``"alle"`` (every area of the country).
+    demo
+        The fictitious data of that scope (the Voorbeeldgemeente's "country" for
+        ``gemeenten``/``alle``); implied by a demo gemeente code such as ``GM9901``.
+    refresh
+        Skip the cache and ask the source (the cache is still the fallback).
+    store, settings, progress
+        The cache (default: the Parquet store of ``settings``), the settings (default: from
+        the environment) and a ``progress(fraction, Dutch message)`` callback.
+
+    Returns
+    -------
+    Loaded
+
+    Raises
+    ------
+    DataUnavailable
+        CBS fails and nothing is cached (Dutch message).
+    LookupError, ValueError
+        An unknown gemeente or year; ``demo=True`` with a real gemeente code.
+    """
     s = settings or get_settings()
-    st = store or ParquetStore(s.cache_dir)
-    if is_demo_scope(scope) or (scope in ("gemeenten", "alle") and demo_mode_only(s, st)):
+    st = _store(s, store)
+    if demo or is_demo_scope(scope):
+        return Loaded(demo_table(year, check_scope(scope)), "demo")
+    if scope in ("gemeenten", "alle") and demo_mode_only(s, st):
         return Loaded(demo_table(year, scope), "demo")
     key = table_key(year, scope)
     if not refresh:
@@ -132,22 +145,40 @@ def load_table(year: int, scope: str, *, refresh: bool = False, store: Store | N
     return Loaded(table, "cbs")
 
 
-def load_boundaries(year: int, level: str, gemeente: str | None = None, *, refresh: bool = False,
-                    store: Store | None = None, settings: Settings | None = None,
+def load_boundaries(year: int, level: str, gemeente: str | None = None, *, demo: bool = False,
+                    refresh: bool = False, store: Store | None = None, settings: Settings | None = None,
                     progress: Progress | None = None) -> LoadedGeo:
-    """Boundaries (EPSG:4326, columns code/name/level/gemeente_code/geometry) of ``level``
-    for one gemeente (wijk/buurt) or all gemeenten (level ``gemeente``)."""
+    """Boundaries at full detail of ``level`` (gemeente|wijk|buurt).
+
+    Parameters
+    ----------
+    year, level
+        The year and level.
+    gemeente
+        Wijken/buurten of one gemeente; None (or level ``gemeente``) = all of the country.
+    demo
+        The fictitious boundaries (implied by a demo gemeente code).
+    refresh, store, settings, progress
+        As in :func:`load_table`.
+
+    Returns
+    -------
+    LoadedGeo
+        EPSG:4326 with columns ``code, name, level, gemeente_code, geometry`` (PDOK adds
+        ``pdok_inwoners, indelingswijziging``).
+    """
     s = settings or get_settings()
-    st = store or ParquetStore(s.cache_dir)
+    st = _store(s, store)
     national = level == "gemeente" or not gemeente  # all gemeenten, or all wijken/buurten of NL
-    if is_demo_scope(gemeente) or (national and demo_mode_only(s, st)):
+    if demo or is_demo_scope(gemeente) or (national and demo_mode_only(s, st)):
+        if gemeente and level != "gemeente":
+            check_scope(gemeente)
         return LoadedGeo(demo_boundaries(year, level, gemeente), {"fictitious": True}, "demo")
     key = geo_key(year, level, gemeente if level != "gemeente" else None)
     if not refresh:
         got = st.get_geo(key)
         if got is not None:
             return LoadedGeo(got[0], got[1], "cache")
-    from . import pdok  # network I/O lives there
     try:
         gdf, meta = pdok.fetch_boundaries(year, level, gemeente=gemeente if level != "gemeente" else None,
                                           settings=s, progress=progress)
@@ -161,8 +192,9 @@ def load_boundaries(year: int, level: str, gemeente: str | None = None, *, refre
 
 
 def load_web_boundaries(year: int, level: str, gemeente: str | None = None, *,
+                        national: bool = False, demo: bool = False,
                         tolerance_m: float | None = None, decimals: int | None = None,
-                        national: bool = False, refresh: bool = False, store: Store | None = None,
+                        refresh: bool = False, store: Store | None = None,
                         settings: Settings | None = None, progress: Progress | None = None) -> LoadedGeo:
     """Boundaries simplified for a map, computed once and kept in the cache.
 
@@ -170,30 +202,32 @@ def load_web_boundaries(year: int, level: str, gemeente: str | None = None, *,
     5 decimals). ``national=True``: :func:`buurtmonitor.geo.prepare_national` (all areas of the
     country on one map: 100 m, 4 decimals, slivers dropped). The simplified frame is stored
     under :func:`web_key` with the checksum of the boundaries it was made from; when those
-    change (fetched again) it is made again. The demo is prepared in memory."""
-    from buurtmonitor import geo
-
+    change (fetched again) it is made again. ``national=True`` with level ``buurt`` and no
+    gemeente: every buurt of NL for a national zoom. ``demo=True`` (or a demo gemeente code):
+    the fictitious boundaries, prepared in memory (never cached)."""
     s = settings or get_settings()
-    st = store or ParquetStore(s.cache_dir)
+    st = _store(s, store)
+    demo = demo or is_demo_scope(gemeente)
     tol = (geo.tolerance_for("buurt_nl" if national else level) if tolerance_m is None
            else float(tolerance_m))
     dec = (geo.NATIONAL_DECIMALS if national else geo.DEFAULT_DECIMALS) if decimals is None else int(decimals)
     scope = gemeente if level != "gemeente" else None
 
-    def prepare(gdf):
+    def prepare(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, dict]:
         if national:
             return geo.prepare_national(gdf, tol, dec)
         return geo.prepare_for_web(gdf, level, tol, dec), {}
 
     raw_key = geo_key(year, level, scope)
     key = web_key(year, level, scope, tol, dec)
-    if not refresh and not is_demo_scope(gemeente):
+    if not refresh and not demo:
         got = st.get_geo(key)
         if got is not None:
             made_from, now = got[1].get("source_checksum"), _checksum(st, raw_key)
             if made_from is None or now is None or made_from == now:
                 return LoadedGeo(got[0], got[1], "cache")
-    raw = load_boundaries(year, level, gemeente, refresh=refresh, store=st, settings=s, progress=progress)
+    raw = load_boundaries(year, level, gemeente, demo=demo, refresh=refresh, store=st, settings=s,
+                          progress=progress)
     if progress:
         progress(0.95, "Grenzen vereenvoudigen voor de kaart")
     web, report = prepare(raw.gdf)
@@ -218,16 +252,39 @@ def _checksum(st: Store, key: str) -> str | None:
     return path.name.split(".")[1] if path is not None else None
 
 
+@dataclass(frozen=True)
+class FetchReport:
+    """What :func:`fetch_into_cache` stored: table rows, wijken, buurten, cache size."""
+
+    rows: int
+    wijken: int
+    buurten: int
+    cache_bytes: int
+
+
+@dataclass(frozen=True)
+class CountryFetchReport:
+    """What :func:`fetch_country_into_cache` stored; ``vertices``: of all buurt boundaries,
+    ``vertices_kaart``/``buurten_kaart``: of the ones simplified for the national map."""
+
+    rows: int
+    gemeenten: int
+    buurten: int
+    buurten_kaart: int
+    vertices: int
+    vertices_kaart: int
+    cache_bytes: int
+
+
 def fetch_into_cache(year: int, gemeente: str, *, settings: Settings | None = None,
-                     store: Store | None = None, progress: Progress | None = None) -> dict:
+                     store: Store | None = None, progress: Progress | None = None) -> FetchReport:
     """Load statistics and wijk/buurt boundaries of one gemeente into the cache (CLI ``fetch``).
     Nothing is written unless everything loaded."""
     s = settings or get_settings()
-    st = store or ParquetStore(s.cache_dir)
+    st = _store(s, store)
     report = progress or (lambda f, m: None)
     report(0.0, f"Cijfers {gemeente} {year} ophalen bij CBS")
     table = cbs.load(year, gemeente, settings=s)
-    from . import pdok
     geos = {}
     for i, level in enumerate(("wijk", "buurt")):
         report(0.4 + 0.3 * i, f"Grenzen ({level}en) ophalen bij PDOK")
@@ -236,23 +293,19 @@ def fetch_into_cache(year: int, gemeente: str, *, settings: Settings | None = No
     for level, (gdf, meta) in geos.items():
         st.put_geo(geo_key(year, level, gemeente), gdf, meta)
     report(1.0, "Klaar")
-    return {"rows": len(table.data), "wijken": len(geos["wijk"][0]), "buurten": len(geos["buurt"][0]),
-            "cache_bytes": st.size_bytes()}
+    return FetchReport(rows=len(table.data), wijken=len(geos["wijk"][0]), buurten=len(geos["buurt"][0]),
+                       cache_bytes=int(st.size_bytes()))
 
 
 def fetch_country_into_cache(year: int, *, settings: Settings | None = None, store: Store | None = None,
-                             progress: Progress | None = None) -> dict:
+                             progress: Progress | None = None) -> CountryFetchReport:
     """Load the whole country into the cache (CLI ``fetch --gemeente NL``): the statistics of
     every area and of all gemeenten, the boundaries of all gemeenten and of all buurten, and
     the buurten simplified for the national map. Run it once after a deployment, and the first
     visitor of "Alle buurten van Nederland" does not wait for PDOK. Nothing is written unless
     every download succeeded."""
-    import shapely
-
-    from . import pdok
-
     s = settings or get_settings()
-    st = store or ParquetStore(s.cache_dir)
+    st = _store(s, store)
     report = progress or (lambda f, m: None)
     report(0.0, f"Cijfers van alle gebieden van Nederland {year} ophalen bij CBS")
     every = cbs.load(year, "alle", settings=s)
@@ -271,18 +324,18 @@ def fetch_country_into_cache(year: int, *, settings: Settings | None = None, sto
     web = load_web_boundaries(year, "buurt", None, national=True, settings=s, store=st)
     load_web_boundaries(year, "gemeente", None, settings=s, store=st)
     report(1.0, "Klaar")
-    return {"rows": len(every.data), "gemeenten": len(gm[0]), "buurten": len(bu[0]),
-            "buurten_kaart": len(web.gdf),
-            "vertices": int(shapely.get_num_coordinates(bu[0].geometry.values).sum()),
-            "vertices_kaart": int(shapely.get_num_coordinates(web.gdf.geometry.values).sum()),
-            "cache_bytes": st.size_bytes()}
+    return CountryFetchReport(
+        rows=len(every.data), gemeenten=len(gm[0]), buurten=len(bu[0]), buurten_kaart=len(web.gdf),
+        vertices=int(shapely.get_num_coordinates(bu[0].geometry.values).sum()),
+        vertices_kaart=int(shapely.get_num_coordinates(web.gdf.geometry.values).sum()),
+        cache_bytes=int(st.size_bytes()))
 
 
 # ------------------------------------------------------------------------------ modes
 def demo_mode_only(settings: Settings | None = None, store: Store | None = None) -> bool:
     """True when neither CBS nor the cache can give real data: the app then opens on the demo."""
     s = settings or get_settings()
-    st = store or ParquetStore(s.cache_dir)
+    st = _store(s, store)
     if any(k.startswith("kwb_") for k in st.keys()):
         return False
     return not cbs.is_reachable(s)
@@ -295,8 +348,9 @@ def gemeenten(year: int, **kw) -> pd.DataFrame:
     return d[d["level"] == "gemeente"][["code", "name"]].sort_values("name").reset_index(drop=True)
 
 
-def cached_scopes(store: Store | None = None) -> list[tuple[int, str]]:
-    st = store or ParquetStore()
+def cached_scopes(store: Store | None = None, *, settings: Settings | None = None) -> list[tuple[int, str]]:
+    """(year, scope) of every table in the cache."""
+    st = _store(settings or get_settings(), store)
     out = []
     for k in st.keys():
         if k.startswith("kwb_"):
@@ -305,7 +359,9 @@ def cached_scopes(store: Store | None = None) -> list[tuple[int, str]]:
     return sorted(out)
 
 
-def available_years(scope: str) -> list[int]:
-    if is_demo_scope(scope):
-        return list(synthetic.DEMO_YEARS)
+def available_years(scope: str, *, demo: bool = False) -> list[int]:
+    """The years that can be shown for ``scope``: the demo's years for the demo, else every
+    year of the table registry (``data/kwb_tables.toml``)."""
+    if demo or is_demo_scope(scope):
+        return list(DEMO_YEARS)
     return [y for y in load_catalogue().years]

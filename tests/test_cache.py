@@ -8,7 +8,7 @@ import pytest
 from shapely.geometry import box
 
 from loaders.cache import ParquetStore
-from loaders.repository import demo_table
+from loaders.demo import demo_table
 
 
 @pytest.fixture

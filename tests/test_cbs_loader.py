@@ -4,6 +4,8 @@ exact numbers, $filter/$select, paging, both origin schemes, faults, cache behav
 from __future__ import annotations
 
 import math
+import threading
+import time
 from urllib.parse import unquote
 
 import pandas as pd
@@ -120,11 +122,70 @@ def test_all_gemeenten_paged(live, kwb_csv):
     assert_counts_equal(table, kwb_csv, gm)
 
 
-@pytest.mark.parametrize("kind", ["500", "503", "reset", "truncated"])
+@pytest.mark.parametrize("kind", ["500", "503", "reset", "truncated", "incomplete"])
 def test_transient_faults_are_retried(live, kind):
     live.fail_next(1, kind, path_contains="TypedDataSet")
     table = cbs.load(2024, "GM0228")
     assert (table.data["level"] == "wijk").sum() == 17
+    # the failed page was asked again, that page only
+    assert len(live.requests_to("TypedDataSet")) == 2
+
+
+def test_a_retry_repeats_one_page_not_the_download(live):
+    """Paged download (pages of 50 rows): a fault on the third page repeats that page only."""
+    live.page_size = 50
+    try:
+        live.fail_next(1, "503", path_contains="WmoClientenRelatief_101&$skip=100")  # data page 3
+        table = cbs.load(2024, "gemeenten")
+    finally:
+        live.page_size = 10000
+    assert (table.data["level"] == "gemeente").sum() == 172
+    pages = live.requests_to("TypedDataSet")
+    assert len(pages) == len(set(pages)) + 1
+    assert sum("$skip=100" in unquote(r) for r in pages) == 2
+
+
+def test_one_slow_cbs_download_does_not_stall_another_session(live):
+    """Two sessions load two uncached gemeenten at once; the first one's data request takes
+    3 s. The second must not wait for it (a process-wide lock around CBS calls made it)."""
+    live.fail_next(1, "slow", path_contains="BU0228", delay=3)
+    took: dict[str, float] = {}
+    errors: list[BaseException] = []
+
+    def session(gemeente: str) -> None:
+        t0 = time.monotonic()
+        try:
+            got = repository.load_table(2024, gemeente)
+            assert got.origin == "cbs" and got.table.row(gemeente) is not None
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        took[gemeente] = time.monotonic() - t0
+
+    slow = threading.Thread(target=session, args=("GM0228",))
+    slow.start()
+    deadline = time.monotonic() + 5
+    while not live.requests_to("BU0228") and time.monotonic() < deadline:
+        time.sleep(0.01)               # the slow request is on its way
+    session("GM0034")
+    slow.join()
+    assert not errors, errors
+    assert took["GM0034"] < 1.5, took
+    assert took["GM0228"] >= 3.0, took
+
+
+def test_thirty_percent_random_faults(live, cbs_env):
+    """30 % of all requests answer 503 or are reset: at least 9 of 10 loads succeed (every
+    request is retried on its own, up to the default 4 times)."""
+    cbs_env(BUURTMONITOR_RETRIES="4", BUURTMONITOR_BACKOFF="0.001")
+    live.fail_randomly(0.3, ("503", "reset"), seed=11)
+    ok = 0
+    for gemeente in ("GM0228", "GM0034", "GM0363", "GM0014", "GM1680") * 2:
+        try:
+            ok += int(cbs.load(2024, gemeente).row(gemeente)["inwoners"] > 0)
+        except cbs.CbsUnavailable:
+            pass
+    assert ok >= 9
+    assert len(live.request_log) > 40           # faults were really injected and retried
 
 
 def test_slow_server_times_out_with_clear_message(live, cbs_env):

@@ -419,3 +419,66 @@ def test_falls_back_to_kaleido_when_the_fast_path_breaks(monkeypatch):
     png = figure_to_image(make_item(bar_figure(), title="Terugval via kaleido"), "png",
                           exported_at=WHEN)
     assert Image.open(io.BytesIO(png)).width >= 2400
+
+
+def test_fast_path_is_pinned_to_the_tested_versions(monkeypatch):
+    """The fast path uses kaleido/plotly.js internals: only with the pinned versions, which
+    are also the ones requirements.txt installs."""
+    from importlib.metadata import version
+
+    from buurtmonitor.exports import static as export_static
+
+    pins = {line.split("==")[0].strip().lower(): line.split("==")[1].strip()
+            for line in (Path(__file__).resolve().parents[1] / "requirements.txt").read_text().splitlines()
+            if "==" in line and not line.lstrip().startswith("#")}
+    for name, pinned in export_static.FAST_PATH_VERSIONS.items():
+        assert pins.get(name) == pinned, (name, pins.get(name), pinned)
+        assert version(name) == pinned
+    assert export_static.fast_path_supported()
+    monkeypatch.setitem(export_static.FAST_PATH_VERSIONS, "kaleido", "9.9.9")
+    assert not export_static.fast_path_supported()
+
+
+def test_quiet_browser_adds_the_flags_that_stop_background_networking():
+    pytest.importorskip("choreographer")
+    from buurtmonitor.exports import static as export_static
+
+    cls = export_static.quiet_browser_class()
+    browser = cls.__new__(cls)              # only the command line is wanted, no process
+    base = ["chromium", "--no-first-run", "--headless"]
+    monkey_cli = type("Base", (), {"get_cli": lambda self: base})
+    cls.__bases__[0].get_cli, original = monkey_cli.get_cli, cls.__bases__[0].get_cli
+    try:
+        cli = browser.get_cli()
+    finally:
+        cls.__bases__[0].get_cli = original
+    for flag in ("--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-quic"):
+        assert flag in cli
+    assert cli.count("--no-first-run") == 1
+    assert any(f.startswith("--host-resolver-rules=") and "accounts.google.com ~NOTFOUND" in f for f in cli)
+
+
+@needs_browser
+def test_the_export_browser_runs_with_the_quiet_flags_and_calc_fig_alone_works(monkeypatch):
+    """The running Chromium has the flags; with the fast path off (another kaleido version)
+    a map PNG still comes, through Kaleido.calc_fig."""
+    import psutil
+    from PIL import Image
+
+    from buurtmonitor.exports import static as export_static
+
+    export_static.shutdown()
+    monkeypatch.setitem(export_static.FAST_PATH_VERSIONS, "kaleido", "0.0.0")
+    try:
+        export_static.warm_up()
+        assert export_static._ENGINE is not None and export_static._ENGINE.fast_path is False
+        browsers = [p.cmdline() for p in psutil.Process().children(recursive=True)   # not its helpers
+                    if any("chromium" in part for part in p.cmdline()[:3])
+                    and not any(part.startswith("--type=") for part in p.cmdline())]
+        assert browsers and all("--disable-background-networking" in c and "--disable-quic" in c
+                                for c in browsers), browsers
+        png = figure_to_image(make_item(map_figure(), title="Alleen calc_fig"), "png", exported_at=WHEN)
+        assert Image.open(io.BytesIO(png)).width >= 2400
+    finally:
+        export_static.shutdown()

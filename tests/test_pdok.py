@@ -13,7 +13,7 @@ from buurtmonitor.synthetic import generate
 from devtools.standins.pdok import EDE_WIJKEN_2024, PdokServer
 from devtools.standins.shared_data import require_shared
 from loaders import pdok
-from loaders._http import SourceUnavailable
+from loaders.http import SourceUnavailable
 from loaders.settings import get_settings
 
 NL_BOUNDS = (3.2, 50.7, 7.3, 53.6)
@@ -202,7 +202,7 @@ class _LoopSession:
     def __init__(self, feature):
         self.feature, self.calls = feature, 0
 
-    def get(self, url, timeout=None, headers=None):
+    def get(self, url, timeout=None, headers=None, **kw):
         assert timeout is not None
         self.calls += 1
         return _FakeResponse({"type": "FeatureCollection", "features": [self.feature],
@@ -218,7 +218,7 @@ def test_pagination_loop_and_page_cap():
     assert sess.calls == 2
 
     class Endless(_LoopSession):
-        def get(self, url, timeout=None, headers=None):
+        def get(self, url, timeout=None, headers=None, **kw):
             self.calls += 1
             return _FakeResponse({"type": "FeatureCollection", "features": [self.feature],
                                   "links": [{"rel": "next", "href": f"/items?offset={self.calls}"}]})
@@ -231,7 +231,7 @@ def test_pagination_loop_and_page_cap():
 
 def test_not_geojson_is_unavailable():
     class Html:
-        def get(self, url, timeout=None, headers=None):
+        def get(self, url, timeout=None, headers=None, **kw):
             return _FakeResponse(["not", "a", "collection"])
 
     with pytest.raises(pdok.PdokUnavailable, match="geen GeoJSON"):

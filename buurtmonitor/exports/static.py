@@ -2,15 +2,42 @@
 
 Import from :mod:`buurtmonitor.export`; this module holds the image half of it.
 
-Rendering uses kaleido 1.x, which drives a headless Chromium. Kaleido's own
-``calc_fig`` starts a browser per call (seconds) or, with its global sync server, reloads
-the tab after every image and ``Plotly.toImage`` waits a fixed 500 ms for every map. We
-keep one warm browser in a background thread instead and, for PNG and SVG, draw the
-figure ourselves in a kaleido tab: ``Plotly.react`` on a graph div that is kept between
-calls (so the MapLibre map, its WebGL context and compiled shaders are reused, which
-matters with software WebGL), wait until every map is idle, then ``Plotly.Snapshot``
-(toSVG, svgToImg) exactly as ``Plotly.toImage`` does; the bytes are the same as a fresh
-render. PDF, and PNG/SVG whenever that fast path fails, go through ``Kaleido.calc_fig``.
+Rendering uses kaleido 1.x, which drives a headless Chromium. One :class:`kaleido.Kaleido`
+(its documented browser object: ``open()``, ``calc_fig()``, ``close()``) is kept open on
+its own asyncio loop in a background thread, so the browser stays warm between exports.
+PDF, and PNG/SVG whenever the fast path below is off or fails, are ``Kaleido.calc_fig``.
+
+The fast path (PNG and SVG), a measured exception to "public API only": kaleido's
+``calc_fig`` reloads its tab after every image and plotly.js' ``toImage`` waits a fixed
+500 ms for every map, so each map image builds a new MapLibre map and WebGL context
+(expensive with software rendering). Here the figure is drawn in the kaleido tab with
+``Plotly.react`` on a graph div that is kept between calls, we wait until every map is idle,
+then ``Plotly.Snapshot`` (toSVG, svgToImg) exactly as ``Plotly.toImage`` does; the bytes are
+the same as a fresh render. Warm exports measured with ``bench/bench_export.py``, two
+interleaved runs each on the shared 2-core machine (load average 8-10; medians in s):
+
+==========================  ===============  ===================
+image                       fast path        ``calc_fig`` only
+==========================  ===============  ===================
+map PNG, 3 polygons         1.01 / 1.76      4.26 / 6.20
+map PNG, 100 polygons       4.19 / 4.68      4.84 / 4.97
+map SVG, 3 polygons         1.10 / 1.30      4.02 / 3.25
+bar chart PNG               0.23 / 0.23      0.55 / 0.41
+==========================  ===============  ===================
+
+(unloaded earlier: 0.36 s / 0.84 s for 3 / 100 polygons.) It uses kaleido internals
+(``Kaleido.tabs_ready``, the tab's ``send_command``/``reload``) and plotly.js internals
+(``Plotly.Snapshot``, ``_fullLayout``), so it is pinned: it runs only with the versions in
+:data:`FAST_PATH_VERSIONS` (the ones in ``requirements.txt``, tested in
+``tests/test_export.py``); with any other version every image goes through ``calc_fig``.
+After three failures in a row it switches itself off for the process.
+
+The export Chromium is started with the flags that stop its background networking
+(:data:`QUIET_FLAGS`; without them one start, one export and 15 s idle made 48 DNS queries
+to outside hosts, measured with strace: accounts.google.com, update.googleapis.com, start.duckduckgo.com,
+optimizationguide-pa.googleapis.com, clients2.google.com; with them none), through the
+public ``browser_cls`` argument that kaleido passes on to choreographer's ``Browser``: a
+``choreographer.browsers.Chromium`` whose command line gets them.
 
 The browser is the one in ``BROWSER_PATH``; when that is unset and ``/usr/bin/chromium``
 exists, that is used (and put into ``BROWSER_PATH`` for kaleido). Without a browser every
@@ -25,6 +52,7 @@ import atexit
 import base64
 import hashlib
 import html
+import importlib.metadata
 import json
 import logging
 import math
@@ -55,6 +83,31 @@ _RELOAD_EVERY = 50            # fast-path renders before the tab is reloaded (fr
 #: and lets the PNG scaling enlarge it (edges slightly soft at 2400 px, ~0.4 s faster per
 #: map with software WebGL); None draws it at the output scale (sharpest).
 MAP_PIXEL_RATIO: float | None = 1.0
+#: the fast path runs only with exactly these versions (pinned in requirements.txt)
+FAST_PATH_VERSIONS = {"kaleido": "1.5.0", "choreographer": "1.4.0", "plotly": "7.1.0"}
+#: added to choreographer's Chromium command line: no background networking of any kind
+#: (component/variation updates, sync, safe browsing, DNS prefetch, QUIC, metrics)
+QUIET_FLAGS = (
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-quic",
+    "--disable-domain-reliability",
+    "--disable-client-side-phishing-detection",
+    "--disable-default-apps",
+    "--dns-prefetch-disable",
+    "--no-pings",
+    "--metrics-recording-only",
+    "--disable-features=OptimizationHints,MediaRouter,Translate,AutofillServerCommunication,"
+    "CertificateTransparencyComponentUpdater,NetworkTimeServiceQuerying",
+    # what is still asked for in headless mode with the flags above (measured with strace on
+    # Debian's chromium): sign-in, component updates, the default search engine. Resolved to
+    # nothing; the tile hosts of an online map background stay reachable.
+    "--host-resolver-rules=MAP accounts.google.com ~NOTFOUND, MAP *.googleapis.com ~NOTFOUND, "
+    "MAP *.gvt1.com ~NOTFOUND, MAP clients*.google.com ~NOTFOUND, MAP *.duckduckgo.com ~NOTFOUND",
+)
 
 ProgressCallback = Callable[[float, str], None]
 
@@ -209,6 +262,31 @@ async function(figJson, width, height, scale, format, mapPixelRatio) {
 """
 
 
+def quiet_browser_class() -> type:
+    """choreographer's ``Chromium`` with :data:`QUIET_FLAGS` added to its command line (for
+    ``Kaleido(browser_cls=...)``; imported lazily, like kaleido)."""
+    from choreographer.browsers import Chromium
+
+    class QuietChromium(Chromium):
+        """Chromium without background networking (no outside DNS queries)."""
+
+        def get_cli(self) -> list[str]:
+            cli = list(super().get_cli())
+            return cli + [flag for flag in QUIET_FLAGS if flag not in cli]
+
+    return QuietChromium
+
+
+def fast_path_supported() -> bool:
+    """Whether the installed kaleido, choreographer and plotly are the versions the fast
+    path was written and tested for (:data:`FAST_PATH_VERSIONS`)."""
+    try:
+        return all(importlib.metadata.version(name) == version
+                   for name, version in FAST_PATH_VERSIONS.items())
+    except importlib.metadata.PackageNotFoundError:
+        return False
+
+
 class _Engine:
     """One warm headless Chromium (via kaleido) on its own asyncio loop and thread."""
 
@@ -218,8 +296,8 @@ class _Engine:
         self._thread = threading.Thread(target=self._loop.run_forever,
                                         name="buurtmonitor-kaleido", daemon=True)
         self._thread.start()
-        self._k = None
-        self.fast_path = True
+        self._k: Any = None
+        self.fast_path = fast_path_supported()
         self._fast_failures = 0
         self._since_reload = 0
         self.closed = False
@@ -230,7 +308,7 @@ class _Engine:
             raise
 
     # -- plumbing
-    def _call(self, coro, timeout: float):
+    def _call(self, coro: Any, timeout: float) -> Any:
         fut = asyncio.run_coroutine_threadsafe(coro, self._loop)
         try:
             return fut.result(timeout)
@@ -242,7 +320,8 @@ class _Engine:
         import kaleido
 
         # mathjax=False: the default MathJax comes from a CDN, which would stall offline.
-        k = kaleido.Kaleido(n=1, timeout=RENDER_TIMEOUT, mathjax=False, path=self.browser)
+        k = kaleido.Kaleido(n=1, timeout=RENDER_TIMEOUT, mathjax=False, path=self.browser,
+                            browser_cls=quiet_browser_class())
         await k.open()
         self._k = k
 
@@ -340,6 +419,7 @@ def _engine() -> _Engine:
     if reason:
         raise StaticExportUnavailable(reason)
     browser = _browser_path()
+    assert browser is not None  # static_export_status() found it
     with _ENGINE_LOCK:
         if _ENGINE is not None and (_ENGINE.closed or _ENGINE.browser != browser):
             _ENGINE.close()
