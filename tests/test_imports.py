@@ -154,8 +154,8 @@ KWB_2019 = pd.DataFrame({
     "a_nw_all": [246123, 10585, 1145, ".", 40000, 2800],
     "a_marok": [44795, 1015, 95, ".", 9000, 600],
     "a_antaru": [23335, 850, 90, ".", 2500, 150],
-    "a_surina": [52519, 1710, 205, ".", 7000, 400],
-    "a_turk": [47773, 1370, 110, ".", 9500, 700],
+    "a_suri": [52519, 1710, 205, ".", 7000, 400],
+    "a_tur": [47773, 1370, 110, ".", 9500, 700],
     "a_ov_nw": [77701, 5640, 645, ".", None, 950],
     "g_hhgro": [2.0, 1.5, 1.4, ".", 2.2, 2.5],
     "g_gewsek": [9.1, 20.3, 25.0, ".", 8.4, 7.7],
@@ -171,7 +171,7 @@ def test_kwb_2019_xlsx_migratieachtergrond(tmp_path):
     d = t.data.set_index("code")
     src = KWB_2019.set_index("gwb_code_10")
     cols = {"inwoners": "a_inw", "westers": "a_w_all", "niet_westers": "a_nw_all", "marokko": "a_marok",
-            "antillen_aruba": "a_antaru", "suriname": "a_surina", "turkije": "a_turk",
+            "antillen_aruba": "a_antaru", "suriname": "a_suri", "turkije": "a_tur",
             "overig_niet_westers": "a_ov_nw", "gem_huishoudensgrootte": "g_hhgro",
             "geweld_per_1000": "g_gewsek"}
     for code in src.index:
