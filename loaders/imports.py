@@ -12,6 +12,20 @@
 Missing stays missing: ``.`` is "geheim", an empty cell "leeg", a negative sentinel
 (-99995, -99997, ...) "geen_gegevens". All errors are :class:`ImportFileError` with a Dutch
 message (a missing file is also a :class:`FileNotFoundError`).
+
+The kwb files of 2019-2025 are read in each year's layout. Their quirks, handled by
+:func:`read_kwb_file` (column names) and :func:`parse_kwb_cell` (values):
+
+* column names can carry trailing spaces (kwb-2024); names are stripped and matched with
+  case, ``_`` and spaces ignored;
+* values can carry leading spaces; ``.`` (also written ``       .``) is suppressed
+  ("geheim"); a blank cell and a lone ``,`` (kwb-2022) are empty ("leeg"), never 0;
+* decimal commas and points are mixed within one file and one column (``12,5`` and
+  ``12.5``). A value with one separator is ambiguous (``1.234``): it is read in the file's
+  convention (:func:`kwb_number_convention`), which for the CBS files is "the separator is
+  the decimal separator" (they use no thousands separators), so ``1.234`` is 1.234, never 1
+  and never 1234. Only when the file itself shows thousands separators (``1.234.567`` or
+  ``1.234,5``) are separators followed by three digits read as thousands.
 """
 
 from __future__ import annotations
@@ -20,6 +34,7 @@ import csv
 import logging
 import math
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -136,6 +151,105 @@ def _fill_gemeente_names(table: AreaTable) -> AreaTable:
 # ----------------------------------------------------------------------------- kwb files
 _CODE_COLUMNS = ("gwb_code_10", "gwb_code", "codering", "code", "regiocode")
 
+#: kwb columns that are rates per 1,000 inhabitants although their name starts with ``p_``
+#: (births ``p_geb``, deaths ``p_ste``): never read as a percentage.
+KWB_PER_1000 = ("p_geb", "p_ste")
+PER_1000 = "per 1 000 inwoners"
+
+#: number conventions of a kwb file (see :func:`kwb_number_convention`)
+DECIMAL_ANY = "decimal"               # ',' and '.' are both the decimal separator (CBS kwb)
+DOT_THOUSANDS = "dot_thousands"       # 1.234.567,5
+COMMA_THOUSANDS = "comma_thousands"   # 1,234,567.5
+
+_SUPPRESSED = "."
+_PLAIN = re.compile(r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?$")
+_GROUPED_DOT = re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})+(?:,\d+)?$")
+_GROUPED_COMMA = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+_ONE_GROUP_DOT = re.compile(r"^[+-]?\d{1,3}\.\d{3}$")
+_ONE_GROUP_COMMA = re.compile(r"^[+-]?\d{1,3},\d{3}$")
+
+
+def _cell_text(raw: Any) -> str | None:
+    if raw is None or (isinstance(raw, float) and math.isnan(raw)):
+        return None
+    return str(raw).replace("\u00a0", " ").strip()
+
+
+def kwb_number_convention(cells: Iterable[Any]) -> str:
+    """The number convention a kwb file shows in its cells.
+
+    Parameters
+    ----------
+    cells : iterable
+        Raw cells of the file's value columns.
+
+    Returns
+    -------
+    str
+        :data:`DOT_THOUSANDS` when a cell is unambiguously written with thousands dots
+        (``1.234.567`` or ``1.234,5``), :data:`COMMA_THOUSANDS` for ``1,234,567`` or
+        ``1,234.5``, else :data:`DECIMAL_ANY` (the CBS kwb files: ``,`` and ``.`` are both
+        decimal separators, mixed within a column).
+    """
+    for raw in cells:
+        s = _cell_text(raw)
+        if not s or s.count(".") + s.count(",") < 2:
+            continue
+        if _GROUPED_DOT.match(s):
+            return DOT_THOUSANDS
+        if _GROUPED_COMMA.match(s):
+            return COMMA_THOUSANDS
+    return DECIMAL_ANY
+
+
+def parse_kwb_cell(raw: Any, convention: str = DECIMAL_ANY) -> float | str | None:
+    """One cell of a kwb file -> a float, ``"."`` (suppressed) or ``None`` (empty).
+
+    Parameters
+    ----------
+    raw : Any
+        The cell as read (text; Excel numbers arrive as their text form, NaN when blank).
+    convention : str
+        The file's number convention (:func:`kwb_number_convention`).
+
+    Returns
+    -------
+    float | str | None
+        The number; ``"."`` for a suppressed cell (``.``, ``       .``): missing with reason
+        "geheim"; ``None`` for a blank cell, a lone ``,`` or text that is no number: missing
+        with reason "leeg". Never 0 for a missing value. Negative sentinels (-99995 ...) are
+        returned as numbers; the harmonisation marks them "geen_gegevens".
+    """
+    s = _cell_text(raw)
+    if s is None:
+        return None
+    s = s.replace(" ", "")
+    if s == _SUPPRESSED:
+        return _SUPPRESSED
+    if s in ("", ","):
+        return None
+    if convention == DOT_THOUSANDS and (_GROUPED_DOT.match(s) or _ONE_GROUP_DOT.match(s)):
+        s = s.replace(".", "").replace(",", ".")
+    elif convention == COMMA_THOUSANDS and (_GROUPED_COMMA.match(s) or _ONE_GROUP_COMMA.match(s)):
+        s = s.replace(",", "")
+    elif _GROUPED_DOT.match(s) and ("," in s or s.count(".") > 1):
+        s = s.replace(".", "").replace(",", ".")       # 1.234,5 / 1.234.567: unambiguous
+    elif _GROUPED_COMMA.match(s) and ("." in s or s.count(",") > 1):
+        s = s.replace(",", "")                          # 1,234.5 / 1,234,567
+    elif _PLAIN.match(s):
+        s = s.replace(",", ".")                         # 12,5 / 12.5 / 1.234 (decimal)
+    else:
+        return None
+    try:
+        return float(s)
+    except ValueError:
+        return None
+
+
+def _parse_kwb_column(values: pd.Series, convention: str) -> pd.Series:
+    return pd.Series([parse_kwb_cell(v, convention) for v in values.tolist()],
+                     index=values.index, dtype=object)
+
 
 def _sniff_separator(path: Path, encoding: str) -> str:
     with path.open("r", encoding=encoding, newline="") as fh:
@@ -147,7 +261,7 @@ def _sniff_separator(path: Path, encoding: str) -> str:
     if not head:
         raise ImportFileError(f"'{path.name}' is leeg.")
     counts = {sep: head.count(sep) for sep in (";", ",", "\t")}
-    sep = max(counts, key=counts.get)
+    sep = max(counts, key=lambda k: counts[k])
     if counts[sep] == 0:
         raise ImportFileError(f"In '{path.name}' is geen scheidingsteken (, of ;) gevonden: "
                               "is dit wel een CSV-bestand?")
@@ -262,22 +376,31 @@ def read_kwb_file(path: str | Path, year: int | None = None, gemeente: str | Non
     wbi = col("ind_wbi", "indelingswijziging")
     ids["indelingswijziging"] = wbi.map(_wijziging) if wbi is not None else None
 
+    found: dict[str, tuple[str, str]] = {}   # variable id -> (catalogue name, column)
+    for var in cat.source_variables():
+        for key in var.kwb:
+            if _norm(key) in cols:
+                found[var.id] = (key, cols[_norm(key)])
+                break
+    convention = kwb_number_convention(
+        v for _, src in found.values() for v in frame[src].tolist())
+    if convention != DECIMAL_ANY:
+        log.info("%s: getallen met duizendtalscheiding (%s)", p.name, convention)
     raw: dict[str, pd.Series] = {}
     pct_base: dict[str, str] = {}
     resolved: dict[str, str] = {}
     units: dict[str, str] = {}
-    for var in cat.source_variables():
-        for key in var.kwb:
-            if _norm(key) in cols:
-                src = cols[_norm(key)]
-                raw[var.id] = frame[src]
-                resolved[var.id] = src
-                if key.lower().startswith("p_") and var.unit == "aantal":
-                    pct_base[var.id] = var.wbk_pct_of or "inwoners"
-                    units[var.id] = DERIVED_FROM_PCT
-                else:
-                    units[var.id] = var.unit
-                break
+    for vid, (key, src) in found.items():
+        var = cat.variables[vid]
+        raw[vid] = _parse_kwb_column(frame[src], convention)
+        resolved[vid] = src
+        if key.lower() in KWB_PER_1000:
+            units[vid] = PER_1000
+        elif key.lower().startswith("p_") and var.unit == "aantal":
+            pct_base[vid] = var.wbk_pct_of or "inwoners"
+            units[vid] = DERIVED_FROM_PCT
+        else:
+            units[vid] = var.unit
     if "inwoners" not in raw:
         log.warning("%s heeft geen kolom a_inw (inwoners)", p.name)
     if not raw:
@@ -485,7 +608,7 @@ def read_wijkbuurtkaart(path: str | Path, year: int | None = None, level: str | 
         wf = next((fields[k] for k in fields if k.startswith("indelingswijziging")), None)
         ids["indelingswijziging"] = f[wf].map(_wijziging) if wf else None
         raw = {vid: f[attr] for vid, attr in mapping.items()}
-        pct = {vid: cat.variables[vid].wbk_pct_of for vid in mapping if cat.variables[vid].wbk_pct_of}
+        pct = {vid: base for vid in mapping if (base := cat.variables[vid].wbk_pct_of)}
         tables.append(build_table(ids, raw, base_meta, pct_base=pct, catalogue=cat))
         g = gpd.GeoDataFrame(ids[["code", "name", "level", "gemeente_code"]].copy(),
                              geometry=f.geometry.values, crs=f.crs)
