@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 
@@ -181,7 +182,8 @@ def kwb_number_convention(cells: Iterable[Any]) -> str:
     Parameters
     ----------
     cells : iterable
-        Raw cells of the file's value columns.
+        Raw cells of the file's value columns (a :class:`pandas.Series` is scanned
+        vectorised).
 
     Returns
     -------
@@ -191,10 +193,14 @@ def kwb_number_convention(cells: Iterable[Any]) -> str:
         ``1,234.5``, else :data:`DECIMAL_ANY` (the CBS kwb files: ``,`` and ``.`` are both
         decimal separators, mixed within a column).
     """
+    if isinstance(cells, pd.Series):
+        text = cells if isinstance(cells.dtype, pd.StringDtype) else _column_text(cells)
+        cells = text[text.str.count(r"[.,]").fillna(0) >= 2].tolist()
     for raw in cells:
         s = _cell_text(raw)
         if not s or s.count(".") + s.count(",") < 2:
             continue
+        s = s.replace(" ", "")
         if _GROUPED_DOT.match(s):
             return DOT_THOUSANDS
         if _GROUPED_COMMA.match(s):
@@ -246,9 +252,34 @@ def parse_kwb_cell(raw: Any, convention: str = DECIMAL_ANY) -> float | str | Non
         return None
 
 
-def _parse_kwb_column(values: pd.Series, convention: str) -> pd.Series:
-    return pd.Series([parse_kwb_cell(v, convention) for v in values.tolist()],
-                     index=values.index, dtype=object)
+def _column_text(values: pd.Series) -> pd.Series:
+    """Cells as stripped text (NBSP included); NA where blank. Inner spaces stay: such
+    cells are left to :func:`parse_kwb_cell`."""
+    return values.astype("string").str.strip()
+
+
+def _parse_kwb_column(values: pd.Series, convention: str, text: pd.Series | None = None) -> pd.Series:
+    """:func:`parse_kwb_cell` for a whole column: plain numbers (``12``, ``12,5``, ``12.5``)
+    vectorised, the rare other forms cell by cell. ``text``: ``_column_text(values)``."""
+    text = _column_text(values) if text is None else text
+    out = np.full(len(text), None, dtype=object)
+    plain = text.str.fullmatch(_PLAIN.pattern).fillna(False).to_numpy(dtype=bool)
+    if convention == DOT_THOUSANDS:
+        plain &= ~text.str.fullmatch(_ONE_GROUP_DOT.pattern).fillna(False).to_numpy(dtype=bool)
+    elif convention == COMMA_THOUSANDS:
+        plain &= ~text.str.fullmatch(_ONE_GROUP_COMMA.pattern).fillna(False).to_numpy(dtype=bool)
+    if plain.any():
+        out[plain] = text[plain].str.replace(",", ".", regex=False).astype("float64").tolist()
+    rest = ~plain & ~text.isna().to_numpy() & ~text.isin(["", ",", _SUPPRESSED]).to_numpy(dtype=bool)
+    for i in np.flatnonzero(rest):
+        out[i] = parse_kwb_cell(values.iloc[i], convention)
+    suppressed = (text == _SUPPRESSED).fillna(False).to_numpy(dtype=bool)
+    if not suppressed.any() and not any(v == _SUPPRESSED for v in out[rest]):
+        # no "geheim" cell: a float column (NaN = "leeg"), which the harmonisation reads
+        # vectorised
+        return pd.Series(out, index=values.index, dtype=object).astype(float)
+    out[suppressed] = _SUPPRESSED
+    return pd.Series(out, index=values.index, dtype=object)
 
 
 def _sniff_separator(path: Path, encoding: str) -> str:
@@ -325,8 +356,30 @@ def read_kwb_file(path: str | Path, year: int | None = None, gemeente: str | Non
                   catalogue: Catalogue | None = None) -> AreaTable:
     """Read a CBS download ``kwb-YYYY.xlsx`` / ``.csv`` into a harmonised AreaTable.
 
-    ``year``: taken from the file name (``kwb-2024...``) when not given. ``gemeente``
-    (e.g. "GM0344") keeps only that gemeente, its wijken and buurten (and the Nederland row).
+    Parameters
+    ----------
+    path : str or Path
+        The file (``.xlsx``/``.xlsm``, or ``.csv``/``.txt`` separated by ``;``, ``,`` or tab).
+    year : int, optional
+        Taken from the file name (``kwb-2024...``) when not given.
+    gemeente : str, optional
+        A gemeente code (e.g. "GM0344"): keep only that gemeente, its wijken and buurten
+        (and the Nederland row).
+    catalogue : Catalogue, optional
+        Default: the packaged catalogue. Each variable is read from the first of its ``kwb``
+        names found in the header (stripped; case, ``_`` and spaces ignored).
+
+    Returns
+    -------
+    AreaTable
+        Cells read with :func:`parse_kwb_cell` in the file's number convention; missing
+        values keep their reason ("geheim", "leeg", "geen_gegevens"), variables the file
+        lacks are "niet_in_tabel". ``meta.resolved_keys`` names the column of each variable.
+
+    Raises
+    ------
+    ImportFileError
+        With a Dutch message (a missing file: :class:`MissingImportFile`).
     """
     p = _check_file(path)
     ext = p.suffix.lower()
@@ -382,8 +435,12 @@ def read_kwb_file(path: str | Path, year: int | None = None, gemeente: str | Non
             if _norm(key) in cols:
                 found[var.id] = (key, cols[_norm(key)])
                 break
-    convention = kwb_number_convention(
-        v for _, src in found.values() for v in frame[src].tolist())
+    texts = {vid: _column_text(frame[src]) for vid, (_, src) in found.items()}
+    convention = DECIMAL_ANY
+    for text in texts.values():
+        convention = kwb_number_convention(text)
+        if convention != DECIMAL_ANY:
+            break
     if convention != DECIMAL_ANY:
         log.info("%s: getallen met duizendtalscheiding (%s)", p.name, convention)
     raw: dict[str, pd.Series] = {}
@@ -392,7 +449,7 @@ def read_kwb_file(path: str | Path, year: int | None = None, gemeente: str | Non
     units: dict[str, str] = {}
     for vid, (key, src) in found.items():
         var = cat.variables[vid]
-        raw[vid] = _parse_kwb_column(frame[src], convention)
+        raw[vid] = _parse_kwb_column(frame[src], convention, texts[vid])
         resolved[vid] = src
         if key.lower() in KWB_PER_1000:
             units[vid] = PER_1000
