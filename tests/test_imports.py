@@ -290,6 +290,36 @@ def test_thousands_dots_in_a_file_decide_its_ambiguous_values(tmp_path):
     assert t.row("WK700101")["inwoners"] == 12345 and t.row("WK700101")["gem_huishoudensgrootte"] == 1.9
 
 
+@pytest.mark.parametrize("extra,convention", [
+    ([], imports.DECIMAL_ANY),
+    (["1.234.567", "1.234,5"], imports.DOT_THOUSANDS),
+    (["1,234,567", "1,234.5"], imports.COMMA_THOUSANDS),
+], ids=["decimal", "dots", "commas"])
+def test_whole_columns_read_as_cell_by_cell(tmp_path, extra, convention):
+    """The column-wise reading gives what parse_kwb_cell gives per cell, in each convention."""
+    cells = ["12,5", "12.5", "   1810", "0", "1e-05", ",5", "-99995", "1.234", "1,234", ".",
+             "       .", ",", "", "abc", "1.2.3", "1 234", "+5", "-3,5", "5.", "7,"] + extra
+    codes = [f"BU7001{i:04d}" for i in range(len(cells))]
+    for with_dots in (True, False):
+        col = cells if with_dots else [c for c in cells if c.strip() != "."]
+        path = tmp_path / f"kwb-2021-{with_dots}.csv"
+        path.write_text("gwb_code_10;a_inw\n" + "".join(f"{c};{v}\n" for c, v in zip(codes, col)),
+                        encoding="utf-8")
+        t = imports.read_kwb_file(path)
+        assert imports.kwb_number_convention(col) == convention
+        for i, raw in enumerate(col):
+            want = imports.parse_kwb_cell(raw, convention)
+            got, reason = t.data.at[i, "inwoners"], t.missing.at[i, "inwoners"]
+            if want is None:
+                assert math.isnan(got) and reason == MISSING_EMPTY, raw
+            elif want == ".":
+                assert math.isnan(got) and reason == MISSING_SUPPRESSED, raw
+            elif want <= -99990:
+                assert math.isnan(got) and reason == MISSING_SENTINEL, raw
+            else:
+                assert got == want and reason is None, (raw, got, want)
+
+
 def _check_generated(table, gen: kwb_files.GeneratedKwb) -> None:
     cat = load_catalogue()
     scheme = "migratieachtergrond" if gen.year <= 2022 else "herkomst"
