@@ -13,8 +13,11 @@ values come from a seeded random generator. What is real is the *form* of the fi
   three kwb-2024 names with a trailing space (``a_nb_won ``, ``p_won_m ``, ``p_won_ev ``);
 * the cell forms: suppressed values as ``.`` and as ``       .``, values with leading spaces,
   decimal commas and points mixed within one column (``1,9`` and ``1.9``), lone ``,`` cells
-  (kwb-2022), blank cells; in the xlsx most values are Excel numbers and the others text, as
-  in the CBS files; the CSV is ``;``-separated (cp1252 up to 2021, UTF-8 with BOM after).
+  (kwb-2022), blank cells; in the xlsx most values are Excel numbers and ``.`` is text, as
+  in the CBS files, and some numbers are text with leading spaces.
+
+The CSV is ``;``-separated; its encoding is cp1252 up to 2021 and UTF-8 with BOM after, a
+choice of this generator so that both encodings the reader accepts are exercised.
 
 :func:`write_kwb_files` writes both files and returns what a correct reader must give back.
 """
