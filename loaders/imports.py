@@ -12,6 +12,20 @@
 Missing stays missing: ``.`` is "geheim", an empty cell "leeg", a negative sentinel
 (-99995, -99997, ...) "geen_gegevens". All errors are :class:`ImportFileError` with a Dutch
 message (a missing file is also a :class:`FileNotFoundError`).
+
+The kwb files of 2019-2025 are read in each year's layout. Their quirks, handled by
+:func:`read_kwb_file` (column names) and :func:`parse_kwb_cell` (values):
+
+* column names can carry trailing spaces (kwb-2024); names are stripped and matched with
+  case, ``_`` and spaces ignored;
+* values can carry leading spaces; ``.`` (also written ``       .``) is suppressed
+  ("geheim"); a blank cell and a lone ``,`` (kwb-2022) are empty ("leeg"), never 0;
+* decimal commas and points are mixed within one file and one column (``12,5`` and
+  ``12.5``). A value with one separator is ambiguous (``1.234``): it is read in the file's
+  convention (:func:`kwb_number_convention`), which for the CBS files is "the separator is
+  the decimal separator" (they use no thousands separators), so ``1.234`` is 1.234, never 1
+  and never 1234. Only when the file itself shows thousands separators (``1.234.567`` or
+  ``1.234,5``) are separators followed by three digits read as thousands.
 """
 
 from __future__ import annotations
@@ -20,11 +34,13 @@ import csv
 import logging
 import math
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 
@@ -136,6 +152,135 @@ def _fill_gemeente_names(table: AreaTable) -> AreaTable:
 # ----------------------------------------------------------------------------- kwb files
 _CODE_COLUMNS = ("gwb_code_10", "gwb_code", "codering", "code", "regiocode")
 
+#: kwb columns that are rates per 1,000 inhabitants although their name starts with ``p_``
+#: (births ``p_geb``, deaths ``p_ste``): never read as a percentage.
+KWB_PER_1000 = ("p_geb", "p_ste")
+PER_1000 = "per 1 000 inwoners"
+
+#: number conventions of a kwb file (see :func:`kwb_number_convention`)
+DECIMAL_ANY = "decimal"               # ',' and '.' are both the decimal separator (CBS kwb)
+DOT_THOUSANDS = "dot_thousands"       # 1.234.567,5
+COMMA_THOUSANDS = "comma_thousands"   # 1,234,567.5
+
+_SUPPRESSED = "."
+_PLAIN = re.compile(r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?$")
+_GROUPED_DOT = re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})+(?:,\d+)?$")
+_GROUPED_COMMA = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+_ONE_GROUP_DOT = re.compile(r"^[+-]?\d{1,3}\.\d{3}$")
+_ONE_GROUP_COMMA = re.compile(r"^[+-]?\d{1,3},\d{3}$")
+
+
+def _cell_text(raw: Any) -> str | None:
+    if raw is None or (isinstance(raw, float) and math.isnan(raw)):
+        return None
+    return str(raw).replace("\u00a0", " ").strip()
+
+
+def kwb_number_convention(cells: Iterable[Any]) -> str:
+    """The number convention a kwb file shows in its cells.
+
+    Parameters
+    ----------
+    cells : iterable
+        Raw cells of the file's value columns (a :class:`pandas.Series` is scanned
+        vectorised).
+
+    Returns
+    -------
+    str
+        :data:`DOT_THOUSANDS` when a cell is unambiguously written with thousands dots
+        (``1.234.567`` or ``1.234,5``), :data:`COMMA_THOUSANDS` for ``1,234,567`` or
+        ``1,234.5``, else :data:`DECIMAL_ANY` (the CBS kwb files: ``,`` and ``.`` are both
+        decimal separators, mixed within a column).
+    """
+    if isinstance(cells, pd.Series):
+        text = cells if isinstance(cells.dtype, pd.StringDtype) else _column_text(cells)
+        cells = text[text.str.count(r"[.,]").fillna(0) >= 2].tolist()
+    for raw in cells:
+        s = _cell_text(raw)
+        if not s or s.count(".") + s.count(",") < 2:
+            continue
+        s = s.replace(" ", "")
+        if _GROUPED_DOT.match(s):
+            return DOT_THOUSANDS
+        if _GROUPED_COMMA.match(s):
+            return COMMA_THOUSANDS
+    return DECIMAL_ANY
+
+
+def parse_kwb_cell(raw: Any, convention: str = DECIMAL_ANY) -> float | str | None:
+    """One cell of a kwb file -> a float, ``"."`` (suppressed) or ``None`` (empty).
+
+    Parameters
+    ----------
+    raw : Any
+        The cell as read (text; Excel numbers arrive as their text form, NaN when blank).
+    convention : str
+        The file's number convention (:func:`kwb_number_convention`).
+
+    Returns
+    -------
+    float | str | None
+        The number; ``"."`` for a suppressed cell (``.``, ``       .``): missing with reason
+        "geheim"; ``None`` for a blank cell, a lone ``,`` or text that is no number: missing
+        with reason "leeg". Never 0 for a missing value. Negative sentinels (-99995 ...) are
+        returned as numbers; the harmonisation marks them "geen_gegevens".
+    """
+    s = _cell_text(raw)
+    if s is None:
+        return None
+    s = s.replace(" ", "")
+    if s == _SUPPRESSED:
+        return _SUPPRESSED
+    if s in ("", ","):
+        return None
+    if convention == DOT_THOUSANDS and (_GROUPED_DOT.match(s) or _ONE_GROUP_DOT.match(s)):
+        s = s.replace(".", "").replace(",", ".")
+    elif convention == COMMA_THOUSANDS and (_GROUPED_COMMA.match(s) or _ONE_GROUP_COMMA.match(s)):
+        s = s.replace(",", "")
+    elif _GROUPED_DOT.match(s) and ("," in s or s.count(".") > 1):
+        s = s.replace(".", "").replace(",", ".")       # 1.234,5 / 1.234.567: unambiguous
+    elif _GROUPED_COMMA.match(s) and ("." in s or s.count(",") > 1):
+        s = s.replace(",", "")                          # 1,234.5 / 1,234,567
+    elif _PLAIN.match(s):
+        s = s.replace(",", ".")                         # 12,5 / 12.5 / 1.234 (decimal)
+    else:
+        return None
+    try:
+        return float(s)
+    except ValueError:
+        return None
+
+
+def _column_text(values: pd.Series) -> pd.Series:
+    """Cells as stripped text (NBSP included); NA where blank. Inner spaces stay: such
+    cells are left to :func:`parse_kwb_cell`."""
+    return values.astype("string").str.strip()
+
+
+def _parse_kwb_column(values: pd.Series, convention: str, text: pd.Series | None = None) -> pd.Series:
+    """:func:`parse_kwb_cell` for a whole column: plain numbers (``12``, ``12,5``, ``12.5``)
+    vectorised, the rare other forms cell by cell. ``text``: ``_column_text(values)``."""
+    text = _column_text(values) if text is None else text
+    out = np.full(len(text), None, dtype=object)
+    plain = text.str.fullmatch(_PLAIN.pattern).fillna(False).to_numpy(dtype=bool)
+    if convention == DOT_THOUSANDS:
+        plain &= ~text.str.fullmatch(_ONE_GROUP_DOT.pattern).fillna(False).to_numpy(dtype=bool)
+    elif convention == COMMA_THOUSANDS:
+        plain &= ~text.str.fullmatch(_ONE_GROUP_COMMA.pattern).fillna(False).to_numpy(dtype=bool)
+    if plain.any():
+        out[plain] = text[plain].str.replace(",", ".", regex=False).astype("float64").tolist()
+    rest = ~plain & ~text.isna().to_numpy() & ~text.isin(["", ",", _SUPPRESSED]).to_numpy(dtype=bool)
+    for i in np.flatnonzero(rest):
+        out[i] = parse_kwb_cell(values.iloc[i], convention)
+    suppressed = (text == _SUPPRESSED).fillna(False).to_numpy(dtype=bool)
+    if not suppressed.any() and not any(v == _SUPPRESSED for v in out[rest]):
+        # no "geheim" cell: a float column (NaN = "leeg"), which the harmonisation reads
+        # vectorised
+        return pd.Series(out, index=values.index, dtype=object).astype(float)
+    out[suppressed] = _SUPPRESSED
+    return pd.Series(out, index=values.index, dtype=object)
+
 
 def _sniff_separator(path: Path, encoding: str) -> str:
     with path.open("r", encoding=encoding, newline="") as fh:
@@ -211,8 +356,30 @@ def read_kwb_file(path: str | Path, year: int | None = None, gemeente: str | Non
                   catalogue: Catalogue | None = None) -> AreaTable:
     """Read a CBS download ``kwb-YYYY.xlsx`` / ``.csv`` into a harmonised AreaTable.
 
-    ``year``: taken from the file name (``kwb-2024...``) when not given. ``gemeente``
-    (e.g. "GM0344") keeps only that gemeente, its wijken and buurten (and the Nederland row).
+    Parameters
+    ----------
+    path : str or Path
+        The file (``.xlsx``/``.xlsm``, or ``.csv``/``.txt`` separated by ``;``, ``,`` or tab).
+    year : int, optional
+        Taken from the file name (``kwb-2024...``) when not given.
+    gemeente : str, optional
+        A gemeente code (e.g. "GM0344"): keep only that gemeente, its wijken and buurten
+        (and the Nederland row).
+    catalogue : Catalogue, optional
+        Default: the packaged catalogue. Each variable is read from the first of its ``kwb``
+        names found in the header (stripped; case, ``_`` and spaces ignored).
+
+    Returns
+    -------
+    AreaTable
+        Cells read with :func:`parse_kwb_cell` in the file's number convention; missing
+        values keep their reason ("geheim", "leeg", "geen_gegevens"), variables the file
+        lacks are "niet_in_tabel". ``meta.resolved_keys`` names the column of each variable.
+
+    Raises
+    ------
+    ImportFileError
+        With a Dutch message (a missing file: :class:`MissingImportFile`).
     """
     p = _check_file(path)
     ext = p.suffix.lower()
@@ -262,22 +429,35 @@ def read_kwb_file(path: str | Path, year: int | None = None, gemeente: str | Non
     wbi = col("ind_wbi", "indelingswijziging")
     ids["indelingswijziging"] = wbi.map(_wijziging) if wbi is not None else None
 
+    found: dict[str, tuple[str, str]] = {}   # variable id -> (catalogue name, column)
+    for var in cat.source_variables():
+        for key in var.kwb:
+            if _norm(key) in cols:
+                found[var.id] = (key, cols[_norm(key)])
+                break
+    texts = {vid: _column_text(frame[src]) for vid, (_, src) in found.items()}
+    convention = DECIMAL_ANY
+    for text in texts.values():
+        convention = kwb_number_convention(text)
+        if convention != DECIMAL_ANY:
+            break
+    if convention != DECIMAL_ANY:
+        log.info("%s: getallen met duizendtalscheiding (%s)", p.name, convention)
     raw: dict[str, pd.Series] = {}
     pct_base: dict[str, str] = {}
     resolved: dict[str, str] = {}
     units: dict[str, str] = {}
-    for var in cat.source_variables():
-        for key in var.kwb:
-            if _norm(key) in cols:
-                src = cols[_norm(key)]
-                raw[var.id] = frame[src]
-                resolved[var.id] = src
-                if key.lower().startswith("p_") and var.unit == "aantal":
-                    pct_base[var.id] = var.wbk_pct_of or "inwoners"
-                    units[var.id] = DERIVED_FROM_PCT
-                else:
-                    units[var.id] = var.unit
-                break
+    for vid, (key, src) in found.items():
+        var = cat.variables[vid]
+        raw[vid] = _parse_kwb_column(frame[src], convention, texts[vid])
+        resolved[vid] = src
+        if key.lower() in KWB_PER_1000:
+            units[vid] = PER_1000
+        elif key.lower().startswith("p_") and var.unit == "aantal":
+            pct_base[vid] = var.wbk_pct_of or "inwoners"
+            units[vid] = DERIVED_FROM_PCT
+        else:
+            units[vid] = var.unit
     if "inwoners" not in raw:
         log.warning("%s heeft geen kolom a_inw (inwoners)", p.name)
     if not raw:

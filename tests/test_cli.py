@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from devtools import kwb_files
 from devtools.standins.cbs_odata import KWB2024_CSV, KWB2024_DIR
 from devtools.standins.shared_data import require_shared
 from loaders import repository
@@ -110,12 +111,33 @@ def test_table_from_kwb_xlsx_of_another_year(tmp_path):
     assert sorted(out.index) == sorted(buurten)
     for code in buurten:
         for ours, theirs in {"inwoners": "a_inw", "westers": "a_w_all", "marokko": "a_marok",
-                             "turkije": "a_turk"}.items():
+                             "turkije": "a_tur"}.items():
             raw = src.at[code, theirs]
             if raw == ".":
                 assert pd.isna(out.at[code, ours])  # suppressed: empty, never 0
             else:
                 assert int(out.at[code, ours]) == int(raw)
+
+
+def test_table_from_generated_kwb_2022_prints_turkije_and_suriname(tmp_path):
+    """A kwb-2022.xlsx in the CBS layout (a_tur, a_suri, lone ',' cells) through the CLI."""
+    gen = kwb_files.write_kwb_files(tmp_path, 2022)
+    res = run_cli("table", "--year", "2022", "--level", "buurt", "--from", str(gen.xlsx), "--format", "csv",
+                  env={"BUURTMONITOR_CACHE_DIR": str(tmp_path / "c"), "CBS_ODATA_URL": "http://127.0.0.1:9"})
+    assert res.returncode == 0, res.stderr
+    assert "Traceback" not in res.stderr
+    out = pd.read_csv(io.StringIO(res.stdout), dtype={"code": str}).set_index("code")
+    assert {"turkije", "suriname", "marokko", "westers", "niet_westers"} <= set(out.columns)
+    buurten = [c for c in gen.expected.index if c.startswith("BU")]
+    assert sorted(out.index) == sorted(buurten)
+    for code in buurten:
+        for var in ("inwoners", "turkije", "suriname", "marokko"):
+            want = gen.expected.at[code, var]
+            if pd.isna(want):
+                assert pd.isna(out.at[code, var]), (code, var)  # suppressed or ',': empty, never 0
+            else:
+                assert int(out.at[code, var]) == int(want), (code, var)
+    assert out["turkije"].notna().sum() >= 3 and out["suriname"].notna().sum() >= 3
 
 
 def test_table_from_real_utrecht_xlsx(tmp_path):

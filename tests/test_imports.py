@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import geopandas as gpd
@@ -10,8 +11,10 @@ import pandas as pd
 import pytest
 import shapely
 
+from buurtmonitor.catalogue import Variable, load_catalogue
 from buurtmonitor.model import MISSING_EMPTY, MISSING_NOT_IN_TABLE, MISSING_SENTINEL, MISSING_SUPPRESSED
 from buurtmonitor.synthetic import generate
+from devtools import kwb_files
 from devtools.standins.pdok import EDE_WIJKEN_2024
 from devtools.standins.shared_data import require_shared
 from loaders import imports
@@ -19,6 +22,8 @@ from loaders.imports import DERIVED_FROM_PCT, ImportFileError, MissingImportFile
 
 UTRECHT_XLSX = "kwb_utrecht_2024/kwb-2024-gemeente-utrecht.xlsx"
 UTRECHT_CSV = "kwb_utrecht_2024/kwb-2024-gemeente-utrecht.csv"
+UTRECHT_2023_XLSX = "kwb_utrecht_2023/kwb-2023-gemeente-utrecht.xlsx"
+EDUCATION = ("opleiding_laag", "opleiding_midden", "opleiding_hoog")
 ERMELO_GPKG = "geo_ermelo_2021_pdok/cbs_buurten_2021_gemeente_ermelo.gpkg"
 NL_BOUNDS = (3.2, 50.7, 7.3, 53.6)
 ORIGIN_2024 = {"inwoners": "a_inw", "herkomst_nederland": "a_nl_all", "herkomst_europa": "a_eur_al",
@@ -154,8 +159,8 @@ KWB_2019 = pd.DataFrame({
     "a_nw_all": [246123, 10585, 1145, ".", 40000, 2800],
     "a_marok": [44795, 1015, 95, ".", 9000, 600],
     "a_antaru": [23335, 850, 90, ".", 2500, 150],
-    "a_surina": [52519, 1710, 205, ".", 7000, 400],
-    "a_turk": [47773, 1370, 110, ".", 9500, 700],
+    "a_suri": [52519, 1710, 205, ".", 7000, 400],
+    "a_tur": [47773, 1370, 110, ".", 9500, 700],
     "a_ov_nw": [77701, 5640, 645, ".", None, 950],
     "g_hhgro": [2.0, 1.5, 1.4, ".", 2.2, 2.5],
     "g_gewsek": [9.1, 20.3, 25.0, ".", 8.4, 7.7],
@@ -171,7 +176,7 @@ def test_kwb_2019_xlsx_migratieachtergrond(tmp_path):
     d = t.data.set_index("code")
     src = KWB_2019.set_index("gwb_code_10")
     cols = {"inwoners": "a_inw", "westers": "a_w_all", "niet_westers": "a_nw_all", "marokko": "a_marok",
-            "antillen_aruba": "a_antaru", "suriname": "a_surina", "turkije": "a_turk",
+            "antillen_aruba": "a_antaru", "suriname": "a_suri", "turkije": "a_tur",
             "overig_niet_westers": "a_ov_nw", "gem_huishoudensgrootte": "g_hhgro",
             "geweld_per_1000": "g_gewsek"}
     for code in src.index:
@@ -247,6 +252,214 @@ def test_gwb_code_8_with_recs(tmp_path):
                  ).to_csv(path, index=False)
     t = imports.read_kwb_file(path)
     assert list(t.data["code"]) == ["GM0344", "WK034401", "BU03440111"]
+
+
+# ============================================================================ kwb files of every year
+@pytest.mark.parametrize("raw,expected", [
+    ("12,5", 12.5), ("12.5", 12.5), ("   1810", 1810.0), ("0", 0.0), (" 0 ", 0.0), ("1e-05", 1e-05),
+    ("17942942.0", 17942942.0), (",5", 0.5), ("-99995", -99995.0),
+    # one separator is ambiguous: the CBS convention (it is the decimal separator), never 1
+    ("1.234", 1.234), ("1,234", 1.234),
+    # unambiguous thousands separators are read as such in any file
+    ("1.234,5", 1234.5), ("1,234.5", 1234.5), ("1.234.567", 1234567.0), ("1,234,567", 1234567.0),
+    (".", "."), ("       .", "."), ("\u00a0.", "."),                  # suppressed
+    (",", None), ("", None), ("   ", None), (None, None), (math.nan, None),  # empty
+    ("abc", None), ("1.2.3", None), ("12,5,", None),                 # no number: empty, not 0
+])
+def test_parse_kwb_cell(raw, expected):
+    assert imports.parse_kwb_cell(raw) == expected
+
+
+def test_number_convention_of_the_file():
+    assert imports.kwb_number_convention(["12,5", "12.5", "1.234", ".", ",", None]) == imports.DECIMAL_ANY
+    dots = imports.kwb_number_convention(["12,5", "1.234.567"])
+    assert dots == imports.DOT_THOUSANDS
+    assert imports.parse_kwb_cell("1.234", dots) == 1234.0 and imports.parse_kwb_cell("12,5", dots) == 12.5
+    commas = imports.kwb_number_convention(["1,234,567", "7"])
+    assert commas == imports.COMMA_THOUSANDS
+    assert imports.parse_kwb_cell("1,234", commas) == 1234.0 and imports.parse_kwb_cell("2.5", commas) == 2.5
+
+
+def test_thousands_dots_in_a_file_decide_its_ambiguous_values(tmp_path):
+    path = tmp_path / "kwb-2021.csv"
+    path.write_text("gwb_code_10;a_inw;a_hh;g_hhgro\n"
+                    "GM7001;1.234.567;1.234;2,1\n"
+                    "WK700101;   12.345;   5.678;1,9\n", encoding="utf-8")
+    t = imports.read_kwb_file(path)
+    assert t.row("GM7001")["inwoners"] == 1234567 and t.row("GM7001")["huishoudens"] == 1234
+    assert t.row("WK700101")["inwoners"] == 12345 and t.row("WK700101")["gem_huishoudensgrootte"] == 1.9
+
+
+@pytest.mark.parametrize("extra,convention", [
+    ([], imports.DECIMAL_ANY),
+    (["1.234.567", "1.234,5"], imports.DOT_THOUSANDS),
+    (["1,234,567", "1,234.5"], imports.COMMA_THOUSANDS),
+], ids=["decimal", "dots", "commas"])
+def test_whole_columns_read_as_cell_by_cell(tmp_path, extra, convention):
+    """The column-wise reading gives what parse_kwb_cell gives per cell, in each convention."""
+    cells = ["12,5", "12.5", "   1810", "0", "1e-05", ",5", "-99995", "1.234", "1,234", ".",
+             "       .", ",", "", "abc", "1.2.3", "1 234", "+5", "-3,5", "5.", "7,"] + extra
+    codes = [f"BU7001{i:04d}" for i in range(len(cells))]
+    for with_dots in (True, False):
+        col = cells if with_dots else [c for c in cells if c.strip() != "."]
+        path = tmp_path / f"kwb-2021-{with_dots}.csv"
+        path.write_text("gwb_code_10;a_inw\n" + "".join(f"{c};{v}\n" for c, v in zip(codes, col)),
+                        encoding="utf-8")
+        t = imports.read_kwb_file(path)
+        assert imports.kwb_number_convention(col) == convention
+        for i, raw in enumerate(col):
+            want = imports.parse_kwb_cell(raw, convention)
+            got, reason = t.data.at[i, "inwoners"], t.missing.at[i, "inwoners"]
+            if want is None:
+                assert math.isnan(got) and reason == MISSING_EMPTY, raw
+            elif want == ".":
+                assert math.isnan(got) and reason == MISSING_SUPPRESSED, raw
+            elif want <= -99990:
+                assert math.isnan(got) and reason == MISSING_SENTINEL, raw
+            else:
+                assert got == want and reason is None, (raw, got, want)
+
+
+def _check_generated(table, gen: kwb_files.GeneratedKwb) -> None:
+    cat = load_catalogue()
+    scheme = "migratieachtergrond" if gen.year <= 2022 else "herkomst"
+    assert table.meta.year == gen.year and table.meta.scheme == scheme
+    assert list(table.data["code"]) == [a[0] for a in kwb_files.AREAS]
+    origin = [g.variable for g in cat.schemes[scheme].groups]
+    assert set(origin) <= set(gen.expected.columns)
+    data = table.data.set_index("code")
+    missing = table.missing.set_index(table.data["code"])
+    for var in gen.expected.columns:
+        for code in gen.expected.index:
+            want, got = gen.expected.at[code, var], data.at[code, var]
+            reason = missing.at[code, var]
+            if math.isnan(want):
+                assert math.isnan(got) and reason == gen.reasons[(code, var)], (gen.year, code, var, got)
+            else:
+                assert got == want and reason is None, (gen.year, code, var, got, want)
+    # the catalogue name of each variable is the one of that year's layout
+    for var, col in gen.columns.items():
+        assert table.meta.resolved_keys[var] == col.strip(), (gen.year, var)
+    if scheme == "migratieachtergrond":
+        for var in ("turkije", "suriname"):
+            assert table.data[var].notna().sum() >= len(table.data) - 2, var
+        assert (table.missing["herkomst_nederland"] == MISSING_NOT_IN_TABLE).all()
+    else:
+        for var in ("turkije", "suriname", "westers"):
+            assert (table.missing[var] == MISSING_NOT_IN_TABLE).all()
+    for var in EDUCATION:
+        assert table.data[var].notna().sum() >= len(table.data) - 2, var
+    # suppressed and empty cells are missing with their reason, never 0
+    for (code, var), reason in gen.reasons.items():
+        assert reason in (MISSING_SUPPRESSED, MISSING_EMPTY)
+        assert table.missing_reason(code, var) == reason
+    assert sum(r == MISSING_SUPPRESSED for r in gen.reasons.values()) >= 5
+    t = table.row(kwb_files.TINY)
+    assert all(math.isnan(t[v]) for v in origin + list(EDUCATION))
+
+
+@pytest.mark.parametrize("year", kwb_files.YEARS)
+def test_generated_kwb_file_of_every_year(tmp_path, year):
+    gen = kwb_files.write_kwb_files(tmp_path, year)
+    xlsx, csv = imports.read_kwb_file(gen.xlsx), imports.read_kwb_file(gen.csv)
+    _check_generated(xlsx, gen)
+    _check_generated(csv, gen)
+    assert (xlsx.meta.source_kind, csv.meta.source_kind) == ("kwb-xlsx", "kwb-csv")
+    pd.testing.assert_frame_equal(xlsx.data, csv.data)
+    pd.testing.assert_frame_equal(xlsx.missing, csv.missing)
+    assert xlsx.meta.scope == "bestand"
+    one = imports.read_kwb_file(gen.csv, gemeente="GM7002")
+    assert list(one.data["code"]) == ["NL00", "GM7002", "WK700201", "BU70020101", "BU70020102"]
+    assert one.row("GM7002")["name"] == "Lytsedoarp-Fryslân"
+
+
+def test_kwb_2022_lone_commas_and_both_groups(tmp_path):
+    """The defect found: a kwb-2022.xlsx as CBS publishes it lost Turkije and Suriname."""
+    gen = kwb_files.write_kwb_files(tmp_path, 2022)
+    assert gen.cells.at["BU70010202", "a_tur"] == "," and gen.cells.at["WK700201", "a_suri"] == ","
+    t = imports.read_kwb_file(gen.xlsx)
+    assert t.meta.resolved_keys["turkije"] == "a_tur" and t.meta.resolved_keys["suriname"] == "a_suri"
+    gm = t.row("GM7001")
+    assert gm["turkije"] == gen.expected.at["GM7001", "turkije"] > 0
+    assert gm["suriname"] == gen.expected.at["GM7001", "suriname"] > 0
+    for code, var in (("BU70010202", "turkije"), ("WK700201", "suriname"), ("BU70010201", "gem_huishoudensgrootte"),
+                      ("BU70020102", "opleiding_midden")):
+        assert math.isnan(t.row(code)[var]) and t.missing_reason(code, var) == MISSING_EMPTY
+
+
+def test_kwb_2024_trailing_spaces_in_headers(tmp_path):
+    gen = kwb_files.write_kwb_files(tmp_path, 2024)
+    header = gen.cells.columns
+    assert [c for c in header if c != c.strip()] == list(kwb_files.TRAILING_SPACE_2024)
+    # no catalogue variable reads these three; a catalogue that does must find them
+    cat = load_catalogue()
+    extra = {"nieuwbouw": Variable("nieuwbouw", "Nieuwbouwwoningen", "aantal", kwb=("a_nb_won",)),
+             "won_m": Variable("won_m", "Woningen m", "%", kwb=("p_won_m",)),
+             "won_ev": Variable("won_ev", "Woningen ev", "%", kwb=("p_won_ev",))}
+    wider = dataclasses.replace(cat, variables={**cat.variables, **extra})
+    for path in (gen.xlsx, gen.csv):
+        t = imports.read_kwb_file(path, catalogue=wider)
+        for var, col in zip(extra, kwb_files.TRAILING_SPACE_2024):
+            assert t.meta.resolved_keys[var] == col.strip()
+            want = [float(gen.cells.at[c, col]) for c in gen.expected.index]
+            assert t.data[var].tolist() == want, (path.suffix, var)
+        for var in EDUCATION:
+            assert t.meta.resolved_keys[var] in ("a_opl_bvm", "a_opl_hvm", "a_opl_hw")
+
+
+def test_births_and_deaths_are_per_1000_never_percentages(tmp_path):
+    cat = load_catalogue()
+    for var in cat.variables.values():
+        if set(var.kwb) & set(imports.KWB_PER_1000):
+            assert var.unit == imports.PER_1000, var.id
+    gen = kwb_files.write_kwb_files(tmp_path, 2021)
+    extra = {"geboorte_per_1000": Variable("geboorte_per_1000", "Geboorte", "aantal", kwb=("p_geb",))}
+    t = imports.read_kwb_file(gen.csv, catalogue=dataclasses.replace(cat, variables={**cat.variables, **extra}))
+    assert t.meta.units["geboorte_per_1000"] == imports.PER_1000
+    assert t.data["geboorte_per_1000"].tolist() == [float(v) for v in gen.cells["p_geb"]]
+
+
+def test_real_utrecht_2023_education_and_herkomst():
+    shared = require_shared(UTRECHT_2023_XLSX)
+    raw = pd.read_excel(shared / UTRECHT_2023_XLSX, dtype=str)
+    t = imports.read_kwb_file(shared / UTRECHT_2023_XLSX)
+    assert t.meta.year == 2023 and t.meta.scheme == "herkomst" and t.meta.scope == "GM0344"
+    assert len(t.data) == 122
+    gm = t.row("GM0344")
+    assert (gm["inwoners"], gm["herkomst_nederland"], gm["herkomst_europa"],
+            gm["herkomst_buiten_europa"]) == (367947, 222298, 38274, 107375)
+    # this (early) release names education a_opl_lg/md/hg and suppresses it everywhere
+    assert [t.meta.resolved_keys[v] for v in EDUCATION] == ["a_opl_lg", "a_opl_md", "a_opl_hg"]
+    assert (raw[["a_opl_lg", "a_opl_md", "a_opl_hg"]] == ".").all().all()
+    for var in EDUCATION + ("opleiding_totaal",):
+        assert t.data[var].isna().all() and (t.missing[var] == MISSING_SUPPRESSED).all(), var
+    # Turkije and Suriname do not exist in the herkomst scheme
+    for var in ("turkije", "suriname"):
+        assert (t.missing[var] == MISSING_NOT_IN_TABLE).all()
+    by_code = raw.set_index(raw["gwb_code_10"].str.strip())
+    for row in t.data.itertuples():
+        for var, col in ORIGIN_2024.items():
+            assert getattr(row, var) == _num(by_code.at[row.code, col]), (row.code, var)
+    assert t.row("BU03440111")["gem_huishoudensgrootte"] == 1.6
+
+
+def test_real_utrecht_2024_education_and_padded_cells(tmp_path, utrecht_xlsx, utrecht_raw):
+    t = utrecht_xlsx
+    assert [t.meta.resolved_keys[v] for v in EDUCATION] == ["a_opl_lg", "a_opl_md", "a_opl_hg"]
+    for var in EDUCATION:
+        assert t.data[var].isna().all() and (t.missing[var] == MISSING_SUPPRESSED).all(), var
+    # this extract has 121 columns without a_nb_won / p_won_m / p_won_ev and no padded header;
+    # the same real cells with kwb-2024 header spaces and CBS-padded values read the same
+    assert not {c.strip() for c in kwb_files.TRAILING_SPACE_2024} & set(utrecht_raw.columns)
+    padded = utrecht_raw.copy()
+    padded.columns = [c if c.startswith("gwb_code") else c + " " for c in padded.columns]
+    padded = padded.map(lambda v: v if pd.isna(v) else (
+        "       ." if v == "." else v.rjust(10) if v[:1].isdigit() else v))
+    path = tmp_path / "kwb-2024-utrecht-padded.csv"
+    padded.to_csv(path, sep=";", index=False)
+    again = imports.read_kwb_file(path)
+    pd.testing.assert_frame_equal(again.data, t.data)
+    pd.testing.assert_frame_equal(again.missing, t.missing)
 
 
 # ============================================================================ GeoPackage
