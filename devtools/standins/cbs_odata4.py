@@ -143,6 +143,7 @@ class CbsOData4Server(StandinServer):
         self.page_size = int(page_size)
         self._tables: dict[str, V4Table] = {}
         self._fields = _Fields()
+        self._filtered: dict[tuple[str, str, str], list[dict]] = {}
         for t in tables:
             self.add_table(t)
 
@@ -222,11 +223,20 @@ class CbsOData4Server(StandinServer):
                 raise HttpError(400, f"Could not find a property named '{bad[0]}'.")
         selected = recs
         if flt:
-            try:
-                pred = compile_filter(rewrite_in(flt), fields)
-            except FilterError as exc:
-                raise HttpError(400, f"Invalid $filter: {exc}") from exc
-            selected = [r for r in recs if pred(r)]
+            memo = (cache_key, str(id(recs)), flt)     # the pages of one query filter once
+            with self._lock:
+                hit = self._filtered.get(memo)
+            if hit is None:
+                try:
+                    pred = compile_filter(rewrite_in(flt), fields)
+                except FilterError as exc:
+                    raise HttpError(400, f"Invalid $filter: {exc}") from exc
+                hit = [r for r in recs if pred(r)]
+                with self._lock:
+                    if len(self._filtered) > 32:
+                        self._filtered.clear()
+                    self._filtered[memo] = hit
+            selected = hit
         end = len(selected) if top is None else min(len(selected), skip + top)
         stop = min(end, skip + max(1, self.page_size))
         chunk = selected[skip:stop]
