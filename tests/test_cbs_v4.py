@@ -57,6 +57,7 @@ def test_observations_filter_and_paging(v4):
     v4.reset()
     got = cbs_v4.observations("85458NED", filter=flt)
     assert got == want and len(v4.requests_to("/Observations")) == -(-len(want) // 5)
+    v4.page_size = 10000
     gm = cbs_v4.observations("85458NED", filter=cbs_v4.both(cbs_v4.startswith("RegioS", "GM"),
                                                            cbs_v4.eq("Perioden", "2022JJ00")))
     assert gm and all(o["RegioS"].startswith("GM") for o in gm)

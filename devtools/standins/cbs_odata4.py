@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -128,11 +128,6 @@ def _nonneg(query, name) -> int | None:
     return int(raw)
 
 
-@dataclass
-class _Fields:
-    cache: dict[tuple[str, str], set[str]] = field(default_factory=dict)
-
-
 class CbsOData4Server(StandinServer):
     """Stand-in CBS OData v4 server. ``url`` + ``/`` is what ``CBS_ODATA4_URL`` wants
     (the catalogue ``CBS`` is part of each path, as at CBS)."""
@@ -142,7 +137,7 @@ class CbsOData4Server(StandinServer):
         super().__init__(host=host, port=port)
         self.page_size = int(page_size)
         self._tables: dict[str, V4Table] = {}
-        self._fields = _Fields()
+        self._fields: dict[tuple[str, str], set[str]] = {}
         self._filtered: dict[tuple[str, str, str], list[dict]] = {}
         for t in tables:
             self.add_table(t)
@@ -200,13 +195,13 @@ class CbsOData4Server(StandinServer):
     def _fields_of(self, cache_key: str, recs: list[dict]) -> set[str]:
         key = (cache_key, str(id(recs)))
         with self._lock:
-            got = self._fields.cache.get(key)
+            got = self._fields.get(key)
         if got is None:
             got = set()
             for r in recs[:1000]:
                 got.update(r)
             with self._lock:
-                self._fields.cache[key] = got
+                self._fields[key] = got
         return got
 
     def _collection(self, recs: list[dict], query, self_url: str, cache_key: str) -> Response:
