@@ -302,3 +302,28 @@ def test_bad_scope_is_a_dutch_error(cbs):
         fetch_origin_table("85512NED", "Ede")
     with pytest.raises(Exception, match="komt niet voor"):
         fetch_origin_table("85512NED", "GM9999", api="v3")
+
+
+def test_population_by_herkomst_85458(cbs):
+    f = fetch_origin_table("85458NED", "GM0228", api="v3").frame
+    pop = {g: _value(f, "GM0228", "bevolking", g, 2022).value
+           for g in ("totaal", "herkomst_nederland", "herkomst_buiten_nederland")}
+    assert pop == {"totaal": 119986, "herkomst_nederland": 99099, "herkomst_buiten_nederland": 20887}
+    assert pop["herkomst_nederland"] + pop["herkomst_buiten_nederland"] == pop["totaal"]
+    assert sorted(f.year.unique()) == [2022, 2023, 2024] and set(f.scheme) == {"herkomst"}
+
+
+def test_catalogue_api_decides_the_first_try(cbs):
+    v3, v4 = cbs
+    cat = load_origin_catalogue()
+    spec = dataclasses.replace(cat.table("71317ned"), api="v4")
+    v4_first = dataclasses.replace(cat, tables={**cat.tables, "71317ned": spec})
+    loaded = fetch_origin_table("71317ned", "GM0228", catalogue=v4_first)
+    assert loaded.provenance.api == "v4" and loaded.provenance.fallback == "" and loaded.warning is None
+    assert v3.request_log == [] and v4.requests_to("/CBS/71317ned/")
+
+
+def test_padded_region_codes_are_stripped(cbs):
+    f = fetch_origin_table("80860ned", "GM0228", api="v3").frame
+    assert set(f.gemeente_code) == {"GM0228", "NL01"}            # CBS writes "NL01  "
+    assert _value(f, "NL01", "bevolking", "ma_marokko", 1999).value == 252770

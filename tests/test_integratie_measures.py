@@ -128,3 +128,24 @@ def test_small_number_rule_is_applied_not_zero():
     hidden = out[out.group == "marokko"].iloc[0]
     assert math.isnan(hidden.value) and hidden.missing == MISSING_SMALL_N
     assert out[out.group == "turkije"].iloc[0].value == 60
+
+
+def test_rank_follows_the_direction_of_the_indicator():
+    rows = [("GM0001", 2021, "herkomst_nederland", 20, 5000), ("GM0001", 2021, "marokko", 30, 900),
+            ("GM0002", 2021, "herkomst_nederland", 20, 5000), ("GM0002", 2021, "marokko", 25, 900),
+            ("GM0003", 2021, "herkomst_nederland", 20, 5000), ("GM0003", 2021, "marokko", 15, 900)]
+    flex = _frame(rows, indicator="aandeel_werknemer_flex")          # lower is better
+    assert [(r.gemeente_code, r.rank, r.gap) for r in rank_gaps(flex, "aandeel_werknemer_flex", "marokko", 2021)] \
+        == [("GM0001", 1, 10), ("GM0002", 2, 5), ("GM0003", 3, -5)]
+    part = _frame(rows)                                              # higher is better
+    ranks = rank_gaps(part, "netto_arbeidsparticipatie", "marokko", 2021)
+    assert [r.gemeente_code for r in ranks] == ["GM0003", "GM0002", "GM0001"]
+    assert ranks[0].percentile == pytest.approx(200 / 3) and ranks[-1].percentile == 0
+
+
+def test_missing_reasons_have_dutch_labels_in_the_catalogue():
+    cat = load_origin_catalogue()
+    for reason in ("leeg", "geheim", MISSING_SMALL_N, MISSING_NO_REFERENCE):
+        assert cat.missing_label(reason) and cat.missing_label(reason) != reason
+    assert cat.missing_label(None) == ""
+    assert cat.indicators["netto_arbeidsparticipatie"].better == "higher"

@@ -22,6 +22,7 @@ FILE_NAME = "origin_tables.toml"
 APIS = ("v3", "v4")
 ROLES = ("region", "period", "origin", "generation", "sex", "person", "age")
 KINDS = ("percentage", "amount", "count")
+BETTER = ("higher", "lower", "none")
 #: roles whose members are kept (all others are fixed to their ``total`` member)
 OPEN_ROLES = ("region", "period", "origin")
 ELLIPSIS = ("...", "\u2026")
@@ -48,6 +49,7 @@ class IndicatorDef:
     unit: str
     decimals: int
     definition: str
+    better: str = "none"           # "higher" | "lower" | "none": which way a group is better off
 
     @property
     def gap_unit(self) -> str | None:
@@ -125,6 +127,13 @@ class OriginCatalogue:
     groups: dict[str, OriginGroupDef]
     indicators: dict[str, IndicatorDef]
     tables: dict[str, OriginTableSpec]
+    missing_labels: dict[str, str] = field(default_factory=dict)
+
+    def missing_label(self, reason: str | None) -> str:
+        """The Dutch label of a ``missing`` reason ("" for None; the key when it has no label)."""
+        if reason is None:
+            return ""
+        return self.missing_labels.get(reason, reason)
 
     def table(self, table_id: str) -> OriginTableSpec:
         """The table spec by id (case-insensitive); :class:`KeyError` with a Dutch message."""
@@ -226,9 +235,12 @@ def parse_catalogue(raw: dict) -> OriginCatalogue:
         kind = _req(i, "kind", f"indicator {iid}")
         if kind not in KINDS:
             raise CatalogueError(f"{FILE_NAME}: indicator {iid} heeft onbekend soort {kind!r}")
+        better = i.get("better", "none")
+        if better not in BETTER:
+            raise CatalogueError(f"{FILE_NAME}: indicator {iid} heeft onbekende richting {better!r}")
         indicators[iid] = IndicatorDef(id=iid, label=_req(i, "label", f"indicator {iid}"), kind=kind,
                                        unit=i.get("unit", ""), decimals=int(i.get("decimals", 0)),
-                                       definition=i.get("definition", ""))
+                                       definition=i.get("definition", ""), better=better)
     tables: dict[str, OriginTableSpec] = {}
     for t in raw.get("table", []):
         tid = _req(t, "id", "een tabel")
@@ -280,7 +292,8 @@ def parse_catalogue(raw: dict) -> OriginCatalogue:
             api=api, scheme=scheme, level=t.get("level", "gemeente"),
             years=tuple(int(y) for y in t.get("years", ())), dimensions=tuple(dims), groups=tgroups,
             measures=tuple(measures))
-    return OriginCatalogue(rules=rules, groups=groups, indicators=indicators, tables=tables)
+    return OriginCatalogue(rules=rules, groups=groups, indicators=indicators, tables=tables,
+                           missing_labels={str(k): str(v) for k, v in raw.get("missing_labels", {}).items()})
 
 
 def read_catalogue(path: Path | str) -> OriginCatalogue:

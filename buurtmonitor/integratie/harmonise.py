@@ -47,11 +47,8 @@ from .catalogue import (
 
 #: the value is hidden because it rests on fewer persons than ``rules.min_n``
 MISSING_SMALL_N = "klein_aantal"
-MISSING_LABELS = {
-    MISSING_EMPTY: "niet beschikbaar (leeg bij CBS)",
-    MISSING_SUPPRESSED: "geheim of onbetrouwbaar (CBS)",
-    MISSING_SMALL_N: "verborgen: te weinig personen",
-}
+# the labels of the reasons are in data/origin_tables.toml ([missing_labels]):
+# OriginCatalogue.missing_label(reason)
 #: v4 ``ValueAttribute`` values that mean CBS suppressed the value; any other attribute of a
 #: missing value (``Impossible``, ``None``, ...) is "not available"
 V4_SUPPRESSED = frozenset({"Confidential", "Unreliable", "Secret"})

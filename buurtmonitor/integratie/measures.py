@@ -284,10 +284,12 @@ def gap_series(frame: pd.DataFrame, gemeente: str, indicator: str, group: str, *
 class GapRank:
     """A gemeente's gap among all gemeenten with a gap for the same indicator, group and year.
 
-    ``rank`` 1 is the largest shortfall (the most negative gap); ties share the lowest rank.
-    ``of`` is the number of gemeenten with a gap; ``percentile`` the share (0-100) of those
-    gemeenten with a larger gap (closer to the reference group). Gemeenten without a gap have
-    ``rank = None`` and keep the reason in ``missing``.
+    ``rank`` 1 is the largest disadvantage of the group: the most negative gap for an indicator
+    where higher is better (``better = "higher"`` in the catalogue, e.g. participation), the most
+    positive where lower is better (flexible contracts), the most negative where neither
+    (``"none"``). Ties share the lowest rank. ``of`` is the number of gemeenten with a gap;
+    ``percentile`` the share (0-100) of those gemeenten where the group is better off.
+    Gemeenten without a gap have ``rank = None`` and keep the reason in ``missing``.
     """
 
     gemeente_code: str
@@ -303,15 +305,18 @@ def rank_gaps(frame: pd.DataFrame, indicator: str, group: str, year: int, *,
               table_id: str | None = None, catalogue: OriginCatalogue | None = None) -> list[GapRank]:
     """Every gemeente of the frame with its gap rank (see :class:`GapRank`), rank order first,
     gemeenten without a gap last (by code)."""
+    cat = catalogue or load_origin_catalogue()
     sel = frame if table_id is None else frame[frame["table_id"] == table_id]
-    t = gap_table(sel, indicator, year=year, groups=[group], catalogue=catalogue)
+    t = gap_table(sel, indicator, year=year, groups=[group], catalogue=cat)
     if t["table_id"].nunique() > 1:
         raise ValueError(f"{indicator} staat in meerdere tabellen: kies er een.")
     have = t[t["gap"].notna()].copy()
     of = len(have)
-    have["rank"] = have["gap"].rank(method="min", ascending=True).astype(int)
-    larger = have["gap"].apply(lambda g: int((have["gap"] > g).sum()))
-    have["percentile"] = 100.0 * larger / of if of else np.nan
+    # disadvantage: larger = worse off than the reference group
+    have["_worse"] = have["gap"] if cat.indicators[indicator].better == "lower" else -have["gap"]
+    have["rank"] = have["_worse"].rank(method="min", ascending=False).astype(int)
+    better_off = have["_worse"].apply(lambda w: int((have["_worse"] < w).sum()))
+    have["percentile"] = 100.0 * better_off / of if of else np.nan
     have = have.sort_values(["rank", "gemeente_code"])
     out = [GapRank(gemeente_code=r.gemeente_code, gemeente_name=r.gemeente_name, gap=float(r.gap),
                    rank=int(r.rank), of=of, percentile=float(r.percentile))
