@@ -26,7 +26,7 @@ from devtools.standins.origin_extracts import (
 from devtools.standins.shared_data import require_shared
 from loaders.cache import ParquetStore
 from loaders.cbs_origin import fetch_origin_table, load_origin_table
-from loaders.http import NotFound, SourceUnavailable
+from loaders.http import NotFound, SourceUnavailable, get_json
 
 V4_TABLES = ("85512NED", "86008NED", "71317ned")
 
@@ -222,14 +222,9 @@ def test_empty_and_suppressed_values_are_missing_not_zero(cbs, servers):
     ext = origin_extract("85512NED")
     marokko = next(k for k, t in ext.dimensions["Herkomstland"] if t == "Marokko")
     table = v4_table(ext, confidential=lambda o: o["RegioS"] == "GM0228" and o["Herkomstland"] == marokko)
-    with CbsOData4Server([table]) as v4:
-        import os
-        old = os.environ["CBS_ODATA4_URL"]
-        os.environ["CBS_ODATA4_URL"] = v4.url
-        try:
-            g = fetch_origin_table("85512NED", "GM0228", api="v4").frame
-        finally:
-            os.environ["CBS_ODATA4_URL"] = old
+    with CbsOData4Server([table]) as v4, pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CBS_ODATA4_URL", v4.url)
+        g = fetch_origin_table("85512NED", "GM0228", api="v4").frame
     row = _value(g, "GM0228", "netto_arbeidsparticipatie", "marokko")
     assert pd.isna(row.value) and row.missing == MISSING_SUPPRESSED
     gap = next(x for x in gap_rows(g, "netto_arbeidsparticipatie", gemeente="GM0228") if x.group == "marokko")
@@ -327,3 +322,31 @@ def test_padded_region_codes_are_stripped(cbs):
     f = fetch_origin_table("80860ned", "GM0228", api="v3").frame
     assert set(f.gemeente_code) == {"GM0228", "NL01"}            # CBS writes "NL01  "
     assert _value(f, "NL01", "bevolking", "ma_marokko", 1999).value == 252770
+
+
+def test_offline_serves_the_cache_and_says_so_without_it(cbs, tmp_path, monkeypatch):
+    store = ParquetStore(tmp_path / "c")
+    load_origin_table("86008NED", "GM0228", store=store)
+    monkeypatch.setenv("BUURTMONITOR_OFFLINE", "1")
+    assert load_origin_table("86008NED", "GM0228", store=store).origin == "cache"
+    with pytest.raises(SourceUnavailable, match="offline-modus"):
+        load_origin_table("85512NED", "GM0228", store=store)
+    assert store.keys() == ["origin_86008NED_GM0228"]
+
+
+def test_v3_standin_serves_keys_code_lists_and_404(cbs):
+    v3, _ = cbs
+    base = f"{v3.url}/ODataApi/odata/85512NED"
+    regions = get_json(f"{base}/RegioS", source="cbs", what="t", params={"$format": "json"})["value"]
+    keys = {r["Key"]: r["Title"] for r in regions}
+    assert keys["GM0228"] == "Ede" and keys["NL01"] == "Nederland" and keys["PV25"] == "Gelderland (PV)"
+    assert keys["GM0344"] == "Utrecht (gemeente)" and keys["GM0373"] == "Bergen (NH.)"
+    assert sum(k.startswith("GM") for k in keys) == 345 and not any(k.startswith("X") for k in keys)
+    props = get_json(f"{base}/DataProperties", source="cbs", what="t", params={"$format": "json"})["value"]
+    assert {p["Key"] for p in props if p["Type"] == "GeoDimension"} == {"RegioS"}
+    rows = get_json(f"{base}/TypedDataSet", source="cbs", what="t",
+                    params={"$format": "json", "$filter": "RegioS eq 'GM0228'",
+                            "$select": "RegioS,NettoArbeidsparticipatie_3"})["value"]
+    assert rows and {r["RegioS"] for r in rows} == {"GM0228"} and set(rows[0]) == {"RegioS", "NettoArbeidsparticipatie_3"}
+    with pytest.raises(NotFound):
+        get_json(f"{v3.url}/ODataApi/odata/00000XXX/TableInfos", source="cbs", what="t")

@@ -8,8 +8,9 @@ import math
 import pandas as pd
 import pytest
 
-from buurtmonitor.catalogue import CatalogueError
+from buurtmonitor.catalogue import CatalogueError, load_catalogue
 from buurtmonitor.integratie.catalogue import (
+    best_title_match,
     key_matches,
     load_origin_catalogue,
     parse_catalogue,
@@ -46,7 +47,6 @@ def test_title_prefix_rules():
 
 def test_longest_group_pattern_wins():
     spec = load_origin_catalogue().table("85512NED")
-    from buurtmonitor.integratie.catalogue import best_title_match
     assert best_title_match("Buiten Europa (excl. 5 grote herkomst...", spec.groups) == "herkomst_buiten_europa_overig"
     assert best_title_match("Buiten Europa", spec.groups) == "herkomst_buiten_europa"
     assert best_title_match("Nederlandse Cariben", spec.groups) == "nederlandse_cariben"
@@ -149,3 +149,10 @@ def test_missing_reasons_have_dutch_labels_in_the_catalogue():
         assert cat.missing_label(reason) and cat.missing_label(reason) != reason
     assert cat.missing_label(None) == ""
     assert cat.indicators["netto_arbeidsparticipatie"].better == "higher"
+
+
+def test_groups_link_to_origin_groups_of_their_scheme():
+    schemes = load_catalogue().schemes
+    for g in load_origin_catalogue().groups.values():
+        if g.origin_group is not None:
+            assert g.origin_group in {x.id for x in schemes[g.scheme].groups}, g.id
