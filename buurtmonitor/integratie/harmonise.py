@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -113,7 +113,6 @@ class Resolution:
     missing_measures: tuple[str, ...] = ()      # catalogue measures the table does not have
     unmapped_origins: tuple[str, ...] = ()      # origin member titles without a group (left out)
     table_title: str = ""
-    notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def measure_keys(self) -> list[str]:
