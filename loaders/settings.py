@@ -3,6 +3,7 @@
 Environment variables (documented in README):
 
 ``CBS_ODATA_URL``          base URL of the CBS OData service (default ``https://opendata.cbs.nl``)
+``CBS_ODATA4_URL``         base URL of the CBS OData v4 service (default ``https://datasets.cbs.nl/odata/v1``)
 ``PDOK_URL``               base URL of PDOK (default ``https://api.pdok.nl``)
 ``BUURTMONITOR_CACHE_DIR`` cache folder (default ``data/cache`` in the project)
 ``BUURTMONITOR_DATA_DIR``  folder for the notes database (default ``data/``)
@@ -22,6 +23,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 CATALOGUE_DIR = PROJECT_DIR / "data"
 
 DEFAULT_CBS_ODATA_URL = "https://opendata.cbs.nl"
+DEFAULT_CBS_ODATA4_URL = "https://datasets.cbs.nl/odata/v1"
 DEFAULT_PDOK_URL = "https://api.pdok.nl"
 
 
@@ -38,6 +40,7 @@ class Settings:
     retries: int
     backoff: float
     offline: bool
+    cbs_odata4_url: str = DEFAULT_CBS_ODATA4_URL
 
     @property
     def cbs_scheme_and_host(self) -> tuple[bool, str]:
@@ -73,4 +76,5 @@ def get_settings() -> Settings:
         retries=int(_float("BUURTMONITOR_RETRIES", 4)),
         backoff=_float("BUURTMONITOR_BACKOFF", 0.5),
         offline=os.environ.get("BUURTMONITOR_OFFLINE", "") in ("1", "true", "yes"),
+        cbs_odata4_url=(os.environ.get("CBS_ODATA4_URL") or DEFAULT_CBS_ODATA4_URL).rstrip("/"),
     )

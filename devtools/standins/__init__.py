@@ -1,6 +1,6 @@
-"""Stand-in servers for the CBS OData v3 API and PDOK OGC API Features (tests, benchmarks).
+"""Stand-in servers for the CBS OData v3 and v4 APIs and PDOK OGC API Features (tests, benchmarks).
 
-    from devtools.standins import CbsODataServer, PdokServer
+    from devtools.standins import CbsODataServer, CbsOData4Server, PdokServer
 """
 
 from devtools.standins._base import FAULT_KINDS, StandinServer
@@ -12,6 +12,8 @@ from devtools.standins.cbs_odata import (
     table_from_generated,
     table_from_shared_kwb2024,
 )
+from devtools.standins.cbs_odata4 import CbsOData4Server, V4Table, v4_table
+from devtools.standins.origin_extracts import origin_extract, shared_origin_v3_tables, v3_table
 from devtools.standins.pdok import (
     PdokServer,
     features_from_shared_ede_wijken,
@@ -28,6 +30,12 @@ __all__ = [
     "compile_filter",
     "table_from_generated",
     "table_from_shared_kwb2024",
+    "CbsOData4Server",
+    "V4Table",
+    "v4_table",
+    "origin_extract",
+    "shared_origin_v3_tables",
+    "v3_table",
     "PdokServer",
     "features_from_shared_ede_wijken",
     "features_from_shared_gemeenten_2022",
