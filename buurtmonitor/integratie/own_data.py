@@ -86,6 +86,14 @@ class AreaIndex:
     of the gemeente; gemeente, wijk and buurt codes)."""
 
     names: Mapping[int, Mapping[str, str]]
+    gemeente: str = ""
+
+    def label(self) -> str:
+        """How messages name the gemeente: ``"Ede (GM0228)"`` (or ``"de gemeente"``)."""
+        if not self.gemeente:
+            return "de gemeente"
+        name = next((n.get(self.gemeente) for n in self.names.values() if n.get(self.gemeente)), None)
+        return f"{name} ({self.gemeente})" if name else self.gemeente
 
     def name(self, year: int, code: str) -> str | None:
         return self.names.get(year, {}).get(code)
@@ -167,8 +175,8 @@ class NumberError(ValueError):
 _PLAIN = re.compile(r"[+-]?\d+")
 _ONE_SEP = re.compile(r"[+-]?(\d+)([.,])(\d+)")
 _AMBIGUOUS = re.compile(r"[+-]?[1-9]\d{0,2}[.,]\d{3}")
-_DOT_GROUPS = re.compile(r"[+-]?\d{1,3}(\.\d{3})+(,\d+)?")
-_COMMA_GROUPS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
+_DOT_GROUPS = re.compile(r"[+-]?[1-9]\d{0,2}(\.\d{3})+(,\d+)?")
+_COMMA_GROUPS = re.compile(r"[+-]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?")
 _SCIENTIFIC = re.compile(r"[+-]?\d+([.,]\d+)?[eE][+-]?\d+")
 _NON_FINITE = {"inf", "+inf", "-inf", "infinity", "+infinity", "-infinity", "nan", "-nan", "+nan"}
 
@@ -396,9 +404,12 @@ def validate(parsed: ParsedFile, areas: AreaIndex, *, set_id: str = "",
                 "of BU + 8, zoals GM0228, WK022801, BU02280101)", "gebiedscode")
         elif year is not None:
             if not areas.has_year(year):
-                err(f"voor {year} is geen CBS-gebiedsindeling van de gemeente beschikbaar", "jaar")
+                err(f"voor {year} is geen CBS-gebiedsindeling van {areas.label()} beschikbaar", "jaar")
             elif areas.name(year, code) is None:
-                err(f"gebiedscode {code} bestaat niet in de CBS-gebiedsindeling {year} van de gemeente",
+                other = "GM" + code[2:6]
+                hint = (f" (de code hoort bij gemeente {other})"
+                        if areas.gemeente and other != areas.gemeente else "")
+                err(f"gebiedscode {code} bestaat niet in de CBS-gebiedsindeling {year} van {areas.label()}{hint}",
                     "gebiedscode")
         raw_group = _text(cell(row, "herkomstgroep"))
         group = cat.find_group(raw_group) if raw_group else None

@@ -76,7 +76,7 @@ def demo_area_index(years: tuple[int, ...] = EXAMPLE_YEARS) -> AreaIndex:
     for y in years:
         d = demo_table(y).data
         names[y] = {str(c): str(n) for c, n in zip(d["code"], d["name"])}
-    return AreaIndex(names)
+    return AreaIndex(names, synthetic.DEMO_GEMEENTE)
 
 
 def _noise(*key: object) -> np.random.Generator:
