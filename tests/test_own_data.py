@@ -8,6 +8,8 @@ import io
 import math
 import os
 import re
+import subprocess
+import sys
 import time
 import tracemalloc
 import zipfile
@@ -553,3 +555,55 @@ def test_frame_round_trip_in_the_cache(tmp_path):
     data[len(data) // 2] ^= 0xFF
     path.write_bytes(bytes(data))
     assert store.get_frame("eigen_GM9901_test") is None
+
+
+# ============================================================================ the CLI
+def run_cli(*args, cache: Path, timeout=120):
+    env = {**os.environ, "BUURTMONITOR_CACHE_DIR": str(cache), "BUURTMONITOR_OFFLINE": "1",
+           "CBS_ODATA_URL": "http://127.0.0.1:9"}
+    return subprocess.run([sys.executable, "-m", "buurtmonitor", *args], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.slow
+def test_cli_example_check_import_and_exit_codes(tmp_path):
+    cache = tmp_path / "cache"
+    out = tmp_path / "voorbeeld.xlsx"
+    res = run_cli("voorbeeld-eigen-gegevens", "--out", str(out), cache=cache)
+    assert res.returncode == 0, res.stderr
+    assert "FICTIEVE cijfers" in res.stderr and out.stat().st_size > 10_000
+
+    res = run_cli("import", "--file", str(out), "--check", cache=cache)
+    assert res.returncode == 0, res.stderr
+    assert "Controle van voorbeeld.xlsx geslaagd (GM9901)" in res.stdout and "niets opgeslagen" in res.stdout
+    assert not cache.exists()
+
+    res = run_cli("import", "--file", str(out), "--gemeente", "GM9901", cache=cache)
+    assert res.returncode == 0, res.stderr
+    assert "Ingelezen voor GM9901 als set eigen_GM9901_" in res.stdout and "rijen goedgekeurd" in res.stdout
+    assert "te klein aantal" in res.stderr
+    assert len(list(cache.glob("eigen_GM9901_*.parquet"))) == 1
+
+
+@pytest.mark.slow
+def test_cli_every_row_error_exit_2_and_unreadable_exit_3(tmp_path):
+    cache = tmp_path / "cache"
+    bad = write_csv(tmp_path / "fout.csv", [rec(), rec(herkomstgroep="europa", teller="2000"), rec(gebiedscode="GM9901"),
+                                            rec(gebiedscode="BU99010101", noemer="1e400")])
+    res = run_cli("import", "--file", str(bad), cache=cache)
+    assert res.returncode == 2, res.stderr
+    assert "Rij 3 (kolom teller): teller (2.000) is groter dan noemer (1.000)" in res.stderr
+    assert "Rij 5 (kolom noemer): '1e400' is geen eindig getal" in res.stderr
+    assert "2 fout(en) in fout.csv; er is niets ingelezen." in res.stderr
+    assert "Traceback" not in res.stderr and res.stdout == "" and not cache.exists()
+
+    hostile = tmp_path / "aanval.xlsx"
+    hostile.write_bytes(hostile_xlsx())
+    for path, msg in ((hostile, "1.048.576 rijen"), (tmp_path / "bestaat-niet.xlsx", "Bestand niet gevonden")):
+        res = run_cli("import", "--file", str(path), cache=cache)
+        assert res.returncode == 3, res.stderr
+        assert msg in res.stderr and "niets ingelezen" in res.stderr and "Traceback" not in res.stderr
+    assert not cache.exists()
+
+    res = run_cli("import", "--file", str(bad), "--gemeente", "Ede", cache=cache)
+    assert res.returncode == 2 and "geen gemeentecode" in res.stderr
