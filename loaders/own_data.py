@@ -212,7 +212,6 @@ def parse_csv(data: bytes, *, limits: Limits | None = None) -> ParsedFile:
         raise UnreadableFile("Het bestand bevat nul-tekens: het is geen CSV-tekstbestand.")
     first = next((ln for ln in text.splitlines() if ln.strip()), "")
     delimiter = max((";", ",", "\t"), key=first.count) if first else ";"
-    csv.field_size_limit(100_000)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', strict=False)
 
     def rows() -> Iterable[tuple[int, tuple[object, ...]]]:
@@ -223,6 +222,15 @@ def parse_csv(data: bytes, *, limits: Limits | None = None) -> ParsedFile:
             raise UnreadableFile(f"Het CSV-bestand is niet te lezen rond rij {reader.line_num}: {exc}.") from exc
 
     return _table(rows(), lim, clock)
+
+
+def _xlsx_value(cell) -> object:
+    """A cell's value; a number shown as a percentage (format ``0,0%``) as the text the user
+    sees (``0.125`` -> ``"12.5%"``), so 12,5% is read as 12,5 and not as 0,125."""
+    v = getattr(cell, "value", None)
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and "%" in str(getattr(cell, "number_format", "")):
+        return f"{v * 100:.12g}%"
+    return v
 
 
 def parse_xlsx(data: bytes, *, limits: Limits | None = None) -> ParsedFile:
@@ -267,14 +275,14 @@ def parse_xlsx(data: bytes, *, limits: Limits | None = None) -> ParsedFile:
 
         def rows() -> Iterable[tuple[int, tuple[object, ...]]]:
             try:
-                for i, row in enumerate(ws.iter_rows(values_only=True), start=1):
+                for i, row in enumerate(ws.iter_rows(), start=1):
                     if i > lim.max_rows + 1:
                         raise _too_many("rijen", lim.max_rows)
                     if not row:
                         continue  # a row that is not in the file (a gap): nothing to keep
-                    if len(row) > lim.max_columns and any(c is not None for c in row[lim.max_columns:]):
+                    if len(row) > lim.max_columns and any(c.value is not None for c in row[lim.max_columns:]):
                         raise _too_many("kolommen", lim.max_columns)
-                    yield i, tuple(row[:lim.max_columns + 1])
+                    yield i, tuple(_xlsx_value(c) for c in row[:lim.max_columns + 1])
             except UnreadableFile:
                 raise
             except Exception as exc:  # noqa: BLE001 - a damaged sheet: refuse it

@@ -348,6 +348,19 @@ def test_xlsx_row_numbers_are_the_sheet_rows(tmp_path):
     assert parsed.header_row == 3 and [e.row for e in r.errors] == [5]
 
 
+def test_xlsx_percentage_cells_are_read_as_shown(tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(list(od.FILE_COLUMNS))
+    ws.append(["WK990101", 2024, "totaal", "werkloosheid", None, 800, 0.125, "%", "O&S", None])
+    ws["G2"].number_format = "0.0%"
+    wb.save(tmp_path / "pct.xlsx")
+    f = frame_of(tmp_path / "pct.xlsx")
+    assert f.iloc[0]["value"] == pytest.approx(12.5)
+
+
 def hostile_xlsx(dimension: str | None = "A1:XFD1048576", *, wide: bool = True) -> bytes:
     """About 1.5 kB: a header cell in A1, a number in XFD1 and one in A1048576."""
     ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
