@@ -536,6 +536,16 @@ def test_a_real_gemeente_against_the_cbs_standin(real_env, tmp_path):
     assert set(io_od.load_own_data("GM0228").frame["area_code"]) == {"GM0228", wijk, buurt}
 
 
+def test_the_example_in_the_docs_is_valid(real_env, tmp_path):
+    text = (REPO / "docs" / "eigen-gegevens.md").read_text(encoding="utf-8")
+    block = text.split("Voorbeeld (CSV met puntkomma's):")[1].split("```")[1].strip() + "\n"
+    path = tmp_path / "doc.csv"
+    path.write_text(block, encoding="utf-8")
+    res = io_od.import_file(path, check=True)
+    assert res.ok, [str(e) for e in res.report.errors]
+    assert res.report.rows_accepted == 3 and set(res.report.frame["group"]) == {"totaal", "buiten_europa", "syrie"}
+
+
 def test_unreachable_cbs_is_a_source_problem_not_row_errors(tmp_path, monkeypatch):
     monkeypatch.delenv("BUURTMONITOR_OFFLINE", raising=False)
     monkeypatch.setenv("CBS_ODATA_URL", "http://127.0.0.1:9")
@@ -620,3 +630,8 @@ def test_cli_every_row_error_exit_2_and_unreadable_exit_3(tmp_path):
 
     res = run_cli("import", "--file", str(bad), "--gemeente", "Ede", cache=cache)
     assert res.returncode == 2 and "geen gemeentecode" in res.stderr
+
+    ede = write_csv(tmp_path / "ede.csv", [rec(gebiedscode="GM0228")])
+    res = run_cli("import", "--file", str(ede), cache=cache)
+    assert res.returncode == 4 and "niet bereikbaar" in res.stderr and "Traceback" not in res.stderr
+    assert not cache.exists()
