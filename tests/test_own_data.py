@@ -120,6 +120,9 @@ def test_one_bad_row_imports_nothing_and_names_that_row():
     ({"eenheid": "x 1 000 euro"}, "eenheid", "eenheid 'x 1 000 euro' past niet bij indicator bijstand (verwacht: '%')"),
     ({"indicator": "gemiddeld_inkomen", "eenheid": "%", "teller": None, "waarde": "30"}, "eenheid",
      "past niet bij indicator gemiddeld_inkomen"),
+    ({"teller": "12%"}, "teller", "een teller is een aantal personen, geen percentage"),
+    ({"indicator": "gemiddeld_inkomen", "eenheid": "x 1 000 euro", "teller": None, "waarde": "30%"}, "waarde",
+     "'30%' is een percentage, maar de eenheid van gemiddeld_inkomen is 'x 1 000 euro'"),
     ({"teller": None, "noemer": None}, None, "geen waarde: vul teller en noemer in, of waarde"),
     ({"noemer": None}, "noemer", "teller zonder noemer"),
     ({"teller": None}, "teller", "noemer zonder teller"),
@@ -191,6 +194,11 @@ def test_header_is_forgiving_about_case_bom_order_and_extra_columns():
 ])
 def test_numbers_dutch_and_english(text, decimal, expected):
     assert od.parse_number(text, decimal) == (pytest.approx(expected) if expected is not None else None)
+
+
+def test_a_percent_sign_is_fine_for_a_percentage():
+    r = check([rec(teller=None, noemer="400", waarde="12,5%")])
+    assert r.ok and r.frame.iloc[0]["value"] == pytest.approx(12.5)
 
 
 def test_the_file_decides_an_ambiguous_thousands_dot():

@@ -449,6 +449,15 @@ def validate(parsed: ParsedFile, areas: AreaIndex, *, set_id: str = "",
                     msg += " (het bestand gebruikt zowel een komma als een punt als decimaalteken)"
                 err(msg, col)
                 nums[col] = math.nan  # marks a bad cell: no follow-up messages about it
+            raw_num = cell(row, col)
+            if isinstance(raw_num, str) and raw_num.strip().endswith("%") and not math.isnan(nums[col] or 0):
+                if col != "waarde":
+                    err(f"'{raw_num.strip()}': een {col} is een aantal personen, geen percentage", col)
+                    nums[col] = math.nan
+                elif ind is not None and ind.unit.label != "%":
+                    err(f"'{raw_num.strip()}' is een percentage, maar de eenheid van {ind.id} is "
+                        f"'{ind.unit.label}'", col)
+                    nums[col] = math.nan
         teller, noemer, waarde = nums["teller"], nums["noemer"], nums["waarde"]
         bad = any(v is not None and math.isnan(v) for v in nums.values())
         value: float | None = None
