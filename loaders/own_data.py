@@ -211,12 +211,20 @@ def parse_csv(data: bytes, *, limits: Limits | None = None) -> ParsedFile:
     if "\x00" in text:
         raise UnreadableFile("Het bestand bevat nul-tekens: het is geen CSV-tekstbestand.")
     first = next((ln for ln in text.splitlines() if ln.strip()), "")
-    delimiter = max((";", ",", "\t"), key=first.count) if first else ";"
+    sep_line = first.strip().casefold().startswith("sep=") and len(first.strip()) == 5
+    if sep_line:      # Excel's "sep=;" hint: it names the delimiter and is no row of the table
+        delimiter = first.strip()[4]
+    else:
+        delimiter = max((";", ",", "\t"), key=first.count) if first else ";"
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', strict=False)
 
     def rows() -> Iterable[tuple[int, tuple[object, ...]]]:
+        skip = sep_line
         try:
             for i, row in enumerate(reader, start=1):
+                if skip and any(c.strip() for c in row):
+                    skip = False
+                    continue
                 yield i, tuple(row)
         except csv.Error as exc:
             raise UnreadableFile(f"Het CSV-bestand is niet te lezen rond rij {reader.line_num}: {exc}.") from exc

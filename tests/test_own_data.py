@@ -348,6 +348,14 @@ def test_csv_and_xlsx_give_identical_results(tmp_path):
     pd.testing.assert_frame_equal(xlsx, comma)
 
 
+def test_excel_sep_hint_line_is_no_header(tmp_path):
+    path = write_csv(tmp_path / "a.csv", good_records(), sep=",", decimal=".", bom=False)
+    path.write_bytes(b"sep=,\r\n" + path.read_bytes())
+    parsed, _ = io_od.read_file(path)
+    assert parsed.header == od.FILE_COLUMNS and parsed.header_row == 2 and parsed.rows[0].number == 3
+    assert od.validate(parsed, AREAS).ok
+
+
 def test_xlsx_row_numbers_are_the_sheet_rows(tmp_path):
     records = good_records()
     records[1]["herkomstgroep"] = "onbekend"
