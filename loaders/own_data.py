@@ -48,7 +48,7 @@ from buurtmonitor.synthetic import DEMO_GEMEENTE
 
 from . import repository
 from ._http import SourceUnavailable
-from .cache import ParquetStore
+from .cache import ParquetStore, Store
 from .files import write_atomic
 from .settings import Settings, get_settings
 
@@ -391,7 +391,7 @@ def _file_years_and_gemeenten(parsed: ParsedFile) -> tuple[set[int], set[str]]:
     return years, gemeenten
 
 
-def area_index_for(gemeente: str, years: Iterable[int], *, store: _DeferredStore,
+def area_index_for(gemeente: str, years: Iterable[int], *, store: Store,
                    settings: Settings) -> tuple[AreaIndex, list[str]]:
     """The KWB areas of ``gemeente`` for each year (through the repository: cache, CBS, demo).
 
