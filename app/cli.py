@@ -5,6 +5,8 @@ table       print the harmonised table (one row per area)
 indicators  list the indicator ids of the catalogue
 indices     segregation and diversity measures of one gemeente (lokale kaart)
 export      export a chart/map/table of one indicator (png, svg, pdf, csv, xlsx, pptx)
+import      import a gemeente's own figures by origin group (CSV/XLSX, docs/eigen-gegevens.md)
+voorbeeld-eigen-gegevens  write the fictitious example file of such figures (Voorbeeldgemeente)
 
 Every failure ends with a clear Dutch message on stderr and a non-zero exit code.
 Statistics come through the one data path, :mod:`loaders.repository`. ``--format csv`` and
@@ -25,6 +27,8 @@ from buurtmonitor import briefing, formatting
 from buurtmonitor.catalogue import load_catalogue
 from buurtmonitor.lokale_kaart import indices as lokale_kaart
 from loaders import imports, repository
+from loaders import own_data as own_data_io
+from loaders.files import UnsafeTarget
 from loaders.http import SourceUnavailable
 
 EXIT_USAGE = 2
@@ -156,6 +160,41 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_import(args) -> int:
+    """Check and store an own-data file: 0 stored (or checked), 2 row errors, 3 unreadable."""
+    path = Path(args.file)
+    try:
+        result = own_data_io.import_file(path, gemeente=args.gemeente, check=args.check)
+    except own_data_io.UnreadableFile as exc:
+        raise CliError(f"{path.name} is niet te lezen: {exc} Er is niets ingelezen.", EXIT_DATA) from exc
+    report = result.report
+    for line in (*result.notes, *report.warnings):
+        print(f"Let op: {line}", file=sys.stderr)
+    if not report.ok:
+        for err in report.errors:
+            print(str(err), file=sys.stderr)
+        print(f"Fout: {formatting.integer(len(report.errors))} fout(en) in {path.name}; er is niets ingelezen.",
+              file=sys.stderr)
+        return EXIT_USAGE
+    if args.check or result.stored is None:
+        print(f"Controle van {path.name} geslaagd ({result.gemeente}): {report.summary()} "
+              "Er is niets opgeslagen (--check).")
+    else:
+        print(f"Ingelezen voor {result.gemeente} als set {result.stored.id} ({result.stored.provenance}): "
+              f"{report.summary()}")
+    return 0
+
+
+def cmd_example_own_data(args) -> int:
+    try:
+        out, rows = own_data_io.write_example(args.out)
+    except UnsafeTarget as exc:
+        raise CliError(str(exc), EXIT_USAGE) from exc
+    print(f"Geschreven: {out} ({formatting.integer(rows)} rijen; FICTIEVE cijfers van de Voorbeeldgemeente, "
+          "geen echte gegevens).", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m buurtmonitor",
                                 description="Buurtmonitor: CBS-wijk- en buurtcijfers naar herkomst.")
@@ -198,6 +237,18 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--format", choices=["png", "svg", "pdf", "csv", "xlsx", "pptx", "html"], required=True)
     e.add_argument("--out", required=True)
     e.set_defaults(func=cmd_export)
+
+    m = sub.add_parser("import", help="eigen cijfers naar herkomst (maatwerk, O&S) inlezen uit CSV of XLSX")
+    m.add_argument("--file", required=True, help="CSV of XLSX in het formaat van docs/eigen-gegevens.md")
+    m.add_argument("--gemeente", type=_gemeente,
+                   help="gemeentecode (standaard: de gemeente van de gebiedscodes in het bestand)")
+    m.add_argument("--check", action="store_true", help="alleen controleren, niets opslaan")
+    m.set_defaults(func=cmd_import)
+
+    v = sub.add_parser("voorbeeld-eigen-gegevens",
+                       help="fictief voorbeeldbestand met eigen cijfers naar herkomst (Voorbeeldgemeente)")
+    v.add_argument("--out", required=True, help="doelbestand, .xlsx of .csv")
+    v.set_defaults(func=cmd_example_own_data)
     return p
 
 

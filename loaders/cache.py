@@ -173,6 +173,28 @@ class ParquetStore:
                 data[col] = data[col].astype(object).where(data[col].notna(), None)
         return AreaTable(data=data, missing=missing, meta=TableMeta.from_dict(meta["table_meta"]))
 
+    # ------------------------------------------------------------------ plain frames
+    def put_frame(self, key: str, frame: pd.DataFrame, meta: dict) -> None:
+        """Store a plain (long) frame with its provenance ``meta`` (one atomic entry)."""
+        frame = frame.reset_index(drop=True).copy()
+        for col in frame.columns:
+            if frame[col].dtype == object:
+                frame[col] = frame[col].astype("string")
+        arrow = pa.Table.from_pandas(frame, preserve_index=False)
+        self._write(key, arrow, {**meta, "kind": "frame"})
+
+    def get_frame(self, key: str) -> tuple[pd.DataFrame, dict] | None:
+        """A frame stored by :meth:`put_frame` and its meta, or None (absent or damaged)."""
+        got = self._read(key)
+        if got is None:
+            return None
+        arrow, meta = got
+        frame = arrow.to_pandas()
+        for col in frame.columns:
+            if str(frame[col].dtype) in ("string", "str"):
+                frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
+        return frame, meta
+
     # ------------------------------------------------------------------ geometry
     def put_geo(self, key: str, gdf: gpd.GeoDataFrame, meta: dict) -> None:
         frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
