@@ -47,9 +47,9 @@ from buurtmonitor.model import AreaTable
 from buurtmonitor.synthetic import DEMO_GEMEENTE
 
 from . import repository
-from ._http import SourceUnavailable
 from .cache import ParquetStore, Store
 from .files import write_atomic
+from .http import SourceUnavailable
 from .settings import Settings, get_settings
 
 KEY_PREFIX = "eigen"
