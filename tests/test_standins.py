@@ -288,6 +288,7 @@ def test_pdok_server_without_shared_data():
 
 
 def test_require_shared_skips_with_reason(monkeypatch, tmp_path):
+    monkeypatch.delenv("BUURTMONITOR_REQUIRE_SHARED", raising=False)   # outside CI: skip, not fail
     monkeypatch.setenv(ENV_VAR, str(tmp_path / "nowhere"))
     with pytest.raises(pytest.skip.Exception, match=r"\.\./shared/data ontbreekt"):
         require_shared("kwb_2024_85984NED_odata")
@@ -295,3 +296,11 @@ def test_require_shared_skips_with_reason(monkeypatch, tmp_path):
     with pytest.raises(pytest.skip.Exception, match="not part of the repository"):
         require_shared("kwb_2024_85984NED_odata")
     assert require_shared() == tmp_path
+
+
+def test_require_shared_fails_in_ci(monkeypatch, tmp_path):
+    """Under .ci/run (BUURTMONITOR_REQUIRE_SHARED=1) a missing extract fails the test instead."""
+    monkeypatch.setenv("BUURTMONITOR_REQUIRE_SHARED", "1")
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "nowhere"))
+    with pytest.raises(pytest.fail.Exception, match="gedeelde extracten ontbreken"):
+        require_shared("kwb_2024_85984NED_odata")
