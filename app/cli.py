@@ -113,7 +113,7 @@ def cmd_fetch(args) -> int:
     from loaders import repository
     if args.gemeente == "NL":
         info = repository.fetch_country_into_cache(args.year, progress=_progress)
-        from buurtmonitor.maps.choropleth import fmt_number
+        from buurtmonitor.maps.labels import fmt_number
         n = lambda v: fmt_number(v, 0)  # noqa: E731 - 1.234.567
         print(f"Opgeslagen in de cache: {n(info['rows'])} rijen (alle gebieden), {n(info['gemeenten'])} "
               f"gemeentegrenzen, {n(info['buurten'])} buurtgrenzen ({n(info['vertices'])} punten; voor de "

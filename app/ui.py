@@ -359,13 +359,13 @@ def map_geometry(year: int, level: str, gemeente: str | None):
     (GeoJSON, shapes, bounds, parent outlines). Shared, read-only: never mutate it.
     ``level="buurt_nl"``: every buurt of the country (the demo's when ``gemeente`` is the
     Voorbeeldgemeente), one shared geometry whatever the gemeente."""
-    from buurtmonitor.maps import choropleth as mapping
     from buurtmonitor.maps import national
+    from buurtmonitor.maps.geometry import prepare_geometry
     if level == national.LEVEL:
         return national_geometry(year, national.is_demo(gemeente))
     gdf, origin, warning = load_geo(year, level, gemeente)
     key = f"{'NL' if level == 'gemeente' else gemeente}-{level}-{year}"
-    return mapping.prepare_geometry(gdf, level, key=key), origin, warning
+    return prepare_geometry(gdf, level, key=key), origin, warning
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)

@@ -378,6 +378,7 @@ class Bench:
         from buurtmonitor.harmonise import indicator_frame
         from buurtmonitor.maps import choropleth as mapping
         from buurtmonitor.maps import national
+        from buurtmonitor.maps.geometry import prepare_geometry as prepare_level_geometry
         ind = INDICATORS[0]
         rows = {}
         # (1) one gemeente's buurten
@@ -405,7 +406,7 @@ class Bench:
                                  geometry=raw.geometry, crs=raw.crs)
             t = now()
             web = geo.prepare_for_web(g, "gemeente")
-            geometry = mapping.prepare_geometry(web, "gemeente", key="bench-gemeenten")
+            geometry = prepare_level_geometry(web, "gemeente", key="bench-gemeenten")
             prep = now() - t
             table = ui.load_table(YEAR, "gemeenten")[0]
             frame = indicator_frame(table, ind)

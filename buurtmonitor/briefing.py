@@ -52,6 +52,9 @@ from buurtmonitor.exports.items import (
 )
 from buurtmonitor.harmonise import SMALL_N, available_indicators, indicator_frame
 from buurtmonitor.maps import choropleth as mapping
+from buurtmonitor.maps.areas import reference_values
+from buurtmonitor.maps.geometry import MapGeometry, prepare_geometry
+from buurtmonitor.maps.labels import fmt_number, fmt_value, title_for
 from buurtmonitor.model import FICTITIOUS_LABEL, LEVEL_LABELS, MISSING_LABELS, AreaTable
 
 ProgressCallback = Callable[[float, str], None]
@@ -125,8 +128,8 @@ class Sources:
             raise got
         return got
 
-    def geometry(self, year: int, level: str, gemeente: str) -> mapping.MapGeometry:
-        """Boundaries of ``level`` in ``gemeente`` as a :class:`mapping.MapGeometry`."""
+    def geometry(self, year: int, level: str, gemeente: str) -> MapGeometry:
+        """Boundaries of ``level`` in ``gemeente`` as a :class:`~buurtmonitor.maps.geometry.MapGeometry`."""
         key = (int(year), level, gemeente)
         if key not in self._geoms:
             try:
@@ -137,7 +140,7 @@ class Sources:
                     from loaders import repository
                     gdf = geo.prepare_for_web(
                         repository.load_boundaries(int(year), level, gemeente).gdf, level)
-                self._geoms[key] = mapping.prepare_geometry(gdf, level, key=f"{gemeente}-{level}-{year}")
+                self._geoms[key] = prepare_geometry(gdf, level, key=f"{gemeente}-{level}-{year}")
             except Exception as exc:  # noqa: BLE001
                 self._geoms[key] = exc
         got = self._geoms[key]
@@ -148,7 +151,7 @@ class Sources:
 
 # ----------------------------------------------------------------------------- helpers
 def _nl(x: Any, decimals: int = 1) -> str:
-    return mapping.fmt_number(None if x is None else float(x), decimals)
+    return fmt_number(None if x is None else float(x), decimals)
 
 
 def _missing(x: Any) -> bool:
@@ -164,7 +167,7 @@ def _z(z: float) -> str:
 
 
 def _val(x: Any, ind: Indicator) -> str:
-    return mapping.fmt_value(None if _missing(x) else float(x), ind)
+    return fmt_value(None if _missing(x) else float(x), ind)
 
 
 def normalise_view(view: str) -> str:
@@ -381,14 +384,14 @@ def map_item(year: int, gemeente: str, level: str = "wijk", indicator: str = DEF
             key_figures = key_figures[:3] + [
                 f"De grenzen van de {plural} van {name} ({year}) zijn niet beschikbaar, dus er is "
                 f"geen kaart; de cijfers staan in de tabel. ({str(exc).splitlines()[0][:200]})"]
-    refs = mapping.reference_values(frame, gemeente)
+    refs = reference_values(frame, gemeente)
     subtitle = " · ".join([f"{len(level_frame)} {plural}"]
                           + [f"{label} {_val(v, ind)}" for label, v in
                              (refs.get("gemeente", (None, None)), refs.get("nederland", (None, None)))
                              if label is not None])
     return ExportItem.from_meta(
         table.meta,
-        title=mapping.title_for(ind, level, name, year),
+        title=title_for(ind, level, name, year),
         subtitle=subtitle,
         figure=fig,
         table=indicator_table(table, ind.id, level, gemeente),

@@ -1,7 +1,7 @@
 """Kaart: one indicator per wijk or buurt of a gemeente (or per gemeente, or per buurt, for the
 whole country), with the table alternative, a short "wat zie je" and the guidance beside it.
-Layout and widgets only; the map itself is built in buurtmonitor.mapping (and
-buurtmonitor.national for all buurten of the country)."""
+Layout and widgets only; the map itself is built in buurtmonitor.maps (and
+buurtmonitor.maps.national for all buurten of the country)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ from buurtmonitor import briefing
 from buurtmonitor.catalogue import load_catalogue
 from buurtmonitor.exports.items import ExportItem
 from buurtmonitor.harmonise import SMALL_N, indicator_frame
+from buurtmonitor.maps import areas, classes
 from buurtmonitor.maps import choropleth as mapping
 from buurtmonitor.maps import national as nat
+from buurtmonitor.maps.labels import fmt_number, fmt_value
 from buurtmonitor.model import MISSING_LABELS
 
 cat = load_catalogue()
@@ -61,25 +63,25 @@ with main:
 
     # ------------------------------------------------------------ map options
     frame = indicator_frame(table, ind.id)
-    refs = mapping.reference_values(frame, sel.gemeente)  # gemeente and Nederland, where known
+    refs = areas.reference_values(frame, sel.gemeente)  # gemeente and Nederland, where known
     with st.expander("Kaartinstellingen: indeling, vergelijking, kleuren, achtergrond", expanded=False):
         c1, c2, c3 = st.columns(3)
-        method = c1.selectbox("Indeling in klassen", list(mapping.METHODS), key="kaart_methode",
-                              format_func=mapping.METHODS.get,
+        method = c1.selectbox("Indeling in klassen", list(classes.METHODS), key="kaart_methode",
+                              format_func=classes.METHODS.get,
                               help="Kwantielen: evenveel gebieden per klasse. Natuurlijke grenzen: klassen "
                                    "volgens de verdeling van de waarden (Fisher-Jenks). Gelijke intervallen: "
                                    "klassen van gelijke breedte.")
-        k = c1.slider("Aantal klassen", *mapping.K_RANGE, value=mapping.DEFAULT_K, key="kaart_klassen",
+        k = c1.slider("Aantal klassen", *classes.K_RANGE, value=classes.DEFAULT_K, key="kaart_klassen",
                       disabled=method == "continuous")
         compare_opts = ["geen"] + [r for r in ("gemeente", "nederland") if r in refs]
         compare = c2.radio(
             "Vergelijken met", compare_opts, key="kaart_vergelijking",
             format_func=lambda r: "niets (oplopende kleuren)" if r == "geen" else
-            f"{refs[r][0]} ({mapping.fmt_value(refs[r][1], ind)})",
+            f"{refs[r][0]} ({fmt_value(refs[r][1], ind)})",
             help="Bij een vergelijking krijgen gebieden onder en boven de referentiewaarde elk een "
                  "eigen kleur; de referentie ligt in het midden van de kleurschaal.")
         diverging = compare != "geen"
-        palettes = mapping.palette_options(diverging)
+        palettes = classes.palette_options(diverging)
         palette = c3.selectbox("Kleuren (kleurenblindveilig)", list(palettes), format_func=palettes.get,
                                key=f"kaart_palet_{'div' if diverging else 'seq'}")
         online = c3.toggle("Online achtergrond", value=False, key="kaart_online",
@@ -128,7 +130,7 @@ with main:
                              if all_buurten else ""))
 
     def what_you_see(meta: dict | None = None) -> None:
-        s = mapping.summary(level_frame)
+        s = areas.summary(level_frame)
         reasons = ", ".join(f"{n} {MISSING_LABELS.get(r, r).split(' (')[0]}" for r, n in
                             sorted(s["missing_by_reason"].items()))
         n_label = (cat.variables[ind.denominator].label.lower() if ind.kind == "share" and ind.denominator
@@ -137,10 +139,10 @@ with main:
             f"**Wat zie je?** {ui.md_escape(ind.definition)}",
             f"- **Jaar** {sel.year}: {s['areas']} {level_plural} van {ui.md_escape(place)}, "
             f"waarvan {s['with_value']} met een waarde"
-            + (f" (van {mapping.fmt_value(s['min'], ind)} tot {mapping.fmt_value(s['max'], ind)})."
+            + (f" (van {fmt_value(s['min'], ind)} tot {fmt_value(s['max'], ind)})."
                if s["with_value"] else "."),
             f"- **n** is het aantal waarop de waarde berust ({ui.md_escape(n_label)}); samen "
-            f"{mapping.fmt_number(s['n_total'], 0)}.",
+            f"{fmt_number(s['n_total'], 0)}.",
         ]
         if s["missing"]:
             lines.append(f"- **Zonder waarde: {s['missing']}** {level_plural}"
@@ -152,21 +154,21 @@ with main:
             lines.append(f"- **Klein aantal:** {s['small_n']} {level_plural} met n kleiner dan {SMALL_N}; "
                          "de uitkomst is daar onzeker (oranje rand).")
         if meta and meta.get("k"):
-            lines.append(f"- **Kleuren:** {mapping.METHODS[meta['method']].split(' (')[0].lower()}, "
+            lines.append(f"- **Kleuren:** {classes.METHODS[meta['method']].split(' (')[0].lower()}, "
                          f"{meta['k']} klassen"
                          + (f" (gevraagd {k}; hoogstens één klasse per twee {level_plural})"
                             if meta["k"] < k and method != "continuous" else "") + ".")
         if reference is not None:
             lines.append(f"- **Vergelijking:** kleuren lopen uiteen rond {ui.md_escape(reference[0])} "
-                         f"({mapping.fmt_value(reference[1], ind)}).")
+                         f"({fmt_value(reference[1], ind)}).")
         st.markdown("\n".join(lines))
         if selected is not None:
             row = level_frame[level_frame["code"] == selected]
             if len(row):
                 r = row.iloc[0]
-                value = (mapping.fmt_value(r["value"], ind) if pd.notna(r["value"])
+                value = (fmt_value(r["value"], ind) if pd.notna(r["value"])
                          else MISSING_LABELS.get(r["missing"] or "", "geen waarde"))
-                st.text(f"Geselecteerd: {r['name']} ({selected}): {value}; n = {mapping.fmt_number(r['n'], 0)}")
+                st.text(f"Geselecteerd: {r['name']} ({selected}): {value}; n = {fmt_number(r['n'], 0)}")
 
     # ------------------------------------------------------------ map + table
     if geometry is None:

@@ -1,4 +1,4 @@
-"""The canvas map's data (buurtmonitor.canvasmap.spec): the same classes, colours and labels
+"""The canvas map's data (buurtmonitor.maps.canvas.spec): the same classes, colours and labels
 as the plotly map, missing values never as a number, small n and the selection flagged,
 geometry served or inline, and a size that grows with the areas, not with their vertices."""
 
@@ -16,6 +16,8 @@ import shapely
 from buurtmonitor.catalogue import load_catalogue
 from buurtmonitor.maps import canvas as canvasmap
 from buurtmonitor.maps import choropleth as mapping
+from buurtmonitor.maps import classes as mapclasses
+from buurtmonitor.maps import labels as maplabels
 from buurtmonitor.maps import national
 from buurtmonitor.model import FICTITIOUS_LABEL
 
@@ -62,8 +64,8 @@ def test_classes_colours_and_labels_are_those_of_the_plotly_map(geometry, frame)
     ind = load_catalogue().indicators[IND]
     data = canvasmap.spec(geometry, frame, IND, url="app/static/geo/x.json", method="quantiles", k=5)
     values = frame.set_index("code").reindex(geometry.codes)["value"].to_numpy(dtype=float)
-    classes = mapping.classify(values, "quantiles", 5)
-    colours = [canvasmap._hex(c) for c in mapping.class_colours(classes)]
+    classes = mapclasses.classify(values, "quantiles", 5)
+    colours = [mapclasses.to_hex(c) for c in mapclasses.class_colours(classes)]
     assert data["colours"] == colours and len(colours) == 5
     assert data["cls"] == np.where(np.isnan(values), -1, classes.idx).tolist()
     labels = [i["label"] for i in data["legend"]["items"] if i["kind"] == "fill"]
@@ -77,7 +79,7 @@ def test_classes_colours_and_labels_are_those_of_the_plotly_map(geometry, frame)
     # formatted values equal the map's format, area by area
     for txt, v in zip(data["txt"], values):
         if not np.isnan(v):
-            assert txt == mapping.fmt_value(v, ind)
+            assert txt == maplabels.fmt_value(v, ind)
 
 
 def test_missing_values_are_a_reason_never_a_number(geometry, frame):

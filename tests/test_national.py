@@ -24,7 +24,11 @@ from streamlit.testing.v1 import AppTest
 from buurtmonitor import geo
 from buurtmonitor.catalogue import load_catalogue
 from buurtmonitor.maps import choropleth as mapping
+from buurtmonitor.maps import classes as mapclasses
+from buurtmonitor.maps import labels as maplabels
 from buurtmonitor.maps import national
+from buurtmonitor.maps.geometry import prepare_geometry
+from buurtmonitor.maps.legend import LEGEND_MISSING
 from buurtmonitor.model import FICTITIOUS_LABEL
 from devtools.standins.cbs_odata import KWB2024_CSV, KWB2024_DIR, CbsODataServer, table_from_shared_kwb2024
 from devtools.standins.pdok import PdokServer
@@ -198,7 +202,7 @@ def test_gemeente_view_figure_unchanged_contract(generated):
     hatching; line traces are float32 arrays (compact, NaN between parts)."""
     mine = generated[generated["gemeentecode"] == generated["gemeentecode"].iloc[0]]
     web = geo.prepare_for_web(_boundaries(mine), "buurt")
-    geometry = mapping.prepare_geometry(web, "buurt")
+    geometry = prepare_geometry(web, "buurt")
     frame = _frame(geometry.codes, [geometry.names[c] for c in geometry.codes], missing_every=5)
     fig = mapping.choropleth(geometry, frame, "pct_herkomst_buiten_europa", level="buurt")
     spec = json.loads(fig.to_json())
@@ -208,7 +212,7 @@ def test_gemeente_view_figure_unchanged_contract(generated):
     for c, v in zip(frame["code"], frame["value"]):
         assert (values[c] is None) if math.isnan(v) else values[c] == pytest.approx(v)
     assert "Reden:" in main["hovertext"][list(frame["value"].isna()).index(True)]
-    hatch = next(t for t in fig.data if t.name.startswith(mapping.LEGEND_MISSING) or t.name.startswith("geen gegevens"))
+    hatch = next(t for t in fig.data if t.name.startswith(LEGEND_MISSING) or t.name.startswith("geen gegevens"))
     assert hatch.lon.dtype == np.float32 and np.isnan(hatch.lon).any()
     # the hatching is computed once per set of areas
     assert any(isinstance(k, tuple) and k[0] == "hatch" for k in geometry.cache)
@@ -217,7 +221,7 @@ def test_gemeente_view_figure_unchanged_contract(generated):
 def test_natural_breaks_on_many_values_uses_a_sample():
     rng = np.random.default_rng(3)
     v = np.concatenate([rng.exponential(8, 20_000), [np.nan] * 10])
-    c = mapping.classify(v, "natural_breaks", 5)
+    c = mapclasses.classify(v, "natural_breaks", 5)
     assert c.k == 5 and c.edges[0] == pytest.approx(np.nanmin(v)) and c.edges[-1] == pytest.approx(np.nanmax(v))
     assert list(c.edges) == sorted(c.edges) and (c.idx[:-10] >= 0).all() and (c.idx[-10:] == -1).all()
 
@@ -338,7 +342,7 @@ def test_page_national_buurt_view_real_data(monkeypatch, tmp_path):
             r = rows.get(code)
             if cls >= 0:
                 pct = 100 * r["BuitenEuropa_19"] / r["AantalInwoners_5"]
-                assert txt == mapping.fmt_value(pct, ind), (code, txt, pct)
+                assert txt == maplabels.fmt_value(pct, ind), (code, txt, pct)
             else:
                 assert txt and not txt[0].isdigit()                           # a reason, never 0
         parent = data["parent"]

@@ -16,6 +16,8 @@ from streamlit.testing.v1 import AppTest
 from buurtmonitor.catalogue import load_catalogue
 from buurtmonitor.harmonise import indicator_frame
 from buurtmonitor.maps import choropleth as mapping
+from buurtmonitor.maps import classes as mapclasses
+from buurtmonitor.maps.labels import fmt_number
 from buurtmonitor.model import FICTITIOUS_LABEL
 from devtools.standins.cbs_odata import KWB2024_CSV, KWB2024_DIR
 
@@ -147,16 +149,16 @@ def test_clicked_code_from_event_data():
 def test_classify_methods():
     v = np.array([1, 2, 2, 3, 5, 8, 13, 21, 34, np.nan])
     for method in ("quantiles", "natural_breaks", "equal_interval"):
-        c = mapping.classify(v, method, 4)
+        c = mapclasses.classify(v, method, 4)
         assert 1 <= c.k <= 4 and c.edges[0] == 1 and c.edges[-1] == 34
         assert c.idx[-1] == -1 and (c.idx[:-1] >= 0).all()
         assert sum(c.counts) == 9
-    assert mapping.classify(v, "continuous").k == 0
-    assert mapping.classify([np.nan, np.nan], "quantiles").k == 0
-    assert mapping.classify([4, 4, 4], "quantiles", 5).k == 1
-    ref = mapping.with_reference(mapping.classify(v, "equal_interval", 3), v, 10.0)
+    assert mapclasses.classify(v, "continuous").k == 0
+    assert mapclasses.classify([np.nan, np.nan], "quantiles").k == 0
+    assert mapclasses.classify([4, 4, 4], "quantiles", 5).k == 1
+    ref = mapclasses.with_reference(mapclasses.classify(v, "equal_interval", 3), v, 10.0)
     assert 10.0 in ref.edges
-    assert mapping.fmt_number(12345.67) == "12.345,7"
+    assert fmt_number(12345.67) == "12.345,7"
 
 
 # ------------------------------------------------------------- stand-in CBS + PDOK
@@ -229,10 +231,10 @@ def test_fisher_jenks_and_quantiles_match_mapclassify():
     for trial in range(60):
         n, k = int(rng.integers(5, 250)), int(rng.integers(2, 8))
         y = [rng.normal(size=n), rng.exponential(size=n) * 10, np.round(rng.uniform(0, 50, n), 1)][trial % 3]
-        np.testing.assert_allclose(mapping.fisher_jenks_bins(y, k), mapclassify.FisherJenks(y, k=k).bins)
+        np.testing.assert_allclose(mapclasses.fisher_jenks_bins(y, k), mapclassify.FisherJenks(y, k=k).bins)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            np.testing.assert_allclose(mapping.quantile_bins(y, k), mapclassify.Quantiles(y, k=k).bins)
+            np.testing.assert_allclose(mapclasses.quantile_bins(y, k), mapclassify.Quantiles(y, k=k).bins)
 
 
 @pytest.mark.slow

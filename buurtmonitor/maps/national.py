@@ -9,7 +9,7 @@ Naive GeoJSON cannot carry this in plotly: the ~14,000 buurten of PDOK at full d
   PDOK buurten of the whole country (paged), simplified once for a national zoom by
   :func:`buurtmonitor.geo.prepare_national` (100 m coverage simplification, slivers dropped,
   4 decimals: ~4 MB for 14,000 buurten) and kept in the cache, raw and simplified;
-* the map: :func:`prepare_geometry` gives a :class:`~buurtmonitor.mapping.MapGeometry` with the
+* the map: :func:`prepare_geometry` gives a :class:`~buurtmonitor.maps.geometry.MapGeometry` with the
   gemeente borders (not the ~3,000 wijk borders) as orientation; :func:`publish_geojson`
   writes its GeoJSON once to ``static/geo/<hash>.json`` (content-addressed, git-ignored),
   which Streamlit serves at ``app/static/geo/<hash>.json``; the figure refers to it by URL,
@@ -31,7 +31,8 @@ import numpy as np
 import shapely
 
 from buurtmonitor import geo
-from buurtmonitor.maps import choropleth as mapping
+from buurtmonitor.maps.geometry import Lines, MapGeometry, lines_from
+from buurtmonitor.maps.geometry import prepare_geometry as prepare_level_geometry
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +74,10 @@ def load_boundaries(year: int, gemeente: str | None = None, **kw):
 
 
 # ----------------------------------------------------------------------------- geometry
-def gemeente_outlines(gdf: gpd.GeoDataFrame, tolerance_m: float = OUTLINE_TOLERANCE_M) -> mapping.Lines:
+def gemeente_outlines(gdf: gpd.GeoDataFrame, tolerance_m: float = OUTLINE_TOLERANCE_M) -> Lines:
     """The borders between gemeenten (and the outer border), each drawn once, simplified."""
     if gdf.empty:
-        return mapping.Lines([], [], "gemeentegrenzen")
+        return Lines([], [], "gemeentegrenzen")
     gm = (gdf["gemeente_code"] if "gemeente_code" in gdf.columns
           else "GM" + gdf["code"].astype(str).str[2:6]).astype(str).to_numpy()
     geoms = gdf.geometry.values
@@ -93,30 +94,30 @@ def gemeente_outlines(gdf: gpd.GeoDataFrame, tolerance_m: float = OUTLINE_TOLERA
     lines = shapely.line_merge(network)
     deg = tolerance_m / 111_000.0
     simple = shapely.simplify(lines, deg, preserve_topology=False)
-    out = mapping._lines_from([simple], "gemeentegrenzen")
+    out = lines_from([simple], "gemeentegrenzen")
     out.lon = [None if v is None else round(v, geo.NATIONAL_DECIMALS) for v in out.lon]
     out.lat = [None if v is None else round(v, geo.NATIONAL_DECIMALS) for v in out.lat]
     return out
 
 
-def prepare_geometry(gdf: gpd.GeoDataFrame, *, key: str = "") -> mapping.MapGeometry:
-    """The national buurt geometry for :func:`mapping.choropleth` (level ``buurt``), with the
-    gemeente borders as orientation outlines."""
+def prepare_geometry(gdf: gpd.GeoDataFrame, *, key: str = "") -> MapGeometry:
+    """The national buurt geometry for the maps (level ``buurt``), with the gemeente borders
+    as orientation outlines."""
     if gdf is None or len(gdf) == 0:
-        return mapping.prepare_geometry(gdf, "buurt", key=key)
+        return prepare_level_geometry(gdf, "buurt", key=key)
     gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty].copy()
     gdf["code"] = gdf["code"].astype(str).str.strip()
     gdf = gdf.drop_duplicates("code")
     names = dict(zip(gdf["code"], gdf["name"] if "name" in gdf else gdf["code"]))
     minx, miny, maxx, maxy = (float(x) for x in gdf.total_bounds)
-    return mapping.MapGeometry(level="buurt", geojson=geo.to_geojson(gdf, id_col="code"),
-                               codes=gdf["code"].tolist(), names=names,
-                               shapes=dict(zip(gdf["code"], gdf.geometry.values)),
-                               bounds=(minx, miny, maxx, maxy), parent=gemeente_outlines(gdf), key=key)
+    return MapGeometry(level="buurt", geojson=geo.to_geojson(gdf, id_col="code"),
+                       codes=gdf["code"].tolist(), names=names,
+                       shapes=dict(zip(gdf["code"], gdf.geometry.values)),
+                       bounds=(minx, miny, maxx, maxy), parent=gemeente_outlines(gdf), key=key)
 
 
 # ----------------------------------------------------------------------------- static file
-def publish_geojson(geometry: mapping.MapGeometry, static_dir: Path | None = None) -> str:
+def publish_geojson(geometry: MapGeometry, static_dir: Path | None = None) -> str:
     """Write the GeoJSON of ``geometry`` (with names) once to ``static/geo/<sha256>.json`` and
     return its URL relative to the app (``app/static/geo/<sha256>.json``). Content-addressed:
     the same geometry always gives the same URL, so browsers and plotly may cache it."""
@@ -125,7 +126,7 @@ def publish_geojson(geometry: mapping.MapGeometry, static_dir: Path | None = Non
                              lambda: hashlib.sha256(geometry.geojson_file()).hexdigest()[:20] + ".json"))
 
 
-def publish_lines(lines: mapping.Lines, static_dir: Path | None = None) -> str:
+def publish_lines(lines: Lines, static_dir: Path | None = None) -> str:
     """Write outline ``lines`` once as ``{"name": ..., "lines": [[lon, lat, lon, lat, ...], ...]}``
     (4 decimals) to ``static/geo/<sha256>.json``; its URL (for the canvas map)."""
     return publish_bytes(lines.json_bytes(), static_dir)
