@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from buurtmonitor import formatting
+
 EXIT_USAGE = 2
 EXIT_DATA = 3
 EXIT_SOURCE = 4
@@ -113,11 +115,10 @@ def cmd_fetch(args) -> int:
     from loaders import repository
     if args.gemeente == "NL":
         info = repository.fetch_country_into_cache(args.year, progress=_progress)
-        from buurtmonitor.maps.labels import fmt_number
-        n = lambda v: fmt_number(v, 0)  # noqa: E731 - 1.234.567
+        n = formatting.integer  # 1.234.567
         print(f"Opgeslagen in de cache: {n(info['rows'])} rijen (alle gebieden), {n(info['gemeenten'])} "
               f"gemeentegrenzen, {n(info['buurten'])} buurtgrenzen ({n(info['vertices'])} punten; voor de "
-              f"landelijke kaart {n(info['vertices_kaart'])}); cache nu {fmt_number(info['cache_bytes'] / 1e6, 1)} MB.")
+              f"landelijke kaart {n(info['vertices_kaart'])}); cache nu {formatting.number(info['cache_bytes'] / 1e6, 1)} MB.")
         return 0
     info = repository.fetch_into_cache(args.year, args.gemeente, progress=_progress)
     print(f"Opgeslagen in de cache: {info['rows']} rijen, {info['wijken']} wijken, {info['buurten']} buurten; "

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from buurtmonitor import analysis, charts
+from buurtmonitor import analysis, charts, formatting
 from buurtmonitor.catalogue import Indicator, load_catalogue
 from buurtmonitor.exports.items import (
     ExportItem,
@@ -54,8 +54,8 @@ from buurtmonitor.harmonise import SMALL_N, available_indicators, indicator_fram
 from buurtmonitor.maps import choropleth as mapping
 from buurtmonitor.maps.areas import reference_values
 from buurtmonitor.maps.geometry import MapGeometry, prepare_geometry
-from buurtmonitor.maps.labels import fmt_number, fmt_value, title_for
-from buurtmonitor.model import FICTITIOUS_LABEL, LEVEL_LABELS, MISSING_LABELS, AreaTable
+from buurtmonitor.maps.labels import fictitious_annotation, n_label, title_for
+from buurtmonitor.model import LEVEL_LABELS, MISSING_LABELS, AreaTable
 
 ProgressCallback = Callable[[float, str], None]
 
@@ -151,7 +151,7 @@ class Sources:
 
 # ----------------------------------------------------------------------------- helpers
 def _nl(x: Any, decimals: int = 1) -> str:
-    return fmt_number(None if x is None else float(x), decimals)
+    return formatting.number(x, decimals)
 
 
 def _missing(x: Any) -> bool:
@@ -167,7 +167,7 @@ def _z(z: float) -> str:
 
 
 def _val(x: Any, ind: Indicator) -> str:
-    return fmt_value(None if _missing(x) else float(x), ind)
+    return formatting.value(None if _missing(x) else x, ind.unit)
 
 
 def normalise_view(view: str) -> str:
@@ -284,10 +284,7 @@ def indicator_table(table: AreaTable, indicator: str, level: str, gemeente: str)
 
 
 def _n_label(ind: Indicator) -> str:
-    cat = load_catalogue()
-    if ind.kind == "share" and ind.denominator:
-        return cat.variables[ind.denominator].label.lower().removeprefix("aantal ")
-    return "inwoners"
+    return n_label(ind, short=True)
 
 
 def map_key_figures(frame: pd.DataFrame, ind: Indicator, gemeente: str, name: str, level: str,
@@ -830,9 +827,7 @@ def measures_figure(m: dict[str, Any], *, source: str = "", fictitious: bool = F
                            xanchor="left", yanchor="bottom", showarrow=False,
                            font=dict(size=11, color="#555555"), name="bronregel")
     if fictitious:
-        fig.add_annotation(text=f"<b>{FICTITIOUS_LABEL}</b>", xref="paper", yref="paper", x=0,
-                           y=1, yshift=40, xanchor="left", yanchor="bottom", showarrow=False,
-                           font=dict(size=12, color="#A03000"), name="fictief")
+        fig.add_annotation(fictitious_annotation(x=0, y=1, yshift=40, xanchor="left", yanchor="bottom", size=12))
     return fig
 
 

@@ -10,14 +10,14 @@ import streamlit as st
 
 from app import export_widgets as ui_export
 from app import ui
-from buurtmonitor import briefing
+from buurtmonitor import briefing, formatting
 from buurtmonitor.catalogue import load_catalogue
 from buurtmonitor.exports.items import ExportItem
 from buurtmonitor.harmonise import SMALL_N, indicator_frame
 from buurtmonitor.maps import areas, classes
 from buurtmonitor.maps import choropleth as mapping
 from buurtmonitor.maps import national as nat
-from buurtmonitor.maps.labels import fmt_number, fmt_value
+from buurtmonitor.maps.labels import n_label
 from buurtmonitor.model import MISSING_LABELS
 
 cat = load_catalogue()
@@ -77,7 +77,7 @@ with main:
         compare = c2.radio(
             "Vergelijken met", compare_opts, key="kaart_vergelijking",
             format_func=lambda r: "niets (oplopende kleuren)" if r == "geen" else
-            f"{refs[r][0]} ({fmt_value(refs[r][1], ind)})",
+            f"{refs[r][0]} ({formatting.value(refs[r][1], ind.unit)})",
             help="Bij een vergelijking krijgen gebieden onder en boven de referentiewaarde elk een "
                  "eigen kleur; de referentie ligt in het midden van de kleurschaal.")
         diverging = compare != "geen"
@@ -133,16 +133,14 @@ with main:
         s = areas.summary(level_frame)
         reasons = ", ".join(f"{n} {MISSING_LABELS.get(r, r).split(' (')[0]}" for r, n in
                             sorted(s["missing_by_reason"].items()))
-        n_label = (cat.variables[ind.denominator].label.lower() if ind.kind == "share" and ind.denominator
-                   else "aantal inwoners")
         lines = [
             f"**Wat zie je?** {ui.md_escape(ind.definition)}",
             f"- **Jaar** {sel.year}: {s['areas']} {level_plural} van {ui.md_escape(place)}, "
             f"waarvan {s['with_value']} met een waarde"
-            + (f" (van {fmt_value(s['min'], ind)} tot {fmt_value(s['max'], ind)})."
+            + (f" (van {formatting.value(s['min'], ind.unit)} tot {formatting.value(s['max'], ind.unit)})."
                if s["with_value"] else "."),
-            f"- **n** is het aantal waarop de waarde berust ({ui.md_escape(n_label)}); samen "
-            f"{fmt_number(s['n_total'], 0)}.",
+            f"- **n** is het aantal waarop de waarde berust ({ui.md_escape(n_label(ind, cat))}); samen "
+            f"{formatting.integer(s['n_total'])}.",
         ]
         if s["missing"]:
             lines.append(f"- **Zonder waarde: {s['missing']}** {level_plural}"
@@ -160,15 +158,15 @@ with main:
                             if meta["k"] < k and method != "continuous" else "") + ".")
         if reference is not None:
             lines.append(f"- **Vergelijking:** kleuren lopen uiteen rond {ui.md_escape(reference[0])} "
-                         f"({fmt_value(reference[1], ind)}).")
+                         f"({formatting.value(reference[1], ind.unit)}).")
         st.markdown("\n".join(lines))
         if selected is not None:
             row = level_frame[level_frame["code"] == selected]
             if len(row):
                 r = row.iloc[0]
-                value = (fmt_value(r["value"], ind) if pd.notna(r["value"])
+                value = (formatting.value(r["value"], ind.unit) if pd.notna(r["value"])
                          else MISSING_LABELS.get(r["missing"] or "", "geen waarde"))
-                st.text(f"Geselecteerd: {r['name']} ({selected}): {value}; n = {fmt_number(r['n'], 0)}")
+                st.text(f"Geselecteerd: {r['name']} ({selected}): {value}; n = {formatting.integer(r['n'])}")
 
     # ------------------------------------------------------------ map + table
     if geometry is None:

@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 import shapely
 
+from buurtmonitor import formatting
 from buurtmonitor.catalogue import load_catalogue
 from buurtmonitor.maps import canvas as canvasmap
 from buurtmonitor.maps import choropleth as mapping
 from buurtmonitor.maps import classes as mapclasses
-from buurtmonitor.maps import labels as maplabels
 from buurtmonitor.maps import national
 from buurtmonitor.model import FICTITIOUS_LABEL
 
@@ -79,7 +79,7 @@ def test_classes_colours_and_labels_are_those_of_the_plotly_map(geometry, frame)
     # formatted values equal the map's format, area by area
     for txt, v in zip(data["txt"], values):
         if not np.isnan(v):
-            assert txt == maplabels.fmt_value(v, ind)
+            assert txt == formatting.value(v, ind.unit)
 
 
 def test_missing_values_are_a_reason_never_a_number(geometry, frame):

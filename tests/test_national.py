@@ -21,11 +21,10 @@ import streamlit as st
 from apptest_tools import canvas_data, canvas_elements
 from streamlit.testing.v1 import AppTest
 
-from buurtmonitor import geo
+from buurtmonitor import formatting, geo
 from buurtmonitor.catalogue import load_catalogue
 from buurtmonitor.maps import choropleth as mapping
 from buurtmonitor.maps import classes as mapclasses
-from buurtmonitor.maps import labels as maplabels
 from buurtmonitor.maps import national
 from buurtmonitor.maps.geometry import prepare_geometry
 from buurtmonitor.maps.legend import LEGEND_MISSING
@@ -342,7 +341,7 @@ def test_page_national_buurt_view_real_data(monkeypatch, tmp_path):
             r = rows.get(code)
             if cls >= 0:
                 pct = 100 * r["BuitenEuropa_19"] / r["AantalInwoners_5"]
-                assert txt == maplabels.fmt_value(pct, ind), (code, txt, pct)
+                assert txt == formatting.value(pct, ind.unit), (code, txt, pct)
             else:
                 assert txt and not txt[0].isdigit()                           # a reason, never 0
         parent = data["parent"]

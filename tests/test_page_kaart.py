@@ -13,11 +13,11 @@ import streamlit as st
 from apptest_tools import canvas_data, canvas_elements, figure, run_page, texts
 from streamlit.testing.v1 import AppTest
 
+from buurtmonitor import formatting
 from buurtmonitor.catalogue import load_catalogue
 from buurtmonitor.harmonise import indicator_frame
 from buurtmonitor.maps import choropleth as mapping
 from buurtmonitor.maps import classes as mapclasses
-from buurtmonitor.maps.labels import fmt_number
 from buurtmonitor.model import FICTITIOUS_LABEL
 from devtools.standins.cbs_odata import KWB2024_CSV, KWB2024_DIR
 
@@ -158,7 +158,9 @@ def test_classify_methods():
     assert mapclasses.classify([4, 4, 4], "quantiles", 5).k == 1
     ref = mapclasses.with_reference(mapclasses.classify(v, "equal_interval", 3), v, 10.0)
     assert 10.0 in ref.edges
-    assert fmt_number(12345.67) == "12.345,7"
+    assert mapclasses.classify(v, "equal_interval", 3).labels(1)[0] == "1,0 – 12,0"
+    # class labels are written by buurtmonitor.formatting: a real minus sign
+    assert mapclasses.classify([-2.0, 0.0, 2.0], "equal_interval", 2).labels(1)[0] == f"{formatting.MINUS}2,0 – 0,0"
 
 
 # ------------------------------------------------------------- stand-in CBS + PDOK

@@ -27,13 +27,14 @@ import numpy as np
 import pandas as pd
 import plotly.colors as pcolors
 
+from buurtmonitor import formatting
 from buurtmonitor.catalogue import Indicator, load_catalogue
 from buurtmonitor.maps.areas import rows_for
 from buurtmonitor.maps.classes import continuous_scale, map_classes, to_hex
 from buurtmonitor.maps.geometry import MapGeometry
-from buurtmonitor.maps.labels import fmt_number, fmt_value, short_definition
+from buurtmonitor.maps.labels import fictitious_note, n_label, short_definition
 from buurtmonitor.maps.legend import Legend, build_legend, reference_pair
-from buurtmonitor.model import FICTITIOUS_LABEL, MISSING_LABELS
+from buurtmonitor.model import MISSING_LABELS
 
 WEB_DIR = Path(__file__).resolve().parents[1] / "web"
 #: colours of a continuous scale (no classes) on the canvas: indistinguishable from smooth
@@ -81,10 +82,10 @@ def spec(geom: MapGeometry, frame: pd.DataFrame, indicator: Indicator | str, *, 
     colours, cls = _colour_steps(legend, values, has_value, palette)
 
     missing_reasons = rows["missing"].to_numpy(dtype=object)
-    txt = [fmt_value(v, ind) if ok else MISSING_LABELS.get(r or "", "geen gegevens")
+    txt = [formatting.value(v, ind.unit) if ok else MISSING_LABELS.get(r or "", "geen gegevens")
            for v, ok, r in zip(values, has_value, missing_reasons)]
     ns = pd.to_numeric(rows["n"], errors="coerce").to_numpy(dtype=float)
-    n_txt = ["" if math.isnan(n) else fmt_number(n, 0) for n in ns]
+    n_txt = ["" if math.isnan(n) else formatting.integer(n) for n in ns]
     small = (rows["small_n"].to_numpy(dtype=bool) & has_value).astype(int)
     n_missing = int((~has_value).sum())
     parent = None
@@ -93,8 +94,6 @@ def spec(geom: MapGeometry, frame: pd.DataFrame, indicator: Indicator | str, *, 
         if not parent_url:
             parent["lines"] = json.loads(outlines.json_bytes())["lines"]
 
-    n_label = (cat.variables[ind.denominator].label.lower() if ind.kind == "share" and ind.denominator
-               else "aantal inwoners")
     return {
         "url": url,
         "geojson": None if url else geom.named_geojson(),
@@ -110,16 +109,16 @@ def spec(geom: MapGeometry, frame: pd.DataFrame, indicator: Indicator | str, *, 
         "small": np.flatnonzero(small).tolist(),
         "colours": colours,
         "legend": legend_data(legend, colours),
-        "labels": {"indicator": ind.label, "n_label": n_label, "definition": short_definition(ind.definition),
+        "labels": {"indicator": ind.label, "n_label": n_label(ind, cat), "definition": short_definition(ind.definition),
                    "ref_label": ref_label, "ref_value": ref_value,
-                   "ref_text": fmt_value(ref_value, ind) if diverging else None,
+                   "ref_text": formatting.value(ref_value, ind.unit) if diverging else None,
                    "not_in_table": MISSING_LABELS.get("niet_in_tabel", "geen gegevens")},
         "selected": sel,
         "parent": parent,
         "bounds": [round(float(b), 5) for b in geom.bounds],
         "view_key": view_key,
         "focus": [{"label": label, "prefix": prefix} for label, prefix in (focus or [])],
-        "banner": FICTITIOUS_LABEL if fictitious else "",
+        "banner": fictitious_note(fictitious),
         "alt": alt,
         "height": int(height),
         "meta": {"indicator": ind.id, "method": classes.method, "k": classes.k, "reference": ref_value,

@@ -48,11 +48,12 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from buurtmonitor import formatting
 from buurtmonitor.catalogue import Indicator, load_catalogue
 from buurtmonitor.maps.areas import rows_for
 from buurtmonitor.maps.classes import DEFAULT_K, DEFAULT_METHOD, continuous_scale, map_classes
 from buurtmonitor.maps.geometry import Lines, MapGeometry, center_zoom, hatch_lines, lines_from, prepare_geometry
-from buurtmonitor.maps.labels import decimals_for, fmt_number, fmt_value, short_definition
+from buurtmonitor.maps.labels import decimals, fictitious_annotation, n_label, short_definition
 from buurtmonitor.maps.legend import (
     AREA_LINE_COLOUR,
     LEGEND_NO_DATA,
@@ -62,7 +63,7 @@ from buurtmonitor.maps.legend import (
     build_legend,
     reference_pair,
 )
-from buurtmonitor.model import FICTITIOUS_LABEL, MISSING_LABELS
+from buurtmonitor.model import MISSING_LABELS
 
 #: From this many areas on, the figure is built in its compact form (see the module doc).
 COMPACT_MIN_AREAS = 2500
@@ -74,7 +75,7 @@ def _esc(s: Any) -> str:
     return html.escape(str(s), quote=False)
 
 
-def _hover(row: Mapping, indicator: Indicator, n_label: str, definition: str, ref_text: str) -> str:
+def _hover(row: Mapping, indicator: Indicator, n_text: str, definition: str, ref_text: str) -> str:
     name, code = _esc(row.get("name") or ""), _esc(row["code"])
     lines = [f"<b>{name}</b> ({code})"]
     value = row.get("value")
@@ -83,11 +84,11 @@ def _hover(row: Mapping, indicator: Indicator, n_label: str, definition: str, re
         lines.append(f"{_esc(indicator.label)}: <b>geen waarde</b>")
         lines.append(f"Reden: {_esc(reason)}")
     else:
-        lines.append(f"{_esc(indicator.label)}: <b>{_esc(fmt_value(value, indicator))}</b>{ref_text}")
+        lines.append(f"{_esc(indicator.label)}: <b>{_esc(formatting.value(value, indicator.unit))}</b>{ref_text}")
     n = row.get("n")
     if n is not None and not (isinstance(n, float) and math.isnan(n)):
         small = " – klein aantal, onzeker" if row.get("small_n") else ""
-        lines.append(f"n = {fmt_number(n, 0)} ({_esc(n_label)}){small}")
+        lines.append(f"n = {formatting.integer(n)} ({_esc(n_text)}){small}")
     if definition:  # (the choropleth puts the definition in the hover template, once)
         lines.append(f"<i>{_esc(definition)}</i>")
     return "<br>".join(lines)
@@ -165,10 +166,7 @@ def choropleth(gdf_web, frame: pd.DataFrame, indicator: Indicator | str, *,
     with_missing = bool((~has_value).any())
 
     unit = ind.unit
-    if ind.kind == "share" and ind.denominator:
-        n_label = cat.variables[ind.denominator].label.lower()
-    else:
-        n_label = "aantal inwoners"
+    n_text = n_label(ind, cat)
     definition = short_definition(ind.definition)
 
     # orientation outlines of the level above
@@ -199,7 +197,7 @@ def choropleth(gdf_web, frame: pd.DataFrame, indicator: Indicator | str, *,
         if diverging and not math.isnan(v):
             diff = v - ref_value
             word = "hoger dan" if diff > 0 else ("lager dan" if diff < 0 else "gelijk aan")
-            ref_texts.append(f"<br>{word} {_esc(ref_label)} ({_esc(fmt_value(ref_value, ind))})")
+            ref_texts.append(f"<br>{word} {_esc(ref_label)} ({_esc(formatting.value(ref_value, ind.unit))})")
         else:
             ref_texts.append("")
 
@@ -208,9 +206,9 @@ def choropleth(gdf_web, frame: pd.DataFrame, indicator: Indicator | str, *,
     small = [c for c, s, ok in zip(geom.codes, rows["small_n"], has_value) if s and ok]
     if compact:
         _compact_traces(fig, geom, rows, values, has_value, z, scale, zmin, zmax, colorbar, ind,
-                        n_label, definition, legend, geojson_url)
+                        n_text, definition, legend, geojson_url)
     else:
-        hover = [_hover({"code": c, **r}, ind, n_label, "", rt)
+        hover = [_hover({"code": c, **r}, ind, n_text, "", rt)
                  for c, r, rt in zip(geom.codes, rows.reset_index(drop=True).to_dict("records"), ref_texts)]
         fig.add_trace(dict(type="choroplethmap",
             geojson=geojson_url or geom.geojson, featureidkey="id", z=z,
@@ -272,10 +270,7 @@ def choropleth(gdf_web, frame: pd.DataFrame, indicator: Indicator | str, *,
                             "xanchor": "left", "yanchor": "bottom", "showarrow": False,
                             "font": {"size": 11, "color": "#333"}, "bgcolor": "rgba(255,255,255,0.8)"})
     if fictitious:
-        annotations.append({"text": f"<b>{_esc(FICTITIOUS_LABEL)}</b>", "xref": "paper", "yref": "paper",
-                            "x": 0.5, "y": 1, "xanchor": "center", "yanchor": "top", "showarrow": False,
-                            "font": {"size": 13, "color": "#7a0000"}, "bgcolor": "rgba(255,236,179,0.92)",
-                            "bordercolor": "#7a0000", "borderwidth": 1})
+        annotations.append(fictitious_annotation())
     fig.update_layout(
         map={"style": ONLINE_STYLE if online else OFFLINE_STYLE, "center": center, "zoom": zoom,
              "uirevision": rev},
@@ -305,13 +300,13 @@ def _new_figure() -> go.Figure:
 
 def _compact_traces(fig: go.Figure, geom: MapGeometry, rows: pd.DataFrame, values: np.ndarray,
                     has_value: np.ndarray, z: np.ndarray, scale: list, zmin: float, zmax: float,
-                    colorbar: dict, ind: Indicator, n_label: str, definition: str,
+                    colorbar: dict, ind: Indicator, n_text: str, definition: str,
                     legend: Legend, url: str | None) -> None:
     """The two choropleth traces of a map with thousands of areas: the areas with a value
     (trace 0: ``customdata`` = float32 ``[value, n]``, formatted by a hover template, so no
     text per area) and the areas without one (trace 1, grey, the reason in the hover, with a
     legend entry). Names come from the GeoJSON (``%{properties.n}``)."""
-    d = decimals_for(ind)
+    d = decimals(ind)
     unit = ind.unit
     suffix = "%" if unit == "%" else ("" if unit == "aantal" else f" {_esc(unit)}")
     codes = geom.codes_array()
@@ -319,8 +314,8 @@ def _compact_traces(fig: go.Figure, geom: MapGeometry, rows: pd.DataFrame, value
     head = "<b>%{properties.n}</b> (%{location})"
     tail = f"<br><i>{_esc(definition)}</i><extra></extra>"
     ref = (f"<br><sup>midden van de kleuren: {_esc(legend.reference[0])} "
-           f"({_esc(fmt_value(legend.reference[1], ind))})</sup>" if legend.reference is not None else "")
-    n_line = f"<br>n = %{{customdata[1]:,.0f}} ({_esc(n_label)})" if ind.kind == "share" else ""
+           f"({_esc(formatting.value(legend.reference[1], ind.unit))})</sup>" if legend.reference is not None else "")
+    n_line = f"<br>n = %{{customdata[1]:,.0f}} ({_esc(n_text)})" if ind.kind == "share" else ""
     with_value = codes[has_value]  # a numpy array: plotly does not validate it item by item
     fig.add_trace(dict(type="choroplethmap",
         geojson=url or (geom.named_geojson() if has_value.all() else geom.subset_geojson(with_value)),

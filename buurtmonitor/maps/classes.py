@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import plotly.colors as pcolors
 
-from buurtmonitor.maps.labels import fmt_number
+from buurtmonitor import formatting
 
 # ----------------------------------------------------------------------------- options
 METHODS = {
@@ -76,7 +76,7 @@ class Classes:
         out = []
         counts = self.counts if with_counts else None
         for i in range(self.k):
-            a, b = fmt_number(self.edges[i], decimals), fmt_number(self.edges[i + 1], decimals)
+            a, b = formatting.number(self.edges[i], decimals), formatting.number(self.edges[i + 1], decimals)
             lab = a if a == b else f"{a} – {b}"
             if counts is not None:
                 lab += f" ({counts[i]})"

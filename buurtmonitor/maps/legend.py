@@ -14,10 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from buurtmonitor import formatting
 from buurtmonitor.catalogue import Indicator
 from buurtmonitor.harmonise import SMALL_N
 from buurtmonitor.maps.classes import Classes, class_colours, diverging_range, nice_ticks
-from buurtmonitor.maps.labels import decimals_for, fmt_number, fmt_value
+from buurtmonitor.maps.labels import decimals
 
 MISSING_FILL = "#d9d9d9"
 MISSING_HATCH = "#8a8a8a"
@@ -91,7 +92,7 @@ class Legend:
         if self.value_range is None:
             return []
         lo, hi = self.value_range
-        return [(t, fmt_number(t, self.decimals)) for t in nice_ticks(lo, hi, n)]
+        return [(t, formatting.number(t, self.decimals)) for t in nice_ticks(lo, hi, n)]
 
 
 def reference_pair(reference: float | tuple[str, float] | None) -> tuple[str, float] | None:
@@ -135,14 +136,14 @@ def build_legend(rows: pd.DataFrame, indicator: Indicator, classes: Classes, *,
     values = rows["value"].astype(float).to_numpy()
     has_value = ~np.isnan(values)
     ref_value = reference[1] if reference is not None else None
-    decimals = decimals_for(indicator)
+    places = decimals(indicator)
     entries: list[LegendEntry] = []
     colours: list[str] = []
     value_range = None
     if classes.k > 0:
         colours = class_colours(classes, palette, ref_value)
         entries += [LegendEntry("class", label, colour, count) for label, colour, count
-                    in zip(classes.labels(decimals), colours, classes.counts)]
+                    in zip(classes.labels(places), colours, classes.counts)]
     elif has_value.any():
         value_range = diverging_range(values, ref_value)
     n_missing = int((~has_value).sum())
@@ -156,7 +157,7 @@ def build_legend(rows: pd.DataFrame, indicator: Indicator, classes: Classes, *,
         entries.append(LegendEntry("outline", parent_label, OUTLINE_COLOUR))
     if selected is not None and selected in rows.index:
         entries.append(LegendEntry("selected", f"geselecteerd: {rows.at[selected, 'name']}", SELECTED_COLOUR))
-    subtitle = (f"midden = {reference[0]} ({fmt_value(reference[1], indicator)})"
+    subtitle = (f"midden = {reference[0]} ({formatting.value(reference[1], indicator.unit)})"
                 if reference is not None else None)
     return Legend(title=indicator.unit, subtitle=subtitle, classes=classes, colours=tuple(colours),
-                  entries=tuple(entries), value_range=value_range, reference=reference, decimals=decimals)
+                  entries=tuple(entries), value_range=value_range, reference=reference, decimals=places)
