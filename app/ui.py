@@ -428,7 +428,7 @@ def use_canvas_map(geometry) -> bool:
     return geometry is not None and not geometry.empty and len(geometry.codes) >= canvas_min_areas()
 
 
-def canvas_map_spec(geometry, frame, indicator, **options) -> dict:
+def canvas_map_spec(geometry, frame, indicator, **options):
     """:func:`buurtmonitor.canvasmap.spec` with the geometry and the outlines of the level above
     as served files where possible (inline otherwise)."""
     from buurtmonitor.maps import canvas as canvasmap
@@ -453,8 +453,7 @@ def _canvas_component():
 def canvas_map(spec: dict, *, key: str) -> str | None:
     """Mount the canvas map of ``spec`` (:func:`buurtmonitor.canvasmap.spec`); the code of a
     newly clicked area, else None."""
-    data = {k: v for k, v in spec.items() if k != "meta"}
-    result = _canvas_component()(key=key, data=data, height=int(spec.get("height", 620)) + 2,
+    result = _canvas_component()(key=key, data=spec.component_data(), height=spec.height + 2,
                                  on_clicked_change=lambda: None)
     clicked = result.get("clicked") if hasattr(result, "get") else getattr(result, "clicked", None)
     return str(clicked) if clicked else None

@@ -327,13 +327,13 @@ class Bench:
             if canvas:
                 t = now()
                 data = ui.canvas_map_spec(geometry, frame, indicator)
-                payload = json.dumps({k: v for k, v in data.items() if k != "meta"}).encode()
+                payload = json.dumps(data.component_data()).encode()
                 times.append(now() - t)
         if not canvas:
             payload, times = spec, plotly_times
         files = [url] if url else []
-        if canvas and (data.get("parent") or {}).get("url"):
-            files.append(data["parent"]["url"])
+        if canvas and (data.parent or {}).get("url"):
+            files.append(data.parent["url"])
         static = b"".join(national.static_path(u).read_bytes() for u in files)
         gz_static = sum(gz(national.static_path(u).read_bytes()) for u in files)
         plotly_static = national.static_path(url).read_bytes() if url else b""

@@ -195,7 +195,7 @@ with main:
                                           reference=reference, palette=palette, selected=selected,
                                           fictitious=table.meta.fictitious, view_key=view_key, alt=alt,
                                           focus=[(sel.gemeente_name, "BU" + sel.gemeente[2:6])] if all_buurten else None)
-                map_meta = spec["meta"]
+                map_meta = spec.meta
                 clicked = ui.canvas_map(spec, key="kaart_canvas")
                 if clicked and clicked != sel.area and clicked in set(geometry.codes):
                     ui.set_selection(gebied=clicked)

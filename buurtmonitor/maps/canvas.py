@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 import zlib
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -48,13 +49,51 @@ def assets() -> tuple[str, str]:
             (WEB_DIR / "canvasmap.css").read_text(encoding="utf-8"))
 
 
+@dataclass(frozen=True)
+class CanvasSpec:
+    """Everything one canvas map needs, as canvasmap.js reads it (:meth:`component_data`).
+
+    Per-area lists (``cls``: colour index or -1, ``v``: values of a diverging map, ``txt``:
+    formatted value or the reason there is none, ``n``: formatted n) follow the order of the
+    GeoJSON features; ``codes`` is None when that is the order of the geometry's codes, else
+    the codes in that order. ``small``: indices of the areas with a small n. ``meta``: what the
+    classification became (as the plotly figure's ``layout.meta``); it stays on the server.
+    """
+
+    url: str | None
+    geojson: dict | None
+    geo_key: str
+    codes: list[str] | None
+    cls: list[int]
+    v: list[float | None]
+    txt: list[str]
+    n: list[str]
+    small: list[int]
+    colours: list[str]
+    legend: dict[str, Any]
+    labels: dict[str, Any]
+    selected: str | None
+    parent: dict[str, Any] | None
+    bounds: list[float]
+    view_key: str
+    focus: list[dict[str, str]]
+    banner: str
+    alt: str
+    height: int
+    meta: dict[str, Any] = field(compare=False)
+
+    def component_data(self) -> dict[str, Any]:
+        """The JSON-serialisable dict the Streamlit component receives (everything but ``meta``)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "meta"}
+
+
 def spec(geom: MapGeometry, frame: pd.DataFrame, indicator: Indicator | str, *, url: str | None = None,
          parent_url: str | None = None,
          method: str = "quantiles", k: int = 5, reference: tuple[str, float] | None = None,
          palette: str | None = None, selected: str | None = None, fictitious: bool = False,
          view_key: str = "", alt: str = "", height: int = 620,
-         focus: list[tuple[str, str]] | None = None) -> dict[str, Any]:
-    """The data of one canvas map (JSON-serialisable).
+         focus: list[tuple[str, str]] | None = None) -> CanvasSpec:
+    """The data of one canvas map (:class:`CanvasSpec`).
 
     ``geom``: the areas (their GeoJSON file is at ``url``; without ``url`` the GeoJSON goes
     inline, for small geometries or when static serving is off); ``frame``: indicator rows
@@ -62,7 +101,7 @@ def spec(geom: MapGeometry, frame: pd.DataFrame, indicator: Indicator | str, *, 
     diverging palette on. The outlines of the level above (``geom.parent``: gemeentegrenzen,
     wijkgrenzen) come from ``parent_url`` (:func:`buurtmonitor.national.publish_lines`) or
     inline. ``focus``: (label, code prefix) pairs the map offers to zoom to ("Naar Ede": the
-    buurten whose code starts with BU0228). ``meta`` in the result says what the
+    buurten whose code starts with BU0228). :attr:`CanvasSpec.meta` says what the
     classification became.
     """
     cat = load_catalogue()
@@ -94,36 +133,36 @@ def spec(geom: MapGeometry, frame: pd.DataFrame, indicator: Indicator | str, *, 
         if not parent_url:
             parent["lines"] = json.loads(outlines.json_bytes())["lines"]
 
-    return {
-        "url": url,
-        "geojson": None if url else geom.named_geojson(),
-        "geo_key": f"{geom.key}-{len(geom.codes)}-{zlib.crc32(' '.join(geom.codes).encode()):08x}",
+    return CanvasSpec(
+        url=url,
+        geojson=None if url else geom.named_geojson(),
+        geo_key=f"{geom.key}-{len(geom.codes)}-{zlib.crc32(' '.join(geom.codes).encode()):08x}",
         # per-area lists follow geom.codes, which is the order of the features in the GeoJSON
         # (checked once per geometry; otherwise the codes go along and the browser matches them)
-        "codes": None if geom.cached("features_in_code_order", lambda: [
+        codes=None if geom.cached("features_in_code_order", lambda: [
             f["id"] for f in geom.geojson["features"]] == list(geom.codes)) else list(geom.codes),
-        "cls": cls.tolist(),
-        "v": [float(v) if ok else None for v, ok in zip(values, has_value)] if diverging else [],
-        "txt": txt,
-        "n": n_txt,
-        "small": np.flatnonzero(small).tolist(),
-        "colours": colours,
-        "legend": legend_data(legend, colours),
-        "labels": {"indicator": ind.label, "n_label": n_label(ind, cat), "definition": short_definition(ind.definition),
-                   "ref_label": ref_label, "ref_value": ref_value,
-                   "ref_text": formatting.value(ref_value, ind.unit) if diverging else None,
-                   "not_in_table": MISSING_LABELS.get("niet_in_tabel", "geen gegevens")},
-        "selected": sel,
-        "parent": parent,
-        "bounds": [round(float(b), 5) for b in geom.bounds],
-        "view_key": view_key,
-        "focus": [{"label": label, "prefix": prefix} for label, prefix in (focus or [])],
-        "banner": fictitious_note(fictitious),
-        "alt": alt,
-        "height": int(height),
-        "meta": {"indicator": ind.id, "method": classes.method, "k": classes.k, "reference": ref_value,
-                 "codes_missing": n_missing, "areas": len(geom.codes), "renderer": "canvas"},
-    }
+        cls=cls.tolist(),
+        v=[float(v) if ok else None for v, ok in zip(values, has_value)] if diverging else [],
+        txt=txt,
+        n=n_txt,
+        small=np.flatnonzero(small).tolist(),
+        colours=colours,
+        legend=legend_data(legend, colours),
+        labels={"indicator": ind.label, "n_label": n_label(ind, cat), "definition": short_definition(ind.definition),
+                "ref_label": ref_label, "ref_value": ref_value,
+                "ref_text": formatting.value(ref_value, ind.unit) if diverging else None,
+                "not_in_table": MISSING_LABELS.get("niet_in_tabel", "geen gegevens")},
+        selected=sel,
+        parent=parent,
+        bounds=[round(float(b), 5) for b in geom.bounds],
+        view_key=view_key,
+        focus=[{"label": label, "prefix": prefix} for label, prefix in (focus or [])],
+        banner=fictitious_note(fictitious),
+        alt=alt,
+        height=int(height),
+        meta={"indicator": ind.id, "method": classes.method, "k": classes.k, "reference": ref_value,
+              "codes_missing": n_missing, "areas": len(geom.codes), "renderer": "canvas"},
+    )
 
 
 #: the legend item kinds of canvasmap.js per :class:`LegendEntry` kind
