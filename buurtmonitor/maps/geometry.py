@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterable, Sequence
+import threading
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -24,6 +25,8 @@ T = TypeVar("T")
 #: plotly maps are drawn in the main column (3/4 of a wide page): fit the areas in about this
 #: many pixels, so nothing is cut off on a laptop screen
 MAP_FIT_WIDTH_PX = 600
+#: at most this many derived pieces per geometry (:meth:`MapGeometry.cached`)
+CACHE_MAX = 64
 #: name of the hatching of areas without a value
 HATCH_NAME = "geen gegevens / geheim"
 
@@ -107,22 +110,46 @@ class MapGeometry:
     parent: Lines | None = None
     key: str = ""
     #: derived pieces computed once per geometry (hatching, outlines, GeoJSON file bytes)
-    cache: dict = field(default_factory=dict, repr=False, compare=False)
+    cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
+    _pending: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def empty(self) -> bool:
         return not self.codes
 
-    def cached(self, key: Any, make: Callable[[], T]) -> T:
-        """``make()`` once per ``key`` for this geometry (bounded: at most 64 entries)."""
+    def cached(self, key: Hashable, make: Callable[[], T]) -> T:
+        """``make()`` once per ``key`` for this geometry (bounded: at most :data:`CACHE_MAX`
+        entries; hatching and outlines are dropped first).
+
+        Thread-safe: the app shares one geometry between all sessions (``st.cache_resource``).
+        The memo is read and written under a lock; ``make()`` runs outside it (a national
+        GeoJSON file takes a second), and a second caller of the same key waits for the first
+        instead of computing it again. When ``make()`` raises, the waiters try themselves.
+        """
+        while True:
+            with self._lock:
+                if key in self.cache:
+                    return self.cache[key]
+                waiting = self._pending.get(key)
+                if waiting is None:
+                    pending = self._pending[key] = threading.Event()
+                    break
+            waiting.wait()
         try:
-            return self.cache[key]
-        except KeyError:
-            pass
-        if len(self.cache) >= 64:
-            for k in [k for k in self.cache if isinstance(k, tuple) and k and k[0] in ("hatch", "lines")][:16]:
-                self.cache.pop(k, None)
-        value = self.cache[key] = make()
+            value = make()
+        except BaseException:
+            with self._lock:
+                self._pending.pop(key, None)
+            pending.set()
+            raise
+        with self._lock:
+            if len(self.cache) >= CACHE_MAX:
+                for k in [k for k in self.cache if isinstance(k, tuple) and k and k[0] in ("hatch", "lines")][:16]:
+                    self.cache.pop(k, None)
+            self.cache[key] = value
+            self._pending.pop(key, None)
+        pending.set()
         return value
 
     def named_geojson(self) -> dict:
