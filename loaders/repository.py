@@ -108,12 +108,13 @@ def demo_boundaries(year: int, level: str, gemeente: str | None = None) -> gpd.G
 
 
 # ------------------------------------------------------------------------------ tables
-def load_table(year: int, scope: str, *, refresh: bool = False, store: Store | None = None,
+def load_table(year: int, scope: str, *, demo: bool = False, refresh: bool = False, store: Store | None = None,
                settings: Settings | None = None, progress: Progress | None = None) -> Loaded:
-    """Statistics for ``scope`` (a gemeente code, or ``"gemeenten"``) in ``year``."""
+    """Statistics for ``scope`` (a gemeente code, ``"gemeenten"`` or ``"alle"``) in ``year``;
+    ``demo=True``: the fictitious Voorbeeldgemeente's data for that scope."""
     s = settings or get_settings()
     st = store or ParquetStore(s.cache_dir)
-    if is_demo_scope(scope) or (scope in ("gemeenten", "alle") and demo_mode_only(s, st)):
+    if demo or is_demo_scope(scope) or (scope in ("gemeenten", "alle") and demo_mode_only(s, st)):
         return Loaded(demo_table(year, scope), "demo")
     key = table_key(year, scope)
     if not refresh:
@@ -132,15 +133,16 @@ def load_table(year: int, scope: str, *, refresh: bool = False, store: Store | N
     return Loaded(table, "cbs")
 
 
-def load_boundaries(year: int, level: str, gemeente: str | None = None, *, refresh: bool = False,
-                    store: Store | None = None, settings: Settings | None = None,
+def load_boundaries(year: int, level: str, gemeente: str | None = None, *, demo: bool = False,
+                    refresh: bool = False, store: Store | None = None, settings: Settings | None = None,
                     progress: Progress | None = None) -> LoadedGeo:
     """Boundaries (EPSG:4326, columns code/name/level/gemeente_code/geometry) of ``level``
-    for one gemeente (wijk/buurt) or all gemeenten (level ``gemeente``)."""
+    for one gemeente (wijk/buurt) or all gemeenten (level ``gemeente``); ``demo=True``: the
+    fictitious ones."""
     s = settings or get_settings()
     st = store or ParquetStore(s.cache_dir)
     national = level == "gemeente" or not gemeente  # all gemeenten, or all wijken/buurten of NL
-    if is_demo_scope(gemeente) or (national and demo_mode_only(s, st)):
+    if demo or is_demo_scope(gemeente) or (national and demo_mode_only(s, st)):
         return LoadedGeo(demo_boundaries(year, level, gemeente), {"fictitious": True}, "demo")
     key = geo_key(year, level, gemeente if level != "gemeente" else None)
     if not refresh:
@@ -162,15 +164,17 @@ def load_boundaries(year: int, level: str, gemeente: str | None = None, *, refre
 
 def load_web_boundaries(year: int, level: str, gemeente: str | None = None, *,
                         tolerance_m: float | None = None, decimals: int | None = None,
-                        national: bool = False, refresh: bool = False, store: Store | None = None,
-                        settings: Settings | None = None, progress: Progress | None = None) -> LoadedGeo:
+                        national: bool = False, demo: bool = False, refresh: bool = False,
+                        store: Store | None = None, settings: Settings | None = None,
+                        progress: Progress | None = None) -> LoadedGeo:
     """Boundaries simplified for a map, computed once and kept in the cache.
 
     ``national=False``: :func:`buurtmonitor.geo.prepare_for_web` (tolerance per level,
     5 decimals). ``national=True``: :func:`buurtmonitor.geo.prepare_national` (all areas of the
     country on one map: 100 m, 4 decimals, slivers dropped). The simplified frame is stored
     under :func:`web_key` with the checksum of the boundaries it was made from; when those
-    change (fetched again) it is made again. The demo is prepared in memory."""
+    change (fetched again) it is made again. The demo (``demo=True`` or a demo gemeente) is
+    prepared in memory."""
     from buurtmonitor import geo
 
     s = settings or get_settings()
@@ -187,13 +191,14 @@ def load_web_boundaries(year: int, level: str, gemeente: str | None = None, *,
 
     raw_key = geo_key(year, level, scope)
     key = web_key(year, level, scope, tol, dec)
-    if not refresh and not is_demo_scope(gemeente):
+    if not refresh and not demo and not is_demo_scope(gemeente):
         got = st.get_geo(key)
         if got is not None:
             made_from, now = got[1].get("source_checksum"), _checksum(st, raw_key)
             if made_from is None or now is None or made_from == now:
                 return LoadedGeo(got[0], got[1], "cache")
-    raw = load_boundaries(year, level, gemeente, refresh=refresh, store=st, settings=s, progress=progress)
+    raw = load_boundaries(year, level, gemeente, demo=demo, refresh=refresh, store=st, settings=s,
+                          progress=progress)
     if progress:
         progress(0.95, "Grenzen vereenvoudigen voor de kaart")
     web, report = prepare(raw.gdf)

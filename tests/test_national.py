@@ -261,6 +261,22 @@ def test_demo_mode_national_buurt_boundaries(monkeypatch, tmp_path):
     assert got.origin == "demo" and got.gdf["code"].str.startswith("BU99").all()
     web = national.load_boundaries(2024, repository.DEMO_GEMEENTE)
     assert web.origin == "demo" and list(web.gdf["code"]) == list(got.gdf["code"])
+    demo = repository.load_web_boundaries(2024, "buurt", None, national=True, demo=True)
+    assert demo.origin == "demo" and list(demo.gdf["code"]) == list(web.gdf["code"])
+    assert demo.meta["fictitious"] and demo.meta["web"]["national"]
+
+
+def test_demo_keyword_gives_the_fictitious_country_even_with_real_data_in_the_cache(monkeypatch, tmp_path):
+    from loaders import repository
+    monkeypatch.setenv("BUURTMONITOR_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("CBS_ODATA_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("PDOK_URL", "http://127.0.0.1:9")
+    got = repository.load_table(2024, "alle", demo=True)
+    assert got.origin == "demo" and got.table.meta.fictitious
+    assert set(got.table.data["level"]) >= {"buurt", "wijk", "gemeente"}
+    web = repository.load_web_boundaries(2024, "buurt", None, national=True, demo=True)
+    assert web.origin == "demo" and web.gdf["code"].str.startswith("BU99").all()
+    assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").rglob("*.parquet"))
 
 
 # ------------------------------------------------------------------------------ page
