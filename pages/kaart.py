@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from app import export_widgets as ui_export
+from app import maps as app_maps
 from app import ui
 from buurtmonitor import briefing, formatting
 from buurtmonitor.catalogue import load_catalogue
@@ -97,7 +98,7 @@ with main:
                         + (" De eerste keer worden alle buurten van Nederland opgehaald en vereenvoudigd; "
                            "dat kan een minuut duren. Daarna komen ze uit de cache." if all_buurten else ""),
                         show_time=True):
-            geometry, geo_origin, geo_warning = ui.map_geometry(sel.year, sel.level, sel.gemeente)
+            geometry, geo_origin, geo_warning = app_maps.map_geometry(sel.year, sel.level, sel.gemeente)
         if geo_warning:
             st.warning(geo_warning, icon=":material/inventory_2:")
         if geometry.empty:
@@ -189,19 +190,19 @@ with main:
                     palette=palette, online=online, level=sel.level, uirevision=view_key,
                     geojson_url=geojson_url)
 
-            if ui.use_canvas_map(geometry) and not online:
+            if app_maps.use_canvas_map(geometry) and not online:
                 # thousands of areas: drawn on a canvas (README, Performance: ~2 s to a first map, not ~4)
-                spec = ui.canvas_map_spec(geometry, level_frame, ind, method=method, k=k,
+                spec = app_maps.canvas_map_spec(geometry, level_frame, ind, method=method, k=k,
                                           reference=reference, palette=palette, selected=selected,
                                           fictitious=table.meta.fictitious, view_key=view_key, alt=alt,
                                           focus=[(sel.gemeente_name, "BU" + sel.gemeente[2:6])] if all_buurten else None)
                 map_meta = spec.meta
-                clicked = ui.canvas_map(spec, key="kaart_canvas")
+                clicked = app_maps.canvas_map(spec, key="kaart_canvas")
                 if clicked and clicked != sel.area and clicked in set(geometry.codes):
                     ui.set_selection(gebied=clicked)
                     st.rerun()
-            else:  # a large geometry is served once as a file (app/static/geo/...)
-                fig = plotly_figure(ui.geojson_url(geometry))
+            else:  # a large geometry is served once as a file (app.static_route)
+                fig = plotly_figure(app_maps.geojson_url(geometry))
                 map_meta = fig.layout.meta
                 event = st.plotly_chart(
                     fig, key="kaart_map", on_select="rerun", selection_mode="points",
@@ -219,7 +220,7 @@ with main:
                 st.info(f"{len(missing_geo)} {level_plural} uit de cijfers hebben geen grens op deze kaart "
                         f"(andere indeling of jaar van de grenzen); ze staan wel in de tabel.", icon=":material/info:")
             def export_item() -> ExportItem:
-                inline = plotly_figure()  # geometry inline: an export cannot fetch app/static
+                inline = plotly_figure()  # geometry inline: an export cannot fetch a served file
                 if sel.level in ("wijk", "buurt"):
                     return briefing.map_item(sel.year, sel.gemeente, sel.level, sel.indicator,
                                              area=selected, table=table, figure=inline)

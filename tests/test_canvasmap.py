@@ -21,6 +21,7 @@ from buurtmonitor.maps import choropleth as mapping
 from buurtmonitor.maps import classes as mapclasses
 from buurtmonitor.maps import national
 from buurtmonitor.model import FICTITIOUS_LABEL
+from loaders import static_files
 
 IND = "pct_herkomst_buiten_europa"
 
@@ -69,7 +70,7 @@ def frame(geometry):
 
 def test_classes_colours_and_labels_are_those_of_the_plotly_map(geometry, frame):
     ind = load_catalogue().indicators[IND]
-    data = spec_data(geometry, frame, IND, url="app/static/geo/x.json", method="quantiles", k=5)
+    data = spec_data(geometry, frame, IND, url="buurtmonitor/geo/x.json", method="quantiles", k=5)
     values = frame.set_index("code").reindex(geometry.codes)["value"].to_numpy(dtype=float)
     classes = mapclasses.classify(values, "quantiles", 5)
     colours = [mapclasses.to_hex(c) for c in mapclasses.class_colours(classes)]
@@ -146,9 +147,9 @@ def test_continuous_scale_is_monotone(geometry, frame):
 
 
 def test_geometry_served_or_inline_and_parent_lines(geometry, frame, tmp_path):
-    served = spec_data(geometry, frame, IND, url="app/static/geo/a.json", parent_url="app/static/geo/b.json")
+    served = spec_data(geometry, frame, IND, url="buurtmonitor/geo/a.json", parent_url="buurtmonitor/geo/b.json")
     assert served["geojson"] is None and served["parent"] == {"label": "gemeentegrenzen",
-                                                              "url": "app/static/geo/b.json"}
+                                                              "url": "buurtmonitor/geo/b.json"}
     inline = spec_data(geometry, frame, IND)
     assert inline["url"] is None
     assert [f["id"] for f in inline["geojson"]["features"]] == geometry.codes
@@ -158,9 +159,9 @@ def test_geometry_served_or_inline_and_parent_lines(geometry, frame, tmp_path):
     # the border between the two gemeenten runs at x = 5.06
     assert any(all(abs(p[k] - 5.06) < 1e-6 for k in range(0, len(p), 2)) for p in lines)
     assert inline["geo_key"] == spec_data(geometry, frame, IND)["geo_key"]     # stable per geometry
-    url = national.publish_lines(geometry.parent, static_dir=tmp_path)
-    assert json.loads(national.static_path(url, tmp_path).read_bytes())["lines"] == lines
-    assert national.publish_lines(geometry.parent, static_dir=tmp_path) == url      # content-addressed
+    url = static_files.publish_lines(geometry.parent, tmp_path)
+    assert json.loads(static_files.static_path(url, tmp_path).read_bytes())["lines"] == lines
+    assert static_files.publish_lines(geometry.parent, tmp_path) == url      # content-addressed
     json.dumps(served), json.dumps(inline)                                         # JSON all the way
 
 

@@ -168,7 +168,6 @@ def test_fetch_nl_warms_the_national_maps(cbs_kwb2024, tmp_path, monkeypatch):
         assert "600 buurtgrenzen" in res.stdout and "[100%] Klaar" in res.stderr, (res.stdout, res.stderr)
 
     # now without any network: the national data come from the cache
-    from buurtmonitor.maps import national
     from loaders import repository
     monkeypatch.delenv("BUURTMONITOR_OFFLINE", raising=False)
     monkeypatch.setenv("CBS_ODATA_URL", "http://127.0.0.1:9")
@@ -177,7 +176,7 @@ def test_fetch_nl_warms_the_national_maps(cbs_kwb2024, tmp_path, monkeypatch):
     every = repository.load_table(2024, "alle")
     assert every.origin == "cache" and len(every.table.data) == 10_000
     assert repository.load_table(2024, "gemeenten").origin == "cache"
-    web = national.load_boundaries(2024)
+    web = repository.load_web_boundaries(2024, "buurt", None, national=True)
     assert web.origin == "cache" and len(web.gdf) == 600
     assert set(web.gdf["code"]) == set(gdf["buurtcode"])
     gm = repository.load_web_boundaries(2024, "gemeente", None)

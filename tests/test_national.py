@@ -21,6 +21,7 @@ import streamlit as st
 from apptest_tools import canvas_data, canvas_elements
 from streamlit.testing.v1 import AppTest
 
+from app import static_route
 from buurtmonitor import formatting, geo
 from buurtmonitor.catalogue import load_catalogue
 from buurtmonitor.maps import choropleth as mapping
@@ -32,6 +33,7 @@ from buurtmonitor.model import FICTITIOUS_LABEL
 from devtools.standins.cbs_odata import KWB2024_CSV, KWB2024_DIR, CbsODataServer, table_from_shared_kwb2024
 from devtools.standins.pdok import PdokServer
 from devtools.standins.shared_data import require_shared
+from loaders import static_files
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "pages" / "kaart.py"
@@ -134,10 +136,10 @@ def test_national_figure_is_compact_and_geometry_is_a_file(generated, tmp_path):
     web, rep = geo.prepare_national(raw)
     geometry = national.prepare_geometry(web, key="test")
     assert geometry.parent is not None and geometry.parent.name == "gemeentegrenzen"
-    url = national.publish_geojson(geometry, static_dir=tmp_path)
-    assert url.startswith(f"{national.STATIC_URL}/") and url.endswith(".json")
-    assert national.publish_geojson(geometry, static_dir=tmp_path) == url   # content-addressed
-    file_fc = json.loads(national.static_path(url, tmp_path).read_bytes())
+    url = static_files.publish_geojson(geometry, tmp_path)
+    assert url.startswith(f"{static_files.URL_PATH}/") and url.endswith(".json")
+    assert static_files.publish_geojson(geometry, tmp_path) == url   # content-addressed
+    file_fc = json.loads(static_files.static_path(url, tmp_path).read_bytes())
     assert [f["id"] for f in file_fc["features"]] == list(web["code"])       # one feature per buurt
     assert all(f["properties"]["n"] for f in file_fc["features"])           # names for the hover
     frame = _frame(geometry.codes, [geometry.names[c] for c in geometry.codes])
@@ -159,7 +161,7 @@ def test_national_figure_is_compact_and_geometry_is_a_file(generated, tmp_path):
     outline_points = len(geometry.parent.lon)
     bound = len(geometry.codes) * (code_len + 4 + 16) + outline_points * 2 * 4 * 4 / 3 + 25_000
     assert spec_bytes < bound, (spec_bytes, bound)
-    file_bytes = national.static_path(url, tmp_path).stat().st_size
+    file_bytes = static_files.static_path(url, tmp_path).stat().st_size
     vertices = shapely.get_num_coordinates(web.geometry.values).sum()
     name_len = max(len(str(n)) for n in web["name"])
     assert file_bytes < vertices * 20 + len(web) * (110 + code_len + name_len)
@@ -173,7 +175,7 @@ def test_with_inline_geojson_for_exports(generated):
     geometry = national.prepare_geometry(web)
     frame = _frame(geometry.codes, [geometry.names[c] for c in geometry.codes])
     fig = mapping.choropleth(geometry, frame, "pct_herkomst_buiten_europa", compact=True,
-                             geojson_url="app/static/geo/x.json")
+                             geojson_url="buurtmonitor/geo/x.json")
     inline = mapping.with_inline_geojson(fig, geometry)
     for tr in inline.data:
         if tr.type == "choroplethmap":
@@ -259,10 +261,8 @@ def test_demo_mode_national_buurt_boundaries(monkeypatch, tmp_path):
     monkeypatch.setenv("BUURTMONITOR_CACHE_DIR", str(tmp_path / "cache"))
     got = repository.load_boundaries(2024, "buurt", None)          # no network, no cache: the demo
     assert got.origin == "demo" and got.gdf["code"].str.startswith("BU99").all()
-    web = national.load_boundaries(2024, repository.DEMO_GEMEENTE)
-    assert web.origin == "demo" and list(web.gdf["code"]) == list(got.gdf["code"])
     demo = repository.load_web_boundaries(2024, "buurt", None, national=True, demo=True)
-    assert demo.origin == "demo" and list(demo.gdf["code"]) == list(web.gdf["code"])
+    assert demo.origin == "demo" and list(demo.gdf["code"]) == list(got.gdf["code"])
     assert demo.meta["fictitious"] and demo.meta["web"]["national"]
 
 
@@ -337,12 +337,14 @@ def test_page_national_buurt_view_real_data(monkeypatch, tmp_path):
         monkeypatch.setenv("PDOK_URL", pdok_server.url)
         monkeypatch.setenv("BUURTMONITOR_CACHE_DIR", str(tmp_path / "cache"))
         monkeypatch.setenv("BUURTMONITOR_RETRIES", "0")
+        monkeypatch.setitem(static_route._SERVED, "mounted", True)         # as under `streamlit run`
         params = dict(jaar="2024", gemeente="GM0228", niveau="buurt_nl", indicator="pct_herkomst_buiten_europa")
         at = _run(**params)
         assert not at.get("plotly_chart")                                   # no WebGL map
         data = canvas_data(at)
-        assert data["url"].startswith("app/static/geo/") and data["geojson"] is None
-        path = national.static_path(data["url"])
+        assert data["url"].startswith("buurtmonitor/geo/") and data["geojson"] is None
+        path = static_files.static_path(data["url"])
+        assert path.parent == tmp_path / "cache" / "static" / "geo"         # under the cache, not the code
         fc = json.loads(path.read_bytes())
         assert len(fc["features"]) == 3000 and len({f["id"] for f in fc["features"]}) == 3000
         assert data["codes"] is None                       # per-area lists in the order of the file
@@ -361,8 +363,8 @@ def test_page_national_buurt_view_real_data(monkeypatch, tmp_path):
             else:
                 assert txt and not txt[0].isdigit()                           # a reason, never 0
         parent = data["parent"]
-        assert parent["label"] == "gemeentegrenzen" and parent["url"].startswith("app/static/geo/")
-        lines = json.loads(national.static_path(parent["url"]).read_bytes())["lines"]
+        assert parent["label"] == "gemeentegrenzen" and parent["url"].startswith("buurtmonitor/geo/")
+        lines = json.loads(static_files.static_path(parent["url"]).read_bytes())["lines"]
         assert lines and all(len(part) % 2 == 0 and len(part) >= 4 for part in lines)
         data_bytes = len(canvas_elements(at)[0].proto.json.encode())
         assert data_bytes < 3000 * 40 + 20_000 and data_bytes + path.stat().st_size < raw_bytes / 10

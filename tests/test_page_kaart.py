@@ -3,6 +3,7 @@ deep links, suppressed values, and the stand-in CBS/PDOK with the real KWB 2024 
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -296,3 +297,33 @@ def test_canvas_map_branch_of_the_page(demo_env, monkeypatch):
     # the online background is plotly's (tiles): the page switches to the plotly map for it
     at.toggle(key="kaart_online").set_value(True).run()
     assert at.get("plotly_chart") and not canvas_elements(at)
+
+
+def test_large_map_geometry_is_a_file_under_the_cache_folder(demo_env, monkeypatch):
+    """A geometry above the inline limit goes to <cache>/static/geo/ and the page refers to it by
+    URL (served by app.static_route under `streamlit run`); the code folder gets nothing. Without
+    the route (or with a small geometry) the geometry travels inline."""
+    from app import static_route
+    from loaders import static_files
+    monkeypatch.setenv("BUURTMONITOR_CANVAS_MIN_AREAS", "1")
+    monkeypatch.setenv("BUURTMONITOR_INLINE_GEOJSON_MAX_BYTES", "0")
+    monkeypatch.setitem(static_route._SERVED, "mounted", True)
+    at = run(niveau="buurt_nl", indicator="pct_herkomst_buiten_europa")
+    data = canvas_data(at)
+    assert data["geojson"] is None and data["url"].startswith(f"{static_files.URL_PATH}/")
+    path = static_files.static_path(data["url"])
+    assert path.parent == demo_env / "cache" / "static" / "geo" and path.is_file()
+    assert {f["id"] for f in json.loads(path.read_bytes())["features"]} == set(
+        c for c in at.dataframe[0].value["Code"])
+    assert not (Path(__file__).resolve().parents[1] / "static" / "geo" / path.name).exists()
+    # the plotly map of the same view (canvas off) refers to the same file
+    monkeypatch.setenv("BUURTMONITOR_CANVAS_MIN_AREAS", "100000")
+    at = run(niveau="buurt_nl", indicator="pct_herkomst_buiten_europa")
+    assert figure(at)["data"][0]["geojson"] == data["url"]
+    # no route in this process: inline, nothing written
+    monkeypatch.setitem(static_route._SERVED, "mounted", False)
+    monkeypatch.setenv("BUURTMONITOR_CANVAS_MIN_AREAS", "1")
+    path.unlink()
+    at = run(niveau="buurt_nl", indicator="pct_herkomst_buiten_europa")
+    data = canvas_data(at)
+    assert data["url"] is None and data["geojson"]["features"] and not path.exists()
