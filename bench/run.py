@@ -460,8 +460,8 @@ class Bench:
             frame = indicator_frame(table, ind)
             frame = frame[frame["level"] == "buurt"]
             p = self._project_sizes(geometry, frame, ind, "buurt_nl")
-            # the same geometry inline (no static file): what an export or a page without
-            # static serving sends
+            # the same geometry inline (no served file): what an export or a page without
+            # the file route sends
             inline = mapping.choropleth(geometry, frame, ind, level="buurt_nl").to_json().encode()
             p["inline_variant_bytes"] = len(inline)
         else:

@@ -28,7 +28,7 @@ national = sel.level == "gemeente"
 all_buurten = sel.level == nat.LEVEL          # every buurt of the country on one map
 data_level = "buurt" if all_buurten else sel.level
 place = "Nederland" if national or all_buurten else sel.gemeente_name
-level_plural = {"gemeente": "gemeenten", "wijk": "wijken", "buurt": "buurten"}[data_level]
+level_plural = formatting.level_plural(data_level)
 
 st.title("Kaart")
 st.caption(f"{ind.label} per {ui.level_label(data_level).lower()}, {place}, {sel.year}")

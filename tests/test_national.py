@@ -1,4 +1,4 @@
-"""All buurten of the Netherlands on one map (buurtmonitor.national) and the performance
+"""All buurten of the Netherlands on one map (buurtmonitor.maps.national) and the performance
 machinery behind the Kaart page: simplification for a national zoom, the disk cache of
 simplified boundaries, the compact figure with its geometry served as a file, paging PDOK
 page by page, and the page itself (demo and stand-ins).

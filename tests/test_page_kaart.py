@@ -1,4 +1,4 @@
-"""Page Kaart (AppTest) and the choropleth behind it (buurtmonitor.mapping): the offline demo,
+"""Page Kaart (AppTest) and the choropleth behind it (buurtmonitor.maps): the offline demo,
 deep links, suppressed values, and the stand-in CBS/PDOK with the real KWB 2024 data."""
 
 from __future__ import annotations

@@ -3,15 +3,16 @@ canvas (``buurtmonitor/web/canvasmap.js``), the on-screen map for all buurten of
 
 Why a second renderer: plotly's map (MapLibre, WebGL) re-tiles the whole GeoJSON before its
 first frame and loads ~4.7 MB of JavaScript; for ~14,000 buurten that took 4.3–4.9 s to a
-first paint in headless Chromium. The canvas draws the same GeoJSON file (served once by
-Streamlit's static serving, browser-cached) with one fill per colour class. See README,
+first paint in headless Chromium. The canvas draws the same GeoJSON file (served once from
+the cache folder, browser-cached: ``app.static_route``) with one fill per colour class. See README,
 "Performance".
 
 The spec carries per area (in the order of the GeoJSON features, ``geom.codes``) only a colour
 index, the formatted value (or the reason there is none) and the formatted n, plus the indices
-of the areas with a small n; codes and names come from the GeoJSON file. Classes,
-colours and labels are those of :func:`buurtmonitor.mapping.choropleth`, so the canvas map
-and the exported plotly map agree. Pure functions, no Streamlit.
+of the areas with a small n; codes and names come from the GeoJSON file. Its legend is drawn
+from the same :class:`~buurtmonitor.maps.legend.Legend` as the plotly map of
+:func:`buurtmonitor.maps.choropleth.choropleth` (classes, colours, labels, counts), so the
+canvas map and the exported plotly map agree. Pure functions, no Streamlit.
 """
 
 from __future__ import annotations
@@ -96,10 +97,10 @@ def spec(geom: MapGeometry, frame: pd.DataFrame, indicator: Indicator | str, *, 
     """The data of one canvas map (:class:`CanvasSpec`).
 
     ``geom``: the areas (their GeoJSON file is at ``url``; without ``url`` the GeoJSON goes
-    inline, for small geometries or when static serving is off); ``frame``: indicator rows
+    inline, for small geometries or when the files are not served); ``frame``: indicator rows
     (:func:`buurtmonitor.harmonise.indicator_frame`); ``reference``: (label, value) to centre a
     diverging palette on. The outlines of the level above (``geom.parent``: gemeentegrenzen,
-    wijkgrenzen) come from ``parent_url`` (:func:`buurtmonitor.national.publish_lines`) or
+    wijkgrenzen) come from ``parent_url`` (``loaders.static_files.publish_lines``) or
     inline. ``focus``: (label, code prefix) pairs the map offers to zoom to ("Naar Ede": the
     buurten whose code starts with BU0228). :attr:`CanvasSpec.meta` says what the
     classification became.
