@@ -1,4 +1,9 @@
-"""Buurtmonitor: entry point (``streamlit run dashboard.py``)."""
+"""Buurtmonitor: entry point (``streamlit run dashboard.py``).
+
+Streamlit runs this file for every session (as ``__main__``): the menu of pages. ``streamlit run``
+itself imports it first and finds :data:`app`, an ``st.App``: Streamlit's server plus the route
+that serves the map files from the cache folder (:mod:`app.static_route`).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,10 @@ from pathlib import Path
 
 import streamlit as st
 
+from app import static_route
 from buurtmonitor.catalogue import load_catalogue
 
 HERE = Path(__file__).resolve().parent
-# a local icon file: a Material icon name here would make browsers fetch it from fonts.gstatic.com
-st.set_page_config(page_title="Buurtmonitor", page_icon=str(HERE / "buurtmonitor" / "web" / "favicon.png"),
-                   layout="wide")
 #: url path (= file name in pages/ and view id of the catalogue) -> menu icon, in menu order;
 #: the menu titles are the view names of data/resources.toml ([views])
 ICONS = {
@@ -23,9 +26,22 @@ ICONS = {
     "briefing": ":material/slideshow:",
     "hulpmiddelen": ":material/menu_book:",
 }
-titles = load_catalogue().views
-pages = [st.Page(HERE / "pages" / f"{u}.py", title=titles.get(u, u), icon=i, url_path=u, default=(u == "kaart"))
-         for u, i in ICONS.items() if (HERE / "pages" / f"{u}.py").exists()]
-nav = st.navigation(pages)
-st.sidebar.caption("Buurtmonitor · cijfers: CBS (CC BY 4.0) · grenzen: CBS/Kadaster via PDOK")
-nav.run()
+
+
+def main() -> None:
+    """The pages (one session's run of the script)."""
+    # a local icon file: a Material icon name here would make browsers fetch it from fonts.gstatic.com
+    st.set_page_config(page_title="Buurtmonitor", page_icon=str(HERE / "buurtmonitor" / "web" / "favicon.png"),
+                       layout="wide")
+    titles = load_catalogue().views
+    pages = [st.Page(HERE / "pages" / f"{u}.py", title=titles.get(u, u), icon=i, url_path=u, default=(u == "kaart"))
+             for u, i in ICONS.items() if (HERE / "pages" / f"{u}.py").exists()]
+    nav = st.navigation(pages)
+    st.sidebar.caption("Buurtmonitor · cijfers: CBS (CC BY 4.0) · grenzen: CBS/Kadaster via PDOK")
+    nav.run()
+
+
+if __name__ == "__main__":
+    main()
+else:  # imported by `streamlit run` (or an ASGI server: `uvicorn dashboard:app`)
+    app = st.App(__file__, routes=static_route.routes())

@@ -31,6 +31,7 @@ from buurtmonitor.lokale_kaart import change as change_mod
 from buurtmonitor.lokale_kaart import clusters as clusters_mod
 from buurtmonitor.lokale_kaart import indices as lokale_kaart
 from buurtmonitor.lokale_kaart import segregation
+from buurtmonitor.maps.geometry import MAP_FIT_WIDTH_PX, center_zoom, prepare_geometry
 from buurtmonitor.model import FICTITIOUS_LABEL, AreaTable
 
 VIEW = "lokale_kaart"
@@ -237,43 +238,10 @@ def national_lines(m: dict[str, Any]) -> dict[str, str]:
 # ----------------------------------------------------------------------------- maps
 def _geometry(gdf, level: str):
     """(geojson, codes, names, bounds, parent outlines or None) for plotly, reusing
-    :mod:`buurtmonitor.mapping` where it is available."""
-    try:
-        from buurtmonitor.maps import choropleth as mapping
-        geom = mapping.prepare_geometry(gdf, level)
-        parent = geom.parent if geom.parent is not None and not geom.parent.empty else None
-        return geom.geojson, geom.codes, geom.names, geom.bounds, parent
-    except (ImportError, AttributeError):  # pragma: no cover - mapping.py is optional
-        from buurtmonitor import geo
-        g = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty].copy()
-        g["code"] = g["code"].astype(str).str.strip()
-        return (geo.to_geojson(g), g["code"].tolist(), dict(zip(g["code"], g["name"])),
-                tuple(float(v) for v in g.total_bounds), None)
-
-
-#: the map is drawn in the main column (3/4 of a wide page): fit the areas in about this
-#: many pixels, so nothing is cut off on a laptop screen
-MAP_FIT_WIDTH_PX = 600
-
-
-def _center_zoom(bounds, height: int, width: int = MAP_FIT_WIDTH_PX) -> tuple[dict, float]:
-    """Centre and zoom that fit ``bounds`` in about ``width`` × (height − 70) pixels.
-    MapLibre (plotly's ``Choroplethmap``) shows the whole world in 512 px at zoom 0."""
-    minx, miny, maxx, maxy = (float(b) for b in bounds)
-
-    def merc(lat: float) -> float:
-        lat = max(min(lat, 85.0), -85.0)
-        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
-
-    y0, y1 = merc(miny), merc(maxy)
-    lat = math.degrees(2 * math.atan(math.exp((y0 + y1) / 2)) - math.pi / 2)
-    dx = max(maxx - minx, 1e-4)
-    dy = max(y1 - y0, 1e-6)
-    w, h = width, max(height - 70, 200)
-    zx = math.log2(w * 360.0 / (512.0 * dx))
-    zy = math.log2(h * 2 * math.pi / (512.0 * dy))
-    zoom = float(np.clip(min(zx, zy) + 0.1, 3.0, 16.0))
-    return {"lon": round((minx + maxx) / 2, 5), "lat": round(lat, 5)}, round(zoom, 2)
+    :func:`buurtmonitor.maps.geometry.prepare_geometry`."""
+    geom = prepare_geometry(gdf, level)
+    parent = geom.parent if geom.parent is not None and not geom.parent.empty else None
+    return geom.geojson, geom.codes, geom.names, geom.bounds, parent
 
 
 def _finish_map(fig: go.Figure, bounds, *, source: str, fictitious: bool, height: int,
@@ -282,7 +250,8 @@ def _finish_map(fig: go.Figure, bounds, *, source: str, fictitious: bool, height
     the fictitious label on top."""
     import html
 
-    center, zoom = _center_zoom(bounds, height, MAP_FIT_WIDTH_PX - right)
+    center, zoom = center_zoom(bounds, MAP_FIT_WIDTH_PX - right, max(height - 70, 200),
+                               margin=-0.1, min_zoom=3.0)
     n_items = sum(1 for t in fig.data if t.showlegend)
     legend_rows = 1 if n_items <= 3 else (2 if n_items <= 5 else 3)
     bottom = 40 + 26 * legend_rows

@@ -7,7 +7,6 @@ User text is always rendered as text (``st.text``/dataframes), never as HTML.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,9 +24,6 @@ from loaders import cbs, repository
 STATE_KEYS = ("jaar", "gemeente", "niveau", "indicator", "gebied")
 LEVEL_CHOICES = {"wijk": "Wijken", "buurt": "Buurten", "gemeente": "Alle gemeenten",
                  "buurt_nl": "Alle buurten van Nederland"}
-#: A map's GeoJSON up to this size goes inline in the figure; a larger one is served once as
-#: a static file (see :func:`geojson_url`), so reruns do not re-send the geometry.
-INLINE_GEOJSON_MAX_BYTES = 150_000
 #: Tables with more rows are shown without the Dutch-formatting Styler (which Streamlit
 #: renders cell by cell on every rerun) but with the browser's number format.
 STYLE_MAX_ROWS = 2000
@@ -349,32 +345,6 @@ def load_national(year: int, gemeente: str) -> tuple[AreaTable, str, str | None]
     return load_table(year, "gemeenten", repository.is_demo_scope(gemeente))
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
-def map_geometry(year: int, level: str, gemeente: str | None):
-    """(MapGeometry, origin, warning): boundaries prepared once per year + gemeente + level
-    (GeoJSON, shapes, bounds, parent outlines). Shared, read-only: never mutate it.
-    ``level="buurt_nl"``: every buurt of the country (the demo's when ``gemeente`` is the
-    Voorbeeldgemeente), one shared geometry whatever the gemeente."""
-    from buurtmonitor.maps import choropleth as mapping
-    from buurtmonitor.maps import national
-    if level == national.LEVEL:
-        return national_geometry(year, national.is_demo(gemeente))
-    gdf, origin, warning = load_geo(year, level, gemeente)
-    key = f"{'NL' if level == 'gemeente' else gemeente}-{level}-{year}"
-    return mapping.prepare_geometry(gdf, level, key=key), origin, warning
-
-
-@st.cache_resource(show_spinner=False, max_entries=4)
-def national_geometry(year: int, demo: bool):
-    """(MapGeometry, origin, warning) of all buurten of NL (or of the demo), simplified for a
-    national zoom; computed once per process (and once on disk)."""
-    from buurtmonitor.maps import national
-    from loaders import repository
-    got = national.load_boundaries(year, repository.DEMO_GEMEENTE if demo else None)
-    geometry = national.prepare_geometry(got.gdf, key=f"NL-buurt_nl-{year}{'-demo' if demo else ''}")
-    return geometry, got.origin, got.warning
-
-
 def load_national_buurten(year: int, gemeente: str) -> tuple[AreaTable, str, str | None]:
     """Every area of the country (``scope="alle"``) for the national buurt map, or the demo's
     fictitious 'country' for the Voorbeeldgemeente. Shared (not copied per rerun, unlike
@@ -386,71 +356,6 @@ def load_national_buurten(year: int, gemeente: str) -> tuple[AreaTable, str, str
 def _national_table(year: int, demo: bool) -> tuple[AreaTable, str, str | None]:
     got = repository.load_table(year, "alle", demo=demo)
     return got.table, got.origin, got.warning
-
-
-def geojson_url(geometry) -> str | None:
-    """Where the browser fetches a large map geometry (``app/static/geo/<hash>.json``, written
-    once), or None to keep a small one inline in the figure (also when static serving is off
-    or the folder is not writable)."""
-    if geometry is None or geometry.empty or geometry.geojson_size() <= INLINE_GEOJSON_MAX_BYTES:
-        return None
-    try:
-        if not st.get_option("server.enableStaticServing"):
-            return None
-        from buurtmonitor.maps import national
-        return national.publish_geojson(geometry)
-    except Exception:  # noqa: BLE001 - inline still works
-        return None
-
-
-#: from this many areas on the Kaart page draws the map on a canvas (buurtmonitor.canvasmap)
-#: instead of plotly's WebGL map; env BUURTMONITOR_CANVAS_MIN_AREAS overrides it (0 = always)
-CANVAS_MIN_AREAS = 2500
-
-
-def canvas_min_areas() -> int:
-    try:
-        return max(0, int(os.environ.get("BUURTMONITOR_CANVAS_MIN_AREAS", CANVAS_MIN_AREAS)))
-    except ValueError:
-        return CANVAS_MIN_AREAS
-
-
-def use_canvas_map(geometry) -> bool:
-    """Whether the Kaart page shows ``geometry`` as a canvas map (thousands of areas); plotly's
-    map otherwise (and always for exports and the online background)."""
-    return geometry is not None and not geometry.empty and len(geometry.codes) >= canvas_min_areas()
-
-
-def canvas_map_spec(geometry, frame, indicator, **options) -> dict:
-    """:func:`buurtmonitor.canvasmap.spec` with the geometry and the outlines of the level above
-    as served files where possible (inline otherwise)."""
-    from buurtmonitor.maps import canvas as canvasmap
-    from buurtmonitor.maps import national
-    url = geojson_url(geometry)
-    parent_url = None
-    if url and geometry.parent is not None and not geometry.parent.empty:
-        try:
-            parent_url = national.publish_lines(geometry.parent)
-        except Exception:  # noqa: BLE001 - inline still works
-            parent_url = None
-    return canvasmap.spec(geometry, frame, indicator, url=url, parent_url=parent_url, **options)
-
-
-@st.cache_resource
-def _canvas_component():
-    from buurtmonitor.maps import canvas as canvasmap
-    js, css = canvasmap.assets()
-    return st.components.v2.component("buurtmonitor.canvasmap", js=js, css=css)
-
-
-def canvas_map(spec: dict, *, key: str) -> str | None:
-    """Mount the canvas map of ``spec`` (:func:`buurtmonitor.canvasmap.spec`); the code of a
-    newly clicked area, else None."""
-    data = {k: v for k, v in spec.items() if k != "meta"}
-    result = _canvas_component()(key=key, data=data, height=int(spec.get("height", 620)) + 2,
-                                 on_clicked_change=lambda: None)
-    clicked = result.get("clicked") if hasattr(result, "get") else getattr(result, "clicked", None)
-    return str(clicked) if clicked else None
 
 
 def load_error(exc: BaseException, what: str) -> str:

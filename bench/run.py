@@ -234,6 +234,7 @@ class Bench:
     def m1_load(self) -> None:
         if self.shared is None:
             return self.skip("1_gemeente_laden", "../shared/data is missing (KWB 2024 extract)")
+        from app import maps as app_maps
         from app import ui
         from loaders import cbs, pdok
         from loaders.settings import get_settings
@@ -241,7 +242,7 @@ class Bench:
         def project() -> float:
             t = now()
             ui.load_table(YEAR, GEMEENTE)
-            ui.map_geometry(YEAR, "buurt", GEMEENTE)
+            app_maps.map_geometry(YEAR, "buurt", GEMEENTE)
             return now() - t
 
         n = 2 if self.args.quick else 3
@@ -282,6 +283,7 @@ class Bench:
     def national_cold(self) -> None:
         if self.shared is None:
             return self.skip("landelijk_koud", "../shared/data is missing")
+        from app import maps as app_maps
         from app import ui
         from loaders import repository
         self.set_env()
@@ -294,7 +296,7 @@ class Bench:
         tab_s = now() - t
         self.clear_st()
         t = now()
-        ui.map_geometry(YEAR, "buurt_nl", GEMEENTE)
+        app_maps.map_geometry(YEAR, "buurt_nl", GEMEENTE)
         ui.load_national_buurten(YEAR, GEMEENTE)
         proc_s = now() - t
         web = got.meta.get("web", {})
@@ -312,11 +314,11 @@ class Bench:
         (as Streamlit serialises it) plus the served GeoJSON and outline files; otherwise the
         plotly figure (plus its GeoJSON file when served). The plotly figure of a canvas-sized
         map is measured too (``plotly_*``)."""
-        from app import ui
+        from app import maps as app_maps
         from buurtmonitor.maps import choropleth as mapping
-        from buurtmonitor.maps import national
-        url = ui.geojson_url(geometry) if url_rule else None
-        canvas = url_rule and ui.use_canvas_map(geometry)
+        from loaders import static_files
+        url = app_maps.geojson_url(geometry, served=True) if url_rule else None
+        canvas = url_rule and app_maps.use_canvas_map(geometry)
         times, plotly_times = [], []
         data: dict = {}
         for _ in range(3):
@@ -326,17 +328,17 @@ class Bench:
             plotly_times.append(now() - t)
             if canvas:
                 t = now()
-                data = ui.canvas_map_spec(geometry, frame, indicator)
-                payload = json.dumps({k: v for k, v in data.items() if k != "meta"}).encode()
+                data = app_maps.canvas_map_spec(geometry, frame, indicator, served=True)
+                payload = json.dumps(data.component_data()).encode()
                 times.append(now() - t)
         if not canvas:
             payload, times = spec, plotly_times
         files = [url] if url else []
-        if canvas and (data.get("parent") or {}).get("url"):
-            files.append(data["parent"]["url"])
-        static = b"".join(national.static_path(u).read_bytes() for u in files)
-        gz_static = sum(gz(national.static_path(u).read_bytes()) for u in files)
-        plotly_static = national.static_path(url).read_bytes() if url else b""
+        if canvas and (data.parent or {}).get("url"):
+            files.append(data.parent["url"])
+        static = b"".join(static_files.static_path(u).read_bytes() for u in files)
+        gz_static = sum(gz(static_files.static_path(u).read_bytes()) for u in files)
+        plotly_static = static_files.static_path(url).read_bytes() if url else b""
         return {"renderer": "canvas" if canvas else "plotly",
                 "spec_bytes": len(payload), "spec_gzip": gz(payload), "geojson_file_bytes": len(static),
                 "geojson_file_gzip": gz_static, "first_load_bytes": len(payload) + len(static),
@@ -373,18 +375,20 @@ class Bench:
     def m2_sizes(self) -> None:
         import geopandas as gpd
 
+        from app import maps as app_maps
         from app import ui
         from buurtmonitor import geo
         from buurtmonitor.harmonise import indicator_frame
         from buurtmonitor.maps import choropleth as mapping
         from buurtmonitor.maps import national
+        from buurtmonitor.maps.geometry import prepare_geometry as prepare_level_geometry
         ind = INDICATORS[0]
         rows = {}
         # (1) one gemeente's buurten
         if self.shared is not None:
             self.set_env()
             table = ui.load_table(YEAR, GEMEENTE)[0]
-            geometry = ui.map_geometry(YEAR, "buurt", GEMEENTE)[0]
+            geometry = app_maps.map_geometry(YEAR, "buurt", GEMEENTE)[0]
             frame = indicator_frame(table, ind)
             frame = frame[frame["level"] == "buurt"]
             p = self._project_sizes(geometry, frame, ind, "buurt")
@@ -405,7 +409,7 @@ class Bench:
                                  geometry=raw.geometry, crs=raw.crs)
             t = now()
             web = geo.prepare_for_web(g, "gemeente")
-            geometry = mapping.prepare_geometry(web, "gemeente", key="bench-gemeenten")
+            geometry = prepare_level_geometry(web, "gemeente", key="bench-gemeenten")
             prep = now() - t
             table = ui.load_table(YEAR, "gemeenten")[0]
             frame = indicator_frame(table, ind)
@@ -452,12 +456,12 @@ class Bench:
         # (3b) generated full detail, ~14,000
         if self.shared is not None:
             table, _, _ = ui.load_national_buurten(YEAR, GEMEENTE)
-            geometry = ui.map_geometry(YEAR, "buurt_nl", GEMEENTE)[0]
+            geometry = app_maps.map_geometry(YEAR, "buurt_nl", GEMEENTE)[0]
             frame = indicator_frame(table, ind)
             frame = frame[frame["level"] == "buurt"]
             p = self._project_sizes(geometry, frame, ind, "buurt_nl")
-            # the same geometry inline (no static file): what an export or a page without
-            # static serving sends
+            # the same geometry inline (no served file): what an export or a page without
+            # the file route sends
             inline = mapping.choropleth(geometry, frame, ind, level="buurt_nl").to_json().encode()
             p["inline_variant_bytes"] = len(inline)
         else:
@@ -635,15 +639,16 @@ class Bench:
         out = {"bench_export": r}
         if "skipped" not in r and self.shared is not None:
             try:  # the national buurt map as PNG (geometry inline for the browser that renders it)
+                from app import maps as app_maps
                 from app import ui
                 from buurtmonitor.exports.items import ExportItem, figure_to_image
                 from buurtmonitor.harmonise import indicator_frame
                 from buurtmonitor.maps import choropleth as mapping
                 table, _, _ = ui.load_national_buurten(YEAR, GEMEENTE)
-                geometry = ui.map_geometry(YEAR, "buurt_nl", GEMEENTE)[0]
+                geometry = app_maps.map_geometry(YEAR, "buurt_nl", GEMEENTE)[0]
                 frame = indicator_frame(table, INDICATORS[0])
                 fig = mapping.choropleth(geometry, frame[frame["level"] == "buurt"], INDICATORS[0], level="buurt_nl",
-                                         geojson_url=ui.geojson_url(geometry))
+                                         geojson_url=app_maps.geojson_url(geometry, served=True))
                 item = ExportItem(title="Herkomst buiten Europa per buurt, Nederland, 2024",
                                   figure=mapping.with_inline_geojson(fig, geometry),
                                   source_line=table.meta.source_line())

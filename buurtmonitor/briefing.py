@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from buurtmonitor import analysis, charts
+from buurtmonitor import analysis, charts, formatting
 from buurtmonitor.catalogue import Indicator, load_catalogue
 from buurtmonitor.exports.items import (
     ExportItem,
@@ -52,7 +52,10 @@ from buurtmonitor.exports.items import (
 )
 from buurtmonitor.harmonise import SMALL_N, available_indicators, indicator_frame
 from buurtmonitor.maps import choropleth as mapping
-from buurtmonitor.model import FICTITIOUS_LABEL, LEVEL_LABELS, MISSING_LABELS, AreaTable
+from buurtmonitor.maps.areas import reference_values
+from buurtmonitor.maps.geometry import MapGeometry, prepare_geometry
+from buurtmonitor.maps.labels import fictitious_annotation, n_label, title_for
+from buurtmonitor.model import LEVEL_LABELS, MISSING_LABELS, AreaTable
 
 ProgressCallback = Callable[[float, str], None]
 
@@ -125,8 +128,8 @@ class Sources:
             raise got
         return got
 
-    def geometry(self, year: int, level: str, gemeente: str) -> mapping.MapGeometry:
-        """Boundaries of ``level`` in ``gemeente`` as a :class:`mapping.MapGeometry`."""
+    def geometry(self, year: int, level: str, gemeente: str) -> MapGeometry:
+        """Boundaries of ``level`` in ``gemeente`` as a :class:`~buurtmonitor.maps.geometry.MapGeometry`."""
         key = (int(year), level, gemeente)
         if key not in self._geoms:
             try:
@@ -137,7 +140,7 @@ class Sources:
                     from loaders import repository
                     gdf = geo.prepare_for_web(
                         repository.load_boundaries(int(year), level, gemeente).gdf, level)
-                self._geoms[key] = mapping.prepare_geometry(gdf, level, key=f"{gemeente}-{level}-{year}")
+                self._geoms[key] = prepare_geometry(gdf, level, key=f"{gemeente}-{level}-{year}")
             except Exception as exc:  # noqa: BLE001
                 self._geoms[key] = exc
         got = self._geoms[key]
@@ -148,7 +151,7 @@ class Sources:
 
 # ----------------------------------------------------------------------------- helpers
 def _nl(x: Any, decimals: int = 1) -> str:
-    return mapping.fmt_number(None if x is None else float(x), decimals)
+    return formatting.number(x, decimals)
 
 
 def _missing(x: Any) -> bool:
@@ -164,7 +167,7 @@ def _z(z: float) -> str:
 
 
 def _val(x: Any, ind: Indicator) -> str:
-    return mapping.fmt_value(None if _missing(x) else float(x), ind)
+    return formatting.value(None if _missing(x) else x, ind.unit)
 
 
 def normalise_view(view: str) -> str:
@@ -281,10 +284,7 @@ def indicator_table(table: AreaTable, indicator: str, level: str, gemeente: str)
 
 
 def _n_label(ind: Indicator) -> str:
-    cat = load_catalogue()
-    if ind.kind == "share" and ind.denominator:
-        return cat.variables[ind.denominator].label.lower().removeprefix("aantal ")
-    return "inwoners"
+    return n_label(ind, short=True)
 
 
 def map_key_figures(frame: pd.DataFrame, ind: Indicator, gemeente: str, name: str, level: str,
@@ -381,14 +381,14 @@ def map_item(year: int, gemeente: str, level: str = "wijk", indicator: str = DEF
             key_figures = key_figures[:3] + [
                 f"De grenzen van de {plural} van {name} ({year}) zijn niet beschikbaar, dus er is "
                 f"geen kaart; de cijfers staan in de tabel. ({str(exc).splitlines()[0][:200]})"]
-    refs = mapping.reference_values(frame, gemeente)
+    refs = reference_values(frame, gemeente)
     subtitle = " · ".join([f"{len(level_frame)} {plural}"]
                           + [f"{label} {_val(v, ind)}" for label, v in
                              (refs.get("gemeente", (None, None)), refs.get("nederland", (None, None)))
                              if label is not None])
     return ExportItem.from_meta(
         table.meta,
-        title=mapping.title_for(ind, level, name, year),
+        title=title_for(ind, level, name, year),
         subtitle=subtitle,
         figure=fig,
         table=indicator_table(table, ind.id, level, gemeente),
@@ -827,9 +827,7 @@ def measures_figure(m: dict[str, Any], *, source: str = "", fictitious: bool = F
                            xanchor="left", yanchor="bottom", showarrow=False,
                            font=dict(size=11, color="#555555"), name="bronregel")
     if fictitious:
-        fig.add_annotation(text=f"<b>{FICTITIOUS_LABEL}</b>", xref="paper", yref="paper", x=0,
-                           y=1, yshift=40, xanchor="left", yanchor="bottom", showarrow=False,
-                           font=dict(size=12, color="#A03000"), name="fictief")
+        fig.add_annotation(fictitious_annotation(x=0, y=1, yshift=40, xanchor="left", yanchor="bottom", size=12))
     return fig
 
 

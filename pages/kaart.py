@@ -1,7 +1,7 @@
 """Kaart: one indicator per wijk or buurt of a gemeente (or per gemeente, or per buurt, for the
 whole country), with the table alternative, a short "wat zie je" and the guidance beside it.
-Layout and widgets only; the map itself is built in buurtmonitor.mapping (and
-buurtmonitor.national for all buurten of the country)."""
+Layout and widgets only; the map itself is built in buurtmonitor.maps (and
+buurtmonitor.maps.national for all buurten of the country)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,16 @@ import pandas as pd
 import streamlit as st
 
 from app import export_widgets as ui_export
+from app import maps as app_maps
 from app import ui
-from buurtmonitor import briefing
+from buurtmonitor import briefing, formatting
 from buurtmonitor.catalogue import load_catalogue
 from buurtmonitor.exports.items import ExportItem
 from buurtmonitor.harmonise import SMALL_N, indicator_frame
+from buurtmonitor.maps import areas, classes
 from buurtmonitor.maps import choropleth as mapping
 from buurtmonitor.maps import national as nat
+from buurtmonitor.maps.labels import n_label
 from buurtmonitor.model import MISSING_LABELS
 
 cat = load_catalogue()
@@ -25,7 +28,7 @@ national = sel.level == "gemeente"
 all_buurten = sel.level == nat.LEVEL          # every buurt of the country on one map
 data_level = "buurt" if all_buurten else sel.level
 place = "Nederland" if national or all_buurten else sel.gemeente_name
-level_plural = {"gemeente": "gemeenten", "wijk": "wijken", "buurt": "buurten"}[data_level]
+level_plural = formatting.level_plural(data_level)
 
 st.title("Kaart")
 st.caption(f"{ind.label} per {ui.level_label(data_level).lower()}, {place}, {sel.year}")
@@ -61,25 +64,25 @@ with main:
 
     # ------------------------------------------------------------ map options
     frame = indicator_frame(table, ind.id)
-    refs = mapping.reference_values(frame, sel.gemeente)  # gemeente and Nederland, where known
+    refs = areas.reference_values(frame, sel.gemeente)  # gemeente and Nederland, where known
     with st.expander("Kaartinstellingen: indeling, vergelijking, kleuren, achtergrond", expanded=False):
         c1, c2, c3 = st.columns(3)
-        method = c1.selectbox("Indeling in klassen", list(mapping.METHODS), key="kaart_methode",
-                              format_func=mapping.METHODS.get,
+        method = c1.selectbox("Indeling in klassen", list(classes.METHODS), key="kaart_methode",
+                              format_func=classes.METHODS.get,
                               help="Kwantielen: evenveel gebieden per klasse. Natuurlijke grenzen: klassen "
                                    "volgens de verdeling van de waarden (Fisher-Jenks). Gelijke intervallen: "
                                    "klassen van gelijke breedte.")
-        k = c1.slider("Aantal klassen", *mapping.K_RANGE, value=mapping.DEFAULT_K, key="kaart_klassen",
+        k = c1.slider("Aantal klassen", *classes.K_RANGE, value=classes.DEFAULT_K, key="kaart_klassen",
                       disabled=method == "continuous")
         compare_opts = ["geen"] + [r for r in ("gemeente", "nederland") if r in refs]
         compare = c2.radio(
             "Vergelijken met", compare_opts, key="kaart_vergelijking",
             format_func=lambda r: "niets (oplopende kleuren)" if r == "geen" else
-            f"{refs[r][0]} ({mapping.fmt_value(refs[r][1], ind)})",
+            f"{refs[r][0]} ({formatting.value(refs[r][1], ind.unit)})",
             help="Bij een vergelijking krijgen gebieden onder en boven de referentiewaarde elk een "
                  "eigen kleur; de referentie ligt in het midden van de kleurschaal.")
         diverging = compare != "geen"
-        palettes = mapping.palette_options(diverging)
+        palettes = classes.palette_options(diverging)
         palette = c3.selectbox("Kleuren (kleurenblindveilig)", list(palettes), format_func=palettes.get,
                                key=f"kaart_palet_{'div' if diverging else 'seq'}")
         online = c3.toggle("Online achtergrond", value=False, key="kaart_online",
@@ -95,7 +98,7 @@ with main:
                         + (" De eerste keer worden alle buurten van Nederland opgehaald en vereenvoudigd; "
                            "dat kan een minuut duren. Daarna komen ze uit de cache." if all_buurten else ""),
                         show_time=True):
-            geometry, geo_origin, geo_warning = ui.map_geometry(sel.year, sel.level, sel.gemeente)
+            geometry, geo_origin, geo_warning = app_maps.map_geometry(sel.year, sel.level, sel.gemeente)
         if geo_warning:
             st.warning(geo_warning, icon=":material/inventory_2:")
         if geometry.empty:
@@ -128,19 +131,17 @@ with main:
                              if all_buurten else ""))
 
     def what_you_see(meta: dict | None = None) -> None:
-        s = mapping.summary(level_frame)
+        s = areas.summary(level_frame)
         reasons = ", ".join(f"{n} {MISSING_LABELS.get(r, r).split(' (')[0]}" for r, n in
                             sorted(s["missing_by_reason"].items()))
-        n_label = (cat.variables[ind.denominator].label.lower() if ind.kind == "share" and ind.denominator
-                   else "aantal inwoners")
         lines = [
             f"**Wat zie je?** {ui.md_escape(ind.definition)}",
             f"- **Jaar** {sel.year}: {s['areas']} {level_plural} van {ui.md_escape(place)}, "
             f"waarvan {s['with_value']} met een waarde"
-            + (f" (van {mapping.fmt_value(s['min'], ind)} tot {mapping.fmt_value(s['max'], ind)})."
+            + (f" (van {formatting.value(s['min'], ind.unit)} tot {formatting.value(s['max'], ind.unit)})."
                if s["with_value"] else "."),
-            f"- **n** is het aantal waarop de waarde berust ({ui.md_escape(n_label)}); samen "
-            f"{mapping.fmt_number(s['n_total'], 0)}.",
+            f"- **n** is het aantal waarop de waarde berust ({ui.md_escape(n_label(ind, cat))}); samen "
+            f"{formatting.integer(s['n_total'])}.",
         ]
         if s["missing"]:
             lines.append(f"- **Zonder waarde: {s['missing']}** {level_plural}"
@@ -152,21 +153,21 @@ with main:
             lines.append(f"- **Klein aantal:** {s['small_n']} {level_plural} met n kleiner dan {SMALL_N}; "
                          "de uitkomst is daar onzeker (oranje rand).")
         if meta and meta.get("k"):
-            lines.append(f"- **Kleuren:** {mapping.METHODS[meta['method']].split(' (')[0].lower()}, "
+            lines.append(f"- **Kleuren:** {classes.METHODS[meta['method']].split(' (')[0].lower()}, "
                          f"{meta['k']} klassen"
                          + (f" (gevraagd {k}; hoogstens één klasse per twee {level_plural})"
                             if meta["k"] < k and method != "continuous" else "") + ".")
         if reference is not None:
             lines.append(f"- **Vergelijking:** kleuren lopen uiteen rond {ui.md_escape(reference[0])} "
-                         f"({mapping.fmt_value(reference[1], ind)}).")
+                         f"({formatting.value(reference[1], ind.unit)}).")
         st.markdown("\n".join(lines))
         if selected is not None:
             row = level_frame[level_frame["code"] == selected]
             if len(row):
                 r = row.iloc[0]
-                value = (mapping.fmt_value(r["value"], ind) if pd.notna(r["value"])
+                value = (formatting.value(r["value"], ind.unit) if pd.notna(r["value"])
                          else MISSING_LABELS.get(r["missing"] or "", "geen waarde"))
-                st.text(f"Geselecteerd: {r['name']} ({selected}): {value}; n = {mapping.fmt_number(r['n'], 0)}")
+                st.text(f"Geselecteerd: {r['name']} ({selected}): {value}; n = {formatting.integer(r['n'])}")
 
     # ------------------------------------------------------------ map + table
     if geometry is None:
@@ -189,19 +190,19 @@ with main:
                     palette=palette, online=online, level=sel.level, uirevision=view_key,
                     geojson_url=geojson_url)
 
-            if ui.use_canvas_map(geometry) and not online:
+            if app_maps.use_canvas_map(geometry) and not online:
                 # thousands of areas: drawn on a canvas (README, Performance: ~2 s to a first map, not ~4)
-                spec = ui.canvas_map_spec(geometry, level_frame, ind, method=method, k=k,
+                spec = app_maps.canvas_map_spec(geometry, level_frame, ind, method=method, k=k,
                                           reference=reference, palette=palette, selected=selected,
                                           fictitious=table.meta.fictitious, view_key=view_key, alt=alt,
                                           focus=[(sel.gemeente_name, "BU" + sel.gemeente[2:6])] if all_buurten else None)
-                map_meta = spec["meta"]
-                clicked = ui.canvas_map(spec, key="kaart_canvas")
+                map_meta = spec.meta
+                clicked = app_maps.canvas_map(spec, key="kaart_canvas")
                 if clicked and clicked != sel.area and clicked in set(geometry.codes):
                     ui.set_selection(gebied=clicked)
                     st.rerun()
-            else:  # a large geometry is served once as a file (app/static/geo/...)
-                fig = plotly_figure(ui.geojson_url(geometry))
+            else:  # a large geometry is served once as a file (app.static_route)
+                fig = plotly_figure(app_maps.geojson_url(geometry))
                 map_meta = fig.layout.meta
                 event = st.plotly_chart(
                     fig, key="kaart_map", on_select="rerun", selection_mode="points",
@@ -219,7 +220,7 @@ with main:
                 st.info(f"{len(missing_geo)} {level_plural} uit de cijfers hebben geen grens op deze kaart "
                         f"(andere indeling of jaar van de grenzen); ze staan wel in de tabel.", icon=":material/info:")
             def export_item() -> ExportItem:
-                inline = plotly_figure()  # geometry inline: an export cannot fetch app/static
+                inline = plotly_figure()  # geometry inline: an export cannot fetch a served file
                 if sel.level in ("wijk", "buurt"):
                     return briefing.map_item(sel.year, sel.gemeente, sel.level, sel.indicator,
                                              area=selected, table=table, figure=inline)

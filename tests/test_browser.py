@@ -368,3 +368,49 @@ def test_canvas_map_double_click_and_pinch_zoom_without_selecting(canvas_server,
         assert errors == [], errors
     finally:
         ctx.close()
+
+
+@pytest.fixture(scope="module")
+def served_canvas_server(tmp_path_factory):
+    """The demo's national buurt map on the canvas with its geometry always served as a file,
+    from a cache folder outside the code folder."""
+    cache = tmp_path_factory.mktemp("served") / "cache"
+    with streamlit_server({"BUURTMONITOR_CANVAS_MIN_AREAS": "1", "BUURTMONITOR_INLINE_GEOJSON_MAX_BYTES": "0",
+                           "BUURTMONITOR_CACHE_DIR": str(cache)},
+                          log_path=ARTIFACTS / "streamlit-served.log") as url:
+        yield url, cache
+
+
+GEO_ENTRIES = """() => performance.getEntriesByType('resource')
+  .filter((e) => e.name.includes('/buurtmonitor/geo/'))
+  .map((e) => ({name: e.name, transfer: e.transferSize}))"""
+
+
+def test_canvas_map_draws_from_files_in_the_cache_folder_fetched_once(served_canvas_server, page):
+    """The geometry and the gemeente borders come from <cache>/static/geo/ through the st.App
+    route; the code folder's static/ is not used (nothing appears there), and after a reload
+    the browser takes both files from its own cache."""
+    url, cache = served_canvas_server
+    code_static = ROOT / "static"
+    before = sorted(code_static.rglob("*")) if code_static.exists() else []
+    geo = []
+    page.on("response", lambda r: "/buurtmonitor/geo/" in r.url and geo.append(r))
+    page.goto(f"{url}/?niveau=buurt_nl")
+    wait_canvas(page)
+    wait_idle(page)
+    assert_no_exception(page)
+    assert page.evaluate(PIXELS)["coloured"] > 1000                 # polygons drawn
+    assert "gemeentegrenzen" in page.locator(".bm-legend").inner_text()
+    assert len(geo) == 2 and all(r.status == 200 for r in geo), [(r.url, r.status) for r in geo]
+    assert all("immutable" in (r.headers.get("cache-control") or "") for r in geo)
+    served = {r.url.rsplit("/", 1)[1] for r in geo}
+    assert served <= {p.name for p in (cache / "static" / "geo").glob("*.json")}
+    assert (sorted(code_static.rglob("*")) if code_static.exists() else []) == before
+    page.reload()
+    wait_canvas(page)
+    wait_idle(page)
+    entries = page.evaluate(GEO_ENTRIES)
+    assert {e["name"].rsplit("/", 1)[1] for e in entries} == served
+    assert all(e["transfer"] == 0 for e in entries), entries           # from the browser's cache
+    assert page.evaluate(PIXELS)["coloured"] > 1000
+    assert_no_exception(page)

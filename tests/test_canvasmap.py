@@ -1,9 +1,10 @@
-"""The canvas map's data (buurtmonitor.canvasmap.spec): the same classes, colours and labels
+"""The canvas map's data (buurtmonitor.maps.canvas.spec): the same classes, colours and labels
 as the plotly map, missing values never as a number, small n and the selection flagged,
 geometry served or inline, and a size that grows with the areas, not with their vertices."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
@@ -13,11 +14,14 @@ import pandas as pd
 import pytest
 import shapely
 
+from buurtmonitor import formatting
 from buurtmonitor.catalogue import load_catalogue
 from buurtmonitor.maps import canvas as canvasmap
 from buurtmonitor.maps import choropleth as mapping
+from buurtmonitor.maps import classes as mapclasses
 from buurtmonitor.maps import national
 from buurtmonitor.model import FICTITIOUS_LABEL
+from loaders import static_files
 
 IND = "pct_herkomst_buiten_europa"
 
@@ -48,6 +52,12 @@ def _frame(codes, names, seed: int = 3) -> pd.DataFrame:
                          "missing": np.where(missing, "geheim", None), "small_n": inw < 100})
 
 
+def spec_data(*args, **kw) -> dict:
+    """The data the component receives from ``canvasmap.spec(...)``, plus its ``meta``."""
+    got = canvasmap.spec(*args, **kw)
+    return {**got.component_data(), "meta": got.meta}
+
+
 @pytest.fixture(scope="module")
 def geometry():
     return national.prepare_geometry(_grid(12), key="test-grid")
@@ -60,10 +70,10 @@ def frame(geometry):
 
 def test_classes_colours_and_labels_are_those_of_the_plotly_map(geometry, frame):
     ind = load_catalogue().indicators[IND]
-    data = canvasmap.spec(geometry, frame, IND, url="app/static/geo/x.json", method="quantiles", k=5)
+    data = spec_data(geometry, frame, IND, url="buurtmonitor/geo/x.json", method="quantiles", k=5)
     values = frame.set_index("code").reindex(geometry.codes)["value"].to_numpy(dtype=float)
-    classes = mapping.classify(values, "quantiles", 5)
-    colours = [canvasmap._hex(c) for c in mapping.class_colours(classes)]
+    classes = mapclasses.classify(values, "quantiles", 5)
+    colours = [mapclasses.to_hex(c) for c in mapclasses.class_colours(classes)]
     assert data["colours"] == colours and len(colours) == 5
     assert data["cls"] == np.where(np.isnan(values), -1, classes.idx).tolist()
     labels = [i["label"] for i in data["legend"]["items"] if i["kind"] == "fill"]
@@ -77,12 +87,12 @@ def test_classes_colours_and_labels_are_those_of_the_plotly_map(geometry, frame)
     # formatted values equal the map's format, area by area
     for txt, v in zip(data["txt"], values):
         if not np.isnan(v):
-            assert txt == mapping.fmt_value(v, ind)
+            assert txt == formatting.value(v, ind.unit)
 
 
 def test_missing_values_are_a_reason_never_a_number(geometry, frame):
     extra = frame.iloc[:-1]   # the last area has no row at all
-    data = canvasmap.spec(geometry, extra, IND, url="u.json")
+    data = spec_data(geometry, extra, IND, url="u.json")
     flags = [int(i in set(data["small"])) for i in range(len(geometry.codes))]
     by_code = dict(zip(geometry.codes, zip(data["cls"], data["txt"], flags)))
     for code, reason in zip(frame["code"], frame["missing"]):
@@ -99,7 +109,7 @@ def test_missing_values_are_a_reason_never_a_number(geometry, frame):
 
 def test_small_n_selection_reference_and_fictitious(geometry, frame):
     sel = geometry.codes[5]
-    data = canvasmap.spec(geometry, frame, IND, url="u.json", selected=sel, fictitious=True,
+    data = spec_data(geometry, frame, IND, url="u.json", selected=sel, fictitious=True,
                           reference=("Nederland", 20.0), palette="roodblauw")
     small = frame.set_index("code").reindex(geometry.codes)
     expect = np.flatnonzero((small["small_n"] & small["value"].notna()).to_numpy()).tolist()
@@ -115,18 +125,18 @@ def test_small_n_selection_reference_and_fictitious(geometry, frame):
     hi = [c for c, v in zip(data["cls"], data["v"]) if v is not None and v > 40]
     assert max(lo) < min(hi)
     # an unknown selection is ignored, not an error
-    assert canvasmap.spec(geometry, frame, IND, url="u.json", selected="BU0000")["selected"] is None
+    assert spec_data(geometry, frame, IND, url="u.json", selected="BU0000")["selected"] is None
 
 
 def test_focus_targets(geometry, frame):
-    data = canvasmap.spec(geometry, frame, IND, url="u.json", focus=[("Gemeente 9802", "BU9802")])
+    data = spec_data(geometry, frame, IND, url="u.json", focus=[("Gemeente 9802", "BU9802")])
     assert data["focus"] == [{"label": "Gemeente 9802", "prefix": "BU9802"}]
     assert any(c.startswith("BU9802") for c in geometry.codes)
-    assert canvasmap.spec(geometry, frame, IND, url="u.json")["focus"] == []
+    assert spec_data(geometry, frame, IND, url="u.json")["focus"] == []
 
 
 def test_continuous_scale_is_monotone(geometry, frame):
-    data = canvasmap.spec(geometry, frame, IND, url="u.json", method="continuous")
+    data = spec_data(geometry, frame, IND, url="u.json", method="continuous")
     assert len(data["colours"]) == canvasmap.CONTINUOUS_STEPS and data["meta"]["k"] == 0
     pairs = sorted((v, c) for v, c in zip(frame.set_index("code").reindex(geometry.codes)["value"], data["cls"])
                    if not np.isnan(v))
@@ -137,10 +147,10 @@ def test_continuous_scale_is_monotone(geometry, frame):
 
 
 def test_geometry_served_or_inline_and_parent_lines(geometry, frame, tmp_path):
-    served = canvasmap.spec(geometry, frame, IND, url="app/static/geo/a.json", parent_url="app/static/geo/b.json")
+    served = spec_data(geometry, frame, IND, url="buurtmonitor/geo/a.json", parent_url="buurtmonitor/geo/b.json")
     assert served["geojson"] is None and served["parent"] == {"label": "gemeentegrenzen",
-                                                              "url": "app/static/geo/b.json"}
-    inline = canvasmap.spec(geometry, frame, IND)
+                                                              "url": "buurtmonitor/geo/b.json"}
+    inline = spec_data(geometry, frame, IND)
     assert inline["url"] is None
     assert [f["id"] for f in inline["geojson"]["features"]] == geometry.codes
     assert all(f["properties"]["n"] for f in inline["geojson"]["features"])
@@ -148,30 +158,39 @@ def test_geometry_served_or_inline_and_parent_lines(geometry, frame, tmp_path):
     assert lines and all(len(p) >= 4 and len(p) % 2 == 0 for p in lines)
     # the border between the two gemeenten runs at x = 5.06
     assert any(all(abs(p[k] - 5.06) < 1e-6 for k in range(0, len(p), 2)) for p in lines)
-    assert inline["geo_key"] == canvasmap.spec(geometry, frame, IND)["geo_key"]     # stable per geometry
-    url = national.publish_lines(geometry.parent, static_dir=tmp_path)
-    assert json.loads(national.static_path(url, tmp_path).read_bytes())["lines"] == lines
-    assert national.publish_lines(geometry.parent, static_dir=tmp_path) == url      # content-addressed
+    assert inline["geo_key"] == spec_data(geometry, frame, IND)["geo_key"]     # stable per geometry
+    url = static_files.publish_lines(geometry.parent, tmp_path)
+    assert json.loads(static_files.static_path(url, tmp_path).read_bytes())["lines"] == lines
+    assert static_files.publish_lines(geometry.parent, tmp_path) == url      # content-addressed
     json.dumps(served), json.dumps(inline)                                         # JSON all the way
 
 
 def test_size_grows_with_areas_not_vertices(frame):
     coarse = national.prepare_geometry(_grid(12, detail=2), key="a")
     fine = national.prepare_geometry(_grid(12, detail=60), key="b")
-    a = canvasmap.spec(coarse, frame, IND, url="u.json")
-    b = canvasmap.spec(fine, frame, IND, url="u.json")
+    a = spec_data(coarse, frame, IND, url="u.json")
+    b = spec_data(fine, frame, IND, url="u.json")
     size = lambda d: len(json.dumps({k: v for k, v in d.items() if k not in ("parent", "geo_key")}))
     assert size(a) == size(b)
     assert size(a) < len(coarse.codes) * 60 + 4000
 
 
 def test_codes_go_along_when_the_feature_order_differs(geometry, frame):
-    import copy
-    shuffled = copy.copy(geometry)
-    shuffled.cache = {}
-    shuffled.geojson = {"type": "FeatureCollection", "features": list(reversed(geometry.geojson["features"]))}
-    data = canvasmap.spec(shuffled, frame, IND, url="u.json")
+    shuffled = dataclasses.replace(geometry, geojson={
+        "type": "FeatureCollection", "features": list(reversed(geometry.geojson["features"]))})
+    data = spec_data(shuffled, frame, IND, url="u.json")
     assert data["codes"] == list(geometry.codes)
+
+
+def test_spec_is_typed_and_the_component_gets_the_same_keys_as_before(geometry, frame):
+    got = canvasmap.spec(geometry, frame, IND, url="u.json", fictitious=True)
+    assert isinstance(got, canvasmap.CanvasSpec)
+    data = got.component_data()
+    assert list(data) == ["url", "geojson", "geo_key", "codes", "cls", "v", "txt", "n", "small", "colours",
+                          "legend", "labels", "selected", "parent", "bounds", "view_key", "focus", "banner",
+                          "alt", "height"]
+    assert "meta" not in data and got.meta["renderer"] == "canvas"
+    assert json.loads(json.dumps(data)) == data
 
 
 def test_assets_put_text_as_text():

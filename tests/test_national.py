@@ -1,4 +1,4 @@
-"""All buurten of the Netherlands on one map (buurtmonitor.national) and the performance
+"""All buurten of the Netherlands on one map (buurtmonitor.maps.national) and the performance
 machinery behind the Kaart page: simplification for a national zoom, the disk cache of
 simplified boundaries, the compact figure with its geometry served as a file, paging PDOK
 page by page, and the page itself (demo and stand-ins).
@@ -21,14 +21,19 @@ import streamlit as st
 from apptest_tools import canvas_data, canvas_elements
 from streamlit.testing.v1 import AppTest
 
-from buurtmonitor import geo
+from app import static_route
+from buurtmonitor import formatting, geo
 from buurtmonitor.catalogue import load_catalogue
 from buurtmonitor.maps import choropleth as mapping
+from buurtmonitor.maps import classes as mapclasses
 from buurtmonitor.maps import national
+from buurtmonitor.maps.geometry import prepare_geometry
+from buurtmonitor.maps.legend import LEGEND_MISSING
 from buurtmonitor.model import FICTITIOUS_LABEL
 from devtools.standins.cbs_odata import KWB2024_CSV, KWB2024_DIR, CbsODataServer, table_from_shared_kwb2024
 from devtools.standins.pdok import PdokServer
 from devtools.standins.shared_data import require_shared
+from loaders import static_files
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "pages" / "kaart.py"
@@ -131,10 +136,10 @@ def test_national_figure_is_compact_and_geometry_is_a_file(generated, tmp_path):
     web, rep = geo.prepare_national(raw)
     geometry = national.prepare_geometry(web, key="test")
     assert geometry.parent is not None and geometry.parent.name == "gemeentegrenzen"
-    url = national.publish_geojson(geometry, static_dir=tmp_path)
-    assert url.startswith(f"{national.STATIC_URL}/") and url.endswith(".json")
-    assert national.publish_geojson(geometry, static_dir=tmp_path) == url   # content-addressed
-    file_fc = json.loads(national.static_path(url, tmp_path).read_bytes())
+    url = static_files.publish_geojson(geometry, tmp_path)
+    assert url.startswith(f"{static_files.URL_PATH}/") and url.endswith(".json")
+    assert static_files.publish_geojson(geometry, tmp_path) == url   # content-addressed
+    file_fc = json.loads(static_files.static_path(url, tmp_path).read_bytes())
     assert [f["id"] for f in file_fc["features"]] == list(web["code"])       # one feature per buurt
     assert all(f["properties"]["n"] for f in file_fc["features"])           # names for the hover
     frame = _frame(geometry.codes, [geometry.names[c] for c in geometry.codes])
@@ -156,7 +161,7 @@ def test_national_figure_is_compact_and_geometry_is_a_file(generated, tmp_path):
     outline_points = len(geometry.parent.lon)
     bound = len(geometry.codes) * (code_len + 4 + 16) + outline_points * 2 * 4 * 4 / 3 + 25_000
     assert spec_bytes < bound, (spec_bytes, bound)
-    file_bytes = national.static_path(url, tmp_path).stat().st_size
+    file_bytes = static_files.static_path(url, tmp_path).stat().st_size
     vertices = shapely.get_num_coordinates(web.geometry.values).sum()
     name_len = max(len(str(n)) for n in web["name"])
     assert file_bytes < vertices * 20 + len(web) * (110 + code_len + name_len)
@@ -170,7 +175,7 @@ def test_with_inline_geojson_for_exports(generated):
     geometry = national.prepare_geometry(web)
     frame = _frame(geometry.codes, [geometry.names[c] for c in geometry.codes])
     fig = mapping.choropleth(geometry, frame, "pct_herkomst_buiten_europa", compact=True,
-                             geojson_url="app/static/geo/x.json")
+                             geojson_url="buurtmonitor/geo/x.json")
     inline = mapping.with_inline_geojson(fig, geometry)
     for tr in inline.data:
         if tr.type == "choroplethmap":
@@ -198,7 +203,7 @@ def test_gemeente_view_figure_unchanged_contract(generated):
     hatching; line traces are float32 arrays (compact, NaN between parts)."""
     mine = generated[generated["gemeentecode"] == generated["gemeentecode"].iloc[0]]
     web = geo.prepare_for_web(_boundaries(mine), "buurt")
-    geometry = mapping.prepare_geometry(web, "buurt")
+    geometry = prepare_geometry(web, "buurt")
     frame = _frame(geometry.codes, [geometry.names[c] for c in geometry.codes], missing_every=5)
     fig = mapping.choropleth(geometry, frame, "pct_herkomst_buiten_europa", level="buurt")
     spec = json.loads(fig.to_json())
@@ -208,7 +213,7 @@ def test_gemeente_view_figure_unchanged_contract(generated):
     for c, v in zip(frame["code"], frame["value"]):
         assert (values[c] is None) if math.isnan(v) else values[c] == pytest.approx(v)
     assert "Reden:" in main["hovertext"][list(frame["value"].isna()).index(True)]
-    hatch = next(t for t in fig.data if t.name.startswith(mapping.LEGEND_MISSING) or t.name.startswith("geen gegevens"))
+    hatch = next(t for t in fig.data if t.name.startswith(LEGEND_MISSING) or t.name.startswith("geen gegevens"))
     assert hatch.lon.dtype == np.float32 and np.isnan(hatch.lon).any()
     # the hatching is computed once per set of areas
     assert any(isinstance(k, tuple) and k[0] == "hatch" for k in geometry.cache)
@@ -217,7 +222,7 @@ def test_gemeente_view_figure_unchanged_contract(generated):
 def test_natural_breaks_on_many_values_uses_a_sample():
     rng = np.random.default_rng(3)
     v = np.concatenate([rng.exponential(8, 20_000), [np.nan] * 10])
-    c = mapping.classify(v, "natural_breaks", 5)
+    c = mapclasses.classify(v, "natural_breaks", 5)
     assert c.k == 5 and c.edges[0] == pytest.approx(np.nanmin(v)) and c.edges[-1] == pytest.approx(np.nanmax(v))
     assert list(c.edges) == sorted(c.edges) and (c.idx[:-10] >= 0).all() and (c.idx[-10:] == -1).all()
 
@@ -256,8 +261,22 @@ def test_demo_mode_national_buurt_boundaries(monkeypatch, tmp_path):
     monkeypatch.setenv("BUURTMONITOR_CACHE_DIR", str(tmp_path / "cache"))
     got = repository.load_boundaries(2024, "buurt", None)          # no network, no cache: the demo
     assert got.origin == "demo" and got.gdf["code"].str.startswith("BU99").all()
-    web = national.load_boundaries(2024, repository.DEMO_GEMEENTE)
-    assert web.origin == "demo" and list(web.gdf["code"]) == list(got.gdf["code"])
+    demo = repository.load_web_boundaries(2024, "buurt", None, national=True, demo=True)
+    assert demo.origin == "demo" and list(demo.gdf["code"]) == list(got.gdf["code"])
+    assert demo.meta["fictitious"] and demo.meta["web"]["national"]
+
+
+def test_demo_keyword_gives_the_fictitious_country_even_with_real_data_in_the_cache(monkeypatch, tmp_path):
+    from loaders import repository
+    monkeypatch.setenv("BUURTMONITOR_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("CBS_ODATA_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("PDOK_URL", "http://127.0.0.1:9")
+    got = repository.load_table(2024, "alle", demo=True)
+    assert got.origin == "demo" and got.table.meta.fictitious
+    assert set(got.table.data["level"]) >= {"buurt", "wijk", "gemeente"}
+    web = repository.load_web_boundaries(2024, "buurt", None, national=True, demo=True)
+    assert web.origin == "demo" and web.gdf["code"].str.startswith("BU99").all()
+    assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").rglob("*.parquet"))
 
 
 # ------------------------------------------------------------------------------ page
@@ -318,12 +337,14 @@ def test_page_national_buurt_view_real_data(monkeypatch, tmp_path):
         monkeypatch.setenv("PDOK_URL", pdok_server.url)
         monkeypatch.setenv("BUURTMONITOR_CACHE_DIR", str(tmp_path / "cache"))
         monkeypatch.setenv("BUURTMONITOR_RETRIES", "0")
+        monkeypatch.setitem(static_route._SERVED, "mounted", True)         # as under `streamlit run`
         params = dict(jaar="2024", gemeente="GM0228", niveau="buurt_nl", indicator="pct_herkomst_buiten_europa")
         at = _run(**params)
         assert not at.get("plotly_chart")                                   # no WebGL map
         data = canvas_data(at)
-        assert data["url"].startswith("app/static/geo/") and data["geojson"] is None
-        path = national.static_path(data["url"])
+        assert data["url"].startswith("buurtmonitor/geo/") and data["geojson"] is None
+        path = static_files.static_path(data["url"])
+        assert path.parent == tmp_path / "cache" / "static" / "geo"         # under the cache, not the code
         fc = json.loads(path.read_bytes())
         assert len(fc["features"]) == 3000 and len({f["id"] for f in fc["features"]}) == 3000
         assert data["codes"] is None                       # per-area lists in the order of the file
@@ -338,12 +359,12 @@ def test_page_national_buurt_view_real_data(monkeypatch, tmp_path):
             r = rows.get(code)
             if cls >= 0:
                 pct = 100 * r["BuitenEuropa_19"] / r["AantalInwoners_5"]
-                assert txt == mapping.fmt_value(pct, ind), (code, txt, pct)
+                assert txt == formatting.value(pct, ind.unit), (code, txt, pct)
             else:
                 assert txt and not txt[0].isdigit()                           # a reason, never 0
         parent = data["parent"]
-        assert parent["label"] == "gemeentegrenzen" and parent["url"].startswith("app/static/geo/")
-        lines = json.loads(national.static_path(parent["url"]).read_bytes())["lines"]
+        assert parent["label"] == "gemeentegrenzen" and parent["url"].startswith("buurtmonitor/geo/")
+        lines = json.loads(static_files.static_path(parent["url"]).read_bytes())["lines"]
         assert lines and all(len(part) % 2 == 0 and len(part) >= 4 for part in lines)
         data_bytes = len(canvas_elements(at)[0].proto.json.encode())
         assert data_bytes < 3000 * 40 + 20_000 and data_bytes + path.stat().st_size < raw_bytes / 10

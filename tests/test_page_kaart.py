@@ -1,8 +1,9 @@
-"""Page Kaart (AppTest) and the choropleth behind it (buurtmonitor.mapping): the offline demo,
+"""Page Kaart (AppTest) and the choropleth behind it (buurtmonitor.maps): the offline demo,
 deep links, suppressed values, and the stand-in CBS/PDOK with the real KWB 2024 data."""
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -13,9 +14,11 @@ import streamlit as st
 from apptest_tools import canvas_data, canvas_elements, figure, run_page, texts
 from streamlit.testing.v1 import AppTest
 
+from buurtmonitor import formatting
 from buurtmonitor.catalogue import load_catalogue
 from buurtmonitor.harmonise import indicator_frame
 from buurtmonitor.maps import choropleth as mapping
+from buurtmonitor.maps import classes as mapclasses
 from buurtmonitor.model import FICTITIOUS_LABEL
 from devtools.standins.cbs_odata import KWB2024_CSV, KWB2024_DIR
 
@@ -147,16 +150,18 @@ def test_clicked_code_from_event_data():
 def test_classify_methods():
     v = np.array([1, 2, 2, 3, 5, 8, 13, 21, 34, np.nan])
     for method in ("quantiles", "natural_breaks", "equal_interval"):
-        c = mapping.classify(v, method, 4)
+        c = mapclasses.classify(v, method, 4)
         assert 1 <= c.k <= 4 and c.edges[0] == 1 and c.edges[-1] == 34
         assert c.idx[-1] == -1 and (c.idx[:-1] >= 0).all()
         assert sum(c.counts) == 9
-    assert mapping.classify(v, "continuous").k == 0
-    assert mapping.classify([np.nan, np.nan], "quantiles").k == 0
-    assert mapping.classify([4, 4, 4], "quantiles", 5).k == 1
-    ref = mapping.with_reference(mapping.classify(v, "equal_interval", 3), v, 10.0)
+    assert mapclasses.classify(v, "continuous").k == 0
+    assert mapclasses.classify([np.nan, np.nan], "quantiles").k == 0
+    assert mapclasses.classify([4, 4, 4], "quantiles", 5).k == 1
+    ref = mapclasses.with_reference(mapclasses.classify(v, "equal_interval", 3), v, 10.0)
     assert 10.0 in ref.edges
-    assert mapping.fmt_number(12345.67) == "12.345,7"
+    assert mapclasses.classify(v, "equal_interval", 3).labels(1)[0] == "1,0 – 12,0"
+    # class labels are written by buurtmonitor.formatting: a real minus sign
+    assert mapclasses.classify([-2.0, 0.0, 2.0], "equal_interval", 2).labels(1)[0] == f"{formatting.MINUS}2,0 – 0,0"
 
 
 # ------------------------------------------------------------- stand-in CBS + PDOK
@@ -229,10 +234,10 @@ def test_fisher_jenks_and_quantiles_match_mapclassify():
     for trial in range(60):
         n, k = int(rng.integers(5, 250)), int(rng.integers(2, 8))
         y = [rng.normal(size=n), rng.exponential(size=n) * 10, np.round(rng.uniform(0, 50, n), 1)][trial % 3]
-        np.testing.assert_allclose(mapping.fisher_jenks_bins(y, k), mapclassify.FisherJenks(y, k=k).bins)
+        np.testing.assert_allclose(mapclasses.fisher_jenks_bins(y, k), mapclassify.FisherJenks(y, k=k).bins)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            np.testing.assert_allclose(mapping.quantile_bins(y, k), mapclassify.Quantiles(y, k=k).bins)
+            np.testing.assert_allclose(mapclasses.quantile_bins(y, k), mapclassify.Quantiles(y, k=k).bins)
 
 
 @pytest.mark.slow
@@ -292,3 +297,33 @@ def test_canvas_map_branch_of_the_page(demo_env, monkeypatch):
     # the online background is plotly's (tiles): the page switches to the plotly map for it
     at.toggle(key="kaart_online").set_value(True).run()
     assert at.get("plotly_chart") and not canvas_elements(at)
+
+
+def test_large_map_geometry_is_a_file_under_the_cache_folder(demo_env, monkeypatch):
+    """A geometry above the inline limit goes to <cache>/static/geo/ and the page refers to it by
+    URL (served by app.static_route under `streamlit run`); the code folder gets nothing. Without
+    the route (or with a small geometry) the geometry travels inline."""
+    from app import static_route
+    from loaders import static_files
+    monkeypatch.setenv("BUURTMONITOR_CANVAS_MIN_AREAS", "1")
+    monkeypatch.setenv("BUURTMONITOR_INLINE_GEOJSON_MAX_BYTES", "0")
+    monkeypatch.setitem(static_route._SERVED, "mounted", True)
+    at = run(niveau="buurt_nl", indicator="pct_herkomst_buiten_europa")
+    data = canvas_data(at)
+    assert data["geojson"] is None and data["url"].startswith(f"{static_files.URL_PATH}/")
+    path = static_files.static_path(data["url"])
+    assert path.parent == demo_env / "cache" / "static" / "geo" and path.is_file()
+    assert {f["id"] for f in json.loads(path.read_bytes())["features"]} == set(
+        c for c in at.dataframe[0].value["Code"])
+    assert not (Path(__file__).resolve().parents[1] / "static" / "geo" / path.name).exists()
+    # the plotly map of the same view (canvas off) refers to the same file
+    monkeypatch.setenv("BUURTMONITOR_CANVAS_MIN_AREAS", "100000")
+    at = run(niveau="buurt_nl", indicator="pct_herkomst_buiten_europa")
+    assert figure(at)["data"][0]["geojson"] == data["url"]
+    # no route in this process: inline, nothing written
+    monkeypatch.setitem(static_route._SERVED, "mounted", False)
+    monkeypatch.setenv("BUURTMONITOR_CANVAS_MIN_AREAS", "1")
+    path.unlink()
+    at = run(niveau="buurt_nl", indicator="pct_herkomst_buiten_europa")
+    data = canvas_data(at)
+    assert data["url"] is None and data["geojson"]["features"] and not path.exists()

@@ -2,7 +2,7 @@
 // buurten of the Netherlands). Mounted by buurtmonitor.ui.canvas_map (Streamlit custom
 // component v2, no iframe).
 //
-// data (built by buurtmonitor.canvasmap.spec):
+// data (built by buurtmonitor.maps.canvas.spec):
 //   url      GeoJSON FeatureCollection (features: id = area code, properties.n = name),
 //            lon/lat; fetched once per URL and kept for the page's lifetime; or, for a
 //            small geometry, geojson (the FeatureCollection itself) with geo_key
@@ -417,7 +417,7 @@ class CanvasMap {
         const i = geo.byId.get(c);
         if (i !== undefined) { cls[i] = data.cls[r]; row[i] = r; }
       });
-    } else { // rows in the order of the GeoJSON features (how buurtmonitor.canvasmap sends them)
+    } else { // rows in the order of the GeoJSON features (how buurtmonitor.maps.canvas sends them)
       for (let i = 0; i < n; i++) { cls[i] = data.cls[i]; row[i] = i; }
     }
     const isSmall = new Uint8Array(data.cls.length);
