@@ -72,3 +72,15 @@ def test_measures_migratieachtergrond_demo():
     res = lokale_kaart.measures(t, "GM9901", "buurt", check_with_pysal=False)
     assert res["pair"] == ["nederlandse_achtergrond", "niet_westers"] and 0 < res["dissimilarity"] < 1
     assert res["fictitious"] is True
+
+
+def test_worksheet_sections_of_the_catalogue_are_the_sections_notes_are_stored_under():
+    from buurtmonitor.catalogue import load_lokale_kaart
+    from loaders.notes import SECTIONS
+
+    texts = load_lokale_kaart()
+    assert [s.id for s in texts.sections] == list(SECTIONS)
+    for s in texts.sections:
+        assert s.title == SECTIONS[s.id]["title"] and s.prompt.strip()
+    with pytest.raises(KeyError):
+        texts.section("bestaat_niet")
