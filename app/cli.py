@@ -13,10 +13,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+
+from app import briefing_export
+from buurtmonitor.lokale_kaart import indices as lokale_kaart
+from loaders import repository as _repository
+
+log = logging.getLogger(__name__)
 
 EXIT_USAGE = 2
 EXIT_DATA = 3
@@ -134,9 +142,23 @@ def cmd_indicators(args) -> int:
     return 0
 
 
+def indices_for(year: int, gemeente: str, level: str = "buurt") -> dict[str, Any]:
+    """CLI ``indices``: every measure for one gemeente, with the groups used and, where the
+    source allows, its rank among all gemeenten (``repository.load_table(year, "alle")``)."""
+    table = _repository.load_table(year, gemeente).table
+    national = None
+    if not _repository.is_demo_scope(gemeente):
+        try:
+            national = _repository.load_table(year, "alle").table
+        except Exception as exc:  # noqa: BLE001 - the comparison is optional
+            log.warning("Landelijke vergelijking niet beschikbaar: %s", exc)
+    result = lokale_kaart.measures(table, gemeente, level, national=national)
+    result.pop("explanations", None)
+    return result
+
+
 def cmd_indices(args) -> int:
-    from buurtmonitor.lokale_kaart import indices as lokale_kaart
-    result = lokale_kaart.indices_for(args.year, args.gemeente, args.level)
+    result = indices_for(args.year, args.gemeente, args.level)
     if args.format == "json":
         print(json.dumps(result, ensure_ascii=False, indent=1, default=float))
     else:
@@ -145,9 +167,8 @@ def cmd_indices(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from buurtmonitor import briefing
     out = Path(args.out)
-    briefing.export_indicator(year=args.year, gemeente=args.gemeente, indicator=args.indicator,
+    briefing_export.export_indicator(year=args.year, gemeente=args.gemeente, indicator=args.indicator,
                               level=args.level, fmt=args.format, out=out)
     print(f"Geschreven: {out} ({out.stat().st_size / 1e3:.0f} kB)", file=sys.stderr)
     return 0

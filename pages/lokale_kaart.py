@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app import briefing_data
 from app import export_widgets as ui_export
 from app import lokale_kaart_view as view
 from app import ui
@@ -61,6 +62,8 @@ with main:
     if data.measures is not None:
         ui_export.export_buttons(
             lambda: briefing.lokale_kaart_item(sel.year, sel.gemeente, sel.level, sel.indicator,
-                                               table=table, measures=data.measures),
+                                               table=table, measures=data.measures,
+                                               sources=briefing_data.repository_sources(
+                                                   table_loader=lambda y, s: ui.load_table(y, s)[0])),
             key="lokale_kaart_export", file_stem=f"lokale-kaart-{sel.gemeente}-{sel.year}-{sel.level}")
     ui.source_caption(table)

@@ -1,11 +1,10 @@
 """The lokale-kaart analysis for one gemeente: segregation and diversity measures set
 against all gemeenten, change signals between two years of the same scheme, and spatial
-clusters. Glue between the loaders and :mod:`segregation`, :mod:`change`, :mod:`clusters`;
-used by the page and by ``python -m buurtmonitor indices``."""
+clusters. Glue between the tables handed in and :mod:`segregation`, :mod:`change`; used by
+the page, the briefing and ``python -m buurtmonitor indices``."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import pandas as pd
@@ -14,7 +13,6 @@ from buurtmonitor.catalogue import load_catalogue
 from buurtmonitor.lokale_kaart import change, segregation
 from buurtmonitor.model import AreaTable
 
-log = logging.getLogger(__name__)
 
 #: the two groups of the two-group dissimilarity index, per scheme
 PAIRS = {"herkomst": ("herkomst_nederland", "herkomst_buiten_europa"),
@@ -85,22 +83,6 @@ def previous_comparable_year(year: int, years: list[int]) -> int | None:
     scheme = cat.scheme_for_year(year)
     earlier = [y for y in years if y < year and cat.scheme_for_year(y) == scheme]
     return max(earlier) if earlier else None
-
-
-def indices_for(year: int, gemeente: str, level: str = "buurt") -> dict[str, Any]:
-    """CLI ``indices``: every measure for one gemeente, with the groups used and, where the
-    source allows, its rank among all gemeenten."""
-    from loaders import repository
-    table = repository.load_table(year, gemeente).table
-    national = None
-    if not repository.is_demo_scope(gemeente):
-        try:
-            national = repository.load_table(year, "alle").table
-        except Exception as exc:  # noqa: BLE001 - the comparison is optional
-            log.warning("Landelijke vergelijking niet beschikbaar: %s", exc)
-    result = measures(table, gemeente, level, national=national)
-    result.pop("explanations", None)
-    return result
 
 
 def format_indices(result: dict[str, Any]) -> str:
