@@ -465,9 +465,6 @@ def render_segregation(data: PageData) -> None:
             show_table(dropped_table(m["dropped"], data.names))
     else:
         st.caption(f"Alle {lv} met inwoners zijn meegeteld.")
-    cc = m.get("cross_check") or {}
-    if cc.get("available") and cc.get("agrees"):
-        st.caption(f"Controle: de maten zijn nagerekend met {cc.get('library')} en komen overeen.")
 
 
 def _render_geo_figure(data: PageData, build, *, key: str, clusters: bool = False) -> None:

@@ -69,7 +69,7 @@ def test_change_signals_demo_and_scheme_break():
 
 def test_measures_migratieachtergrond_demo():
     t = repository.demo_table(2020, "GM9901")
-    res = lokale_kaart.measures(t, "GM9901", "buurt", check_with_pysal=False)
+    res = lokale_kaart.measures(t, "GM9901", "buurt")
     assert res["pair"] == ["nederlandse_achtergrond", "niet_westers"] and 0 < res["dissimilarity"] < 1
     assert res["fictitious"] is True
 

@@ -110,7 +110,7 @@ def test_demo_buurt_level_clusters_and_diversity_map(demo_env):
     at = new_app(niveau="buurt").run()
     no_exception(at)
     table = repository.demo_table(2024, "GM9901")
-    expected = lokale_kaart.measures(table, "GM9901", "buurt", check_with_pysal=False)
+    expected = lokale_kaart.measures(table, "GM9901", "buurt")
     assert metric(at, "Ongelijkheidsindex D (twee groepen)") == presenters.index_value(expected["dissimilarity"])
     assert metric(at, "Moran's I")
     specs = list(plotly_specs(at).values())
@@ -253,8 +253,7 @@ def test_ede_wijk_and_buurt_with_standins(real_env):
     no_exception(at)
     table = repository.load_table(2024, "GM0228").table
     national = repository.load_table(2024, "alle").table
-    expected = lokale_kaart.measures(table, "GM0228", "buurt", national=national,
-                                     check_with_pysal=False)
+    expected = lokale_kaart.measures(table, "GM0228", "buurt", national=national)
     assert metric(at, "Ongelijkheidsindex D (twee groepen)") == presenters.index_value(expected["dissimilarity"])
     rank = expected["national"]["dissimilarity"]["rank"]
     assert any(f"Plaats {rank} van" in m.value for m in at.markdown)
@@ -291,7 +290,7 @@ def test_worksheet_text_has_context_and_verbatim_notes(demo_env):
                                indicator="pct_herkomst_buiten_europa", table=table,
                                names=presenters.area_names(table, "GM9901", "buurt"),
                                all_names=presenters.all_area_names(table, "GM9901"))
-    data.measures = lokale_kaart.measures(table, "GM9901", "buurt", check_with_pysal=False)
+    data.measures = lokale_kaart.measures(table, "GM9901", "buurt")
     notes = [{"id": 1, "section": "plekken", "text": XSS, "author": "A", "area_code": None,
               "updated_at": "2024-05-01T10:00:00+00:00"}]
     text = presenters.worksheet_text(data, notes)

@@ -544,7 +544,7 @@ def lokale_kaart_item(year: int, gemeente: str, level: str = "wijk",
     name = gemeente_name(table, gemeente)
     plural = _PLURAL[level]
     m = measures if measures is not None else lokale_kaart.measures(
-        table, gemeente, level, national=national, check_with_pysal=False)
+        table, gemeente, level, national=national)
     ex = segregation.EXPLANATIONS
     key = lokale_kaart_key_figures(m, level, _change_line(year, gemeente, level, table, src))
     names = {str(c): str(n) for c, n in zip(table.data["code"], table.data["name"])}

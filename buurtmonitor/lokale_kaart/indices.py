@@ -13,7 +13,6 @@ from buurtmonitor.catalogue import load_catalogue
 from buurtmonitor.lokale_kaart import change, segregation
 from buurtmonitor.model import AreaTable
 
-
 #: the two groups of the two-group dissimilarity index, per scheme
 PAIRS = {"herkomst": ("herkomst_nederland", "herkomst_buiten_europa"),
          "migratieachtergrond": ("nederlandse_achtergrond", "niet_westers")}
@@ -30,8 +29,8 @@ def origin_counts(table: AreaTable, level: str) -> tuple[pd.DataFrame, pd.Series
     return counts, d["inwoners"].astype(float), labels
 
 
-def measures(table: AreaTable, gemeente: str, level: str, national: AreaTable | None = None,
-             check_with_pysal: bool = True) -> dict[str, Any]:
+def measures(table: AreaTable, gemeente: str, level: str,
+             national: AreaTable | None = None) -> dict[str, Any]:
     """All segregation/diversity measures for ``gemeente`` over its ``level`` areas, with the
     rank among all gemeenten when ``national`` (every area of the country) is given."""
     scheme = table.meta.scheme
@@ -40,8 +39,7 @@ def measures(table: AreaTable, gemeente: str, level: str, national: AreaTable | 
     counts, total, labels = origin_counts(sub, level)
     if counts.empty:
         raise LookupError(f"Geen {level}en gevonden voor {gemeente} in {table.meta.year}.")
-    result = segregation.compute_all(counts, a, b, total=total, labels=labels,
-                                     check_with_pysal=check_with_pysal)
+    result = segregation.compute_all(counts, a, b, total=total, labels=labels)
     result.update({"gemeente": gemeente, "year": table.meta.year, "level": level, "scheme": scheme,
                    "source": table.meta.source_line(), "fictitious": table.meta.fictitious,
                    "explanations": segregation.EXPLANATIONS})

@@ -6,11 +6,10 @@ suppressed the value). ``total`` is an optional Series (same index) with the num
 residents per area. Areas with a missing value or a zero total are dropped before any
 computation; every result says which areas were dropped and why (in Dutch).
 
-All measures are written out here in closed form, each with its published formula. Where
-PySAL ``segregation`` has the same measure, :func:`compute_all` recomputes it with that
-library and reports the largest difference (``cross_check``). ``segregation`` (and numba
-behind it) takes about 2 s to import, so it is only imported inside :func:`pysal_values`.
-The national distribution (:func:`measures_for_gemeenten`) uses the closed forms only.
+All measures are written out here in closed form, each with its published formula; these
+closed forms are the product. ``tests/test_segregation.py`` compares them with PySAL
+``segregation`` on generated and real data, so the library is not needed at run time (it
+and numba behind it took about 2 s to import on every page load).
 
 Notation (per area *i*, group *k*): ``x_ik`` persons, ``t_i`` area total, ``X_k = Σ_i x_ik``,
 ``T = Σ_i t_i``, ``p_ik = x_ik / t_i`` (share of group *k* in area *i*),
@@ -399,94 +398,6 @@ def location_quotients(counts: pd.DataFrame, totals: pd.Series | None = None) ->
 
 
 # ---------------------------------------------------------------------------------------
-# PySAL cross-check (lazy import: segregation + numba cost ~2 s on first import)
-# ---------------------------------------------------------------------------------------
-
-def pysal_values(counts: pd.DataFrame, group_a: str, group_b: str) -> dict[str, Any]:
-    """The same measures computed with PySAL ``segregation`` (t_i = sum of the groups).
-
-    Returns ``{"version", "dissimilarity", "multigroup_dissimilarity", "theil_h",
-    "isolation": {g: ..}, "interaction": {g: ..}, "entropy": array, "gini_simpson": array,
-    "location_quotient": array}``. ``interaction`` is PySAL's group-versus-rest exposure
-    ``Σ_{y≠x} xPy``. Raises ImportError when the package is not installed.
-    """
-    import warnings
-
-    old = np.geterr()
-    try:
-        import segregation as seg  # noqa: F401  (sets np.seterr on import)
-        from segregation.local import MultiLocalEntropy, MultiLocalSimpsonInteraction, MultiLocationQuotient
-        from segregation.multigroup import MultiDissim, MultiInfoTheory
-        from segregation.singlegroup import Interaction, Isolation
-    finally:
-        np.seterr(**old)
-
-    groups = list(counts.columns)
-    df = counts.astype(float).copy()
-    df["__totaal__"] = df[groups].sum(axis=1)
-    out: dict[str, Any] = {"version": getattr(seg, "__version__", "?")}
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        out["dissimilarity"] = float(MultiDissim(df, [group_a, group_b]).statistic)
-        out["multigroup_dissimilarity"] = float(MultiDissim(df, groups).statistic)
-        out["theil_h"] = float(MultiInfoTheory(df, groups).statistic)
-        out["isolation"] = {g: float(Isolation(df, g, "__totaal__").statistic) for g in groups}
-        out["interaction"] = {g: float(Interaction(df, g, "__totaal__").statistic)
-                              for g in groups}
-        out["entropy"] = np.asarray(MultiLocalEntropy(df, groups).statistics, dtype=float)
-        out["gini_simpson"] = np.asarray(MultiLocalSimpsonInteraction(df, groups).statistics,
-                                         dtype=float)
-        out["location_quotient"] = np.asarray(MultiLocationQuotient(df, groups).statistics,
-                                              dtype=float)
-    return out
-
-
-def _maxdiff(a: Any, b: Any) -> float:
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    both = np.isfinite(a) & np.isfinite(b)
-    if (np.isfinite(a) != np.isfinite(b)).any():
-        return float("inf")
-    return float(np.abs(a[both] - b[both]).max()) if both.any() else 0.0
-
-
-def cross_check(counts: pd.DataFrame, group_a: str, group_b: str,
-                tolerance: float = 1e-9) -> dict[str, Any]:
-    """Compare the closed forms with PySAL on ``counts`` (cleaned, t_i = group sum).
-
-    Returns ``{"available", "library", "max_abs_diff": {measure: float}, "agrees"}``;
-    ``available`` is False (with ``message``) when PySAL ``segregation`` is missing.
-    """
-    try:
-        ref = pysal_values(counts, group_a, group_b)
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        return {"available": False, "agrees": None,
-                "message": f"PySAL segregation niet beschikbaar: {exc}"}
-    t = counts.sum(axis=1)
-    groups = list(counts.columns)
-    own_interaction = {}
-    for g in groups:
-        others = counts.drop(columns=[g]).sum(axis=1)
-        own_interaction[g] = exposure(counts[g], others, t)
-    diffs = {
-        "dissimilarity": _maxdiff(dissimilarity(counts[group_a], counts[group_b]),
-                                  ref["dissimilarity"]),
-        "multigroup_dissimilarity": _maxdiff(multigroup_dissimilarity(counts),
-                                             ref["multigroup_dissimilarity"]),
-        "theil_h": _maxdiff(theil_h(counts), ref["theil_h"]),
-        "isolation": _maxdiff([isolation(counts[g], t) for g in groups],
-                              [ref["isolation"][g] for g in groups]),
-        "exposure": _maxdiff([own_interaction[g] for g in groups],
-                             [ref["interaction"][g] for g in groups]),
-        "entropy": _maxdiff(local_entropy(counts), ref["entropy"]),
-        "gini_simpson": _maxdiff(gini_simpson(counts), ref["gini_simpson"]),
-        "location_quotient": _maxdiff(location_quotients(counts), ref["location_quotient"]),
-    }
-    return {"available": True, "library": f"PySAL segregation {ref['version']}",
-            "max_abs_diff": diffs, "agrees": all(v <= tolerance for v in diffs.values()),
-            "tolerance": tolerance}
-
-
-# ---------------------------------------------------------------------------------------
 # Everything for one gemeente
 # ---------------------------------------------------------------------------------------
 
@@ -500,19 +411,18 @@ def _num(x: Any) -> float | None:
 
 def compute_all(counts: pd.DataFrame, group_a: str, group_b: str, *,
                 total: pd.Series | None = None, groups: Sequence[str] | None = None,
-                labels: Mapping[str, str] | None = None, check_with_pysal: bool = True,
+                labels: Mapping[str, str] | None = None,
                 min_areas: int = 5) -> dict[str, Any]:
     """All segregation and diversity measures for one gemeente (JSON-serialisable dict).
 
     ``counts``: index = area code, columns = mutually exclusive groups (``groups`` selects
     them; default all columns). ``group_a``/``group_b``: the pair for two-group D.
-    ``check_with_pysal``: recompute with PySAL ``segregation`` (~2 s on first import).
 
     Returns keys: ``groups``, ``labels``, ``pair``, ``n_areas``, ``n_areas_input``,
     ``dropped`` [{code, reason}], ``total_source``, ``population``, ``group_totals``,
     ``group_shares``, ``dissimilarity``, ``multigroup_dissimilarity``, ``theil_h``,
     ``isolation`` {g: xPx}, ``exposure`` {x: {y: xPy}}, ``areas`` [{code, total, shares,
-    entropy, gini_simpson, lq}], ``cross_check``, ``warnings`` [Dutch], ``caveat``.
+    entropy, gini_simpson, lq}], ``warnings`` [Dutch], ``caveat``.
     """
     groups = list(counts.columns) if groups is None else list(groups)
     for g in (group_a, group_b):
@@ -540,8 +450,7 @@ def compute_all(counts: pd.DataFrame, group_a: str, group_b: str, *,
         warnings_nl.append("Geen enkel gebied heeft volledige gegevens; er is niets te berekenen.")
         result.update(population=0.0, group_totals={}, group_shares={}, dissimilarity=None,
                       multigroup_dissimilarity=None, theil_h=None, isolation={},
-                      exposure={}, areas=[], cross_check={"available": False, "agrees": None},
-                      warnings=warnings_nl)
+                      exposure={}, areas=[], warnings=warnings_nl)
         return result
 
     X = c.sum(axis=0)
@@ -593,18 +502,6 @@ def compute_all(counts: pd.DataFrame, group_a: str, group_b: str, *,
                 "dan de afronding verklaart). Controleer of de groepen elkaar uitsluiten en "
                 "samen alle inwoners omvatten; isolatie en blootstelling gebruiken het totaal.")
 
-    present = [g for g in groups if X[g] > 0]
-    if check_with_pysal and group_a in present and group_b in present and n >= 2:
-        # PySAL gives NaN for groups absent everywhere; compare on the groups present.
-        result["cross_check"] = cross_check(c[present], group_a, group_b)
-        if result["cross_check"].get("available") and not result["cross_check"]["agrees"]:
-            warnings_nl.append("Controle mislukt: de eigen berekening wijkt af van PySAL.")
-    else:
-        result["cross_check"] = {"available": False, "agrees": None,
-                                 "message": "Niet gecontroleerd met PySAL."}
-        if check_with_pysal:
-            result["cross_check"]["message"] = ("Niet gecontroleerd met PySAL: te weinig "
-                                                "gebieden of een groep ontbreekt.")
     result["warnings"] = warnings_nl
     return result
 
