@@ -16,7 +16,6 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
@@ -142,7 +141,7 @@ def cmd_indicators(args) -> int:
     return 0
 
 
-def indices_for(year: int, gemeente: str, level: str = "buurt") -> dict[str, Any]:
+def indices_for(year: int, gemeente: str, level: str = "buurt") -> lokale_kaart.GemeenteMeasures:
     """CLI ``indices``: every measure for one gemeente, with the groups used and, where the
     source allows, its rank among all gemeenten (``repository.load_table(year, "alle")``)."""
     table = _repository.load_table(year, gemeente).table
@@ -152,15 +151,13 @@ def indices_for(year: int, gemeente: str, level: str = "buurt") -> dict[str, Any
             national = _repository.load_table(year, "alle").table
         except Exception as exc:  # noqa: BLE001 - the comparison is optional
             log.warning("Landelijke vergelijking niet beschikbaar: %s", exc)
-    result = lokale_kaart.measures(table, gemeente, level, national=national)
-    result.pop("explanations", None)
-    return result
+    return lokale_kaart.measures(table, gemeente, level, national=national)
 
 
 def cmd_indices(args) -> int:
     result = indices_for(args.year, args.gemeente, args.level)
     if args.format == "json":
-        print(json.dumps(result, ensure_ascii=False, indent=1, default=float))
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=1, default=float))
     else:
         print(lokale_kaart.format_indices(result))
     return 0

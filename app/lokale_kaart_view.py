@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import math
 import sqlite3
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,7 @@ from buurtmonitor.lokale_kaart import change as change_mod
 from buurtmonitor.lokale_kaart import clusters as clusters_mod
 from buurtmonitor.lokale_kaart import indices as lokale_kaart
 from buurtmonitor.lokale_kaart import segregation
+from buurtmonitor.lokale_kaart.indices import GemeenteMeasures
 from buurtmonitor.lokale_kaart.presenters import (
     DEFAULT_THRESHOLDS,
     WHOLE_GEMEENTE,
@@ -90,7 +92,7 @@ def md_escape(text: Any) -> str:
 
 
 @st.cache_data(show_spinner="Segregatie- en diversiteitsmaten berekenen…", max_entries=32)
-def compute_measures(year: int, gemeente: str, level: str) -> dict[str, Any]:
+def compute_measures(year: int, gemeente: str, level: str) -> GemeenteMeasures:
     """:func:`lokale_kaart.measures` for the selection, with the national comparison where
     the data are real (``repository.load_table(year, "alle")``). Adds ``national_error``
     (Dutch) when that comparison could not be made. Raises LookupError (no areas)."""
@@ -104,8 +106,7 @@ def compute_measures(year: int, gemeente: str, level: str) -> dict[str, Any]:
             national_error = (f"De cijfers van alle gemeenten in {year} konden niet worden "
                               f"geladen, dus er is geen landelijke vergelijking. ({exc})")
     result = lokale_kaart.measures(table, gemeente, level, national=national)
-    result["national_error"] = national_error
-    return result
+    return replace(result, national_error=national_error)
 
 
 # ----------------------------------------------------------------------------- maps
@@ -185,33 +186,33 @@ def _add_outlines(fig: go.Figure, parent) -> None:
                                     name=parent.name or "grenzen", showlegend=True))
 
 
-def diversity_map(gdf, m: dict[str, Any], level: str, *, measure: str = "entropy",
+def diversity_map(gdf, m: GemeenteMeasures, level: str, *, measure: str = "entropy",
                   height: int = 520) -> go.Figure:
     """Choropleth of the diversity per area (entropy 0–1 by default); areas that were not
     computed (dropped) in light grey with the reason in the hover."""
     geojson, codes, names, bounds, parent = _geometry(gdf, level)
-    by_code = {a["code"]: a for a in m["areas"]}
-    dropped = {d["code"]: _readable_reason(d["reason"]) for d in m["dropped"]}
+    by_code = {a.code: a for a in m.areas}
+    dropped = {d["code"]: _readable_reason(d["reason"]) for d in m.dropped}
     label = segregation.EXPLANATIONS[measure]["label"]
     z, hover, miss = [], [], []
     for c in codes:
         a = by_code.get(c)
-        nm = html.escape(str(names.get(c) or (a or {}).get("name") or c))
-        if a is None or a.get(measure) is None:
+        nm = html.escape(str(names.get(c) or (a.name if a is not None else None) or c))
+        if a is None or getattr(a, measure) is None:
             miss.append(c)
             why = dropped.get(c, "geen gegevens voor dit gebied")
             hover.append(f"<b>{nm}</b> ({html.escape(c)})<br>niet berekend: {html.escape(why)}")
             z.append(np.nan)
             continue
-        z.append(a[measure])
-        shares = "<br>".join(f"{html.escape(m['labels'][g])}: {pct(a['shares'].get(g))}"
-                             for g in m["groups"])
+        z.append(getattr(a, measure))
+        shares = "<br>".join(f"{html.escape(m.labels[g])}: {pct(a.shares.get(g))}"
+                             for g in m.groups)
         hover.append(f"<b>{nm}</b> ({html.escape(c)})<br>{html.escape(label)}: "
-                     f"<b>{index_value(a[measure])}</b><br>{shares}<br>inwoners: {nl(a['total'], 0)}")
+                     f"<b>{index_value(getattr(a, measure))}</b><br>{shares}<br>inwoners: {nl(a.total, 0)}")
     zs = np.asarray(z, dtype=float)
     fig = go.Figure()
     ok = ~np.isnan(zs)
-    hi = 1.0 if measure == "entropy" else 1 - 1 / max(len(m["groups"]), 2)
+    hi = 1.0 if measure == "entropy" else 1 - 1 / max(len(m.groups), 2)
     fig.add_trace(go.Choroplethmap(
         geojson=geojson, locations=[c for c, k in zip(codes, ok) if k], featureidkey="id",
         z=zs[ok], zmin=0.0, zmax=hi, colorscale=DIVERSITY_SCALE, reversescale=False,
@@ -232,7 +233,7 @@ def diversity_map(gdf, m: dict[str, Any], level: str, *, measure: str = "entropy
             name=f"niet berekend ({len(miss)})", showlegend=True))
     _add_outlines(fig, parent)
     # room for the colour bar beside the map
-    return _finish_map(fig, bounds, source=m["source"], fictitious=bool(m.get("fictitious")),
+    return _finish_map(fig, bounds, source=m.source, fictitious=bool(m.fictitious),
                        height=height, right=80)
 
 
@@ -406,12 +407,12 @@ def render_segregation(data: PageData) -> None:
         st.error(data.measures_error or "De maten konden niet worden berekend.")
         return
     ex = segregation.EXPLANATIONS
-    a, b = m["pair"]
-    st.caption(f"Berekend over {m['n_areas']} {lv} met volledige gegevens "
-               f"(van de {m['n_areas_input']}). Groepen: "
-               + ", ".join(md_escape(m["labels"][g]) for g in m["groups"])
-               + f". De ongelijkheidsindex voor twee groepen vergelijkt {md_escape(m['labels'][a])} "
-                 f"met {md_escape(m['labels'][b])}.")
+    a, b = m.pair
+    st.caption(f"Berekend over {m.n_areas} {lv} met volledige gegevens "
+               f"(van de {m.n_areas_input}). Groepen: "
+               + ", ".join(md_escape(m.labels[g]) for g in m.groups)
+               + f". De ongelijkheidsindex voor twee groepen vergelijkt {md_escape(m.labels[a])} "
+                 f"met {md_escape(m.labels[b])}.")
     ranks = national_lines(m)
     cols = st.columns(3)
     for col, key in zip(cols, ("dissimilarity", "multigroup_dissimilarity", "theil_h")):
@@ -419,17 +420,17 @@ def render_segregation(data: PageData) -> None:
             with st.container(border=True):
                 st.markdown(f"**{ex[key]['label']}**",
                             help=f"{ex[key]['explanation']}\n\nBereik: {ex[key]['range']}.")
-                st.metric(ex[key]["label"], index_value(m.get(key)), label_visibility="collapsed")
+                st.metric(ex[key]["label"], index_value(m.value(key)), label_visibility="collapsed")
                 st.caption(ex[key]["how_to_read"])
                 if key in ranks:
                     st.markdown(f"**Landelijk:** {ranks[key]}")
     if data.fictitious:
         st.info("Een landelijke vergelijking (plaats en percentiel tussen alle gemeenten) is niet "
                 "beschikbaar voor fictieve gegevens: de Voorbeeldgemeente bestaat niet.", icon="ℹ️")
-    elif m.get("national_error"):
-        st.warning(m["national_error"])
-    elif m.get("national"):
-        st.caption(f"Vergeleken met {m['national']['n_gemeenten']} gemeenten met minstens twee "
+    elif m.national_error:
+        st.warning(m.national_error)
+    elif m.national:
+        st.caption(f"Vergeleken met {m.national.n_gemeenten} gemeenten met minstens twee "
                    f"{lv} in de cijfers van {data.year}, berekend op dezelfde manier "
                    f"(op {lv}niveau). Met kleinere gebieden komen de indexen hoger uit.")
     with st.expander("Wat betekenen deze maten? (uitleg zonder statistiek)"):
@@ -439,7 +440,7 @@ def render_segregation(data: PageData) -> None:
                 st.markdown(f"**{ex[key]['label']}**")
                 st.write(ex[key]["explanation"])
                 st.caption(f"Bereik: {ex[key]['range']}. {ex[key]['how_to_read']}")
-    for w in m.get("warnings", []):
+    for w in m.warnings:
         st.warning(w)
 
     st.markdown("##### Samenstelling en isolatie")
@@ -459,10 +460,10 @@ def render_segregation(data: PageData) -> None:
                          key="lk_dl_diversiteit")
     st.caption(f"LQ = locatiequotiënt: {ex['location_quotient']['how_to_read']}"
                if "location_quotient" in ex else "")
-    st.info(m["caveat"], icon="⚠️")
-    if m.get("dropped"):
-        with st.expander(f"Weggelaten {lv} ({len(m['dropped'])}) en waarom"):
-            show_table(dropped_table(m["dropped"], data.names))
+    st.info(m.caveat, icon="⚠️")
+    if m.dropped:
+        with st.expander(f"Weggelaten {lv} ({len(m.dropped)}) en waarom"):
+            show_table(dropped_table(m.dropped, data.names))
     else:
         st.caption(f"Alle {lv} met inwoners zijn meegeteld.")
 

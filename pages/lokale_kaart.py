@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import briefing_data
+from app import briefing_data, ui
 from app import export_widgets as ui_export
 from app import lokale_kaart_view as view
-from app import ui
 from buurtmonitor import briefing
 from buurtmonitor.lokale_kaart import presenters
 

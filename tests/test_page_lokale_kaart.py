@@ -111,7 +111,7 @@ def test_demo_buurt_level_clusters_and_diversity_map(demo_env):
     no_exception(at)
     table = repository.demo_table(2024, "GM9901")
     expected = lokale_kaart.measures(table, "GM9901", "buurt")
-    assert metric(at, "Ongelijkheidsindex D (twee groepen)") == presenters.index_value(expected["dissimilarity"])
+    assert metric(at, "Ongelijkheidsindex D (twee groepen)") == presenters.index_value(expected.dissimilarity)
     assert metric(at, "Moran's I")
     specs = list(plotly_specs(at).values())
     assert len(specs) == 2                                    # diversity map + cluster map
@@ -254,8 +254,8 @@ def test_ede_wijk_and_buurt_with_standins(real_env):
     table = repository.load_table(2024, "GM0228").table
     national = repository.load_table(2024, "alle").table
     expected = lokale_kaart.measures(table, "GM0228", "buurt", national=national)
-    assert metric(at, "Ongelijkheidsindex D (twee groepen)") == presenters.index_value(expected["dissimilarity"])
-    rank = expected["national"]["dissimilarity"]["rank"]
+    assert metric(at, "Ongelijkheidsindex D (twee groepen)") == presenters.index_value(expected.dissimilarity)
+    rank = expected.national.ranks["dissimilarity"].rank
     assert any(f"Plaats {rank} van" in m.value for m in at.markdown)
     # no boundaries for Ede buurten in the PDOK stand-in: a message instead of a map
     assert any("geen grenzen" in i.value.lower() for i in at.info)
@@ -297,4 +297,4 @@ def test_worksheet_text_has_context_and_verbatim_notes(demo_env):
     assert FICTITIOUS_LABEL in text and XSS in text
     for sec in ("Thema's en scheidslijnen", "Kerncijfers", "Bestaand beleid en lacunes"):
         assert sec.upper() in text
-    assert presenters.index_value(data.measures["dissimilarity"]) in text
+    assert presenters.index_value(data.measures.dissimilarity) in text

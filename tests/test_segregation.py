@@ -106,21 +106,21 @@ def test_compute_all_drops_and_reports_in_dutch(two_groups):
                                             index=["G", "L", "N"])])
     total = pd.Series({"X": 60, "Y": 50, "Z": 90, "G": 15, "L": 0, "N": np.nan})
     r = seg.compute_all(c, "a", "b", total=total)
-    json.dumps(r)  # JSON-serialisable
-    assert r["n_areas"] == 3 and r["n_areas_input"] == 6
-    reasons = {d["code"]: d["reason"] for d in r["dropped"]}
+    json.dumps(r.to_dict())  # JSON-serialisable
+    assert r.n_areas == 3 and r.n_areas_input == 6
+    reasons = {d["code"]: d["reason"] for d in r.dropped}
     assert set(reasons) == {"G", "L", "N"}
     assert "geheim" in reasons["G"] and "a" in reasons["G"]
     assert reasons["L"] == seg.REASON_ZERO_TOTAL
     assert reasons["N"] == seg.REASON_TOTAL_MISSING
-    assert r["dissimilarity"] == pytest.approx(0.5)
-    assert r["isolation"]["a"] == pytest.approx(0.641111, abs=1e-6)
-    assert r["exposure"]["a"]["b"] == pytest.approx(0.358889, abs=1e-6)
+    assert r.dissimilarity == pytest.approx(0.5)
+    assert r.isolation["a"] == pytest.approx(0.641111, abs=1e-6)
+    assert r.exposure["a"]["b"] == pytest.approx(0.358889, abs=1e-6)
     assert_agrees_with_pysal(r, c, total, "a", "b")
-    area_z = next(a for a in r["areas"] if a["code"] == "Z")
-    assert area_z["lq"]["a"] == pytest.approx(1.555556, abs=1e-6)
-    assert any("niet meegeteld" in w for w in r["warnings"])
-    assert "vijftallen" in r["caveat"]
+    area_z = next(a for a in r.areas if a.code == "Z")
+    assert area_z.lq["a"] == pytest.approx(1.555556, abs=1e-6)
+    assert any("niet meegeteld" in w for w in r.warnings)
+    assert "vijftallen" in r.caveat
 
 
 def test_compute_all_input_errors(two_groups):
@@ -133,8 +133,8 @@ def test_compute_all_input_errors(two_groups):
 def test_compute_all_nothing_left():
     c = pd.DataFrame({"a": [np.nan, 0], "b": [1, 0]}, index=["A", "B"])
     r = seg.compute_all(c, "a", "b")
-    json.dumps(r)
-    assert r["n_areas"] == 0 and r["dissimilarity"] is None and len(r["dropped"]) == 2
+    json.dumps(r.to_dict())
+    assert r.n_areas == 0 and r.dissimilarity is None and len(r.dropped) == 2
 
 
 def test_explanations_complete():
@@ -149,11 +149,11 @@ def test_explanations_complete():
 def test_rank_against_by_hand():
     dist = {"GM1": 0.1, "GM2": 0.2, "GM3": 0.3, "GM4": 0.4, "GM5": float("nan")}
     r = seg.rank_against(0.3, dist)
-    assert (r["rank"], r["of"]) == (2, 4)          # one value (0.4) is higher
-    assert r["percentile"] == pytest.approx(50.0)  # 2 of 4 are lower
-    assert "Plaats 2 van 4" in r["text"]
-    assert seg.rank_against(0.3, dist, higher_first=False)["rank"] == 3
-    assert seg.rank_against(None, dist)["rank"] is None
+    assert (r.rank, r.of) == (2, 4)          # one value (0.4) is higher
+    assert r.percentile == pytest.approx(50.0)  # 2 of 4 are lower
+    assert "Plaats 2 van 4" in r.text
+    assert seg.rank_against(0.3, dist, higher_first=False).rank == 3
+    assert seg.rank_against(None, dist).rank is None
 
 
 # --------------------------------------------------------------------------------------
@@ -190,7 +190,7 @@ def pysal_values(counts: pd.DataFrame, group_a: str, group_b: str) -> dict:
         }
 
 
-def assert_agrees_with_pysal(result: dict, counts: pd.DataFrame, total, group_a: str, group_b: str,
+def assert_agrees_with_pysal(result: seg.SegregationMeasures, counts: pd.DataFrame, total, group_a: str, group_b: str,
                              tol: float = 1e-9) -> None:
     """The closed forms of ``result`` (:func:`seg.compute_all`) equal PySAL on the areas it
     kept, with t_i = the group sum as PySAL uses it (groups absent everywhere left out)."""
@@ -200,9 +200,9 @@ def assert_agrees_with_pysal(result: dict, counts: pd.DataFrame, total, group_a:
     c = c[present]
     ref = pysal_values(c, group_a, group_b)
     t = c.sum(axis=1)
-    assert result["dissimilarity"] == pytest.approx(ref["dissimilarity"], abs=tol)
-    assert result["multigroup_dissimilarity"] == pytest.approx(ref["multigroup_dissimilarity"], abs=tol)
-    assert result["theil_h"] == pytest.approx(ref["theil_h"], abs=tol)
+    assert result.dissimilarity == pytest.approx(ref["dissimilarity"], abs=tol)
+    assert result.multigroup_dissimilarity == pytest.approx(ref["multigroup_dissimilarity"], abs=tol)
+    assert result.theil_h == pytest.approx(ref["theil_h"], abs=tol)
     for g in present:
         assert seg.isolation(c[g], t) == pytest.approx(ref["isolation"][g], abs=tol)
         others = c.drop(columns=[g]).sum(axis=1)
@@ -211,11 +211,11 @@ def assert_agrees_with_pysal(result: dict, counts: pd.DataFrame, total, group_a:
     assert np.abs(seg.gini_simpson(c).to_numpy() - ref["gini_simpson"]).max() <= tol
     assert np.abs(seg.location_quotients(c).to_numpy() - ref["location_quotient"]).max() <= tol
     # the areas of the result are the areas PySAL saw
-    by_code = {a["code"]: a for a in result["areas"]}
+    by_code = {a.code: a for a in result.areas}
     assert list(by_code) == [str(x) for x in c.index]
     for pos, code in enumerate(c.index):
-        assert by_code[str(code)]["entropy"] == pytest.approx(ref["entropy"][pos], abs=tol)
-        assert by_code[str(code)]["gini_simpson"] == pytest.approx(ref["gini_simpson"][pos], abs=tol)
+        assert by_code[str(code)].entropy == pytest.approx(ref["entropy"][pos], abs=tol)
+        assert by_code[str(code)].gini_simpson == pytest.approx(ref["gini_simpson"][pos], abs=tol)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -231,7 +231,7 @@ def test_closed_forms_equal_pysal_on_generated_gemeenten(seed):
     counts.iloc[rng.integers(0, n, size=3), 1] = np.nan
     total = counts.sum(axis=1)
     r = seg.compute_all(counts, "g0", f"g{k - 1}", total=total)
-    assert r["n_areas_input"] == n and r["n_areas"] == n - len(r["dropped"]) and r["dropped"]
+    assert r.n_areas_input == n and r.n_areas == n - len(r.dropped) and r.dropped
     assert_agrees_with_pysal(r, counts, total, "g0", f"g{k - 1}")
 
 
@@ -258,13 +258,13 @@ def test_ede_dissimilarity_equals_direct_formula(buurten):
     expected = 0.5 * np.sum(np.abs(a / a.sum() - b / b.sum()))
 
     r = seg.compute_all(ede[HERKOMST], "Nederland_17", "BuitenEuropa_19", total=ede[TOTAL])
-    json.dumps(r)
-    assert abs(r["dissimilarity"] - expected) < 1e-6
-    assert r["n_areas"] == int(ok.sum())
+    json.dumps(r.to_dict())
+    assert abs(r.dissimilarity - expected) < 1e-6
+    assert r.n_areas == int(ok.sum())
     assert_agrees_with_pysal(r, ede[HERKOMST], ede[TOTAL], "Nederland_17", "BuitenEuropa_19")
-    assert all(0 <= a["entropy"] <= 1 for a in r["areas"])
-    iso = r["isolation"]["BuitenEuropa_19"]
-    assert r["group_shares"]["BuitenEuropa_19"] < iso < 1  # more among themselves than by chance
+    assert all(0 <= a.entropy <= 1 for a in r.areas)
+    iso = r.isolation["BuitenEuropa_19"]
+    assert r.group_shares["BuitenEuropa_19"] < iso < 1  # more among themselves than by chance
 
 
 @needs_kwb
@@ -286,14 +286,14 @@ def test_national_distribution_fast_and_consistent(buurten):
     ede = by["GM0228"]
     full = seg.compute_all(ede, "Nederland_17", "BuitenEuropa_19")
     row = table.loc["GM0228"]
-    assert row["dissimilarity"] == pytest.approx(full["dissimilarity"], abs=1e-12)
-    assert row["multigroup_dissimilarity"] == pytest.approx(full["multigroup_dissimilarity"],
+    assert row["dissimilarity"] == pytest.approx(full.dissimilarity, abs=1e-12)
+    assert row["multigroup_dissimilarity"] == pytest.approx(full.multigroup_dissimilarity,
                                                             abs=1e-12)
-    assert row["theil_h"] == pytest.approx(full["theil_h"], abs=1e-12)
-    assert row["n_areas"] == full["n_areas"]
+    assert row["theil_h"] == pytest.approx(full.theil_h, abs=1e-12)
+    assert row["n_areas"] == full.n_areas
 
     rank = seg.rank_against(row["dissimilarity"], table.loc[list(by), "dissimilarity"])
-    assert 1 <= rank["rank"] <= rank["of"] == len(by)
-    assert 0 <= rank["percentile"] < 100
+    assert 1 <= rank.rank <= rank.of == len(by)
+    assert 0 <= rank.percentile < 100
     assert table["dissimilarity"].between(0, 1).all()
     assert not math.isnan(table.loc["GM0228", "theil_h"])

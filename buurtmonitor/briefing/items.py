@@ -53,6 +53,7 @@ from buurtmonitor.exports.items import ExportItem
 from buurtmonitor.harmonise import SMALL_N, available_indicators, indicator_frame
 from buurtmonitor.lokale_kaart import change, segregation
 from buurtmonitor.lokale_kaart import indices as lokale_kaart
+from buurtmonitor.lokale_kaart.indices import GemeenteMeasures
 from buurtmonitor.maps import choropleth as mapping
 from buurtmonitor.model import FICTITIOUS_LABEL, LEVEL_LABELS, MISSING_LABELS, AreaTable
 
@@ -413,52 +414,52 @@ def trend_item(year: int, gemeente: str, level: str = "wijk", indicator: str = D
     )
 
 
-def measures_table(m: dict[str, Any]) -> pd.DataFrame:
+def measures_table(m: GemeenteMeasures) -> pd.DataFrame:
     """The measures of :func:`lokale_kaart.measures` as one readable table."""
     ex = segregation.EXPLANATIONS
-    labels = m["labels"]
-    a, b = m["pair"]
+    labels = m.labels
+    a, b = m.pair
     rows = [
         {"Onderdeel": "Segregatie", "Maat": f"{ex['dissimilarity']['label']}: {labels[a]} / {labels[b]}",
-         "Waarde": m.get("dissimilarity"), "Bereik": ex["dissimilarity"]["range"]},
+         "Waarde": m.dissimilarity, "Bereik": ex["dissimilarity"]["range"]},
         {"Onderdeel": "Segregatie", "Maat": ex["multigroup_dissimilarity"]["label"],
-         "Waarde": m.get("multigroup_dissimilarity"), "Bereik": ex["multigroup_dissimilarity"]["range"]},
-        {"Onderdeel": "Segregatie", "Maat": ex["theil_h"]["label"], "Waarde": m.get("theil_h"),
+         "Waarde": m.multigroup_dissimilarity, "Bereik": ex["multigroup_dissimilarity"]["range"]},
+        {"Onderdeel": "Segregatie", "Maat": ex["theil_h"]["label"], "Waarde": m.theil_h,
          "Bereik": ex["theil_h"]["range"]},
     ]
-    for g in m["groups"]:
+    for g in m.groups:
         rows.append({"Onderdeel": "Isolatie", "Maat": f"Isolatie {labels[g]} (xPx)",
-                     "Waarde": (m.get("isolation") or {}).get(g), "Bereik": "0 tot 1"})
-    for g in m["groups"]:
+                     "Waarde": m.isolation.get(g), "Bereik": "0 tot 1"})
+    for g in m.groups:
         rows.append({"Onderdeel": "Samenstelling", "Maat": f"Aandeel {labels[g]} in de gemeente",
-                     "Waarde": (m.get("group_shares") or {}).get(g), "Bereik": "0 tot 1"})
+                     "Waarde": m.group_shares.get(g), "Bereik": "0 tot 1"})
     out = pd.DataFrame(rows)
     out["Waarde"] = pd.to_numeric(out["Waarde"], errors="coerce").round(4)
     return out
 
 
-def measures_figure(m: dict[str, Any], *, source: str = "", fictitious: bool = False):
+def measures_figure(m: GemeenteMeasures, *, source: str = "", fictitious: bool = False):
     """Bar chart of the measures: the three segregation indices on 0–1 with the bands
     laag / matig / hoog, and per group the isolation against its share in the gemeente."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    labels = m["labels"]
-    level = m.get("level") or "buurt"
+    labels = m.labels
+    level = m.level or "buurt"
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.2, column_widths=[0.45, 0.55],
                         subplot_titles=["Segregatie-indexen (0 = gemengd, 1 = gescheiden)",
                                         "Isolatie tegen aandeel in de gemeente"])
     names = ["D (twee groepen)", "D (alle groepen)", "Entropie-index H"]
-    vals = [m.get("dissimilarity"), m.get("multigroup_dissimilarity"), m.get("theil_h")]
+    vals = [m.dissimilarity, m.multigroup_dissimilarity, m.theil_h]
     fig.add_trace(go.Bar(
         orientation="h", y=names[::-1], x=[None if v is None else float(v) for v in vals[::-1]],
         marker_color="#0072B2", name="Index", showlegend=False,
         text=["–" if v is None else _nl(v, 2) for v in vals[::-1]], textposition="outside",
         cliponaxis=False, hovertemplate="%{y}: %{x:.3f}<extra></extra>"), row=1, col=1)
-    groups = m["groups"]
+    groups = m.groups
     glabels = [labels[g] for g in groups][::-1]
-    iso = [(m.get("isolation") or {}).get(g) for g in groups][::-1]
-    share = [(m.get("group_shares") or {}).get(g) for g in groups][::-1]
+    iso = [m.isolation.get(g) for g in groups][::-1]
+    share = [m.group_shares.get(g) for g in groups][::-1]
     fig.add_trace(go.Bar(
         orientation="h", y=glabels, x=[None if v is None else 100 * float(v) for v in share],
         name="Aandeel in de hele gemeente", marker_color="#999999",
@@ -488,9 +489,9 @@ def measures_figure(m: dict[str, Any], *, source: str = "", fictitious: bool = F
                       legend=dict(orientation="h", x=1.0, xanchor="right", y=-0.2, yanchor="top",
                                   traceorder="reversed"),
                       margin=dict(l=10, r=30, t=60, b=80), height=440,
-                      meta={"measures": {"dissimilarity": m.get("dissimilarity"),
-                                         "multigroup_dissimilarity": m.get("multigroup_dissimilarity"),
-                                         "theil_h": m.get("theil_h")}})
+                      meta={"measures": {"dissimilarity": m.dissimilarity,
+                                         "multigroup_dissimilarity": m.multigroup_dissimilarity,
+                                         "theil_h": m.theil_h}})
     if source:
         fig.add_annotation(text=source, xref="paper", yref="paper", x=0, y=0, yshift=-78,
                            xanchor="left", yanchor="bottom", showarrow=False,
@@ -534,7 +535,7 @@ def _change_line(year: int, gemeente: str, level: str, table: AreaTable, src: So
 def lokale_kaart_item(year: int, gemeente: str, level: str = "wijk",
                       indicator: str | None = DEFAULT_INDICATOR, *, sources: Sources | None = None,
                       table: AreaTable | None = None, national: AreaTable | None = None,
-                      measures: dict[str, Any] | None = None) -> ExportItem:
+                      measures: GemeenteMeasures | None = None) -> ExportItem:
     """Segregation and diversity measures of the lokale kaart, the change signals against
     the previous year of the same origin classification, and the worksheet notes of the
     gemeente (verbatim, from ``sources.notes``)."""
@@ -558,8 +559,8 @@ def lokale_kaart_item(year: int, gemeente: str, level: str = "wijk",
     return ExportItem.from_meta(
         table.meta,
         title=f"Lokale kaart: segregatie en diversiteit, {name}, {year}",
-        subtitle=f"Berekend over {m['n_areas']} {plural} met volledige gegevens "
-                 f"(van de {m['n_areas_input']})",
+        subtitle=f"Berekend over {m.n_areas} {plural} met volledige gegevens "
+                 f"(van de {m.n_areas_input})",
         figure=fig,
         table=measures_table(m),
         definitions=defs,

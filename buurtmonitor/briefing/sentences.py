@@ -4,7 +4,6 @@ typed by hand), per view. Pure: every function takes the frames or results it de
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import pandas as pd
 
@@ -13,6 +12,7 @@ from buurtmonitor.briefing.common import _PLURAL, _missing, _nl, _val
 from buurtmonitor.catalogue import Indicator, load_catalogue
 from buurtmonitor.harmonise import SMALL_N
 from buurtmonitor.lokale_kaart import change
+from buurtmonitor.lokale_kaart.indices import GemeenteMeasures
 from buurtmonitor.model import MISSING_LABELS
 
 
@@ -175,28 +175,28 @@ def change_sentence(year: int, level: str, previous: int | None,
             "Lokale kaart).")
 
 
-def lokale_kaart_key_figures(m: dict[str, Any], level: str, change_line: str | None = None) -> list[str]:
+def lokale_kaart_key_figures(m: GemeenteMeasures, level: str, change_line: str | None = None) -> list[str]:
     """Up to four sentences on the segregation measures ``m`` of one gemeente: the
     dissimilarity index with its reading and national rank, Theil's H and multigroup D,
     the isolation of the second group of the pair, and ``change_line``."""
     plural = _PLURAL[level]
-    labels = m["labels"]
-    a, b = m["pair"]
+    labels = m.labels
+    a, b = m.pair
     key: list[str] = []
-    d = m.get("dissimilarity")
+    d = m.dissimilarity
     if d is not None:
-        s = (f"Ongelijkheidsindex D ({labels[a]} / {labels[b]}) over {m['n_areas']} {plural}: "
+        s = (f"Ongelijkheidsindex D ({labels[a]} / {labels[b]}) over {m.n_areas} {plural}: "
              f"{_nl(d, 2)}, {_reading_d(d)} (onder 0,3 laag, boven 0,6 hoog)")
-        nat = (m.get("national") or {}).get("dissimilarity") or {}
-        if nat.get("rank"):
-            s += f"; plaats {nat['rank']} van {nat['of']} gemeenten"
+        nat = m.national.ranks.get("dissimilarity") if m.national is not None else None
+        if nat is not None and nat.rank:
+            s += f"; plaats {nat.rank} van {nat.of} gemeenten"
         key.append(s + ".")
-    h = m.get("theil_h")
+    h = m.theil_h
     if h is not None:
         key.append(f"Entropie-index H: {_nl(h, 2)}; meergroeps-D: "
-                   f"{_nl(m.get('multigroup_dissimilarity'), 2)}.")
-    iso = (m.get("isolation") or {}).get(b)
-    share = (m.get("group_shares") or {}).get(b)
+                   f"{_nl(m.multigroup_dissimilarity, 2)}.")
+    iso = m.isolation.get(b)
+    share = m.group_shares.get(b)
     if iso is not None and share is not None:
         key.append(f"Iemand met {labels[b]} woont gemiddeld in een {level} waar "
                    f"{_nl(100 * iso, 1)}% tot dezelfde groep hoort; in de hele gemeente is dat "
@@ -204,5 +204,5 @@ def lokale_kaart_key_figures(m: dict[str, Any], level: str, change_line: str | N
     if change_line:
         key.append(change_line)
     if not key:
-        key = list(m.get("warnings") or ["De maten konden niet worden berekend."])
+        key = list(m.warnings or ["De maten konden niet worden berekend."])
     return key[:4]

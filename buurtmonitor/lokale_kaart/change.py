@@ -79,7 +79,7 @@ def caveat_text(min_population: int = DEFAULT_MIN_POPULATION) -> str:
     )
 
 
-@dataclass
+@dataclass(frozen=True)
 class ChangeResult:
     """Result of :func:`compare_years`.
 

@@ -81,7 +81,7 @@ class TooFewAreasError(ClusterAnalysisError):
     """Fewer valid areas than :data:`MIN_AREAS` (message in Dutch)."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class ClusterResult:
     """Result of :func:`local_moran`.
 

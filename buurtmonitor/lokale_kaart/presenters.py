@@ -21,6 +21,7 @@ from buurtmonitor.catalogue import load_catalogue, load_lokale_kaart
 from buurtmonitor.lokale_kaart import change as change_mod
 from buurtmonitor.lokale_kaart import clusters as clusters_mod
 from buurtmonitor.lokale_kaart import segregation
+from buurtmonitor.lokale_kaart.indices import GemeenteMeasures
 from buurtmonitor.model import FICTITIOUS_LABEL, AreaTable
 
 VIEW = "lokale_kaart"
@@ -72,7 +73,7 @@ class PageData:
     table: AreaTable
     names: dict[str, str]                  # code -> name of the areas of ``level``
     all_names: dict[str, str] = field(default_factory=dict)  # wijken and buurten
-    measures: dict[str, Any] | None = None
+    measures: GemeenteMeasures | None = None
     measures_error: str | None = None
     change: ChangeView | None = None
     cluster: ClusterView | None = None
@@ -101,50 +102,50 @@ def all_area_names(table: AreaTable, gemeente: str) -> dict[str, str]:
 
 
 # ----------------------------------------------------------------------------- tab 1 tables
-def composition_table(m: dict[str, Any]) -> pd.DataFrame:
+def composition_table(m: GemeenteMeasures) -> pd.DataFrame:
     """One row per origin group of the gemeente: persons, share, isolation."""
     rows = []
-    for g in m["groups"]:
+    for g in m.groups:
         rows.append({
-            "Groep": m["labels"][g],
-            "Inwoners": m["group_totals"].get(g),
-            "Aandeel in de gemeente (%)": _r(100 * (m["group_shares"].get(g) or np.nan), 1),
-            "Isolatie xPx (%)": _r(100 * _f(m["isolation"].get(g)), 1),
+            "Groep": m.labels[g],
+            "Inwoners": m.group_totals.get(g),
+            "Aandeel in de gemeente (%)": _r(100 * (m.group_shares.get(g) or np.nan), 1),
+            "Isolatie xPx (%)": _r(100 * _f(m.isolation.get(g)), 1),
         })
     return pd.DataFrame(rows)
 
 
-def exposure_table(m: dict[str, Any]) -> pd.DataFrame:
+def exposure_table(m: GemeenteMeasures) -> pd.DataFrame:
     """The isolation/exposure matrix in percent: row = the group someone belongs to,
     column = the average share of each group in the area where they live (diagonal =
     isolation), plus the share of each group in the whole gemeente for comparison."""
-    groups, labels = m["groups"], m["labels"]
+    groups, labels = m.groups, m.labels
     short = {g: labels[g].removeprefix("herkomst ") for g in groups}
     rows = []
     for gx in groups:
         row = {"Iemand met": labels[gx]}
         for gy in groups:
-            row[f"% {short[gy]}"] = _r(100 * _f(m["exposure"][gx][gy]), 1)
+            row[f"% {short[gy]}"] = _r(100 * _f(m.exposure[gx][gy]), 1)
         rows.append(row)
     ref = {"Iemand met": "ter vergelijking: de hele gemeente"}
     for gy in groups:
-        ref[f"% {short[gy]}"] = _r(100 * _f(m["group_shares"].get(gy)), 1)
+        ref[f"% {short[gy]}"] = _r(100 * _f(m.group_shares.get(gy)), 1)
     rows.append(ref)
     return pd.DataFrame(rows)
 
 
-def areas_table(m: dict[str, Any]) -> pd.DataFrame:
+def areas_table(m: GemeenteMeasures) -> pd.DataFrame:
     """Per area: residents, shares, diversity (entropy, Gini-Simpson), location quotients."""
-    groups, labels = m["groups"], m["labels"]
+    groups, labels = m.groups, m.labels
     rows = []
-    for a in m["areas"]:
-        row = {"Code": a["code"], "Naam": a.get("name") or a["code"], "Inwoners": a["total"]}
+    for a in m.areas:
+        row = {"Code": a.code, "Naam": a.name or a.code, "Inwoners": a.total}
         for g in groups:
-            row[f"Aandeel {labels[g]} (%)"] = _r(100 * _f(a["shares"].get(g)), 1)
-        row["Diversiteit (entropie, 0–1)"] = _r(a["entropy"], 3)
-        row["Diversiteit (Gini-Simpson)"] = _r(a["gini_simpson"], 3)
+            row[f"Aandeel {labels[g]} (%)"] = _r(100 * _f(a.shares.get(g)), 1)
+        row["Diversiteit (entropie, 0–1)"] = _r(a.entropy, 3)
+        row["Diversiteit (Gini-Simpson)"] = _r(a.gini_simpson, 3)
         for g in groups:
-            row[f"LQ {labels[g]}"] = _r(a["lq"].get(g), 2)
+            row[f"LQ {labels[g]}"] = _r(a.lq.get(g), 2)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -164,20 +165,20 @@ def _readable_reason(reason: str) -> str:
     return out
 
 
-def national_lines(m: dict[str, Any]) -> dict[str, str]:
+def national_lines(m: GemeenteMeasures) -> dict[str, str]:
     """measure key -> one Dutch line on its place among all gemeenten (with the median)."""
-    nat = m.get("national")
-    if not nat:
+    nat = m.national
+    if nat is None:
         return {}
     out = {}
-    for key in ("dissimilarity", "multigroup_dissimilarity", "theil_h"):
-        r = nat.get(key) or {}
-        if r.get("rank") is None:
-            out[key] = r.get("text", "Geen vergelijking mogelijk.")
+    for key in segregation.NATIONAL_MEASURES:
+        r = nat.ranks.get(key)
+        if r is None or r.rank is None:
+            out[key] = r.text if r is not None else "Geen vergelijking mogelijk."
             continue
-        med = (nat.get("median") or {}).get(key)
-        out[key] = (f"Plaats {r['rank']} van {r['of']} gemeenten (1 = hoogste); hoger dan bij "
-                    f"{nl(r['percentile'], 0)}% van de gemeenten. Mediaan van alle gemeenten: "
+        med = nat.median.get(key)
+        out[key] = (f"Plaats {r.rank} van {r.of} gemeenten (1 = hoogste); hoger dan bij "
+                    f"{nl(r.percentile, 0)}% van de gemeenten. Mediaan van alle gemeenten: "
                     f"{index_value(med)}.")
     return out
 
@@ -350,20 +351,20 @@ def section_context(section: str, data: PageData) -> str:
     if sec is not None and sec.intro:
         lines.append(sec.intro)
     if section == "themas":
-        if m and m.get("dissimilarity") is not None:
-            a, b = m["pair"]
-            lines.append(f"Ongelijkheidsindex D ({m['labels'][a]} / {m['labels'][b]}): "
-                         f"{index_value(m['dissimilarity'])} over {m['n_areas']} {lv}.")
+        if m and m.dissimilarity is not None:
+            a, b = m.pair
+            lines.append(f"Ongelijkheidsindex D ({m.labels[a]} / {m.labels[b]}): "
+                         f"{index_value(m.dissimilarity)} over {m.n_areas} {lv}.")
         over = _overrepresented(m, data.names)
         if over:
             lines.append("Gebieden waar een groep minstens twee keer zo sterk vertegenwoordigd is als "
                          "in de hele gemeente (LQ ≥ 2): " + "; ".join(over) + ".")
     elif section == "groepen":
-        if m and m.get("group_shares"):
+        if m and m.group_shares:
             lines.append("Samenstelling naar herkomst (in de berekening):")
-            for g in m["groups"]:
-                lines.append(f"- {m['labels'][g]}: {nl(m['group_totals'].get(g), 0)} inwoners "
-                             f"({pct(m['group_shares'].get(g))}); isolatie {pct(m['isolation'].get(g))}")
+            for g in m.groups:
+                lines.append(f"- {m.labels[g]}: {nl(m.group_totals.get(g), 0)} inwoners "
+                             f"({pct(m.group_shares.get(g))}); isolatie {pct(m.isolation.get(g))}")
             lines.append("Isolatie boven het aandeel in de gemeente betekent dat een groep meer "
                          "onder elkaar woont dan bij gelijke spreiding.")
         if sec is not None and sec.outro:
@@ -391,12 +392,12 @@ def section_context(section: str, data: PageData) -> str:
                              f"{ch.result.year_b}) bij de gekozen drempels.")
         elif ch and ch.message:
             lines.append("Veranderingssignalen: " + _first_sentence(ch.message))
-        if m and m.get("areas"):
-            ent = sorted((a for a in m["areas"] if a.get("entropy") is not None), key=lambda a: a["entropy"])
+        if m and m.areas:
+            ent = sorted((a for a in m.areas if a.entropy is not None), key=lambda a: a.entropy)
             if len(ent) >= 2:
-                lines.append("Meest gemengd: " + ", ".join(f"{data.name(a['code'])} ({index_value(a['entropy'])})"
+                lines.append("Meest gemengd: " + ", ".join(f"{data.name(a.code)} ({index_value(a.entropy)})"
                                                           for a in ent[::-1][:3]) + ".")
-                lines.append("Minst gemengd: " + ", ".join(f"{data.name(a['code'])} ({index_value(a['entropy'])})"
+                lines.append("Minst gemengd: " + ", ".join(f"{data.name(a.code)} ({index_value(a.entropy)})"
                                                           for a in ent[:3]) + ".")
     elif section == "fase":
         if ch and ch.result is not None:
@@ -408,21 +409,21 @@ def section_context(section: str, data: PageData) -> str:
             lines.append(_first_sentence(ch.message))
     elif section == "kerncijfers":
         if m:
-            lines.append(f"Inwoners in de berekening: {nl(m.get('population'), 0)} in {m['n_areas']} {lv}"
-                         + (f" ({len(m['dropped'])} {lv} weggelaten)" if m.get("dropped") else "") + ".")
-            if m.get("group_shares"):
+            lines.append(f"Inwoners in de berekening: {nl(m.population, 0)} in {m.n_areas} {lv}"
+                         + (f" ({len(m.dropped)} {lv} weggelaten)" if m.dropped else "") + ".")
+            if m.group_shares:
                 lines.append("Samenstelling: " + ", ".join(
-                    f"{m['labels'][g]} {pct(m['group_shares'].get(g))}" for g in m["groups"]) + ".")
-            if m.get("dissimilarity") is not None:
-                a, b = m["pair"]
+                    f"{m.labels[g]} {pct(m.group_shares.get(g))}" for g in m.groups) + ".")
+            if m.dissimilarity is not None:
+                a, b = m.pair
                 rank = national_lines(m).get("dissimilarity")
-                lines.append(f"Ongelijkheidsindex D ({m['labels'][a]} / {m['labels'][b]}): "
-                             f"{index_value(m['dissimilarity'])}."
+                lines.append(f"Ongelijkheidsindex D ({m.labels[a]} / {m.labels[b]}): "
+                             f"{index_value(m.dissimilarity)}."
                              + (f" {rank}" if rank else
                                 (" Geen landelijke vergelijking (fictieve gegevens)." if data.fictitious
                                  else " Geen landelijke vergelijking beschikbaar.")))
-            if m.get("theil_h") is not None:
-                lines.append(f"Entropie-index H (Theil): {index_value(m['theil_h'])}.")
+            if m.theil_h is not None:
+                lines.append(f"Entropie-index H (Theil): {index_value(m.theil_h)}.")
         elif data.measures_error:
             lines.append(data.measures_error)
         top = strongest_flags(ch.result if ch else None)
@@ -446,15 +447,15 @@ def section_context(section: str, data: PageData) -> str:
     return "\n".join(lines)
 
 
-def _overrepresented(m: dict[str, Any] | None, names: dict[str, str], limit: int = 6) -> list[str]:
-    if not m or not m.get("areas"):
+def _overrepresented(m: GemeenteMeasures | None, names: dict[str, str], limit: int = 6) -> list[str]:
+    if not m or not m.areas:
         return []
     hits = []
-    for a in m["areas"]:
-        for g in m["groups"]:
-            lq = a["lq"].get(g)
-            if lq is not None and lq >= 2 and (a.get("total") or 0) >= 100:
-                hits.append((lq, f"{names.get(a['code'], a['code'])} ({m['labels'][g]}, LQ {nl(lq, 1)})"))
+    for a in m.areas:
+        for g in m.groups:
+            lq = a.lq.get(g)
+            if lq is not None and lq >= 2 and (a.total or 0) >= 100:
+                hits.append((lq, f"{names.get(a.code, a.code)} ({m.labels[g]}, LQ {nl(lq, 1)})"))
     hits.sort(key=lambda h: -h[0])
     return [h[1] for h in hits[:limit]]
 

@@ -203,6 +203,129 @@ REASON_ZERO_GROUPS = "de groepen tellen op tot 0"
 SMALL_AREA = 100
 
 
+
+# ---------------------------------------------------------------------------------------
+# Results
+# ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AreaMeasures:
+    """The diversity of one area: residents (``total``), the share and location quotient
+    of each group, the entropy (0–1) and the Gini-Simpson index; ``name`` when known."""
+
+    code: str
+    total: float | None
+    shares: dict[str, float | None]
+    entropy: float | None
+    gini_simpson: float | None
+    lq: dict[str, float | None]
+    name: str | None = None
+
+    def to_dict(self, *, with_name: bool = False) -> dict[str, Any]:
+        """JSON-serialisable form (``name`` only when asked)."""
+        out: dict[str, Any] = {"code": self.code, "total": self.total, "shares": dict(self.shares),
+                               "entropy": self.entropy, "gini_simpson": self.gini_simpson,
+                               "lq": dict(self.lq)}
+        if with_name:
+            out["name"] = self.name
+        return out
+
+
+@dataclass(frozen=True)
+class Rank:
+    """The place of a value among all gemeenten (:func:`rank_against`): ``rank`` 1 = the
+    highest, ``of`` gemeenten with a value, ``percentile`` = % of gemeenten with a strictly
+    lower value, ``text`` in Dutch. ``rank`` and ``percentile`` are None without a value."""
+
+    rank: int | None
+    of: int
+    percentile: float | None
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rank": self.rank, "of": self.of, "percentile": self.percentile, "text": self.text}
+
+
+#: the measures that are set against all gemeenten
+NATIONAL_MEASURES = ("dissimilarity", "multigroup_dissimilarity", "theil_h")
+
+
+@dataclass(frozen=True)
+class NationalComparison:
+    """One gemeente among all gemeenten: a :class:`Rank` per measure of
+    :data:`NATIONAL_MEASURES`, the number of gemeenten compared and their medians."""
+
+    ranks: dict[str, Rank]
+    n_gemeenten: int
+    median: dict[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {k: r.to_dict() for k, r in self.ranks.items()}
+        out["n_gemeenten"] = self.n_gemeenten
+        out["median"] = dict(self.median)
+        return out
+
+
+@dataclass(frozen=True)
+class SegregationMeasures:
+    """Every segregation and diversity measure of one set of areas (:func:`compute_all`).
+
+    ``groups`` and ``pair`` are variable ids (``pair`` = the two groups of the two-group D),
+    ``labels`` their Dutch labels; ``dropped`` lists ``{"code", "reason"}`` of the areas left
+    out; ``isolation`` is xPx per group, ``exposure[x][y]`` is xPy; ``areas`` holds the
+    diversity per kept area; ``warnings`` are Dutch; ``max_total_difference`` is the largest
+    gap between the groups and the given total (None when no total was given).
+    """
+
+    groups: tuple[str, ...]
+    labels: dict[str, str]
+    pair: tuple[str, str]
+    n_areas: int
+    n_areas_input: int
+    dropped: tuple[dict[str, str], ...]
+    total_source: str
+    caveat: str
+    population: float
+    group_totals: dict[str, float | None]
+    group_shares: dict[str, float | None]
+    dissimilarity: float | None
+    multigroup_dissimilarity: float | None
+    theil_h: float | None
+    isolation: dict[str, float | None]
+    exposure: dict[str, dict[str, float | None]]
+    areas: tuple[AreaMeasures, ...]
+    warnings: tuple[str, ...]
+    max_total_difference: float | None = None
+
+    def value(self, key: str) -> float | None:
+        """One of the indices of :data:`NATIONAL_MEASURES` by name."""
+        if key not in NATIONAL_MEASURES:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def _core_dict(self, *, with_names: bool) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "groups": list(self.groups), "labels": dict(self.labels), "pair": list(self.pair),
+            "n_areas": self.n_areas, "n_areas_input": self.n_areas_input,
+            "dropped": [dict(d) for d in self.dropped], "total_source": self.total_source,
+            "caveat": self.caveat, "population": self.population,
+            "group_totals": dict(self.group_totals), "group_shares": dict(self.group_shares),
+            "dissimilarity": self.dissimilarity,
+            "multigroup_dissimilarity": self.multigroup_dissimilarity, "theil_h": self.theil_h,
+            "isolation": dict(self.isolation),
+            "exposure": {g: dict(row) for g, row in self.exposure.items()},
+            "areas": [a.to_dict(with_name=with_names) for a in self.areas],
+        }
+        if self.total_source == "totaal" and self.n_areas:
+            out["max_total_difference"] = self.max_total_difference
+        out["warnings"] = list(self.warnings)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form (the keys of the former dict result)."""
+        return self._core_dict(with_names=False)
+
+
 # ---------------------------------------------------------------------------------------
 # Preparing the counts
 # ---------------------------------------------------------------------------------------
@@ -412,17 +535,13 @@ def _num(x: Any) -> float | None:
 def compute_all(counts: pd.DataFrame, group_a: str, group_b: str, *,
                 total: pd.Series | None = None, groups: Sequence[str] | None = None,
                 labels: Mapping[str, str] | None = None,
-                min_areas: int = 5) -> dict[str, Any]:
-    """All segregation and diversity measures for one gemeente (JSON-serialisable dict).
+                min_areas: int = 5) -> SegregationMeasures:
+    """All segregation and diversity measures for one gemeente.
 
     ``counts``: index = area code, columns = mutually exclusive groups (``groups`` selects
     them; default all columns). ``group_a``/``group_b``: the pair for two-group D.
 
-    Returns keys: ``groups``, ``labels``, ``pair``, ``n_areas``, ``n_areas_input``,
-    ``dropped`` [{code, reason}], ``total_source``, ``population``, ``group_totals``,
-    ``group_shares``, ``dissimilarity``, ``multigroup_dissimilarity``, ``theil_h``,
-    ``isolation`` {g: xPx}, ``exposure`` {x: {y: xPy}}, ``areas`` [{code, total, shares,
-    entropy, gini_simpson, lq}], ``warnings`` [Dutch], ``caveat``.
+    Returns a :class:`SegregationMeasures` (``to_dict()`` gives the JSON form).
     """
     groups = list(counts.columns) if groups is None else list(groups)
     for g in (group_a, group_b):
@@ -436,45 +555,29 @@ def compute_all(counts: pd.DataFrame, group_a: str, group_b: str, *,
     warnings_nl: list[str] = []
     n = len(c)
 
-    result: dict[str, Any] = {
-        "groups": groups,
-        "labels": {g: group_label(g, labels) for g in groups},
-        "pair": [group_a, group_b],
-        "n_areas": n,
-        "n_areas_input": prep.n_input,
-        "dropped": prep.dropped,
-        "total_source": prep.total_source,
-        "caveat": CAVEAT,
-    }
+    labels_nl = {g: group_label(g, labels) for g in groups}
+    common: dict[str, Any] = dict(groups=tuple(groups), labels=labels_nl, pair=(group_a, group_b),
+                                  n_areas=n, n_areas_input=prep.n_input, dropped=tuple(prep.dropped),
+                                  total_source=prep.total_source, caveat=CAVEAT)
     if n == 0:
         warnings_nl.append("Geen enkel gebied heeft volledige gegevens; er is niets te berekenen.")
-        result.update(population=0.0, group_totals={}, group_shares={}, dissimilarity=None,
-                      multigroup_dissimilarity=None, theil_h=None, isolation={},
-                      exposure={}, areas=[], warnings=warnings_nl)
-        return result
+        return SegregationMeasures(**common, population=0.0, group_totals={}, group_shares={},
+                                   dissimilarity=None, multigroup_dissimilarity=None, theil_h=None,
+                                   isolation={}, exposure={}, areas=(), warnings=tuple(warnings_nl))
 
     X = c.sum(axis=0)
     T_groups = float(X.sum())
     T = float(t.sum())
-    result["population"] = T
-    result["group_totals"] = {g: _num(X[g]) for g in groups}
-    result["group_shares"] = {g: _num(X[g] / T_groups) if T_groups else None for g in groups}
-    result["dissimilarity"] = _num(dissimilarity(c[group_a], c[group_b]))
-    result["multigroup_dissimilarity"] = _num(multigroup_dissimilarity(c))
-    result["theil_h"] = _num(theil_h(c))
-    result["isolation"] = {g: _num(isolation(c[g], t)) for g in groups}
     em = exposure_matrix(c, t)
-    result["exposure"] = {gx: {gy: _num(em.loc[gx, gy]) for gy in groups} for gx in groups}
-
     ent, gs, lq = local_entropy(c), gini_simpson(c), location_quotients(c, t)
     shares = c.div(t, axis=0)
-    result["areas"] = [
-        {"code": str(code), "total": _num(t.loc[code]),
-         "shares": {g: _num(shares.at[code, g]) for g in groups},
-         "entropy": _num(ent.loc[code]), "gini_simpson": _num(gs.loc[code]),
-         "lq": {g: _num(lq.at[code, g]) for g in groups}}
+    areas = tuple(
+        AreaMeasures(code=str(code), total=_num(t.loc[code]),
+                     shares={g: _num(shares.at[code, g]) for g in groups},
+                     entropy=_num(ent.loc[code]), gini_simpson=_num(gs.loc[code]),
+                     lq={g: _num(lq.at[code, g]) for g in groups})
         for code in c.index
-    ]
+    )
 
     # Warnings in plain Dutch
     if prep.dropped:
@@ -491,19 +594,27 @@ def compute_all(counts: pd.DataFrame, group_a: str, group_b: str, *,
         if X[g] == 0:
             warnings_nl.append(f"De groep {group_label(g, labels)} komt in geen enkel gebied "
                                "voor; de maten voor die groep ontbreken.")
+    max_gap = None
     if prep.total_source == "totaal":
         gap = (c.sum(axis=1) - t).abs()
         tolerance = 2.5 * (len(groups) + 1)  # each count rounded to 5 independently
         off = int((gap > tolerance).sum())
-        result["max_total_difference"] = _num(gap.max())
+        max_gap = _num(gap.max())
         if off:
             warnings_nl.append(
                 f"In {off} gebied(en) tellen de groepen niet op tot het aantal inwoners (meer "
                 "dan de afronding verklaart). Controleer of de groepen elkaar uitsluiten en "
                 "samen alle inwoners omvatten; isolatie en blootstelling gebruiken het totaal.")
-
-    result["warnings"] = warnings_nl
-    return result
+    return SegregationMeasures(
+        **common, population=T,
+        group_totals={g: _num(X[g]) for g in groups},
+        group_shares={g: _num(X[g] / T_groups) if T_groups else None for g in groups},
+        dissimilarity=_num(dissimilarity(c[group_a], c[group_b])),
+        multigroup_dissimilarity=_num(multigroup_dissimilarity(c)),
+        theil_h=_num(theil_h(c)),
+        isolation={g: _num(isolation(c[g], t)) for g in groups},
+        exposure={gx: {gy: _num(em.loc[gx, gy]) for gy in groups} for gx in groups},
+        areas=areas, warnings=tuple(warnings_nl), max_total_difference=max_gap)
 
 
 # ---------------------------------------------------------------------------------------
@@ -553,11 +664,11 @@ def split_by_gemeente(counts: pd.DataFrame, gemeente_codes: pd.Series | Iterable
 
 
 def rank_against(value: float | None, distribution: Mapping[str, float] | pd.Series |
-                 Iterable[float], *, higher_first: bool = True) -> dict[str, Any]:
+                 Iterable[float], *, higher_first: bool = True) -> Rank:
     """Place a gemeente's value in the distribution over all gemeenten.
 
     ``distribution`` normally includes the gemeente itself; NaN/None are ignored.
-    Returns ``{"rank", "of", "percentile", "text"}``: ``rank`` 1 = highest value
+    Returns a :class:`Rank`: ``rank`` 1 = highest value
     (``higher_first=False``: 1 = lowest), ties share the best rank; ``percentile`` = the
     percentage of gemeenten with a strictly lower value (0–100); ``text`` in Dutch.
     """
@@ -568,8 +679,8 @@ def rank_against(value: float | None, distribution: Mapping[str, float] | pd.Ser
     d = d[np.isfinite(d)]
     of = int(d.size)
     if value is None or not math.isfinite(float(value)) or of == 0:
-        return {"rank": None, "of": of, "percentile": None,
-                "text": "Geen vergelijking mogelijk (waarde of verdeling ontbreekt)."}
+        return Rank(rank=None, of=of, percentile=None,
+                    text="Geen vergelijking mogelijk (waarde of verdeling ontbreekt).")
     v = float(value)
     eps = 1e-12
     greater = int((d > v + eps).sum())
@@ -580,4 +691,4 @@ def rank_against(value: float | None, distribution: Mapping[str, float] | pd.Ser
     pct = f"{percentile:.0f}".replace(".", ",")
     text = (f"Plaats {rank} van {of} (1 = {order}); de waarde is hoger dan bij {pct}% van "
             "de gemeenten.")
-    return {"rank": rank, "of": of, "percentile": percentile, "text": text}
+    return Rank(rank=rank, of=of, percentile=percentile, text=text)
