@@ -58,7 +58,7 @@ def notes_signature(gemeente: str, store: NotesStore | None = None) -> tuple:
     """Changes when a worksheet note of ``gemeente`` is added, edited or deleted; empty when
     the notes cannot be read (the pack then says so itself)."""
     try:
-        notes = (store if store is not None else NotesStore()).export(gemeente)
+        notes: list[dict[str, Any]] = list((store if store is not None else NotesStore()).export(gemeente))
     except Exception:  # noqa: BLE001 - the pack says so itself when notes cannot be read
         return ()
     return tuple((n["id"], n["updated_at"]) for n in notes)

@@ -25,6 +25,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app import ui
+from buurtmonitor import formatting as fmt
 from buurtmonitor import geo
 from buurtmonitor.catalogue import load_catalogue, load_lokale_kaart
 from buurtmonitor.harmonise import indicator_frame
@@ -51,13 +52,9 @@ from buurtmonitor.lokale_kaart.presenters import (
     exposure_table,
     flagged_areas,
     flags_table,
-    index_value,
-    level_plural,
     moran_text,
     national_lines,
-    nl,
     no_boundaries_text,
-    pct,
     scheme_break_text,
     section_context,
     worksheet_text,
@@ -205,10 +202,10 @@ def diversity_map(gdf, m: GemeenteMeasures, level: str, *, measure: str = "entro
             z.append(np.nan)
             continue
         z.append(getattr(a, measure))
-        shares = "<br>".join(f"{html.escape(m.labels[g])}: {pct(a.shares.get(g))}"
+        shares = "<br>".join(f"{html.escape(m.labels[g])}: {fmt.percent(a.shares.get(g))}"
                              for g in m.groups)
         hover.append(f"<b>{nm}</b> ({html.escape(c)})<br>{html.escape(label)}: "
-                     f"<b>{index_value(getattr(a, measure))}</b><br>{shares}<br>inwoners: {nl(a.total, 0)}")
+                     f"<b>{fmt.index(getattr(a, measure))}</b><br>{shares}<br>inwoners: {fmt.number(a.total, 0)}")
     zs = np.asarray(z, dtype=float)
     fig = go.Figure()
     ok = ~np.isnan(zs)
@@ -363,8 +360,8 @@ def cluster_map(gdf, res: clusters_mod.ClusterResult, level: str, names: dict[st
                 hover.append(f"<b>{nm}</b> ({html.escape(c)})<br>niet meegenomen: {html.escape(why)}")
             else:
                 hover.append(f"<b>{nm}</b> ({html.escape(c)})<br>{html.escape(indicator_label)}: "
-                             f"<b>{nl(t.at[c, 'value'], 1)}{html.escape(' ' + unit if unit and unit != '%' else unit)}</b>"
-                             f"<br>{html.escape(label)} (p = {nl(t.at[c, 'p_sim'], 3)})")
+                             f"<b>{fmt.number(t.at[c, 'value'], 1)}{html.escape(' ' + unit if unit and unit != '%' else unit)}</b>"
+                             f"<br>{html.escape(label)} (p = {fmt.number(t.at[c, 'p_sim'], 3)})")
         colour = NOT_ANALYSED_COLOUR if label == NOT_ANALYSED else CLUSTER_COLOURS[label]
         line = "#555555" if label in (NOT_ANALYSED, clusters_mod.NOT_SIGNIFICANT) else "#ffffff"
         fig.add_trace(go.Choroplethmap(
@@ -401,7 +398,7 @@ def table_with_download(df: pd.DataFrame, filename: str, *, key: str) -> None:
 def render_segregation(data: PageData) -> None:
     """Tab 1: key measures, matrix, per-area diversity + map, caveat, dropped areas."""
     m = data.measures
-    lv = level_plural(data.level)
+    lv = fmt.level_plural(data.level)
     st.subheader(f"Segregatie en diversiteit · {data.gemeente_name} · {data.year}")
     if m is None:
         st.error(data.measures_error or "De maten konden niet worden berekend.")
@@ -420,7 +417,7 @@ def render_segregation(data: PageData) -> None:
             with st.container(border=True):
                 st.markdown(f"**{ex[key]['label']}**",
                             help=f"{ex[key]['explanation']}\n\nBereik: {ex[key]['range']}.")
-                st.metric(ex[key]["label"], index_value(m.value(key)), label_visibility="collapsed")
+                st.metric(ex[key]["label"], fmt.index(m.value(key)), label_visibility="collapsed")
                 st.caption(ex[key]["how_to_read"])
                 if key in ranks:
                     st.markdown(f"**Landelijk:** {ranks[key]}")
@@ -533,7 +530,7 @@ def _detail(text: str | None) -> None:
 def render_change(data: PageData) -> None:
     """Tab 2 body (after the thresholds)."""
     cv = data.change
-    lv = level_plural(data.level)
+    lv = fmt.level_plural(data.level)
     if cv is None:
         return
     if cv.result is None:
@@ -554,7 +551,7 @@ def render_change(data: PageData) -> None:
     c1.metric(f"Vergeleken {lv}", len(res.areas))
     c2.metric("Met een signaal", n_sig)
     c3.metric("Te klein voor een signaal", n_small,
-              help=f"Minder dan {nl(res.thresholds.get('min_population'), 0)} inwoners in één van beide jaren.")
+              help=f"Minder dan {fmt.number(res.thresholds.get('min_population'), 0)} inwoners in één van beide jaren.")
     if res.flags.empty:
         st.success("Geen enkel gebied komt boven de drempels. Verlaag de drempels om kleinere "
                    "veranderingen te zien.", icon="✅")
@@ -594,7 +591,7 @@ def _render_boundary_changes(cv: ChangeView, data: PageData) -> None:
                                   "Toelichting": b["reason"]} for b in cv.boundary_changes]))
     elif cv.result is not None or cv.scheme_break:
         st.caption(f"Geen grenswijzigingen tussen {a} en {cv.year} gevonden voor de "
-                   f"{level_plural(data.level)} van deze gemeente.")
+                   f"{fmt.level_plural(data.level)} van deze gemeente.")
 
 
 def render_clusters(data: PageData) -> None:
@@ -604,7 +601,7 @@ def render_clusters(data: PageData) -> None:
     label = ind.label if ind else data.indicator
     unit = ind.unit if ind else ""
     st.subheader(f"Clusters · {label} · {data.gemeente_name} · {data.year}")
-    st.caption(f"Waar liggen {level_plural(data.level)} met hoge of lage waarden bij elkaar? "
+    st.caption(f"Waar liggen {fmt.level_plural(data.level)} met hoge of lage waarden bij elkaar? "
                "Kies de indicator in de zijbalk.")
     cv = data.cluster
     if cv is None or cv.result is None:
@@ -618,7 +615,7 @@ def render_clusters(data: PageData) -> None:
         return
     res = cv.result
     c1, c2 = st.columns([1, 3])
-    c1.metric("Moran's I", nl(res.moran_i, 2),
+    c1.metric("Moran's I", fmt.number(res.moran_i, 2),
               help="Voor de hele gemeente. Rond 0 = geen patroon, richting 1 = sterke clustering, "
                    "negatief = hoog en laag wisselen af.")
     c2.write(moran_text(res))
@@ -627,7 +624,7 @@ def render_clusters(data: PageData) -> None:
     for col, lab in zip(cc, clusters_mod.CLUSTER_LABELS):
         short = lab.split(" (")[0]
         col.metric(short, counts.get(lab, 0),
-                   help=f"{lab}: aantal {level_plural(data.level)}." if short != lab else None)
+                   help=f"{lab}: aantal {fmt.level_plural(data.level)}." if short != lab else None)
     _render_geo_figure(
         data, lambda gdf: cluster_map(gdf, res, data.level, data.names, indicator_label=label, unit=unit,
                                       source=data.table.meta.source_line(), fictitious=data.fictitious),
@@ -641,7 +638,7 @@ def render_clusters(data: PageData) -> None:
         with st.expander(f"Niet meegenomen ({len(res.excluded)}) en waarom"):
             show_table(dropped_table(res.excluded, data.names))
     st.caption(f"Methode: Local Moran's I (Anselin 1995), buren = gebieden die een grens of hoek "
-               f"delen (queen), {res.permutations} permutaties, significantie {nl(res.alpha * 100, 0)}%, "
+               f"delen (queen), {res.permutations} permutaties, significantie {fmt.number(res.alpha * 100, 0)}%, "
                f"vaste startwaarde {res.seed} (dezelfde uitkomst bij elke berekening).")
 
 
@@ -769,7 +766,7 @@ def _render_add_form(section: str, data: PageData, area: str, max_text: int) -> 
     where = "de hele gemeente" if not area else data.name(area)
     with st.form(key=f"lk_note_form_{section}", clear_on_submit=False):
         st.text_area(f"Nieuwe notitie over {where}", key=f"lk_note_text_{section}", height=100,
-                     help=f"Maximaal {nl(max_text, 0)} tekens. Wordt als gewone tekst bewaard en getoond.")
+                     help=f"Maximaal {fmt.number(max_text, 0)} tekens. Wordt als gewone tekst bewaard en getoond.")
         st.text_input("Uw naam of afdeling (optioneel)", key=author_key)
         st.form_submit_button("Notitie toevoegen", key=f"lk_note_add_{section}",
                               on_click=_add_note_cb, args=(section, data.gemeente, data.year))

@@ -11,6 +11,7 @@ from app import briefing_data, ui
 from app import export_widgets as ui_export
 from app import lokale_kaart_view as view
 from buurtmonitor import briefing
+from buurtmonitor import formatting as fmt
 from buurtmonitor.lokale_kaart import presenters
 
 sel = ui.sidebar(levels=("wijk", "buurt"), indicator=True)
@@ -38,7 +39,7 @@ data = presenters.PageData(year=sel.year, gemeente=sel.gemeente, gemeente_name=s
 try:
     data.measures = view.compute_measures(sel.year, sel.gemeente, sel.level)
 except LookupError:
-    data.measures_error = (f"Er zijn geen {presenters.level_plural(sel.level)} van {sel.gemeente_name} "
+    data.measures_error = (f"Er zijn geen {fmt.level_plural(sel.level)} van {sel.gemeente_name} "
                            f"in de cijfers van {sel.year}; kies een ander niveau of jaar.")
 except Exception as exc:  # noqa: BLE001
     data.measures_error = f"De segregatiematen konden niet worden berekend: {exc}"

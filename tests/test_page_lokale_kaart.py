@@ -12,6 +12,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from app import lokale_kaart_view as view
+from buurtmonitor import formatting
 from buurtmonitor.lokale_kaart import clusters, presenters, segregation
 from buurtmonitor.lokale_kaart import indices as lokale_kaart
 from buurtmonitor.model import FICTITIOUS_LABEL
@@ -111,7 +112,7 @@ def test_demo_buurt_level_clusters_and_diversity_map(demo_env):
     no_exception(at)
     table = repository.demo_table(2024, "GM9901")
     expected = lokale_kaart.measures(table, "GM9901", "buurt")
-    assert metric(at, "Ongelijkheidsindex D (twee groepen)") == presenters.index_value(expected.dissimilarity)
+    assert metric(at, "Ongelijkheidsindex D (twee groepen)") == formatting.index(expected.dissimilarity)
     assert metric(at, "Moran's I")
     specs = list(plotly_specs(at).values())
     assert len(specs) == 2                                    # diversity map + cluster map
@@ -254,7 +255,7 @@ def test_ede_wijk_and_buurt_with_standins(real_env):
     table = repository.load_table(2024, "GM0228").table
     national = repository.load_table(2024, "alle").table
     expected = lokale_kaart.measures(table, "GM0228", "buurt", national=national)
-    assert metric(at, "Ongelijkheidsindex D (twee groepen)") == presenters.index_value(expected.dissimilarity)
+    assert metric(at, "Ongelijkheidsindex D (twee groepen)") == formatting.index(expected.dissimilarity)
     rank = expected.national.ranks["dissimilarity"].rank
     assert any(f"Plaats {rank} van" in m.value for m in at.markdown)
     # no boundaries for Ede buurten in the PDOK stand-in: a message instead of a map
@@ -297,4 +298,4 @@ def test_worksheet_text_has_context_and_verbatim_notes(demo_env):
     assert FICTITIOUS_LABEL in text and XSS in text
     for sec in ("Thema's en scheidslijnen", "Kerncijfers", "Bestaand beleid en lacunes"):
         assert sec.upper() in text
-    assert presenters.index_value(data.measures.dissimilarity) in text
+    assert formatting.index(data.measures.dissimilarity) in text

@@ -47,7 +47,6 @@ PACK_RESOURCES = 0
 #: at most this many indicators in the profile chart of an export (all are in the table)
 PROFILE_ROWS = 14
 
-_PLURAL = {"gemeente": "gemeenten", "wijk": "wijken", "buurt": "buurten"}
 
 
 class ExportError(ValueError):
@@ -135,24 +134,11 @@ def need_sources(sources: Sources | None, what: str) -> Sources:
 
 
 # ----------------------------------------------------------------------------- helpers
-def _nl(x: Any, decimals: int = 1) -> str:
-    return mapping.fmt_number(None if x is None else float(x), decimals)
-
-
 def _missing(x: Any) -> bool:
     try:
         return x is None or bool(pd.isna(x))
     except (TypeError, ValueError):
         return False
-
-
-def _z(z: float) -> str:
-    """A z-score with a real minus sign: "−1,4"."""
-    return _nl(z, 1).replace("-", "\u2212")
-
-
-def _val(x: Any, ind: Indicator) -> str:
-    return mapping.fmt_value(None if _missing(x) else float(x), ind)
 
 
 def normalise_view(view: str) -> str:

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 from buurtmonitor import analysis, charts
+from buurtmonitor import formatting as fmt
 from buurtmonitor.briefing.common import (
-    _PLURAL,
     CHART_AREAS,
     DEFAULT_INDICATOR,
     PROFILE_ROWS,
@@ -31,10 +31,7 @@ from buurtmonitor.briefing.common import (
     _check_level,
     _definitions,
     _missing,
-    _nl,
     _scope_table,
-    _val,
-    _z,
     check_indicator,
     first_sentence,
     gemeente_name,
@@ -73,7 +70,7 @@ def indicator_table(table: AreaTable, indicator: str, level: str, gemeente: str)
         "Soort": f["level"].map(LEVEL_LABELS).values,
         f"{ind.label} ({ind.unit})": f["value"].astype(float).round(1).values,
     })
-    if ind.kind == "share":
+    if ind.kind == "share" and ind.numerator:
         out[f"{cat.variables[ind.numerator].label} (aantal)"] = f["numerator"].astype(float).values
     out["n"] = f["n"].astype(float).values
     out["Toelichting"] = [
@@ -98,7 +95,7 @@ def map_item(year: int, gemeente: str, level: str = "wijk", indicator: str = DEF
     src = sources
     table = table if table is not None else need_sources(src, "the table").table(year, gemeente)
     name = gemeente_name(table, gemeente)
-    plural = _PLURAL[level]
+    plural = fmt.level_plural(level)
     frame = indicator_frame(_scope_table(table, gemeente), ind.id)
     level_frame = frame[frame["level"] == level]
     if level_frame.empty:
@@ -124,7 +121,7 @@ def map_item(year: int, gemeente: str, level: str = "wijk", indicator: str = DEF
                 f"geen kaart; de cijfers staan in de tabel. ({str(exc).splitlines()[0][:200]})"]
     refs = mapping.reference_values(frame, gemeente)
     subtitle = " · ".join([f"{len(level_frame)} {plural}"]
-                          + [f"{label} {_val(v, ind)}" for label, v in
+                          + [f"{label} {fmt.value(v, ind.unit)}" for label, v in
                              (refs.get("gemeente", (None, None)), refs.get("nederland", (None, None)))
                              if label is not None])
     return ExportItem.from_meta(
@@ -154,7 +151,7 @@ def composition_item(year: int, gemeente: str, level: str = "wijk",
     table = table if table is not None else need_sources(sources, "the table").table(year, gemeente)
     table = _scope_table(table, gemeente)
     name = gemeente_name(table, gemeente)
-    plural = _PLURAL[level]
+    plural = fmt.level_plural(level)
     scheme = cat.schemes[table.meta.scheme]
     comp = analysis.composition(table, level, detail=detail)
     if comp[comp["role"] == analysis.ROLE_AREA].empty:
@@ -240,7 +237,7 @@ def profile_item(year: int, gemeente: str, level: str = "wijk", indicator: str =
     fig = figure
     subtitle = f"{LEVEL_LABELS[lvl]} in {name}"
     if lvl in ("wijk", "buurt"):
-        plural = _PLURAL[lvl]
+        plural = fmt.level_plural(lvl)
         subtitle = (f"{LEVEL_LABELS[lvl]} {area_name} tegen het gemiddelde van de {plural} van "
                     f"{name} (z-scores)")
         if fig is None:
@@ -260,12 +257,12 @@ def profile_item(year: int, gemeente: str, level: str = "wijk", indicator: str =
     else:
         refs = []
         if lvl == "buurt" and not _missing(me["wijk"]):
-            refs.append(f"wijk {_val(me['wijk'], ind)}")
+            refs.append(f"wijk {fmt.value(me['wijk'], ind.unit)}")
         if lvl != "gemeente" and not _missing(me["gemeente"]):
-            refs.append(f"gemeente {_val(me['gemeente'], ind)}")
+            refs.append(f"gemeente {fmt.value(me['gemeente'], ind.unit)}")
         if not _missing(me["nederland"]):
-            refs.append(f"Nederland {_val(me['nederland'], ind)}")
-        key.append(f"{ind.label} in {area_name}: {_val(me['value'], ind)}"
+            refs.append(f"Nederland {fmt.value(me['nederland'], ind.unit)}")
+        key.append(f"{ind.label} in {area_name}: {fmt.value(me['value'], ind.unit)}"
                    + (f" ({'; '.join(refs)})" if refs else "") + f": {me['reading']}.")
     z = prof[prof["z"].notna()]
     if len(z):
@@ -274,12 +271,12 @@ def profile_item(year: int, gemeente: str, level: str = "wijk", indicator: str =
         parts = []
         if hi["z"] > 0:
             parts.append(f"het verst boven het gemiddelde ligt {hi['label']} "
-                         f"({_val(hi['value'], load_catalogue().indicators[hi['indicator']])}, "
-                         f"z = {_z(hi['z'])})")
+                         f"({fmt.value(hi['value'], load_catalogue().indicators[hi['indicator']].unit)}, "
+                         f"z = {fmt.z_score(hi['z'])})")
         if lo["z"] < 0:
             parts.append(f"het verst eronder {lo['label']} "
-                         f"({_val(lo['value'], load_catalogue().indicators[lo['indicator']])}, "
-                         f"z = {_z(lo['z'])})")
+                         f"({fmt.value(lo['value'], load_catalogue().indicators[lo['indicator']].unit)}, "
+                         f"z = {fmt.z_score(lo['z'])})")
         if parts:
             s = "; ".join(parts)
             key.append(s[0].upper() + s[1:] + ".")
@@ -374,10 +371,10 @@ def trend_item(year: int, gemeente: str, level: str = "wijk", indicator: str = D
             first, last = part.iloc[0], part.iloc[-1]
             p_ind = cat.indicators.get(first["indicator"]) or ind
             if first["year"] == last["year"]:
-                segs.append(f"{first['indicator_label']} {_val(first['value'], p_ind)} in {first['year']}")
+                segs.append(f"{first['indicator_label']} {fmt.value(first['value'], p_ind.unit)} in {first['year']}")
             else:
-                segs.append(f"{first['indicator_label']} van {_val(first['value'], p_ind)} "
-                            f"({first['year']}) naar {_val(last['value'], p_ind)} ({last['year']})")
+                segs.append(f"{first['indicator_label']} van {fmt.value(first['value'], p_ind.unit)} "
+                            f"({first['year']}) naar {fmt.value(last['value'], p_ind.unit)} ({last['year']})")
         key.append(f"{area_name}: " + "; ".join(segs) + ".")
     else:
         key.append(f"{area_name}: geen waarden voor {ind.label} in {years[0]}–{years[-1]}.")
@@ -386,8 +383,8 @@ def trend_item(year: int, gemeente: str, level: str = "wijk", indicator: str = D
     last_nl = nl[(nl["year"] == years[-1])]
     if (len(last_me) and len(last_nl) and not _missing(last_me["value"].iloc[0])
             and not _missing(last_nl["value"].iloc[0])):
-        key.append(f"In {years[-1]}: {area_name} {_val(last_me['value'].iloc[0], ind)}, Nederland "
-                   f"{_val(last_nl['value'].iloc[0], ind)}.")
+        key.append(f"In {years[-1]}: {area_name} {fmt.value(last_me['value'].iloc[0], ind.unit)}, Nederland "
+                   f"{fmt.value(last_nl['value'].iloc[0], ind.unit)}.")
     breaks = analysis.series_breaks(series)
     if not breaks.empty:
         labels = "; ".join(f"{r.label} (tussen {r.prev_year} en {r.year})"
@@ -454,7 +451,7 @@ def measures_figure(m: GemeenteMeasures, *, source: str = "", fictitious: bool =
     fig.add_trace(go.Bar(
         orientation="h", y=names[::-1], x=[None if v is None else float(v) for v in vals[::-1]],
         marker_color="#0072B2", name="Index", showlegend=False,
-        text=["–" if v is None else _nl(v, 2) for v in vals[::-1]], textposition="outside",
+        text=["–" if v is None else fmt.number(v, 2) for v in vals[::-1]], textposition="outside",
         cliponaxis=False, hovertemplate="%{y}: %{x:.3f}<extra></extra>"), row=1, col=1)
     groups = m.groups
     glabels = [labels[g] for g in groups][::-1]
@@ -463,13 +460,13 @@ def measures_figure(m: GemeenteMeasures, *, source: str = "", fictitious: bool =
     fig.add_trace(go.Bar(
         orientation="h", y=glabels, x=[None if v is None else 100 * float(v) for v in share],
         name="Aandeel in de hele gemeente", marker_color="#999999",
-        text=["–" if v is None else f"{_nl(100 * v, 1)}%" for v in share], textposition="outside",
+        text=["–" if v is None else f"{fmt.number(100 * v, 1)}%" for v in share], textposition="outside",
         cliponaxis=False, hovertemplate="%{y}: %{x:.1f}%<extra>aandeel gemeente</extra>"),
         row=1, col=2)
     fig.add_trace(go.Bar(
         orientation="h", y=glabels, x=[None if v is None else 100 * float(v) for v in iso],
         name=f"Isolatie: aandeel van de eigen groep in de eigen {level}", marker_color="#D55E00",
-        text=["–" if v is None else f"{_nl(100 * v, 1)}%" for v in iso], textposition="outside",
+        text=["–" if v is None else f"{fmt.number(100 * v, 1)}%" for v in iso], textposition="outside",
         cliponaxis=False, hovertemplate="%{y}: %{x:.1f}%<extra>isolatie</extra>"), row=1, col=2)
     # reading bands of D, behind the bars (after the traces: plotly skips empty subplots)
     for x0, x1, colour, text in ((0, 0.3, "#E3F0DC", "laag"), (0.3, 0.6, "#FFEFCC", "matig"),
@@ -543,7 +540,7 @@ def lokale_kaart_item(year: int, gemeente: str, level: str = "wijk",
     src = need_sources(sources, "the earlier years and the notes")
     table = table if table is not None else src.table(year, gemeente)
     name = gemeente_name(table, gemeente)
-    plural = _PLURAL[level]
+    plural = fmt.level_plural(level)
     m = measures if measures is not None else lokale_kaart.measures(
         table, gemeente, level, national=national)
     ex = segregation.EXPLANATIONS

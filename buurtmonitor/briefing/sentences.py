@@ -8,7 +8,8 @@ import math
 import pandas as pd
 
 from buurtmonitor import analysis
-from buurtmonitor.briefing.common import _PLURAL, _missing, _nl, _val
+from buurtmonitor import formatting as fmt
+from buurtmonitor.briefing.common import _missing
 from buurtmonitor.catalogue import Indicator, load_catalogue
 from buurtmonitor.harmonise import SMALL_N
 from buurtmonitor.lokale_kaart import change
@@ -27,7 +28,7 @@ def map_key_figures(frame: pd.DataFrame, ind: Indicator, gemeente: str, name: st
                     area: str | None = None) -> list[str]:
     """2–4 sentences about the map: gemeente against Nederland, highest and lowest area,
     areas without a value (suppressed), uncertain small numbers."""
-    plural = _PLURAL[level]
+    plural = fmt.level_plural(level)
     out: list[str] = []
     gem = frame[frame["code"] == gemeente]
     nl = frame[frame["level"] == "land"]
@@ -36,12 +37,12 @@ def map_key_figures(frame: pd.DataFrame, ind: Indicator, gemeente: str, name: st
         g = gem.iloc[0]
         counts = ""
         if ind.kind == "share" and not _missing(g["numerator"]) and not _missing(g["n"]):
-            counts = f" ({_nl(g['numerator'], 0)} van de {_nl(g['n'], 0)} {_n_label(ind)})"
-        s = f"{ind.label} in {name}: {_val(g['value'], ind)}{counts}"
+            counts = f" ({fmt.number(g['numerator'], 0)} van de {fmt.number(g['n'], 0)} {_n_label(ind)})"
+        s = f"{ind.label} in {name}: {fmt.value(g['value'], ind.unit)}{counts}"
         if nl_v is not None:
             diff = float(g["value"]) - nl_v
             word = "hoger dan" if diff > 0 else ("lager dan" if diff < 0 else "gelijk aan")
-            s += f"; dat is {word} in Nederland ({_val(nl_v, ind)})"
+            s += f"; dat is {word} in Nederland ({fmt.value(nl_v, ind.unit)})"
         out.append(s + ".")
     elif len(gem):
         why = MISSING_LABELS.get(gem["missing"].iloc[0] or "", "geen gegevens")
@@ -51,13 +52,13 @@ def map_key_figures(frame: pd.DataFrame, ind: Indicator, gemeente: str, name: st
     if len(has) >= 2:
         lo, hi = has.iloc[0], has.sort_values(["value", "code"], ascending=[False, True]).iloc[0]
         s = (f"Hoogste waarde van de {len(has)} {plural} met een waarde: {hi['name']} "
-             f"({_val(hi['value'], ind)}); laagste: {lo['name']} ({_val(lo['value'], ind)})")
+             f"({fmt.value(hi['value'], ind.unit)}); laagste: {lo['name']} ({fmt.value(lo['value'], ind.unit)})")
         if len(gem) and not _missing(gem["value"].iloc[0]):
             above = int((has["value"] > float(gem["value"].iloc[0])).sum())
             s += f". {above} van de {len(has)} {plural} liggen boven het cijfer van de gemeente"
         out.append(s + ".")
     elif len(has) == 1:
-        out.append(f"Alleen {has.iloc[0]['name']} heeft een waarde ({_val(has.iloc[0]['value'], ind)}).")
+        out.append(f"Alleen {has.iloc[0]['name']} heeft een waarde ({fmt.value(has.iloc[0]['value'], ind.unit)}).")
     miss = areas[areas["value"].isna()]
     if len(miss):
         by = miss["missing"].fillna("geen_gegevens").value_counts()
@@ -74,7 +75,7 @@ def map_key_figures(frame: pd.DataFrame, ind: Indicator, gemeente: str, name: st
                    f"{_n_label(ind)}; die uitkomsten zijn onzeker (oranje rand).")
     elif area and area in set(areas["code"]):
         r = areas[areas["code"] == area].iloc[0]
-        v = _val(r["value"], ind) if not _missing(r["value"]) else \
+        v = fmt.value(r["value"], ind.unit) if not _missing(r["value"]) else \
             MISSING_LABELS.get(r["missing"] or "", "geen waarde")
         out.append(f"Uitgelicht op de kaart: {r['name']} ({v}).")
     return out[:4]
@@ -83,20 +84,20 @@ def map_key_figures(frame: pd.DataFrame, ind: Indicator, gemeente: str, name: st
 # ----------------------------------------------------------------------------- herkomst
 def composition_key_figures(comp: pd.DataFrame, group: str | None, name: str, level: str,
                             year: int, scheme_label: str) -> list[str]:
-    plural = _PLURAL[level]
+    plural = fmt.level_plural(level)
     out: list[str] = []
     groups = list(dict.fromkeys(comp["group"]))
     labels = comp.drop_duplicates("group").set_index("group")["label"].to_dict()
 
     def parts(code_role: str) -> str:
         sub = comp[comp["role"] == code_role].drop_duplicates("group").set_index("group")
-        return ", ".join(f"{labels[g]} {_nl(sub.at[g, 'share'])}%" for g in groups
+        return ", ".join(f"{labels[g]} {fmt.number(sub.at[g, 'share'])}%" for g in groups
                          if g in sub.index and not _missing(sub.at[g, "share"]))
 
     gem = parts(analysis.ROLE_GEMEENTE)
     if gem:
         land = comp[comp["role"] == analysis.ROLE_NEDERLAND].drop_duplicates("group")
-        land = [f"{_nl(v)}%" for v in land.set_index("group").reindex(groups)["share"]
+        land = [f"{fmt.number(v)}%" for v in land.set_index("group").reindex(groups)["share"]
                 if not _missing(v)]
         out.append(f"Herkomst van de inwoners van {name} ({year}): {gem}"
                    + (f"; in heel Nederland {', '.join(land[:-1])} en {land[-1]}." if len(land) > 1
@@ -107,8 +108,8 @@ def composition_key_figures(comp: pd.DataFrame, group: str | None, name: str, le
         sub = sub.sort_values(["share", "code"], ascending=[False, True], kind="stable")
         if len(sub) >= 2:
             hi, lo = sub.iloc[0], sub.iloc[-1]
-            out.append(f"Hoogste aandeel {labels[group]}: {hi['name']} ({_nl(hi['share'])}%); "
-                       f"laagste: {lo['name']} ({_nl(lo['share'])}%), van de {len(sub)} {plural} "
+            out.append(f"Hoogste aandeel {labels[group]}: {hi['name']} ({fmt.number(hi['share'])}%); "
+                       f"laagste: {lo['name']} ({fmt.number(lo['share'])}%), van de {len(sub)} {plural} "
                        "met cijfers.")
     n_areas = areas["code"].nunique()
     none = areas.groupby("code")["share"].apply(lambda s: s.notna().any())
@@ -170,7 +171,7 @@ def change_sentence(year: int, level: str, previous: int | None,
                 "niet worden geladen.")
     areas = result.areas
     n_sig = int((areas["status"] == change.STATUS_SIGNAL).sum()) if len(areas) else 0
-    return (f"Veranderingssignalen {previous} → {year}: {n_sig} van de {len(areas)} {_PLURAL[level]} "
+    return (f"Veranderingssignalen {previous} → {year}: {n_sig} van de {len(areas)} {fmt.level_plural(level)} "
             "vallen op door een sterke verschuiving in samenstelling of inwonertal (zie de pagina "
             "Lokale kaart).")
 
@@ -179,28 +180,28 @@ def lokale_kaart_key_figures(m: GemeenteMeasures, level: str, change_line: str |
     """Up to four sentences on the segregation measures ``m`` of one gemeente: the
     dissimilarity index with its reading and national rank, Theil's H and multigroup D,
     the isolation of the second group of the pair, and ``change_line``."""
-    plural = _PLURAL[level]
+    plural = fmt.level_plural(level)
     labels = m.labels
     a, b = m.pair
     key: list[str] = []
     d = m.dissimilarity
     if d is not None:
         s = (f"Ongelijkheidsindex D ({labels[a]} / {labels[b]}) over {m.n_areas} {plural}: "
-             f"{_nl(d, 2)}, {_reading_d(d)} (onder 0,3 laag, boven 0,6 hoog)")
+             f"{fmt.number(d, 2)}, {_reading_d(d)} (onder 0,3 laag, boven 0,6 hoog)")
         nat = m.national.ranks.get("dissimilarity") if m.national is not None else None
         if nat is not None and nat.rank:
             s += f"; plaats {nat.rank} van {nat.of} gemeenten"
         key.append(s + ".")
     h = m.theil_h
     if h is not None:
-        key.append(f"Entropie-index H: {_nl(h, 2)}; meergroeps-D: "
-                   f"{_nl(m.multigroup_dissimilarity, 2)}.")
+        key.append(f"Entropie-index H: {fmt.number(h, 2)}; meergroeps-D: "
+                   f"{fmt.number(m.multigroup_dissimilarity, 2)}.")
     iso = m.isolation.get(b)
     share = m.group_shares.get(b)
     if iso is not None and share is not None:
         key.append(f"Iemand met {labels[b]} woont gemiddeld in een {level} waar "
-                   f"{_nl(100 * iso, 1)}% tot dezelfde groep hoort; in de hele gemeente is dat "
-                   f"{_nl(100 * share, 1)}%.")
+                   f"{fmt.number(100 * iso, 1)}% tot dezelfde groep hoort; in de hele gemeente is dat "
+                   f"{fmt.number(100 * share, 1)}%.")
     if change_line:
         key.append(change_line)
     if not key:

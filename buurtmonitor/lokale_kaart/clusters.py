@@ -36,6 +36,8 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 
+from buurtmonitor import formatting as fmt
+
 HIGH_HIGH = "Hoog-hoog"
 LOW_LOW = "Laag-laag"
 HIGH_LOW = "Hoog-laag (uitschieter)"
@@ -116,8 +118,8 @@ class ClusterResult:
         """One Dutch sentence on the global pattern."""
         p = self.moran_p_sim
         sig = "significant" if p < self.alpha else "niet significant"
-        i = f"{self.moran_i:.2f}".replace(".", ",")
-        pt = f"{p:.3f}".replace(".", ",")
+        i = fmt.number(self.moran_i, 2)
+        pt = fmt.number(p, 3)
         return (f"Moran's I = {i} over {self.n} gebieden (p = {pt}, {sig} bij "
                 f"{int(round(self.alpha * 100))}%).")
 

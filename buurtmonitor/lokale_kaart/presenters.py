@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from buurtmonitor import formatting as fmt
 from buurtmonitor.catalogue import load_catalogue, load_lokale_kaart
 from buurtmonitor.lokale_kaart import change as change_mod
 from buurtmonitor.lokale_kaart import clusters as clusters_mod
@@ -26,38 +27,6 @@ from buurtmonitor.model import FICTITIOUS_LABEL, AreaTable
 
 VIEW = "lokale_kaart"
 WHOLE_GEMEENTE = ""   # area "code" of notes about the whole gemeente
-LEVEL_PLURAL = {"wijk": "wijken", "buurt": "buurten", "gemeente": "gemeenten"}
-
-
-# ----------------------------------------------------------------------------- formatting
-def nl(x: Any, decimals: int = 1) -> str:
-    """Dutch number format (1.234,5); missing -> "–"."""
-    if x is None:
-        return "–"
-    try:
-        x = float(x)
-    except (TypeError, ValueError):
-        return "–"
-    if not math.isfinite(x):
-        return "–"
-    s = f"{x:,.{decimals}f}"
-    return s.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-
-
-def pct(x: Any, decimals: int = 1) -> str:
-    """A fraction (0.177) as a Dutch percentage ("17,7%")."""
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "–"
-    return f"{nl(100.0 * float(x), decimals)}%"
-
-
-def index_value(x: Any) -> str:
-    """A 0–1 index as shown on the page (three decimals: "0,326")."""
-    return nl(x, 3)
-
-
-def level_plural(level: str) -> str:
-    return LEVEL_PLURAL.get(level, level)
 
 
 # ----------------------------------------------------------------------------- loading
@@ -123,11 +92,11 @@ def exposure_table(m: GemeenteMeasures) -> pd.DataFrame:
     short = {g: labels[g].removeprefix("herkomst ") for g in groups}
     rows = []
     for gx in groups:
-        row = {"Iemand met": labels[gx]}
+        row: dict[str, Any] = {"Iemand met": labels[gx]}
         for gy in groups:
             row[f"% {short[gy]}"] = _r(100 * _f(m.exposure[gx][gy]), 1)
         rows.append(row)
-    ref = {"Iemand met": "ter vergelijking: de hele gemeente"}
+    ref: dict[str, Any] = {"Iemand met": "ter vergelijking: de hele gemeente"}
     for gy in groups:
         ref[f"% {short[gy]}"] = _r(100 * _f(m.group_shares.get(gy)), 1)
     rows.append(ref)
@@ -178,8 +147,8 @@ def national_lines(m: GemeenteMeasures) -> dict[str, str]:
             continue
         med = nat.median.get(key)
         out[key] = (f"Plaats {r.rank} van {r.of} gemeenten (1 = hoogste); hoger dan bij "
-                    f"{nl(r.percentile, 0)}% van de gemeenten. Mediaan van alle gemeenten: "
-                    f"{index_value(med)}.")
+                    f"{fmt.number(r.percentile, 0)}% van de gemeenten. Mediaan van alle gemeenten: "
+                    f"{fmt.index(med)}.")
     return out
 
 
@@ -244,9 +213,9 @@ def flags_table(res: change_mod.ChangeResult, names: dict[str, str]) -> pd.DataF
         "Naam": [names.get(c, "") for c in f["code"]], "Code": f["code"],
         "Signaal": [SIGNAL_LABELS.get(s, s) + (f": {glabels.get(g, g)}" if isinstance(g, str) and g else "")
                     for s, g in zip(f["signal"], f["group"])],
-        "Verandering": [f"{nl(v, 1)} {'%' if u == 'procent' else 'procentpunt'}"
+        "Verandering": [f"{fmt.number(v, 1)} {'%' if u == 'procent' else 'procentpunt'}"
                         for v, u in zip(f["value"], f["unit"])],
-        "Drempel": [f"{nl(t, 1)} {'%' if u == 'procent' else 'procentpunt'}"
+        "Drempel": [f"{fmt.number(t, 1)} {'%' if u == 'procent' else 'procentpunt'}"
                     for t, u in zip(f["threshold"], f["unit"])],
         "Waarom gemarkeerd": f["reason"],
     })
@@ -305,7 +274,7 @@ def no_boundaries_text(level: str, gemeente: str, year: int, *, clusters: bool =
     why = (" Zonder grenzen is niet bekend welke gebieden aan elkaar grenzen, en dat is de basis "
            "van de clusteranalyse." if clusters else "")
     what = "de clusterkaart" if clusters else "deze kaart"
-    return (f"Er zijn geen grenzen van de {level_plural(level)} van deze gemeente voor {year} "
+    return (f"Er zijn geen grenzen van de {fmt.level_plural(level)} van deze gemeente voor {year} "
             f"beschikbaar, dus {what} kan niet worden gemaakt.{why} Probeer het later opnieuw "
             "(PDOK is misschien niet bereikbaar) of kies een ander niveau.")
 
@@ -343,7 +312,7 @@ def section_context(section: str, data: PageData) -> str:
     m, ch, cl = data.measures, data.change, data.cluster
     cat = load_catalogue()
     lines: list[str] = []
-    lv = level_plural(data.level)
+    lv = fmt.level_plural(data.level)
     ind = cat.indicators.get(data.indicator)
     ind_label = ind.label if ind else data.indicator
     texts = {s.id: s for s in load_lokale_kaart().sections}
@@ -354,7 +323,7 @@ def section_context(section: str, data: PageData) -> str:
         if m and m.dissimilarity is not None:
             a, b = m.pair
             lines.append(f"Ongelijkheidsindex D ({m.labels[a]} / {m.labels[b]}): "
-                         f"{index_value(m.dissimilarity)} over {m.n_areas} {lv}.")
+                         f"{fmt.index(m.dissimilarity)} over {m.n_areas} {lv}.")
         over = _overrepresented(m, data.names)
         if over:
             lines.append("Gebieden waar een groep minstens twee keer zo sterk vertegenwoordigd is als "
@@ -363,8 +332,8 @@ def section_context(section: str, data: PageData) -> str:
         if m and m.group_shares:
             lines.append("Samenstelling naar herkomst (in de berekening):")
             for g in m.groups:
-                lines.append(f"- {m.labels[g]}: {nl(m.group_totals.get(g), 0)} inwoners "
-                             f"({pct(m.group_shares.get(g))}); isolatie {pct(m.isolation.get(g))}")
+                lines.append(f"- {m.labels[g]}: {fmt.number(m.group_totals.get(g), 0)} inwoners "
+                             f"({fmt.percent(m.group_shares.get(g))}); isolatie {fmt.percent(m.isolation.get(g))}")
             lines.append("Isolatie boven het aandeel in de gemeente betekent dat een groep meer "
                          "onder elkaar woont dan bij gelijke spreiding.")
         if sec is not None and sec.outro:
@@ -393,11 +362,11 @@ def section_context(section: str, data: PageData) -> str:
         elif ch and ch.message:
             lines.append("Veranderingssignalen: " + _first_sentence(ch.message))
         if m and m.areas:
-            ent = sorted((a for a in m.areas if a.entropy is not None), key=lambda a: a.entropy)
+            ent = sorted((a for a in m.areas if a.entropy is not None), key=lambda a: float(a.entropy or 0.0))
             if len(ent) >= 2:
-                lines.append("Meest gemengd: " + ", ".join(f"{data.name(a.code)} ({index_value(a.entropy)})"
+                lines.append("Meest gemengd: " + ", ".join(f"{data.name(a.code)} ({fmt.index(a.entropy)})"
                                                           for a in ent[::-1][:3]) + ".")
-                lines.append("Minst gemengd: " + ", ".join(f"{data.name(a.code)} ({index_value(a.entropy)})"
+                lines.append("Minst gemengd: " + ", ".join(f"{data.name(a.code)} ({fmt.index(a.entropy)})"
                                                           for a in ent[:3]) + ".")
     elif section == "fase":
         if ch and ch.result is not None:
@@ -409,25 +378,25 @@ def section_context(section: str, data: PageData) -> str:
             lines.append(_first_sentence(ch.message))
     elif section == "kerncijfers":
         if m:
-            lines.append(f"Inwoners in de berekening: {nl(m.population, 0)} in {m.n_areas} {lv}"
+            lines.append(f"Inwoners in de berekening: {fmt.number(m.population, 0)} in {m.n_areas} {lv}"
                          + (f" ({len(m.dropped)} {lv} weggelaten)" if m.dropped else "") + ".")
             if m.group_shares:
                 lines.append("Samenstelling: " + ", ".join(
-                    f"{m.labels[g]} {pct(m.group_shares.get(g))}" for g in m.groups) + ".")
+                    f"{m.labels[g]} {fmt.percent(m.group_shares.get(g))}" for g in m.groups) + ".")
             if m.dissimilarity is not None:
                 a, b = m.pair
                 rank = national_lines(m).get("dissimilarity")
                 lines.append(f"Ongelijkheidsindex D ({m.labels[a]} / {m.labels[b]}): "
-                             f"{index_value(m.dissimilarity)}."
+                             f"{fmt.index(m.dissimilarity)}."
                              + (f" {rank}" if rank else
                                 (" Geen landelijke vergelijking (fictieve gegevens)." if data.fictitious
                                  else " Geen landelijke vergelijking beschikbaar.")))
             if m.theil_h is not None:
-                lines.append(f"Entropie-index H (Theil): {index_value(m.theil_h)}.")
+                lines.append(f"Entropie-index H (Theil): {fmt.index(m.theil_h)}.")
         elif data.measures_error:
             lines.append(data.measures_error)
         top = strongest_flags(ch.result if ch else None)
-        if top:
+        if top and ch is not None and ch.result is not None:
             lines.append(f"Sterkste veranderingssignalen ({ch.result.year_a} → {ch.result.year_b}):")
             for f in top:
                 lines.append(f"- {data.name(f['code'])}: {f['reason']}")
@@ -455,7 +424,7 @@ def _overrepresented(m: GemeenteMeasures | None, names: dict[str, str], limit: i
         for g in m.groups:
             lq = a.lq.get(g)
             if lq is not None and lq >= 2 and (a.total or 0) >= 100:
-                hits.append((lq, f"{names.get(a.code, a.code)} ({m.labels[g]}, LQ {nl(lq, 1)})"))
+                hits.append((lq, f"{names.get(a.code, a.code)} ({m.labels[g]}, LQ {fmt.number(lq, 1)})"))
     hits.sort(key=lambda h: -h[0])
     return [h[1] for h in hits[:limit]]
 
@@ -468,7 +437,7 @@ def _first_sentence(text: str) -> str:
 def worksheet_text(data: PageData, notes: list[dict[str, Any]]) -> str:
     """The whole worksheet (data context + notes per section) as plain text for download."""
     out = [f"Werkblad analyse van de lokale kaart – {data.gemeente_name} ({data.gemeente}), {data.year}",
-           f"Niveau: {level_plural(data.level)} · opgesteld met Buurtmonitor op "
+           f"Niveau: {fmt.level_plural(data.level)} · opgesteld met Buurtmonitor op "
            f"{datetime.now().strftime('%d-%m-%Y')}", ""]
     if data.fictitious:
         out += [FICTITIOUS_LABEL, ""]

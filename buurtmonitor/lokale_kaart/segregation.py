@@ -31,6 +31,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from buurtmonitor import formatting as fmt
+
 # ---------------------------------------------------------------------------------------
 # Labels and texts (Dutch, shown in the UI)
 # ---------------------------------------------------------------------------------------
@@ -688,7 +690,7 @@ def rank_against(value: float | None, distribution: Mapping[str, float] | pd.Ser
     rank = 1 + (greater if higher_first else lower)
     percentile = 100.0 * lower / of
     order = "hoogste" if higher_first else "laagste"
-    pct = f"{percentile:.0f}".replace(".", ",")
-    text = (f"Plaats {rank} van {of} (1 = {order}); de waarde is hoger dan bij {pct}% van "
+    text = (f"Plaats {rank} van {of} (1 = {order}); de waarde is hoger dan bij "
+            f"{fmt.number(percentile, 0)}% van "
             "de gemeenten.")
     return Rank(rank=rank, of=of, percentile=percentile, text=text)
