@@ -32,7 +32,6 @@ from buurtmonitor.harmonise import indicator_frame
 from buurtmonitor.lokale_kaart import change as change_mod
 from buurtmonitor.lokale_kaart import clusters as clusters_mod
 from buurtmonitor.lokale_kaart import indices as lokale_kaart
-from buurtmonitor.lokale_kaart import segregation
 from buurtmonitor.lokale_kaart.indices import GemeenteMeasures
 from buurtmonitor.lokale_kaart.presenters import (
     DEFAULT_THRESHOLDS,
@@ -190,7 +189,7 @@ def diversity_map(gdf, m: GemeenteMeasures, level: str, *, measure: str = "entro
     geojson, codes, names, bounds, parent = _geometry(gdf, level)
     by_code = {a.code: a for a in m.areas}
     dropped = {d["code"]: _readable_reason(d["reason"]) for d in m.dropped}
-    label = segregation.EXPLANATIONS[measure]["label"]
+    label = load_lokale_kaart().measures[measure].label
     z, hover, miss = [], [], []
     for c in codes:
         a = by_code.get(c)
@@ -403,7 +402,7 @@ def render_segregation(data: PageData) -> None:
     if m is None:
         st.error(data.measures_error or "De maten konden niet worden berekend.")
         return
-    ex = segregation.EXPLANATIONS
+    ex = load_lokale_kaart().measures
     a, b = m.pair
     st.caption(f"Berekend over {m.n_areas} {lv} met volledige gegevens "
                f"(van de {m.n_areas_input}). Groepen: "
@@ -415,10 +414,10 @@ def render_segregation(data: PageData) -> None:
     for col, key in zip(cols, ("dissimilarity", "multigroup_dissimilarity", "theil_h")):
         with col:
             with st.container(border=True):
-                st.markdown(f"**{ex[key]['label']}**",
-                            help=f"{ex[key]['explanation']}\n\nBereik: {ex[key]['range']}.")
-                st.metric(ex[key]["label"], fmt.index(m.value(key)), label_visibility="collapsed")
-                st.caption(ex[key]["how_to_read"])
+                st.markdown(f"**{ex[key].label}**",
+                            help=f"{ex[key].explanation}\n\nBereik: {ex[key].range}.")
+                st.metric(ex[key].label, fmt.index(m.value(key)), label_visibility="collapsed")
+                st.caption(ex[key].how_to_read)
                 if key in ranks:
                     st.markdown(f"**Landelijk:** {ranks[key]}")
     if data.fictitious:
@@ -434,16 +433,16 @@ def render_segregation(data: PageData) -> None:
         for key in ("dissimilarity", "multigroup_dissimilarity", "theil_h", "isolation",
                     "exposure", "entropy", "gini_simpson", "location_quotient"):
             if key in ex:
-                st.markdown(f"**{ex[key]['label']}**")
-                st.write(ex[key]["explanation"])
-                st.caption(f"Bereik: {ex[key]['range']}. {ex[key]['how_to_read']}")
+                st.markdown(f"**{ex[key].label}**")
+                st.write(ex[key].explanation)
+                st.caption(f"Bereik: {ex[key].range}. {ex[key].how_to_read}")
     for w in m.warnings:
         st.warning(w)
 
     st.markdown("##### Samenstelling en isolatie")
     show_table(composition_table(m))
     st.markdown("##### Wie woont tussen wie? (isolatie en blootstelling)")
-    st.caption(f"{ex['isolation']['explanation']} {ex['exposure']['explanation']}")
+    st.caption(f"{ex['isolation'].explanation} {ex['exposure'].explanation}")
     show_table(exposure_table(m))
     st.caption("Lees per rij: iemand uit die groep woont gemiddeld in een gebied met deze "
                "aandelen. Het vakje op de diagonaal is de isolatie. Vergelijk met de laatste rij: "
@@ -452,10 +451,10 @@ def render_segregation(data: PageData) -> None:
     st.markdown(f"##### Diversiteit per {data.level}")
     _render_geo_figure(data, lambda gdf: diversity_map(gdf, m, data.level),
                        key="lk_diversiteit_kaart")
-    st.caption(f"{ex['entropy']['how_to_read']} Grijs: niet berekend (zie de lijst hieronder).")
+    st.caption(f"{ex['entropy'].how_to_read} Grijs: niet berekend (zie de lijst hieronder).")
     table_with_download(areas_table(m), f"diversiteit_{data.gemeente}_{data.year}_{data.level}.csv",
                          key="lk_dl_diversiteit")
-    st.caption(f"LQ = locatiequotiënt: {ex['location_quotient']['how_to_read']}"
+    st.caption(f"LQ = locatiequotiënt: {ex['location_quotient'].how_to_read}"
                if "location_quotient" in ex else "")
     st.info(m.caveat, icon="⚠️")
     if m.dropped:
@@ -611,7 +610,7 @@ def render_clusters(data: PageData) -> None:
         st.info(msg, icon="🧭")
         _detail(cv.detail if cv else None)
         with st.expander("Hoe werkt de clusterkaart?"):
-            st.write(clusters_mod.EXPLANATION)
+            st.write(load_lokale_kaart().text("cluster_explanation"))
         return
     res = cv.result
     c1, c2 = st.columns([1, 3])
@@ -630,7 +629,7 @@ def render_clusters(data: PageData) -> None:
                                       source=data.table.meta.source_line(), fictitious=data.fictitious),
         key="lk_cluster_kaart", clusters=True)
     st.markdown("##### Hoe lees ik deze kaart?")
-    st.write(clusters_mod.EXPLANATION)
+    st.write(load_lokale_kaart().text("cluster_explanation"))
     table_with_download(cluster_table(res, data.names),
                          f"clusters_{data.gemeente}_{data.year}_{data.level}_{data.indicator}.csv",
                          key="lk_dl_clusters")

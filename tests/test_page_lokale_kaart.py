@@ -13,7 +13,8 @@ from streamlit.testing.v1 import AppTest
 
 from app import lokale_kaart_view as view
 from buurtmonitor import formatting
-from buurtmonitor.lokale_kaart import clusters, presenters, segregation
+from buurtmonitor.catalogue import load_lokale_kaart
+from buurtmonitor.lokale_kaart import clusters, presenters
 from buurtmonitor.lokale_kaart import indices as lokale_kaart
 from buurtmonitor.model import FICTITIOUS_LABEL
 from loaders import repository
@@ -94,7 +95,7 @@ def test_demo_renders_with_label_tabs_and_metrics(demo_env):
     assert [t.label for t in at.tabs] == list(view.TAB_LABELS)
     labels = [m.label for m in at.metric]
     for key in ("dissimilarity", "multigroup_dissimilarity", "theil_h"):
-        assert segregation.EXPLANATIONS[key]["label"] in labels
+        assert load_lokale_kaart().measures[key].label in labels
     # plain-Dutch explanation and the demo has no national comparison
     assert any("niet beschikbaar voor fictieve gegevens" in i.value for i in at.info)
     assert any("Let op: CBS rondt" in i.value for i in at.info)          # caveat

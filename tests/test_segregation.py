@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from buurtmonitor.catalogue import load_lokale_kaart
 from buurtmonitor.lokale_kaart import segregation as seg
 
 REPO = Path(__file__).resolve().parents[1]
@@ -138,12 +139,28 @@ def test_compute_all_nothing_left():
 
 
 def test_explanations_complete():
-    keys = {"dissimilarity", "multigroup_dissimilarity", "theil_h", "isolation", "exposure",
-            "entropy", "gini_simpson", "location_quotient"}
-    assert keys <= set(seg.EXPLANATIONS)
-    for e in seg.EXPLANATIONS.values():
-        assert {"label", "explanation", "range", "how_to_read"} <= set(e)
-        assert all(isinstance(v, str) and v.strip() for v in e.values())
+    """Every measure the page and the briefing explain has its texts in the catalogue."""
+    texts = load_lokale_kaart()
+    for key in ("dissimilarity", "multigroup_dissimilarity", "theil_h", "isolation", "exposure",
+                "entropy", "gini_simpson", "location_quotient"):
+        e = texts.measures[key]
+        assert all(isinstance(v, str) and v.strip() for v in (e.label, e.explanation, e.range, e.how_to_read))
+    assert "vijftallen" in texts.text("segregation_caveat")
+
+
+def test_catalogue_reader_says_what_is_missing(monkeypatch):
+    from buurtmonitor import catalogue
+
+    monkeypatch.setattr(catalogue, "_load", lambda name: {"measure": {"d": {"label": "D"}}})
+    catalogue.load_lokale_kaart.cache_clear()
+    try:
+        with pytest.raises(catalogue.CatalogueError, match="Maat d mist"):
+            catalogue.load_lokale_kaart()
+    finally:
+        monkeypatch.undo()
+        catalogue.load_lokale_kaart.cache_clear()
+    with pytest.raises(KeyError, match="lokale_kaart.toml"):
+        load_lokale_kaart().text("bestaat_niet")
 
 
 def test_rank_against_by_hand():

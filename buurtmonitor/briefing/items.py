@@ -45,10 +45,10 @@ from buurtmonitor.briefing.sentences import (
     map_key_figures,
     year_ranges,
 )
-from buurtmonitor.catalogue import Indicator, load_catalogue
+from buurtmonitor.catalogue import Indicator, load_catalogue, load_lokale_kaart
 from buurtmonitor.exports.items import ExportItem
 from buurtmonitor.harmonise import SMALL_N, available_indicators, indicator_frame
-from buurtmonitor.lokale_kaart import change, segregation
+from buurtmonitor.lokale_kaart import change
 from buurtmonitor.lokale_kaart import indices as lokale_kaart
 from buurtmonitor.lokale_kaart.indices import GemeenteMeasures
 from buurtmonitor.maps import choropleth as mapping
@@ -413,16 +413,16 @@ def trend_item(year: int, gemeente: str, level: str = "wijk", indicator: str = D
 
 def measures_table(m: GemeenteMeasures) -> pd.DataFrame:
     """The measures of :func:`lokale_kaart.measures` as one readable table."""
-    ex = segregation.EXPLANATIONS
+    ex = load_lokale_kaart().measures
     labels = m.labels
     a, b = m.pair
     rows = [
-        {"Onderdeel": "Segregatie", "Maat": f"{ex['dissimilarity']['label']}: {labels[a]} / {labels[b]}",
-         "Waarde": m.dissimilarity, "Bereik": ex["dissimilarity"]["range"]},
-        {"Onderdeel": "Segregatie", "Maat": ex["multigroup_dissimilarity"]["label"],
-         "Waarde": m.multigroup_dissimilarity, "Bereik": ex["multigroup_dissimilarity"]["range"]},
-        {"Onderdeel": "Segregatie", "Maat": ex["theil_h"]["label"], "Waarde": m.theil_h,
-         "Bereik": ex["theil_h"]["range"]},
+        {"Onderdeel": "Segregatie", "Maat": f"{ex['dissimilarity'].label}: {labels[a]} / {labels[b]}",
+         "Waarde": m.dissimilarity, "Bereik": ex["dissimilarity"].range},
+        {"Onderdeel": "Segregatie", "Maat": ex["multigroup_dissimilarity"].label,
+         "Waarde": m.multigroup_dissimilarity, "Bereik": ex["multigroup_dissimilarity"].range},
+        {"Onderdeel": "Segregatie", "Maat": ex["theil_h"].label, "Waarde": m.theil_h,
+         "Bereik": ex["theil_h"].range},
     ]
     for g in m.groups:
         rows.append({"Onderdeel": "Isolatie", "Maat": f"Isolatie {labels[g]} (xPx)",
@@ -543,12 +543,12 @@ def lokale_kaart_item(year: int, gemeente: str, level: str = "wijk",
     plural = fmt.level_plural(level)
     m = measures if measures is not None else lokale_kaart.measures(
         table, gemeente, level, national=national)
-    ex = segregation.EXPLANATIONS
+    ex = load_lokale_kaart().measures
     key = lokale_kaart_key_figures(m, level, _change_line(year, gemeente, level, table, src))
     names = {str(c): str(n) for c, n in zip(table.data["code"], table.data["name"])}
-    defs = [{"id": k, "label": ex[k]["label"],
-             "definition": f"{first_sentence(ex[k]['explanation'])} Bereik: "
-                           f"{ex[k].get('range', '0 tot 1')}.",
+    defs = [{"id": k, "label": ex[k].label,
+             "definition": f"{first_sentence(ex[k].explanation)} Bereik: "
+                           f"{ex[k].range}.",
              "unit": "index"}
             for k in ("dissimilarity", "multigroup_dissimilarity", "theil_h", "isolation")
             if k in ex]

@@ -37,6 +37,7 @@ import scipy.sparse as sp
 import shapely
 
 from buurtmonitor import formatting as fmt
+from buurtmonitor.catalogue import load_lokale_kaart
 
 HIGH_HIGH = "Hoog-hoog"
 LOW_LOW = "Laag-laag"
@@ -56,24 +57,6 @@ MIN_AREAS = 8
 REASON_NO_VALUE = "geen waarde (ontbreekt of geheim bij CBS)"
 REASON_NO_GEOMETRY = "geen grens (geometrie ontbreekt)"
 REASON_ISLAND = "geen buurgebieden (eiland): kan niet met buren worden vergeleken"
-
-EXPLANATION = (
-    "De clusterkaart zoekt plekken waar buurgebieden op elkaar lijken. Voor elk gebied "
-    "wordt de waarde vergeleken met het gemiddelde van de gebieden die eraan grenzen. "
-    "'Hoog-hoog' betekent: een hoge waarde, omringd door gebieden met ook hoge waarden "
-    "(een concentratie). 'Laag-laag' is hetzelfde voor lage waarden. 'Hoog-laag' en "
-    "'Laag-hoog' zijn uitschieters: een gebied dat duidelijk afwijkt van zijn omgeving. "
-    "'Niet significant' betekent dat het patroon rond dat gebied ook door toeval kan "
-    "ontstaan. Om dat te bepalen worden de waarden 999 keer willekeurig over de kaart "
-    "geschud; alleen als het echte patroon in minder dan 5% van die schuddingen even sterk "
-    "is, krijgt een gebied een clusterlabel. Het getal Moran's I voor de hele gemeente "
-    "vat samen hoe sterk gelijke waarden bij elkaar liggen: rond 0 = geen patroon, richting "
-    "1 = sterke clustering, negatief = hoog en laag wisselen elkaar af. Let op: bij veel "
-    "gebieden zijn er ook bij toeval enkele 'significante' gebieden (ongeveer 1 op 20), en "
-    "kleine gebieden hebben door de afronding van CBS onzekere waarden. Een cluster zegt "
-    "waar iets samenkomt, niet waarom."
-)
-
 
 class ClusterAnalysisError(ValueError):
     """The analysis cannot be done; ``str(exc)`` is a Dutch message for the user."""
@@ -106,7 +89,7 @@ class ClusterResult:
     seed: int = DEFAULT_SEED
     alpha: float = DEFAULT_ALPHA
     engine: str = "numpy"                 # how the permutations were drawn (kept in to_dict)
-    explanation: str = EXPLANATION
+    explanation: str = field(default_factory=lambda: load_lokale_kaart().text("cluster_explanation"))
 
     @property
     def counts(self) -> dict[str, int]:

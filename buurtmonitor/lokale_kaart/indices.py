@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from buurtmonitor.catalogue import load_catalogue
+from buurtmonitor.catalogue import load_catalogue, load_lokale_kaart
 from buurtmonitor.lokale_kaart import change, segregation
 from buurtmonitor.lokale_kaart.segregation import SegregationMeasures
 from buurtmonitor.model import AreaTable
@@ -122,7 +122,7 @@ def previous_comparable_year(year: int, years: list[int]) -> int | None:
 
 def format_indices(result: GemeenteMeasures) -> str:
     """Plain-text rendering for the terminal (Dutch)."""
-    ex = segregation.EXPLANATIONS
+    ex = load_lokale_kaart().measures
     lines = [f"Segregatie en diversiteit · {result.gemeente} · {result.year} · {result.level}en "
              f"({result.n_areas} gebieden, {len(result.dropped)} weggelaten)",
              f"Groepen: {', '.join(result.labels[g] for g in result.groups)}"]
@@ -137,7 +137,7 @@ def format_indices(result: GemeenteMeasures) -> str:
         lines.append(f"Isolatie {result.labels[g]}: {fmt(v)}")
     if result.national is not None:
         for key in segregation.NATIONAL_MEASURES:
-            lines.append(f"  {ex.get(key, {}).get('label', key)}: {result.national.ranks[key].text}")
+            lines.append(f"  {ex[key].label if key in ex else key}: {result.national.ranks[key].text}")
     for w in result.warnings:
         lines.append(f"Let op: {w}")
     lines.append(result.caveat)

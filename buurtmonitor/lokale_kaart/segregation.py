@@ -32,9 +32,11 @@ import numpy as np
 import pandas as pd
 
 from buurtmonitor import formatting as fmt
+from buurtmonitor.catalogue import load_lokale_kaart
 
 # ---------------------------------------------------------------------------------------
-# Labels and texts (Dutch, shown in the UI)
+# Labels (Dutch, shown in the UI); the explanations of the measures and the caveat are in
+# data/lokale_kaart.toml (catalogue.load_lokale_kaart)
 # ---------------------------------------------------------------------------------------
 
 #: Readable Dutch names for known group columns (catalogue variable ids and CBS keys).
@@ -62,138 +64,6 @@ def group_label(group: str, labels: Mapping[str, str] | None = None) -> str:
         return labels[group]
     return GROUP_LABELS.get(group, group)
 
-
-#: Per measure: ``label``, ``explanation`` (one paragraph for non-statisticians),
-#: ``range`` and ``how_to_read``. Keys match the keys of :func:`compute_all`.
-EXPLANATIONS: dict[str, dict[str, str]] = {
-    "dissimilarity": {
-        "label": "Ongelijkheidsindex D (twee groepen)",
-        "explanation": (
-            "De ongelijkheidsindex (dissimilariteitsindex) laat zien hoe verschillend twee "
-            "groepen over de buurten van de gemeente verspreid wonen. De waarde is het deel "
-            "van één van beide groepen dat naar een andere buurt zou moeten verhuizen om in "
-            "elke buurt dezelfde verhouding tussen de twee groepen te krijgen als in de hele "
-            "gemeente. Formule: D = ½ · Σ |aᵢ/A − bᵢ/B| (Duncan & Duncan, 1955)."
-        ),
-        "range": "0 tot 1 (ook wel als 0–100% geschreven)",
-        "how_to_read": (
-            "0 = beide groepen wonen overal in dezelfde verhouding; 1 = ze wonen volledig "
-            "gescheiden. Vuistregel uit de literatuur: onder 0,3 laag, 0,3–0,6 matig, boven "
-            "0,6 hoog. De waarde hangt af van de buurtindeling: met kleinere buurten komt D "
-            "hoger uit."
-        ),
-    },
-    "multigroup_dissimilarity": {
-        "label": "Ongelijkheidsindex D (alle groepen)",
-        "explanation": (
-            "Dezelfde gedachte als de ongelijkheidsindex voor twee groepen, maar voor alle "
-            "herkomstgroepen tegelijk: hoe sterk wijkt de samenstelling van de buurten af van "
-            "die van de hele gemeente, vergeleken met de grootst mogelijke afwijking. "
-            "Formule: D = Σₖ Σᵢ tᵢ·|pᵢₖ − Pₖ| / (2·T·I) met I = Σₖ Pₖ(1 − Pₖ) "
-            "(Sakoda 1981; Reardon & Firebaugh 2002; 'Morgan's D')."
-        ),
-        "range": "0 tot 1",
-        "how_to_read": (
-            "0 = elke buurt heeft dezelfde samenstelling als de gemeente; 1 = in elke buurt "
-            "woont maar één groep. Net als bij D voor twee groepen geldt: kleinere buurten "
-            "geven hogere waarden."
-        ),
-    },
-    "theil_h": {
-        "label": "Entropie-index H (Theil)",
-        "explanation": (
-            "Meet hoeveel minder gemengd de buurten zijn dan de gemeente als geheel. De "
-            "menging wordt gemeten met entropie (hoe gelijk de groepen in omvang zijn). H is "
-            "het gewogen gemiddelde verschil tussen de menging van de gemeente en die van de "
-            "buurten, als deel van de menging van de gemeente. Formule: H = Σᵢ tᵢ·(E − Eᵢ) / "
-            "(T·E) met E = −Σₖ Pₖ·ln Pₖ (Theil 1972; Reardon & Firebaugh 2002)."
-        ),
-        "range": "0 tot 1",
-        "how_to_read": (
-            "0 = elke buurt is even gemengd als de gemeente; 1 = elke buurt bestaat uit één "
-            "groep. H ligt meestal lager dan D; waarden boven 0,25 gelden als duidelijk "
-            "gescheiden."
-        ),
-    },
-    "isolation": {
-        "label": "Isolatie-index (xPx)",
-        "explanation": (
-            "Het gemiddelde aandeel van de eigen groep in de buurt waar iemand uit die groep "
-            "woont. Je kunt het lezen als de kans dat een willekeurige buurtgenoot tot "
-            "dezelfde groep behoort. Formule: xPx = Σᵢ (xᵢ/X)·(xᵢ/tᵢ) (Lieberson 1981)."
-        ),
-        "range": "0 tot 1",
-        "how_to_read": (
-            "Vergelijk de waarde met het aandeel van de groep in de hele gemeente: is die "
-            "gelijk, dan woont de groep niet meer onder elkaar dan bij toeval. Hoe hoger "
-            "daarboven, hoe meer de groep onder elkaar woont. Een grote groep heeft vanzelf "
-            "een hoge isolatie."
-        ),
-    },
-    "exposure": {
-        "label": "Blootstellingsindex (xPy)",
-        "explanation": (
-            "Het gemiddelde aandeel van groep Y in de buurt waar iemand uit groep X woont: "
-            "hoeveel kans heeft X om in de eigen buurt Y tegen te komen. Formule: "
-            "xPy = Σᵢ (xᵢ/X)·(yᵢ/tᵢ) (Lieberson 1981)."
-        ),
-        "range": "0 tot 1",
-        "how_to_read": (
-            "Vergelijk met het aandeel van Y in de hele gemeente: lager betekent dat X en Y "
-            "minder in dezelfde buurten wonen dan bij gelijke spreiding. De index is niet "
-            "symmetrisch: xPy is iets anders dan yPx."
-        ),
-    },
-    "entropy": {
-        "label": "Diversiteit per buurt (entropie)",
-        "explanation": (
-            "Hoe gemengd een buurt is: de entropie van de samenstelling, gedeeld door de "
-            "grootst mogelijke entropie, zodat de schaal van 0 tot 1 loopt. Formule: "
-            "Eᵢ = −Σₖ pᵢₖ·ln pᵢₖ / ln K (Theil; Reardon & O'Sullivan 2004)."
-        ),
-        "range": "0 tot 1",
-        "how_to_read": (
-            "0 = er woont maar één groep; 1 = alle groepen zijn even groot. Een buurt met "
-            "een hoge waarde is gemengd, ongeacht welke groep de grootste is."
-        ),
-    },
-    "gini_simpson": {
-        "label": "Diversiteit per buurt (Gini-Simpson)",
-        "explanation": (
-            "De kans dat twee willekeurig gekozen bewoners van de buurt tot verschillende "
-            "groepen behoren. Formule: 1 − Σₖ pᵢₖ² (Simpson 1949)."
-        ),
-        "range": "0 tot 1 − 1/K (bij 3 groepen maximaal 0,67)",
-        "how_to_read": (
-            "0 = iedereen behoort tot dezelfde groep; hoe hoger, hoe gemengder. De maximale "
-            "waarde hangt af van het aantal groepen."
-        ),
-    },
-    "location_quotient": {
-        "label": "Locatiequotiënt (LQ)",
-        "explanation": (
-            "Het aandeel van een groep in de buurt gedeeld door het aandeel van die groep "
-            "in de hele gemeente. Formule: LQ = (xᵢ/tᵢ) / (X/T) (Isard 1960)."
-        ),
-        "range": "0 en hoger",
-        "how_to_read": (
-            "1 = de groep is even sterk vertegenwoordigd als in de gemeente; 2 = twee keer "
-            "zo sterk; 0,5 = half zo sterk. Bij kleine buurten en kleine groepen schommelt "
-            "de LQ sterk door de afronding van CBS."
-        ),
-    },
-}
-
-#: Caveat shown with every segregation result.
-CAVEAT = (
-    "Let op: CBS rondt de aantallen per buurt af op vijftallen en houdt cijfers van zeer "
-    "kleine buurten geheim. In buurten met weinig inwoners kan die afronding het aandeel van "
-    "een groep met enkele procentpunten verschuiven, en bij kleine groepen kan één "
-    "afronding het beeld bepalen. Segregatie-indexen hangen bovendien af van de "
-    "buurtindeling: met kleine buurten ligt de index ook bij een toevallige spreiding al "
-    "boven 0. Vergelijk waarden daarom alleen tussen gemeenten of jaren met een vergelijkbare "
-    "indeling, en lees ze als aanleiding om te kijken, niet als oordeel of verklaring."
-)
 
 REASON_MISSING = "ontbrekende waarde (geheim of niet beschikbaar bij CBS) voor: {columns}"
 REASON_TOTAL_MISSING = "aantal inwoners ontbreekt"
@@ -560,7 +430,7 @@ def compute_all(counts: pd.DataFrame, group_a: str, group_b: str, *,
     labels_nl = {g: group_label(g, labels) for g in groups}
     common: dict[str, Any] = dict(groups=tuple(groups), labels=labels_nl, pair=(group_a, group_b),
                                   n_areas=n, n_areas_input=prep.n_input, dropped=tuple(prep.dropped),
-                                  total_source=prep.total_source, caveat=CAVEAT)
+                                  total_source=prep.total_source, caveat=load_lokale_kaart().text("segregation_caveat"))
     if n == 0:
         warnings_nl.append("Geen enkel gebied heeft volledige gegevens; er is niets te berekenen.")
         return SegregationMeasures(**common, population=0.0, group_totals={}, group_shares={},
