@@ -18,18 +18,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from pathlib import Path
 
 import pandas as pd
 
-from buurtmonitor import briefing, formatting
+from app import briefing_export
+from buurtmonitor import formatting
 from buurtmonitor.catalogue import load_catalogue
 from buurtmonitor.lokale_kaart import indices as lokale_kaart
 from loaders import imports, repository
 from loaders import own_data as own_data_io
 from loaders.files import UnsafeTarget
 from loaders.http import SourceUnavailable
+
+log = logging.getLogger(__name__)
 
 EXIT_USAGE = 2
 EXIT_DATA = 3
@@ -143,10 +147,23 @@ def cmd_indicators(args) -> int:
     return 0
 
 
+def indices_for(year: int, gemeente: str, level: str = "buurt") -> lokale_kaart.GemeenteMeasures:
+    """CLI ``indices``: every measure for one gemeente, with the groups used and, where the
+    source allows, its rank among all gemeenten (``repository.load_table(year, "alle")``)."""
+    table = repository.load_table(year, gemeente).table
+    national = None
+    if not repository.is_demo_scope(gemeente):
+        try:
+            national = repository.load_table(year, "alle").table
+        except Exception as exc:  # noqa: BLE001 - the comparison is optional
+            log.warning("Landelijke vergelijking niet beschikbaar: %s", exc)
+    return lokale_kaart.measures(table, gemeente, level, national=national)
+
+
 def cmd_indices(args) -> int:
-    result = lokale_kaart.indices_for(args.year, args.gemeente, args.level)
+    result = indices_for(args.year, args.gemeente, args.level)
     if args.format == "json":
-        print(json.dumps(result, ensure_ascii=False, indent=1, default=float))
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=1, default=float))
     else:
         print(lokale_kaart.format_indices(result))
     return 0
@@ -154,7 +171,7 @@ def cmd_indices(args) -> int:
 
 def cmd_export(args) -> int:
     out = Path(args.out)
-    briefing.export_indicator(year=args.year, gemeente=args.gemeente, indicator=args.indicator,
+    briefing_export.export_indicator(year=args.year, gemeente=args.gemeente, indicator=args.indicator,
                               level=args.level, fmt=args.format, out=out)
     print(f"Geschreven: {out} ({out.stat().st_size / 1e3:.0f} kB)", file=sys.stderr)
     return 0

@@ -1,11 +1,11 @@
-"""Page helpers for the *Lokale kaart* view (``pages/lokale_kaart.py``).
+"""The Streamlit side of the *Lokale kaart* page (``pages/lokale_kaart.py``).
 
-The analysis itself lives in :mod:`buurtmonitor.lokale_kaart` (segregation, change signals),
-:mod:`buurtmonitor.clusters` (Local Moran's I) and :mod:`loaders.notes` (the worksheet).
-This module turns their results into what the page shows: cached computations keyed by
-year/gemeente/level(/indicator), readable Dutch tables, the two maps (diversity per area and
-the cluster map), the data context that prefills each worksheet section, and the Streamlit
-blocks of the four tabs.
+The analysis lives in :mod:`buurtmonitor.lokale_kaart` (segregation, change signals,
+clusters) and what the page shows of it (tables, texts, the worksheet context) in
+:mod:`buurtmonitor.lokale_kaart.presenters`. This module loads the data (cached per
+year/gemeente/level(/indicator), through the cached loaders of :mod:`app.ui` and
+:mod:`loaders.repository`), draws the two maps (diversity per area and the cluster map)
+and renders the four tabs, with the worksheet notes of :mod:`loaders.notes`.
 
 User text (worksheet notes, author names) is only ever shown with ``st.text`` or in
 dataframes, never through Markdown or HTML.
@@ -13,10 +13,9 @@ dataframes, never through Markdown or HTML.
 
 from __future__ import annotations
 
-import math
+import html
 import sqlite3
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -25,20 +24,44 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app import ui
-from buurtmonitor.catalogue import load_catalogue
+from buurtmonitor import formatting as fmt
+from buurtmonitor.catalogue import load_catalogue, load_lokale_kaart
 from buurtmonitor.harmonise import indicator_frame
 from buurtmonitor.lokale_kaart import change as change_mod
 from buurtmonitor.lokale_kaart import clusters as clusters_mod
 from buurtmonitor.lokale_kaart import indices as lokale_kaart
-from buurtmonitor.lokale_kaart import segregation
+from buurtmonitor.lokale_kaart.indices import GemeenteMeasures
+from buurtmonitor.lokale_kaart.presenters import (
+    DEFAULT_THRESHOLDS,
+    WHOLE_GEMEENTE,
+    ChangeView,
+    ClusterView,
+    PageData,
+    _date,
+    _readable_reason,
+    area_names,
+    areas_table,
+    boundary_changes,
+    change_areas_table,
+    cluster_table,
+    composition_table,
+    dropped_table,
+    exposure_table,
+    flagged_areas,
+    flags_table,
+    moran_text,
+    national_lines,
+    no_boundaries_text,
+    scheme_break_text,
+    section_context,
+    worksheet_text,
+)
 from buurtmonitor.maps.geometry import MAP_FIT_WIDTH_PX, center_zoom, prepare_geometry
-from buurtmonitor.model import FICTITIOUS_LABEL, AreaTable
+from buurtmonitor.model import FICTITIOUS_LABEL
+from loaders import repository
+from loaders.notes import MAX_TEXT, NotesStore
 
-VIEW = "lokale_kaart"
-TAB_LABELS = ("Segregatie en diversiteit", "Veranderingen", "Clusters", "Werkblad")
-WHOLE_GEMEENTE = ""   # area "code" of notes about the whole gemeente
-LEVEL_PLURAL = {"wijk": "wijken", "buurt": "buurten", "gemeente": "gemeenten"}
-SCHEME_BREAK_YEAR = 2023
+TAB_LABELS = load_lokale_kaart().tabs
 
 #: Colour-blind-safe categorical palette for the cluster map (Okabe-Ito): concentrations in
 #: strong colours (vermillion / blue), outliers in lighter related hues, the rest grey.
@@ -54,33 +77,6 @@ NOT_ANALYSED_COLOUR = "#8C8C8C"
 DIVERSITY_SCALE = "Viridis"
 
 
-# ----------------------------------------------------------------------------- formatting
-def nl(x: Any, decimals: int = 1) -> str:
-    """Dutch number format (1.234,5); missing -> "–"."""
-    if x is None:
-        return "–"
-    try:
-        x = float(x)
-    except (TypeError, ValueError):
-        return "–"
-    if not math.isfinite(x):
-        return "–"
-    s = f"{x:,.{decimals}f}"
-    return s.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-
-
-def pct(x: Any, decimals: int = 1) -> str:
-    """A fraction (0.177) as a Dutch percentage ("17,7%")."""
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "–"
-    return f"{nl(100.0 * float(x), decimals)}%"
-
-
-def index_value(x: Any) -> str:
-    """A 0–1 index as shown on the page (three decimals: "0,326")."""
-    return nl(x, 3)
-
-
 def md_escape(text: Any) -> str:
     """Escape Markdown in data text (CBS area names) placed inside a caption/markdown line."""
     s = str(text)
@@ -89,53 +85,8 @@ def md_escape(text: Any) -> str:
     return s
 
 
-def level_plural(level: str) -> str:
-    return LEVEL_PLURAL.get(level, level)
-
-
-# ----------------------------------------------------------------------------- loading
-@dataclass
-class PageData:
-    """Everything the tabs need for one selection."""
-
-    year: int
-    gemeente: str
-    gemeente_name: str
-    level: str
-    indicator: str
-    table: AreaTable
-    names: dict[str, str]                  # code -> name of the areas of ``level``
-    all_names: dict[str, str] = field(default_factory=dict)  # wijken and buurten
-    measures: dict[str, Any] | None = None
-    measures_error: str | None = None
-    change: ChangeView | None = None
-    cluster: ClusterView | None = None
-    messages: list[str] = field(default_factory=list)
-
-    @property
-    def fictitious(self) -> bool:
-        return bool(self.table.meta.fictitious)
-
-    def name(self, code: str | None) -> str:
-        if not code:
-            return "hele gemeente"
-        return str(self.names.get(code) or self.all_names.get(code) or code)
-
-
-def area_names(table: AreaTable, gemeente: str, level: str) -> dict[str, str]:
-    d = table.data
-    sub = d[(d["level"] == level) & (d["gemeente_code"] == gemeente)]
-    return {str(c): str(n) for c, n in zip(sub["code"], sub["name"])}
-
-
-def all_area_names(table: AreaTable, gemeente: str) -> dict[str, str]:
-    d = table.data
-    sub = d[d["level"].isin(["wijk", "buurt"]) & (d["gemeente_code"] == gemeente)]
-    return {str(c): str(n) for c, n in zip(sub["code"], sub["name"])}
-
-
 @st.cache_data(show_spinner="Segregatie- en diversiteitsmaten berekenen…", max_entries=32)
-def compute_measures(year: int, gemeente: str, level: str) -> dict[str, Any]:
+def compute_measures(year: int, gemeente: str, level: str) -> GemeenteMeasures:
     """:func:`lokale_kaart.measures` for the selection, with the national comparison where
     the data are real (``repository.load_table(year, "alle")``). Adds ``national_error``
     (Dutch) when that comparison could not be made. Raises LookupError (no areas)."""
@@ -149,90 +100,7 @@ def compute_measures(year: int, gemeente: str, level: str) -> dict[str, Any]:
             national_error = (f"De cijfers van alle gemeenten in {year} konden niet worden "
                               f"geladen, dus er is geen landelijke vergelijking. ({exc})")
     result = lokale_kaart.measures(table, gemeente, level, national=national)
-    result["national_error"] = national_error
-    return result
-
-
-# ----------------------------------------------------------------------------- tab 1 tables
-def composition_table(m: dict[str, Any]) -> pd.DataFrame:
-    """One row per origin group of the gemeente: persons, share, isolation."""
-    rows = []
-    for g in m["groups"]:
-        rows.append({
-            "Groep": m["labels"][g],
-            "Inwoners": m["group_totals"].get(g),
-            "Aandeel in de gemeente (%)": _r(100 * (m["group_shares"].get(g) or np.nan), 1),
-            "Isolatie xPx (%)": _r(100 * _f(m["isolation"].get(g)), 1),
-        })
-    return pd.DataFrame(rows)
-
-
-def exposure_table(m: dict[str, Any]) -> pd.DataFrame:
-    """The isolation/exposure matrix in percent: row = the group someone belongs to,
-    column = the average share of each group in the area where they live (diagonal =
-    isolation), plus the share of each group in the whole gemeente for comparison."""
-    groups, labels = m["groups"], m["labels"]
-    short = {g: labels[g].removeprefix("herkomst ") for g in groups}
-    rows = []
-    for gx in groups:
-        row = {"Iemand met": labels[gx]}
-        for gy in groups:
-            row[f"% {short[gy]}"] = _r(100 * _f(m["exposure"][gx][gy]), 1)
-        rows.append(row)
-    ref = {"Iemand met": "ter vergelijking: de hele gemeente"}
-    for gy in groups:
-        ref[f"% {short[gy]}"] = _r(100 * _f(m["group_shares"].get(gy)), 1)
-    rows.append(ref)
-    return pd.DataFrame(rows)
-
-
-def areas_table(m: dict[str, Any]) -> pd.DataFrame:
-    """Per area: residents, shares, diversity (entropy, Gini-Simpson), location quotients."""
-    groups, labels = m["groups"], m["labels"]
-    rows = []
-    for a in m["areas"]:
-        row = {"Code": a["code"], "Naam": a.get("name") or a["code"], "Inwoners": a["total"]}
-        for g in groups:
-            row[f"Aandeel {labels[g]} (%)"] = _r(100 * _f(a["shares"].get(g)), 1)
-        row["Diversiteit (entropie, 0–1)"] = _r(a["entropy"], 3)
-        row["Diversiteit (Gini-Simpson)"] = _r(a["gini_simpson"], 3)
-        for g in groups:
-            row[f"LQ {labels[g]}"] = _r(a["lq"].get(g), 2)
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def dropped_table(dropped: list[dict[str, str]], names: dict[str, str]) -> pd.DataFrame:
-    return pd.DataFrame([{"Code": d["code"], "Naam": names.get(d["code"], ""),
-                          "Reden": _readable_reason(d["reason"])} for d in dropped],
-                        columns=["Code", "Naam", "Reden"])
-
-
-def _readable_reason(reason: str) -> str:
-    """Replace variable ids in a reason by their Dutch labels."""
-    out = str(reason)
-    for key, label in segregation.GROUP_LABELS.items():
-        if key in out and not key[0].isupper():
-            out = out.replace(key, label)
-    return out
-
-
-def national_lines(m: dict[str, Any]) -> dict[str, str]:
-    """measure key -> one Dutch line on its place among all gemeenten (with the median)."""
-    nat = m.get("national")
-    if not nat:
-        return {}
-    out = {}
-    for key in ("dissimilarity", "multigroup_dissimilarity", "theil_h"):
-        r = nat.get(key) or {}
-        if r.get("rank") is None:
-            out[key] = r.get("text", "Geen vergelijking mogelijk.")
-            continue
-        med = (nat.get("median") or {}).get(key)
-        out[key] = (f"Plaats {r['rank']} van {r['of']} gemeenten (1 = hoogste); hoger dan bij "
-                    f"{nl(r['percentile'], 0)}% van de gemeenten. Mediaan van alle gemeenten: "
-                    f"{index_value(med)}.")
-    return out
+    return replace(result, national_error=national_error)
 
 
 # ----------------------------------------------------------------------------- maps
@@ -248,8 +116,6 @@ def _finish_map(fig: go.Figure, bounds, *, source: str, fictitious: bool, height
                 legend_title: str | None = None, right: int = 0) -> go.Figure:
     """Common layout: fitted view, offline background, legend and source line below the map,
     the fictitious label on top."""
-    import html
-
     center, zoom = center_zoom(bounds, MAP_FIT_WIDTH_PX - right, max(height - 70, 200),
                                margin=-0.1, min_zoom=3.0)
     n_items = sum(1 for t in fig.data if t.showlegend)
@@ -284,35 +150,33 @@ def _add_outlines(fig: go.Figure, parent) -> None:
                                     name=parent.name or "grenzen", showlegend=True))
 
 
-def diversity_map(gdf, m: dict[str, Any], level: str, *, measure: str = "entropy",
+def diversity_map(gdf, m: GemeenteMeasures, level: str, *, measure: str = "entropy",
                   height: int = 520) -> go.Figure:
     """Choropleth of the diversity per area (entropy 0–1 by default); areas that were not
     computed (dropped) in light grey with the reason in the hover."""
-    import html
-
     geojson, codes, names, bounds, parent = _geometry(gdf, level)
-    by_code = {a["code"]: a for a in m["areas"]}
-    dropped = {d["code"]: _readable_reason(d["reason"]) for d in m["dropped"]}
-    label = segregation.EXPLANATIONS[measure]["label"]
+    by_code = {a.code: a for a in m.areas}
+    dropped = {d["code"]: _readable_reason(d["reason"]) for d in m.dropped}
+    label = load_lokale_kaart().measures[measure].label
     z, hover, miss = [], [], []
     for c in codes:
         a = by_code.get(c)
-        nm = html.escape(str(names.get(c) or (a or {}).get("name") or c))
-        if a is None or a.get(measure) is None:
+        nm = html.escape(str(names.get(c) or (a.name if a is not None else None) or c))
+        if a is None or getattr(a, measure) is None:
             miss.append(c)
             why = dropped.get(c, "geen gegevens voor dit gebied")
             hover.append(f"<b>{nm}</b> ({html.escape(c)})<br>niet berekend: {html.escape(why)}")
             z.append(np.nan)
             continue
-        z.append(a[measure])
-        shares = "<br>".join(f"{html.escape(m['labels'][g])}: {pct(a['shares'].get(g))}"
-                             for g in m["groups"])
+        z.append(getattr(a, measure))
+        shares = "<br>".join(f"{html.escape(m.labels[g])}: {fmt.percent(a.shares.get(g))}"
+                             for g in m.groups)
         hover.append(f"<b>{nm}</b> ({html.escape(c)})<br>{html.escape(label)}: "
-                     f"<b>{index_value(a[measure])}</b><br>{shares}<br>inwoners: {nl(a['total'], 0)}")
+                     f"<b>{fmt.index(getattr(a, measure))}</b><br>{shares}<br>inwoners: {fmt.number(a.total, 0)}")
     zs = np.asarray(z, dtype=float)
     fig = go.Figure()
     ok = ~np.isnan(zs)
-    hi = 1.0 if measure == "entropy" else 1 - 1 / max(len(m["groups"]), 2)
+    hi = 1.0 if measure == "entropy" else 1 - 1 / max(len(m.groups), 2)
     fig.add_trace(go.Choroplethmap(
         geojson=geojson, locations=[c for c, k in zip(codes, ok) if k], featureidkey="id",
         z=zs[ok], zmin=0.0, zmax=hi, colorscale=DIVERSITY_SCALE, reversescale=False,
@@ -333,27 +197,12 @@ def diversity_map(gdf, m: dict[str, Any], level: str, *, measure: str = "entropy
             name=f"niet berekend ({len(miss)})", showlegend=True))
     _add_outlines(fig, parent)
     # room for the colour bar beside the map
-    return _finish_map(fig, bounds, source=m["source"], fictitious=bool(m.get("fictitious")),
+    return _finish_map(fig, bounds, source=m.source, fictitious=bool(m.fictitious),
                        height=height, right=80)
 
 
-# ----------------------------------------------------------------------------- tab 2
-@dataclass
-class ChangeView:
-    """What the change tab shows: either a result, or why there is none."""
-
-    year: int
-    previous: int | None
-    result: change_mod.ChangeResult | None = None
-    message: str | None = None            # Dutch: why there is no signal
-    detail: str | None = None             # technical detail (shown small)
-    scheme_break: bool = False
-    boundary_changes: list[dict[str, str]] = field(default_factory=list)
-    boundary_note: str | None = None
-
-
 def available_years(gemeente: str) -> list[int]:
-    from loaders import repository
+    """The years with data for ``gemeente`` (cache, source or demo), ascending."""
     return sorted(int(y) for y in repository.available_years(gemeente))
 
 
@@ -369,44 +218,9 @@ def compute_change(year_a: int, year_b: int, gemeente: str, level: str, share_pp
         min_population=int(min_population))
 
 
-def boundary_changes(table_a: AreaTable, table_b: AreaTable, gemeente: str,
-                     level: str) -> list[dict[str, str]]:
-    """Areas of ``level`` in only one of the two years (new, split, merged or recoded)."""
-    def codes(t: AreaTable) -> list[str]:
-        d = t.data
-        return [str(c) for c in d[(d["level"] == level) & (d["gemeente_code"] == gemeente)]["code"]]
-
-    a, b = codes(table_a), codes(table_b)
-    ya, yb = table_a.meta.year, table_b.meta.year
-    return ([{"code": c, "reason": f"alleen in {ya} (grens of code gewijzigd)"} for c in a if c not in set(b)]
-            + [{"code": c, "reason": f"alleen in {yb} (grens of code gewijzigd)"} for c in b if c not in set(a)])
-
-
-def scheme_break_text(year: int) -> str:
-    cat = load_catalogue()
-    scheme = cat.scheme_for_year(year)
-    before = year - 1
-    return (
-        f"Voor {year} wordt geen veranderingssignaal berekend. {year} gebruikt de indeling naar "
-        f"{change_mod.SCHEME_LABELS.get(scheme, scheme)}, en er is geen eerder jaar met dezelfde "
-        "indeling. CBS is in 2023 overgestapt van migratieachtergrond naar herkomst: de groepen "
-        "zijn anders afgebakend (de indeling westers/niet-westers is vervangen door Europa/"
-        "buiten Europa; zo vallen Indonesië en Japan nu onder 'buiten Europa'). Een verschil tussen "
-        f"{before} en {year} zegt daarom niets over een echte verandering in de buurt. Er is "
-        "dus bewust geen signaal over de breuk 2022 → 2023 heen. Vergelijk alleen jaren met "
-        "dezelfde indeling (bijvoorbeeld 2023 met 2024, of 2019 met 2022)."
-    )
-
-
 def previous_year(year: int, gemeente: str) -> int | None:
     """The year the change tab compares with (same origin scheme), or None."""
     return lokale_kaart.previous_comparable_year(year, available_years(gemeente))
-
-
-DEFAULT_THRESHOLDS = {"share_pp": change_mod.DEFAULT_SHARE_THRESHOLD_PP,
-                      "population_pct": change_mod.DEFAULT_POPULATION_THRESHOLD_PCT,
-                      "composition_pp": change_mod.DEFAULT_COMPOSITION_THRESHOLD_PP,
-                      "min_population": change_mod.DEFAULT_MIN_POPULATION}
 
 
 def change_view(year: int, gemeente: str, level: str,
@@ -455,74 +269,6 @@ def change_view(year: int, gemeente: str, level: str,
     return view
 
 
-SIGNAL_LABELS = {change_mod.SIGNAL_SHARE: "aandeel groep", change_mod.SIGNAL_POPULATION: "aantal inwoners",
-                 change_mod.SIGNAL_COMPOSITION: "samenstelling"}
-
-
-def flags_table(res: change_mod.ChangeResult, names: dict[str, str]) -> pd.DataFrame:
-    f = res.flags
-    glabels = {g: segregation.group_label(g) for g in res.groups}
-    out = pd.DataFrame({
-        "Naam": [names.get(c, "") for c in f["code"]], "Code": f["code"],
-        "Signaal": [SIGNAL_LABELS.get(s, s) + (f": {glabels.get(g, g)}" if isinstance(g, str) and g else "")
-                    for s, g in zip(f["signal"], f["group"])],
-        "Verandering": [f"{nl(v, 1)} {'%' if u == 'procent' else 'procentpunt'}"
-                        for v, u in zip(f["value"], f["unit"])],
-        "Drempel": [f"{nl(t, 1)} {'%' if u == 'procent' else 'procentpunt'}"
-                    for t, u in zip(f["threshold"], f["unit"])],
-        "Waarom gemarkeerd": f["reason"],
-    })
-    return out.reset_index(drop=True)
-
-
-def flagged_areas(res: change_mod.ChangeResult, names: dict[str, str]) -> list[dict[str, Any]]:
-    """One entry per flagged area (strongest first): code, name, reasons (plain Dutch)."""
-    if res.flags.empty:
-        return []
-    f = res.flags.copy()
-    f["ratio"] = f["value"].abs() / f["threshold"].replace(0, np.nan)
-    out = []
-    for code, grp in f.groupby("code", sort=False):
-        out.append({"code": code, "name": names.get(code, code), "ratio": float(grp["ratio"].max()),
-                    "reasons": grp.sort_values("ratio", ascending=False)["reason"].tolist()})
-    return sorted(out, key=lambda a: -a["ratio"])
-
-
-def change_areas_table(res: change_mod.ChangeResult, names: dict[str, str]) -> pd.DataFrame:
-    a = res.areas
-    sh = res.shares.pivot_table(index="code", columns="label", values="change_pp", aggfunc="first") \
-        if not res.shares.empty else pd.DataFrame()
-    out = pd.DataFrame({
-        "Code": a["code"], "Naam": [names.get(c, "") for c in a["code"]],
-        f"Inwoners {res.year_a}": a["total_a"], f"Inwoners {res.year_b}": a["total_b"],
-        "Verandering inwoners (%)": a["pop_change_pct"].round(1),
-        "Verandering samenstelling (procentpunt)": a["composition_change_pp"].round(1),
-    })
-    for col in sh.columns:
-        out[f"Δ aandeel {col} (procentpunt)"] = [_r(sh[col].get(c), 1) for c in a["code"]]
-    out["Status"] = a["status"]
-    return out.reset_index(drop=True)
-
-
-def strongest_flags(res: change_mod.ChangeResult | None, n: int = 3) -> list[dict[str, Any]]:
-    """The ``n`` flags furthest above their threshold (relative)."""
-    if res is None or res.flags.empty:
-        return []
-    f = res.flags.copy()
-    f["ratio"] = f["value"].abs() / f["threshold"].replace(0, np.nan)
-    f = f.sort_values("ratio", ascending=False)
-    return f.head(n).to_dict(orient="records")
-
-
-# ----------------------------------------------------------------------------- tab 3
-@dataclass
-class ClusterView:
-    result: clusters_mod.ClusterResult | None = None
-    message: str | None = None            # Dutch: why there is no cluster map
-    kind: str = "ok"                       # ok | geen_grenzen | te_weinig | geen_patroon
-    detail: str | None = None             # technical detail (shown small)
-
-
 @st.cache_data(show_spinner="Clusters berekenen (Local Moran's I)…", max_entries=64)
 def compute_clusters(year: int, gemeente: str, level: str, indicator: str) -> ClusterView:
     """Local Moran's I of ``indicator`` over the ``level`` polygons of ``gemeente``;
@@ -557,34 +303,11 @@ def compute_clusters(year: int, gemeente: str, level: str, indicator: str) -> Cl
     return ClusterView(result=res)
 
 
-def no_boundaries_text(level: str, gemeente: str, year: int, *, clusters: bool = True) -> str:
-    why = (" Zonder grenzen is niet bekend welke gebieden aan elkaar grenzen, en dat is de basis "
-           "van de clusteranalyse." if clusters else "")
-    what = "de clusterkaart" if clusters else "deze kaart"
-    return (f"Er zijn geen grenzen van de {level_plural(level)} van deze gemeente voor {year} "
-            f"beschikbaar, dus {what} kan niet worden gemaakt.{why} Probeer het later opnieuw "
-            "(PDOK is misschien niet bereikbaar) of kies een ander niveau.")
-
-
-def cluster_table(res: clusters_mod.ClusterResult, names: dict[str, str], decimals: int = 1) -> pd.DataFrame:
-    t = res.table
-    order = {lab: i for i, lab in enumerate(clusters_mod.CLUSTER_LABELS)}
-    out = pd.DataFrame({
-        "Code": t["code"], "Naam": [names.get(c, "") for c in t["code"]],
-        "Waarde": t["value"].round(decimals), "Cluster": t["cluster"],
-        "Lokale Moran Iᵢ": t["Ii"].round(3), "p-waarde (permutaties)": t["p_sim"].round(3),
-    })
-    out["_o"] = out["Cluster"].map(order)
-    return out.sort_values(["_o", "Waarde"], ascending=[True, False]).drop(columns="_o").reset_index(drop=True)
-
-
 def cluster_map(gdf, res: clusters_mod.ClusterResult, level: str, names: dict[str, str], *,
                 indicator_label: str, unit: str, source: str, fictitious: bool,
                 excluded: list[dict[str, str]] | None = None, height: int = 540) -> go.Figure:
     """Categorical choropleth: one trace per cluster label (colour-blind-safe palette), areas
     that were not analysed in white with a dark outline."""
-    import html
-
     geojson, codes, gnames, bounds, parent = _geometry(gdf, level)
     t = res.table.set_index("code")
     excl = {e["code"]: e["reason"] for e in (excluded or res.excluded)}
@@ -604,8 +327,8 @@ def cluster_map(gdf, res: clusters_mod.ClusterResult, level: str, names: dict[st
                 hover.append(f"<b>{nm}</b> ({html.escape(c)})<br>niet meegenomen: {html.escape(why)}")
             else:
                 hover.append(f"<b>{nm}</b> ({html.escape(c)})<br>{html.escape(indicator_label)}: "
-                             f"<b>{nl(t.at[c, 'value'], 1)}{html.escape(' ' + unit if unit and unit != '%' else unit)}</b>"
-                             f"<br>{html.escape(label)} (p = {nl(t.at[c, 'p_sim'], 3)})")
+                             f"<b>{fmt.number(t.at[c, 'value'], 1)}{html.escape(' ' + unit if unit and unit != '%' else unit)}</b>"
+                             f"<br>{html.escape(label)} (p = {fmt.number(t.at[c, 'p_sim'], 3)})")
         colour = NOT_ANALYSED_COLOUR if label == NOT_ANALYSED else CLUSTER_COLOURS[label]
         line = "#555555" if label in (NOT_ANALYSED, clusters_mod.NOT_SIGNIFICANT) else "#ffffff"
         fig.add_trace(go.Choroplethmap(
@@ -617,196 +340,6 @@ def cluster_map(gdf, res: clusters_mod.ClusterResult, level: str, names: dict[st
     _add_outlines(fig, parent)
     return _finish_map(fig, bounds, source=source, fictitious=fictitious, height=height,
                        legend_title="Clustertype")
-
-
-def moran_text(res: clusters_mod.ClusterResult) -> str:
-    i = res.moran_i
-    if res.moran_p_sim >= res.alpha:
-        strength = "Het patroon kan goed toeval zijn: er is geen duidelijke ruimtelijke clustering."
-    elif i >= 0.5:
-        strength = "Gelijke waarden liggen sterk bij elkaar (duidelijke clustering)."
-    elif i >= 0.2:
-        strength = "Gelijke waarden liggen vaker bij elkaar dan bij toeval (matige clustering)."
-    elif i > 0:
-        strength = "Er is een zwakke neiging tot clustering."
-    else:
-        strength = "Hoge en lage waarden wisselen elkaar eerder af dan dat ze clusteren."
-    return f"{res.summary()} {strength}"
-
-
-# ----------------------------------------------------------------------------- tab 4 context
-def section_context(section: str, data: PageData) -> str:
-    """Read-only data context that prefills one worksheet section (plain text)."""
-    m, ch, cl = data.measures, data.change, data.cluster
-    cat = load_catalogue()
-    lines: list[str] = []
-    lv = level_plural(data.level)
-    ind = cat.indicators.get(data.indicator)
-    ind_label = ind.label if ind else data.indicator
-    if section == "themas":
-        lines.append("De kaart laat geen meningen of scheidslijnen zien; die komen uit gesprekken "
-                     "met bewoners, professionals en sleutelfiguren. De cijfers kunnen wel laten "
-                     "zien waar groepen verschillend wonen.")
-        if m and m.get("dissimilarity") is not None:
-            a, b = m["pair"]
-            lines.append(f"Ongelijkheidsindex D ({m['labels'][a]} / {m['labels'][b]}): "
-                         f"{index_value(m['dissimilarity'])} over {m['n_areas']} {lv}.")
-        over = _overrepresented(m, data.names)
-        if over:
-            lines.append("Gebieden waar een groep minstens twee keer zo sterk vertegenwoordigd is als "
-                         "in de hele gemeente (LQ ≥ 2): " + "; ".join(over) + ".")
-    elif section == "groepen":
-        if m and m.get("group_shares"):
-            lines.append("Samenstelling naar herkomst (in de berekening):")
-            for g in m["groups"]:
-                lines.append(f"- {m['labels'][g]}: {nl(m['group_totals'].get(g), 0)} inwoners "
-                             f"({pct(m['group_shares'].get(g))}); isolatie {pct(m['isolation'].get(g))}")
-            lines.append("Isolatie boven het aandeel in de gemeente betekent dat een groep meer "
-                         "onder elkaar woont dan bij gelijke spreiding.")
-        lines.append("De cijfers zeggen niets over de rol van groepen (bruggenbouwers, aanjagers, "
-                     "stille midden): dat vult u zelf in.")
-    elif section == "plekken":
-        if cl and cl.result is not None:
-            by = cl.result.table.groupby("cluster")["code"].apply(list).to_dict()
-            for label in (clusters_mod.HIGH_HIGH, clusters_mod.LOW_LOW, clusters_mod.HIGH_LOW,
-                          clusters_mod.LOW_HIGH):
-                codes = by.get(label, [])
-                if codes:
-                    lines.append(f"{label} voor '{ind_label}': "
-                                 + ", ".join(data.name(c) for c in codes) + ".")
-            if not any(by.get(lab) for lab in clusters_mod.CLUSTER_LABELS[:4]):
-                lines.append(f"Geen significante clusters voor '{ind_label}'.")
-        elif cl and cl.message:
-            lines.append(f"Clusters voor '{ind_label}': niet berekend. {_first_sentence(cl.message)}")
-        if ch and ch.result is not None:
-            flagged = list(dict.fromkeys(ch.result.flags["code"]))
-            if flagged:
-                lines.append(f"Gebieden met een veranderingssignaal ({ch.result.year_a} → "
-                             f"{ch.result.year_b}): " + ", ".join(data.name(c) for c in flagged) + ".")
-            else:
-                lines.append(f"Geen gebieden met een veranderingssignaal ({ch.result.year_a} → "
-                             f"{ch.result.year_b}) bij de gekozen drempels.")
-        elif ch and ch.message:
-            lines.append("Veranderingssignalen: " + _first_sentence(ch.message))
-        if m and m.get("areas"):
-            ent = sorted((a for a in m["areas"] if a.get("entropy") is not None), key=lambda a: a["entropy"])
-            if len(ent) >= 2:
-                lines.append("Meest gemengd: " + ", ".join(f"{data.name(a['code'])} ({index_value(a['entropy'])})"
-                                                          for a in ent[::-1][:3]) + ".")
-                lines.append("Minst gemengd: " + ", ".join(f"{data.name(a['code'])} ({index_value(a['entropy'])})"
-                                                          for a in ent[:3]) + ".")
-    elif section == "fase":
-        lines.append("Cijfers zeggen niets over de fase van spanning (onderstroom, zichtbaar, "
-                     "escalatie). Gebruik signalen uit de wijk, van politie, jongerenwerk en scholen.")
-        if ch and ch.result is not None:
-            n_sig = int((ch.result.areas["status"] == change_mod.STATUS_SIGNAL).sum())
-            lines.append(f"Ter vergelijking: {n_sig} van de {len(ch.result.areas)} vergeleken {lv} "
-                         f"hebben een veranderingssignaal tussen {ch.result.year_a} en {ch.result.year_b}. "
-                         "Snelle verandering kan, maar hoeft geen spanning te geven.")
-        elif ch and ch.message:
-            lines.append(_first_sentence(ch.message))
-    elif section == "kerncijfers":
-        if m:
-            lines.append(f"Inwoners in de berekening: {nl(m.get('population'), 0)} in {m['n_areas']} {lv}"
-                         + (f" ({len(m['dropped'])} {lv} weggelaten)" if m.get("dropped") else "") + ".")
-            if m.get("group_shares"):
-                lines.append("Samenstelling: " + ", ".join(
-                    f"{m['labels'][g]} {pct(m['group_shares'].get(g))}" for g in m["groups"]) + ".")
-            if m.get("dissimilarity") is not None:
-                a, b = m["pair"]
-                rank = national_lines(m).get("dissimilarity")
-                lines.append(f"Ongelijkheidsindex D ({m['labels'][a]} / {m['labels'][b]}): "
-                             f"{index_value(m['dissimilarity'])}."
-                             + (f" {rank}" if rank else
-                                (" Geen landelijke vergelijking (fictieve gegevens)." if data.fictitious
-                                 else " Geen landelijke vergelijking beschikbaar.")))
-            if m.get("theil_h") is not None:
-                lines.append(f"Entropie-index H (Theil): {index_value(m['theil_h'])}.")
-        elif data.measures_error:
-            lines.append(data.measures_error)
-        top = strongest_flags(ch.result if ch else None)
-        if top:
-            lines.append(f"Sterkste veranderingssignalen ({ch.result.year_a} → {ch.result.year_b}):")
-            for f in top:
-                lines.append(f"- {data.name(f['code'])}: {f['reason']}")
-        elif ch and ch.result is not None:
-            lines.append(f"Geen veranderingssignalen boven de drempels ({ch.result.year_a} → {ch.result.year_b}).")
-        elif ch and ch.message:
-            lines.append("Veranderingen: " + _first_sentence(ch.message))
-        lines.append("Beperking: CBS rondt af op vijftallen en houdt kleine buurten geheim; lees de "
-                     "cijfers als aanleiding om te kijken, niet als oordeel.")
-        lines.append(data.table.meta.source_line())
-    elif section == "beleid":
-        lines.append("Hier staan geen cijfers. Noteer wat de gemeente en partners al doen, wie "
-                     "daarbij betrokken is en wat ontbreekt.")
-        res = cat.resources_for(VIEW, None)[:5]
-        if res:
-            lines.append("Handreikingen die hierbij helpen: " + "; ".join(r.title for r in res) + ".")
-    if data.fictitious:
-        lines.insert(0, f"[{FICTITIOUS_LABEL}]")
-    return "\n".join(lines)
-
-
-def _overrepresented(m: dict[str, Any] | None, names: dict[str, str], limit: int = 6) -> list[str]:
-    if not m or not m.get("areas"):
-        return []
-    hits = []
-    for a in m["areas"]:
-        for g in m["groups"]:
-            lq = a["lq"].get(g)
-            if lq is not None and lq >= 2 and (a.get("total") or 0) >= 100:
-                hits.append((lq, f"{names.get(a['code'], a['code'])} ({m['labels'][g]}, LQ {nl(lq, 1)})"))
-    hits.sort(key=lambda h: -h[0])
-    return [h[1] for h in hits[:limit]]
-
-
-def _first_sentence(text: str) -> str:
-    s = str(text).split(". ")[0].strip()
-    return s if s.endswith(".") else s + "."
-
-
-def worksheet_text(data: PageData, notes: list[dict[str, Any]]) -> str:
-    """The whole worksheet (data context + notes per section) as plain text for download."""
-    from loaders.notes import SECTIONS
-
-    out = [f"Werkblad analyse van de lokale kaart – {data.gemeente_name} ({data.gemeente}), {data.year}",
-           f"Niveau: {level_plural(data.level)} · opgesteld met Buurtmonitor op "
-           f"{datetime.now().strftime('%d-%m-%Y')}", ""]
-    if data.fictitious:
-        out += [FICTITIOUS_LABEL, ""]
-    for key, sec in SECTIONS.items():
-        out += [sec["title"].upper(), sec["prompt"], "", "Uit de cijfers:", section_context(key, data), ""]
-        own = [n for n in notes if n["section"] == key]
-        out.append("Notities:" if own else "Notities: (nog geen)")
-        for n in own:
-            who = n.get("author") or "onbekend"
-            out.append(f"- [{data.name(n.get('area_code'))}; {who}; {_date(n.get('updated_at'))}]")
-            out += ["  " + line for line in str(n["text"]).splitlines() or [""]]
-        out.append("")
-    out.append(data.table.meta.source_line())
-    return "\n".join(out)
-
-
-def _date(iso: str | None) -> str:
-    if not iso:
-        return ""
-    try:
-        return datetime.fromisoformat(iso).astimezone().strftime("%d-%m-%Y %H:%M")
-    except ValueError:
-        return str(iso)[:16]
-
-
-# ----------------------------------------------------------------------------- small utils
-def _f(x: Any) -> float:
-    try:
-        return float(x) if x is not None else float("nan")
-    except (TypeError, ValueError):
-        return float("nan")
-
-
-def _r(x: Any, decimals: int) -> float | None:
-    v = _f(x)
-    return round(v, decimals) if math.isfinite(v) else None
 
 
 # ============================================================================ Streamlit blocks
@@ -832,52 +365,52 @@ def table_with_download(df: pd.DataFrame, filename: str, *, key: str) -> None:
 def render_segregation(data: PageData) -> None:
     """Tab 1: key measures, matrix, per-area diversity + map, caveat, dropped areas."""
     m = data.measures
-    lv = level_plural(data.level)
+    lv = fmt.level_plural(data.level)
     st.subheader(f"Segregatie en diversiteit · {data.gemeente_name} · {data.year}")
     if m is None:
         st.error(data.measures_error or "De maten konden niet worden berekend.")
         return
-    ex = segregation.EXPLANATIONS
-    a, b = m["pair"]
-    st.caption(f"Berekend over {m['n_areas']} {lv} met volledige gegevens "
-               f"(van de {m['n_areas_input']}). Groepen: "
-               + ", ".join(md_escape(m["labels"][g]) for g in m["groups"])
-               + f". De ongelijkheidsindex voor twee groepen vergelijkt {md_escape(m['labels'][a])} "
-                 f"met {md_escape(m['labels'][b])}.")
+    ex = load_lokale_kaart().measures
+    a, b = m.pair
+    st.caption(f"Berekend over {m.n_areas} {lv} met volledige gegevens "
+               f"(van de {m.n_areas_input}). Groepen: "
+               + ", ".join(md_escape(m.labels[g]) for g in m.groups)
+               + f". De ongelijkheidsindex voor twee groepen vergelijkt {md_escape(m.labels[a])} "
+                 f"met {md_escape(m.labels[b])}.")
     ranks = national_lines(m)
     cols = st.columns(3)
     for col, key in zip(cols, ("dissimilarity", "multigroup_dissimilarity", "theil_h")):
         with col:
             with st.container(border=True):
-                st.markdown(f"**{ex[key]['label']}**",
-                            help=f"{ex[key]['explanation']}\n\nBereik: {ex[key]['range']}.")
-                st.metric(ex[key]["label"], index_value(m.get(key)), label_visibility="collapsed")
-                st.caption(ex[key]["how_to_read"])
+                st.markdown(f"**{ex[key].label}**",
+                            help=f"{ex[key].explanation}\n\nBereik: {ex[key].range}.")
+                st.metric(ex[key].label, fmt.index(m.value(key)), label_visibility="collapsed")
+                st.caption(ex[key].how_to_read)
                 if key in ranks:
                     st.markdown(f"**Landelijk:** {ranks[key]}")
     if data.fictitious:
         st.info("Een landelijke vergelijking (plaats en percentiel tussen alle gemeenten) is niet "
                 "beschikbaar voor fictieve gegevens: de Voorbeeldgemeente bestaat niet.", icon="ℹ️")
-    elif m.get("national_error"):
-        st.warning(m["national_error"])
-    elif m.get("national"):
-        st.caption(f"Vergeleken met {m['national']['n_gemeenten']} gemeenten met minstens twee "
+    elif m.national_error:
+        st.warning(m.national_error)
+    elif m.national:
+        st.caption(f"Vergeleken met {m.national.n_gemeenten} gemeenten met minstens twee "
                    f"{lv} in de cijfers van {data.year}, berekend op dezelfde manier "
                    f"(op {lv}niveau). Met kleinere gebieden komen de indexen hoger uit.")
     with st.expander("Wat betekenen deze maten? (uitleg zonder statistiek)"):
         for key in ("dissimilarity", "multigroup_dissimilarity", "theil_h", "isolation",
                     "exposure", "entropy", "gini_simpson", "location_quotient"):
             if key in ex:
-                st.markdown(f"**{ex[key]['label']}**")
-                st.write(ex[key]["explanation"])
-                st.caption(f"Bereik: {ex[key]['range']}. {ex[key]['how_to_read']}")
-    for w in m.get("warnings", []):
+                st.markdown(f"**{ex[key].label}**")
+                st.write(ex[key].explanation)
+                st.caption(f"Bereik: {ex[key].range}. {ex[key].how_to_read}")
+    for w in m.warnings:
         st.warning(w)
 
     st.markdown("##### Samenstelling en isolatie")
     show_table(composition_table(m))
     st.markdown("##### Wie woont tussen wie? (isolatie en blootstelling)")
-    st.caption(f"{ex['isolation']['explanation']} {ex['exposure']['explanation']}")
+    st.caption(f"{ex['isolation'].explanation} {ex['exposure'].explanation}")
     show_table(exposure_table(m))
     st.caption("Lees per rij: iemand uit die groep woont gemiddeld in een gebied met deze "
                "aandelen. Het vakje op de diagonaal is de isolatie. Vergelijk met de laatste rij: "
@@ -886,20 +419,17 @@ def render_segregation(data: PageData) -> None:
     st.markdown(f"##### Diversiteit per {data.level}")
     _render_geo_figure(data, lambda gdf: diversity_map(gdf, m, data.level),
                        key="lk_diversiteit_kaart")
-    st.caption(f"{ex['entropy']['how_to_read']} Grijs: niet berekend (zie de lijst hieronder).")
+    st.caption(f"{ex['entropy'].how_to_read} Grijs: niet berekend (zie de lijst hieronder).")
     table_with_download(areas_table(m), f"diversiteit_{data.gemeente}_{data.year}_{data.level}.csv",
                          key="lk_dl_diversiteit")
-    st.caption(f"LQ = locatiequotiënt: {ex['location_quotient']['how_to_read']}"
+    st.caption(f"LQ = locatiequotiënt: {ex['location_quotient'].how_to_read}"
                if "location_quotient" in ex else "")
-    st.info(m["caveat"], icon="⚠️")
-    if m.get("dropped"):
-        with st.expander(f"Weggelaten {lv} ({len(m['dropped'])}) en waarom"):
-            show_table(dropped_table(m["dropped"], data.names))
+    st.info(m.caveat, icon="⚠️")
+    if m.dropped:
+        with st.expander(f"Weggelaten {lv} ({len(m.dropped)}) en waarom"):
+            show_table(dropped_table(m.dropped, data.names))
     else:
         st.caption(f"Alle {lv} met inwoners zijn meegeteld.")
-    cc = m.get("cross_check") or {}
-    if cc.get("available") and cc.get("agrees"):
-        st.caption(f"Controle: de maten zijn nagerekend met {cc.get('library')} en komen overeen.")
 
 
 def _render_geo_figure(data: PageData, build, *, key: str, clusters: bool = False) -> None:
@@ -967,7 +497,7 @@ def _detail(text: str | None) -> None:
 def render_change(data: PageData) -> None:
     """Tab 2 body (after the thresholds)."""
     cv = data.change
-    lv = level_plural(data.level)
+    lv = fmt.level_plural(data.level)
     if cv is None:
         return
     if cv.result is None:
@@ -988,7 +518,7 @@ def render_change(data: PageData) -> None:
     c1.metric(f"Vergeleken {lv}", len(res.areas))
     c2.metric("Met een signaal", n_sig)
     c3.metric("Te klein voor een signaal", n_small,
-              help=f"Minder dan {nl(res.thresholds.get('min_population'), 0)} inwoners in één van beide jaren.")
+              help=f"Minder dan {fmt.number(res.thresholds.get('min_population'), 0)} inwoners in één van beide jaren.")
     if res.flags.empty:
         st.success("Geen enkel gebied komt boven de drempels. Verlaag de drempels om kleinere "
                    "veranderingen te zien.", icon="✅")
@@ -1028,7 +558,7 @@ def _render_boundary_changes(cv: ChangeView, data: PageData) -> None:
                                   "Toelichting": b["reason"]} for b in cv.boundary_changes]))
     elif cv.result is not None or cv.scheme_break:
         st.caption(f"Geen grenswijzigingen tussen {a} en {cv.year} gevonden voor de "
-                   f"{level_plural(data.level)} van deze gemeente.")
+                   f"{fmt.level_plural(data.level)} van deze gemeente.")
 
 
 def render_clusters(data: PageData) -> None:
@@ -1038,7 +568,7 @@ def render_clusters(data: PageData) -> None:
     label = ind.label if ind else data.indicator
     unit = ind.unit if ind else ""
     st.subheader(f"Clusters · {label} · {data.gemeente_name} · {data.year}")
-    st.caption(f"Waar liggen {level_plural(data.level)} met hoge of lage waarden bij elkaar? "
+    st.caption(f"Waar liggen {fmt.level_plural(data.level)} met hoge of lage waarden bij elkaar? "
                "Kies de indicator in de zijbalk.")
     cv = data.cluster
     if cv is None or cv.result is None:
@@ -1048,11 +578,11 @@ def render_clusters(data: PageData) -> None:
         st.info(msg, icon="🧭")
         _detail(cv.detail if cv else None)
         with st.expander("Hoe werkt de clusterkaart?"):
-            st.write(clusters_mod.EXPLANATION)
+            st.write(load_lokale_kaart().text("cluster_explanation"))
         return
     res = cv.result
     c1, c2 = st.columns([1, 3])
-    c1.metric("Moran's I", nl(res.moran_i, 2),
+    c1.metric("Moran's I", fmt.number(res.moran_i, 2),
               help="Voor de hele gemeente. Rond 0 = geen patroon, richting 1 = sterke clustering, "
                    "negatief = hoog en laag wisselen af.")
     c2.write(moran_text(res))
@@ -1061,13 +591,13 @@ def render_clusters(data: PageData) -> None:
     for col, lab in zip(cc, clusters_mod.CLUSTER_LABELS):
         short = lab.split(" (")[0]
         col.metric(short, counts.get(lab, 0),
-                   help=f"{lab}: aantal {level_plural(data.level)}." if short != lab else None)
+                   help=f"{lab}: aantal {fmt.level_plural(data.level)}." if short != lab else None)
     _render_geo_figure(
         data, lambda gdf: cluster_map(gdf, res, data.level, data.names, indicator_label=label, unit=unit,
                                       source=data.table.meta.source_line(), fictitious=data.fictitious),
         key="lk_cluster_kaart", clusters=True)
     st.markdown("##### Hoe lees ik deze kaart?")
-    st.write(clusters_mod.EXPLANATION)
+    st.write(load_lokale_kaart().text("cluster_explanation"))
     table_with_download(cluster_table(res, data.names),
                          f"clusters_{data.gemeente}_{data.year}_{data.level}_{data.indicator}.csv",
                          key="lk_dl_clusters")
@@ -1075,13 +605,13 @@ def render_clusters(data: PageData) -> None:
         with st.expander(f"Niet meegenomen ({len(res.excluded)}) en waarom"):
             show_table(dropped_table(res.excluded, data.names))
     st.caption(f"Methode: Local Moran's I (Anselin 1995), buren = gebieden die een grens of hoek "
-               f"delen (queen), {res.permutations} permutaties, significantie {nl(res.alpha * 100, 0)}%, "
+               f"delen (queen), {res.permutations} permutaties, significantie {fmt.number(res.alpha * 100, 0)}%, "
                f"vaste startwaarde {res.seed} (dezelfde uitkomst bij elke berekening).")
 
 
 # ----------------------------------------------------------------------------- worksheet
-def notes_store():
-    from loaders.notes import NotesStore
+def notes_store() -> NotesStore:
+    """The worksheet notes (SQLite, :mod:`loaders.notes`)."""
     return NotesStore()
 
 
@@ -1140,8 +670,6 @@ def _delete_note_cb(section: str, note_id: int) -> None:
 
 def render_worksheet(data: PageData) -> None:
     """Tab 4: the sections of the local-map analysis, each with data context and notes."""
-    from loaders.notes import MAX_TEXT, SECTIONS
-
     st.subheader(f"Werkblad analyse van de lokale kaart · {data.gemeente_name}")
     st.caption("Per onderdeel van de analyse ziet u eerst wat de cijfers zeggen (alleen-lezen) en "
                "daarna uw eigen notities. Notities worden bewaard en blijven staan na afsluiten.")
@@ -1160,10 +688,11 @@ def render_worksheet(data: PageData) -> None:
     except (sqlite3.Error, OSError) as exc:
         st.error(f"De notities kunnen nu niet worden gelezen: {exc}")
         return
-    for key, sec in SECTIONS.items():
+    for sec in load_lokale_kaart().sections:
+        key = sec.id
         with st.container(border=True):
-            st.markdown(f"#### {sec['title']}")
-            st.caption(sec["prompt"])
+            st.markdown(f"#### {md_escape(sec.title)}")
+            st.caption(md_escape(sec.prompt))
             st.markdown("**Uit de cijfers**")
             st.text(section_context(key, data))
             own = [n for n in notes if n["section"] == key and (not area or n.get("area_code") == area)]
@@ -1204,7 +733,7 @@ def _render_add_form(section: str, data: PageData, area: str, max_text: int) -> 
     where = "de hele gemeente" if not area else data.name(area)
     with st.form(key=f"lk_note_form_{section}", clear_on_submit=False):
         st.text_area(f"Nieuwe notitie over {where}", key=f"lk_note_text_{section}", height=100,
-                     help=f"Maximaal {nl(max_text, 0)} tekens. Wordt als gewone tekst bewaard en getoond.")
+                     help=f"Maximaal {fmt.number(max_text, 0)} tekens. Wordt als gewone tekst bewaard en getoond.")
         st.text_input("Uw naam of afdeling (optioneel)", key=author_key)
         st.form_submit_button("Notitie toevoegen", key=f"lk_note_add_{section}",
                               on_click=_add_note_cb, args=(section, data.gemeente, data.year))

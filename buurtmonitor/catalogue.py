@@ -251,3 +251,89 @@ def load_catalogue() -> Catalogue:
                      tables=tables, variables=variables, indicators=indicators,
                      themes=themes, schemes=schemes, resources=resources,
                      views=views, resource_themes=resource_themes)
+
+
+# ---------------------------------------------------------------------------- lokale kaart
+@dataclass(frozen=True)
+class WorksheetSection:
+    """One section of the lokale-kaart worksheet: ``id`` (the key notes are stored under),
+    ``title``, ``prompt`` (the guiding question) and the static lines of its data context
+    (``intro`` before the figures, ``outro`` after them; empty when there are none)."""
+
+    id: str
+    title: str
+    prompt: str
+    intro: str = ""
+    outro: str = ""
+
+
+@dataclass(frozen=True)
+class MeasureText:
+    """How one segregation or diversity measure is explained: ``label``, ``explanation``
+    (one paragraph for non-statisticians), ``range`` and ``how_to_read``."""
+
+    id: str
+    label: str
+    explanation: str
+    range: str
+    how_to_read: str
+
+
+@dataclass(frozen=True)
+class LokaleKaartTexts:
+    """The Dutch texts of the Lokale kaart (``data/lokale_kaart.toml``)."""
+
+    tabs: tuple[str, ...]
+    sections: tuple[WorksheetSection, ...]
+    measures: dict[str, MeasureText] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)
+
+    def section(self, section_id: str) -> WorksheetSection:
+        """The section with ``section_id``; KeyError when there is none."""
+        for s in self.sections:
+            if s.id == section_id:
+                return s
+        raise KeyError(section_id)
+
+    def text(self, key: str) -> str:
+        """A named text (``[texts]``); KeyError with the file name when it is missing."""
+        try:
+            return self.texts[key]
+        except KeyError:
+            raise KeyError(f"tekst '{key}' ontbreekt in lokale_kaart.toml") from None
+
+
+@functools.lru_cache(maxsize=1)
+def load_lokale_kaart() -> LokaleKaartTexts:
+    """Parse and check ``data/lokale_kaart.toml`` (cached for the process).
+
+    Returns
+    -------
+    LokaleKaartTexts
+        Tabs, worksheet sections (in page order), measure explanations and named texts.
+
+    Raises
+    ------
+    CatalogueError
+        When a section or measure lacks a required field or an id occurs twice.
+    """
+    raw = _load("lokale_kaart.toml")
+    sections = []
+    for s in raw.get("section", []):
+        try:
+            sections.append(WorksheetSection(id=s["id"], title=s["title"], prompt=s["prompt"],
+                                             intro=s.get("intro", ""), outro=s.get("outro", "")))
+        except KeyError as exc:
+            raise CatalogueError(f"Onderdeel van het werkblad mist {exc} in lokale_kaart.toml") from exc
+    ids = [s.id for s in sections]
+    if len(set(ids)) != len(ids):
+        raise CatalogueError("Een onderdeel van het werkblad staat dubbel in lokale_kaart.toml")
+    measures: dict[str, MeasureText] = {}
+    for mid, m in raw.get("measure", {}).items():
+        try:
+            measures[mid] = MeasureText(id=mid, label=m["label"], explanation=m["explanation"],
+                                        range=m["range"], how_to_read=m["how_to_read"])
+        except KeyError as exc:
+            raise CatalogueError(f"Maat {mid} mist {exc} in lokale_kaart.toml") from exc
+    return LokaleKaartTexts(tabs=tuple(raw.get("tabs", ())), sections=tuple(sections),
+                            measures=measures, texts={k: str(v) for k, v in raw.get("texts", {}).items()})

@@ -10,7 +10,7 @@ from datetime import datetime
 
 import streamlit as st
 
-from app import ui
+from app import briefing_data, ui
 from buurtmonitor import briefing
 from buurtmonitor.catalogue import load_catalogue
 from buurtmonitor.exports.items import static_export_status
@@ -26,13 +26,6 @@ def _slug(text: str) -> str:
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:80] or "raadsbriefing"
 
-def _notes_signature(gemeente: str) -> tuple:
-    """Changes when a worksheet note is added, edited or deleted (then the preview is rebuilt)."""
-    try:
-        from loaders.notes import NotesStore
-        return tuple((n["id"], n["updated_at"]) for n in NotesStore().export(gemeente))
-    except Exception:  # noqa: BLE001 - the pack says so itself when notes cannot be read
-        return ()
 
 sel = ui.sidebar(levels=("wijk", "buurt"))
 st.title("Raadsbriefing")
@@ -86,10 +79,10 @@ with main:
         st.stop()
 
     # ------------------------------------------------------------ the items (preview = pack)
-    sources = briefing.Sources(table_loader=lambda y, s: ui.load_table(y, s)[0],
-                               geo_loader=lambda y, lv, g: ui.load_geo(y, lv, g)[0])
+    sources = briefing_data.repository_sources(table_loader=lambda y, s: ui.load_table(y, s)[0],
+                                               geo_loader=lambda y, lv, g: ui.load_geo(y, lv, g)[0])
     sig = (tuple(views), sel.year, sel.gemeente, sel.level, sel.indicator, sel.area,
-           _notes_signature(sel.gemeente))
+           briefing_data.notes_signature(sel.gemeente))
     cached = st.session_state.get(ITEMS)
     if not cached or cached["sig"] != sig:
         bar = st.progress(0.0, text="Weergaven samenstellen…")

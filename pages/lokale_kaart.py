@@ -1,15 +1,18 @@
 """Lokale kaart: the figures behind an 'analyse van de lokale kaart' (Handreiking Inzicht in
 (de)polarisatie): segregation and diversity, change signals, spatial clusters and a worksheet
-with notes. Layout and widgets only; the work is in buurtmonitor.lokale_kaart_view."""
+with notes. Layout and widgets only; the tabs are in app.lokale_kaart_view, what they show
+in buurtmonitor.lokale_kaart.presenters."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from app import briefing_data, ui
 from app import export_widgets as ui_export
 from app import lokale_kaart_view as view
-from app import ui
 from buurtmonitor import briefing
+from buurtmonitor import formatting as fmt
+from buurtmonitor.lokale_kaart import presenters
 
 sel = ui.sidebar(levels=("wijk", "buurt"), indicator=True)
 
@@ -29,14 +32,14 @@ except Exception as exc:  # noqa: BLE001 - shown in Dutch, the page stops
 ui.fictitious_banner(table)
 ui.origin_notice(origin, warning)
 
-data = view.PageData(year=sel.year, gemeente=sel.gemeente, gemeente_name=sel.gemeente_name,
-                     level=sel.level, indicator=sel.indicator, table=table,
-                     names=view.area_names(table, sel.gemeente, sel.level),
-                     all_names=view.all_area_names(table, sel.gemeente))
+data = presenters.PageData(year=sel.year, gemeente=sel.gemeente, gemeente_name=sel.gemeente_name,
+                           level=sel.level, indicator=sel.indicator, table=table,
+                           names=presenters.area_names(table, sel.gemeente, sel.level),
+                           all_names=presenters.all_area_names(table, sel.gemeente))
 try:
     data.measures = view.compute_measures(sel.year, sel.gemeente, sel.level)
 except LookupError:
-    data.measures_error = (f"Er zijn geen {view.level_plural(sel.level)} van {sel.gemeente_name} "
+    data.measures_error = (f"Er zijn geen {fmt.level_plural(sel.level)} van {sel.gemeente_name} "
                            f"in de cijfers van {sel.year}; kies een ander niveau of jaar.")
 except Exception as exc:  # noqa: BLE001
     data.measures_error = f"De segregatiematen konden niet worden berekend: {exc}"
@@ -44,7 +47,7 @@ data.cluster = view.compute_clusters(sel.year, sel.gemeente, sel.level, sel.indi
 
 main, side = st.columns([3, 1], gap="large")
 with side:
-    ui.guidance_panel(view.VIEW, sel.indicator)
+    ui.guidance_panel(presenters.VIEW, sel.indicator)
 
 with main:
     tab_seg, tab_change, tab_clusters, tab_sheet = st.tabs(list(view.TAB_LABELS))
@@ -59,6 +62,8 @@ with main:
     if data.measures is not None:
         ui_export.export_buttons(
             lambda: briefing.lokale_kaart_item(sel.year, sel.gemeente, sel.level, sel.indicator,
-                                               table=table, measures=data.measures),
+                                               table=table, measures=data.measures,
+                                               sources=briefing_data.repository_sources(
+                                                   table_loader=lambda y, s: ui.load_table(y, s)[0])),
             key="lokale_kaart_export", file_stem=f"lokale-kaart-{sel.gemeente}-{sel.year}-{sel.level}")
     ui.source_caption(table)

@@ -1,5 +1,5 @@
-"""Council briefings (buurtmonitor.briefing): items per view, PDF/PPTX packs, the CLI export
-function. Offline on the demo, and against the stand-in CBS/PDOK servers for Ede.
+"""Council briefings (buurtmonitor.briefing with the sources of app.briefing_data): items
+per view, PDF/PPTX packs, the CLI export function (app.briefing_export). Offline on the demo, and against the stand-in CBS/PDOK servers for Ede.
 
 Pages of the Ede pack are rendered to tests/artifacts/briefing_ede/ (git-ignored) so a
 person can look at the layout. Image tests need Chromium and are skipped without it.
@@ -20,7 +20,9 @@ import pandas as pd
 import pytest
 from apptest_tools import EDE_BUITEN_EUROPA, EDE_INWONERS
 
+from app import briefing_data, briefing_export
 from buurtmonitor import briefing
+from buurtmonitor.briefing import pack
 from buurtmonitor.exports.items import ExportItem, StaticExportUnavailable
 from buurtmonitor.model import FICTITIOUS_LABEL
 
@@ -90,6 +92,11 @@ def slide_text(slide) -> str:
     return "\n".join(parts)
 
 
+def src() -> briefing.Sources:
+    """The sources of an export outside the dashboard (repository and notes database)."""
+    return briefing_data.repository_sources()
+
+
 def add_note(gemeente: str, text: str = NOTE) -> None:
     from loaders.notes import NotesStore
 
@@ -98,7 +105,7 @@ def add_note(gemeente: str, text: str = NOTE) -> None:
 
 # ----------------------------------------------------------------------------- items (demo)
 def test_map_item_has_figure_table_source_and_computed_key_figures(demo_env):
-    item = briefing.map_item(2024, "GM9901", "wijk", IND)
+    item = briefing.map_item(2024, "GM9901", "wijk", IND, sources=src())
     assert item.figure is not None
     assert item.figure.data[0].type == "choroplethmap"
     t = item.table
@@ -120,7 +127,7 @@ def test_map_item_has_figure_table_source_and_computed_key_figures(demo_env):
 
 
 def test_every_view_builds_an_item(demo_env):
-    src = briefing.Sources()
+    src = briefing_data.repository_sources()
     for view, build in briefing.BUILDERS.items():
         item = build(2024, "GM9901", "wijk", IND, sources=src)
         assert isinstance(item, ExportItem), view
@@ -132,7 +139,7 @@ def test_every_view_builds_an_item(demo_env):
 
 
 def test_trend_item_marks_the_origin_break(demo_env):
-    item = briefing.trend_item(2024, "GM9901", "wijk", IND)
+    item = briefing.trend_item(2024, "GM9901", "wijk", IND, sources=src())
     assert item.years == [2019, 2020, 2021, 2022, 2023, 2024]
     text = " ".join(item.key_figures)
     assert "Niet-westerse migratieachtergrond" in text and "Herkomst buiten Europa" in text
@@ -140,16 +147,16 @@ def test_trend_item_marks_the_origin_break(demo_env):
 
 
 def test_profile_item_explains_the_chosen_area(demo_env):
-    auto = briefing.profile_item(2024, "GM9901", "wijk", IND)
+    auto = briefing.profile_item(2024, "GM9901", "wijk", IND, sources=src())
     assert any("Gekozen gebied" in s for s in auto.key_figures)
-    chosen = briefing.profile_item(2024, "GM9901", "buurt", IND, area="BU99010101")
+    chosen = briefing.profile_item(2024, "GM9901", "buurt", IND, area="BU99010101", sources=src())
     assert not any("Gekozen gebied" in s for s in chosen.key_figures)
     assert "BU99010101" not in chosen.title and chosen.figure is not None
 
 
 def test_lokale_kaart_item_has_measures_and_notes_verbatim(demo_env):
     add_note("GM9901")
-    item = briefing.lokale_kaart_item(2024, "GM9901", "wijk", IND)
+    item = briefing.lokale_kaart_item(2024, "GM9901", "wijk", IND, sources=src())
     assert item.notes == [{"section": "Plekken", "area": "2024", "text": NOTE}]
     assert "Ongelijkheidsindex D" in item.key_figures[0]
     assert set(item.table["Onderdeel"]) == {"Segregatie", "Isolatie", "Samenstelling"}
@@ -161,7 +168,7 @@ def test_lokale_kaart_item_has_measures_and_notes_verbatim(demo_env):
 ])
 def test_wrong_indicator_dutch_value_error(demo_env, indicator, words):
     with pytest.raises(ValueError) as err:
-        briefing.map_item(2024, "GM9901", "wijk", indicator)
+        briefing.map_item(2024, "GM9901", "wijk", indicator, sources=src())
     for w in words:
         assert w in str(err.value)
 
@@ -171,7 +178,7 @@ def test_pdf_pack_demo_all_views(demo_env):
     add_note("GM9901")
     seen = []
     data = briefing.build_pack(ALL_VIEWS, 2024, "GM9901", "wijk", IND, fmt="pdf",
-                               exported_at=WHEN, progress=lambda f, m: seen.append(f))
+                               exported_at=WHEN, progress=lambda f, m: seen.append(f), sources=src())
     texts = pdf_texts(data)
     assert len(texts) >= 1 + len(ALL_VIEWS)
     for n, text in enumerate(texts, start=1):
@@ -187,12 +194,12 @@ def test_pdf_pack_demo_all_views(demo_env):
 
 def test_same_inputs_same_text(demo_env):
     add_note("GM9901")
-    a = briefing.build_pack(ALL_VIEWS, 2024, "GM9901", "wijk", IND, fmt="pdf", exported_at=WHEN)
-    b = briefing.build_pack(ALL_VIEWS, 2024, "GM9901", "wijk", IND, fmt="pdf", exported_at=WHEN)
+    a = briefing.build_pack(ALL_VIEWS, 2024, "GM9901", "wijk", IND, fmt="pdf", exported_at=WHEN, sources=src())
+    b = briefing.build_pack(ALL_VIEWS, 2024, "GM9901", "wijk", IND, fmt="pdf", exported_at=WHEN, sources=src())
     assert pdf_texts(a) == pdf_texts(b)
     views = ["kaart", "lokale_kaart"]
-    c = briefing.build_pack(views, 2024, "GM9901", "buurt", IND, fmt="pptx", exported_at=WHEN)
-    d = briefing.build_pack(views, 2024, "GM9901", "buurt", IND, fmt="pptx", exported_at=WHEN)
+    c = briefing.build_pack(views, 2024, "GM9901", "buurt", IND, fmt="pptx", exported_at=WHEN, sources=src())
+    d = briefing.build_pack(views, 2024, "GM9901", "buurt", IND, fmt="pptx", exported_at=WHEN, sources=src())
     assert [slide_text(s) for s in pptx_slides(c)] == [slide_text(s) for s in pptx_slides(d)]
 
 
@@ -201,7 +208,7 @@ def test_pptx_one_slide_per_view_with_picture(demo_env):
     from pptx.enum.shapes import MSO_SHAPE_TYPE
 
     add_note("GM9901")
-    data = briefing.build_pack(ALL_VIEWS, 2024, "GM9901", "wijk", IND, fmt="pptx", exported_at=WHEN)
+    data = briefing.build_pack(ALL_VIEWS, 2024, "GM9901", "wijk", IND, fmt="pptx", exported_at=WHEN, sources=src())
     slides = pptx_slides(data)
     assert len(slides) == 1 + len(ALL_VIEWS)
     for slide in slides[1:]:
@@ -215,13 +222,13 @@ def test_pack_survives_a_view_that_fails(demo_env, monkeypatch):
         raise LookupError("geen gebieden")
 
     monkeypatch.setitem(briefing.BUILDERS, "gebiedsprofiel", broken)
-    items = briefing.build_items(["kaart", "gebiedsprofiel"], 2024, "GM9901", "wijk", IND)
+    items = briefing.build_items(["kaart", "gebiedsprofiel"], 2024, "GM9901", "wijk", IND, sources=src())
     assert len(items) == 2 and "geen gebieden" in items[1].key_figures[0]
 
 
 # ----------------------------------------------------------------------------- Ede (stand-ins)
 def test_ede_pdf_pack_key_figures_and_pages(ede_env):
-    data = briefing.build_pack(ALL_VIEWS, 2024, "GM0228", "wijk", IND, fmt="pdf", exported_at=WHEN)
+    data = briefing.build_pack(ALL_VIEWS, 2024, "GM0228", "wijk", IND, fmt="pdf", exported_at=WHEN, sources=src())
     texts = pdf_texts(data)
     assert len(texts) >= 1 + len(ALL_VIEWS)
     for n, text in enumerate(texts, start=1):
@@ -245,7 +252,7 @@ def test_ede_pdf_pack_key_figures_and_pages(ede_env):
 
 
 def test_ede_map_item_matches_cbs(ede_env):
-    item = briefing.map_item(2024, "GM0228", "wijk", IND)
+    item = briefing.map_item(2024, "GM0228", "wijk", IND, sources=src())
     t = item.table.set_index("Code")
     assert t.at["GM0228", "Herkomst buiten Europa (aantal)"] == EDE_BUITEN_EUROPA
     assert t.at["GM0228", "n"] == EDE_INWONERS
@@ -255,7 +262,7 @@ def test_ede_map_item_matches_cbs(ede_env):
 
 
 def test_ede_buurt_without_boundaries_still_has_table(ede_env):
-    item = briefing.map_item(2024, "GM0228", "buurt", IND)  # the stand-in PDOK has no buurten
+    item = briefing.map_item(2024, "GM0228", "buurt", IND, sources=src())  # the stand-in PDOK has no buurten
     assert item.figure is None
     assert "niet beschikbaar" in item.key_figures[-1]
     assert (item.table["Soort"] == "Buurt").sum() > 0
@@ -266,19 +273,19 @@ def test_export_indicator_is_atomic(demo_env, monkeypatch):
     out = demo_env / "kaart.csv"
     out.write_bytes(b"oud")
     with pytest.raises(ValueError):
-        briefing.export_indicator(2024, "GM9901", "bestaat_niet", "wijk", "csv", out)
+        briefing_export.export_indicator(2024, "GM9901", "bestaat_niet", "wijk", "csv", out)
     assert out.read_bytes() == b"oud"
 
     def boom(*a, **k):
         raise OSError("schijf vol")
 
     with monkeypatch.context() as m:
-        m.setattr(briefing.os, "replace", boom)
+        m.setattr("loaders.files.os.replace", boom)
         with pytest.raises(OSError):
-            briefing.export_indicator(2024, "GM9901", IND, "wijk", "csv", out)
+            briefing_export.export_indicator(2024, "GM9901", IND, "wijk", "csv", out)
     assert out.read_bytes() == b"oud"
     assert sorted(p.name for p in demo_env.iterdir() if p.is_file()) == ["kaart.csv"]
-    briefing.export_indicator(2024, "GM9901", IND, "wijk", "csv", out)
+    briefing_export.export_indicator(2024, "GM9901", IND, "wijk", "csv", out)
     df = pd.read_csv(out, sep=";", decimal=",", encoding="utf-8-sig")
     assert df["let_op"].eq(FICTITIOUS_LABEL).all() and "bron" in df.columns
 
@@ -287,11 +294,11 @@ def test_export_without_browser_explains_and_suggests_html(demo_env, monkeypatch
     monkeypatch.setenv("BROWSER_PATH", str(demo_env / "geen-browser"))
     out = demo_env / "kaart.png"
     with pytest.raises(ValueError) as err:
-        briefing.export_indicator(2024, "GM9901", IND, "wijk", "png", out)
+        briefing_export.export_indicator(2024, "GM9901", IND, "wijk", "png", out)
     assert "--format html" in str(err.value) and "niet beschikbaar" in str(err.value)
     assert isinstance(err.value, briefing.ExportError)
     assert not out.exists()
-    html = briefing.export_indicator(2024, "GM9901", IND, "wijk", "html", demo_env / "kaart.html")
+    html = briefing_export.export_indicator(2024, "GM9901", IND, "wijk", "html", demo_env / "kaart.html")
     assert FICTITIOUS_LABEL in html.read_text(encoding="utf-8")
 
 
@@ -299,10 +306,10 @@ def test_static_error_from_renderer_becomes_value_error(demo_env, monkeypatch):
     def unavailable(*a, **k):
         raise StaticExportUnavailable("De browser reageerde niet.")
 
-    monkeypatch.setattr(briefing, "figure_to_image", unavailable)
-    monkeypatch.setattr(briefing, "static_export_status", lambda: None)
+    monkeypatch.setattr(pack, "figure_to_image", unavailable)
+    monkeypatch.setattr(pack, "static_export_status", lambda: None)
     with pytest.raises(ValueError) as err:
-        briefing.export_indicator(2024, "GM9901", IND, "wijk", "svg", demo_env / "k.svg")
+        briefing_export.export_indicator(2024, "GM9901", IND, "wijk", "svg", demo_env / "k.svg")
     assert "De browser reageerde niet." in str(err.value) and "--format html" in str(err.value)
     assert not (demo_env / "k.svg").exists()
 
@@ -310,7 +317,7 @@ def test_static_error_from_renderer_becomes_value_error(demo_env, monkeypatch):
 def test_ui_export_deferred_files(demo_env):
     from app import export_widgets as ui_export
 
-    item = briefing.map_item(2024, "GM9901", "wijk", IND)
+    item = briefing.map_item(2024, "GM9901", "wijk", IND, sources=src())
     csv = ui_export._deferred(lambda: item, "csv")()
     assert csv.startswith("\ufeff".encode()) and b"GM9901" in csv
     xlsx = ui_export._deferred(lambda: item, "xlsx")()

@@ -12,7 +12,9 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from app import lokale_kaart_view as view
-from buurtmonitor.lokale_kaart import clusters
+from buurtmonitor import formatting
+from buurtmonitor.catalogue import load_lokale_kaart
+from buurtmonitor.lokale_kaart import clusters, presenters
 from buurtmonitor.lokale_kaart import indices as lokale_kaart
 from buurtmonitor.model import FICTITIOUS_LABEL
 from loaders import repository
@@ -93,7 +95,7 @@ def test_demo_renders_with_label_tabs_and_metrics(demo_env):
     assert [t.label for t in at.tabs] == list(view.TAB_LABELS)
     labels = [m.label for m in at.metric]
     for key in ("dissimilarity", "multigroup_dissimilarity", "theil_h"):
-        assert view.segregation.EXPLANATIONS[key]["label"] in labels
+        assert load_lokale_kaart().measures[key].label in labels
     # plain-Dutch explanation and the demo has no national comparison
     assert any("niet beschikbaar voor fictieve gegevens" in i.value for i in at.info)
     assert any("Let op: CBS rondt" in i.value for i in at.info)          # caveat
@@ -110,8 +112,8 @@ def test_demo_buurt_level_clusters_and_diversity_map(demo_env):
     at = new_app(niveau="buurt").run()
     no_exception(at)
     table = repository.demo_table(2024, "GM9901")
-    expected = lokale_kaart.measures(table, "GM9901", "buurt", check_with_pysal=False)
-    assert metric(at, "Ongelijkheidsindex D (twee groepen)") == view.index_value(expected["dissimilarity"])
+    expected = lokale_kaart.measures(table, "GM9901", "buurt")
+    assert metric(at, "Ongelijkheidsindex D (twee groepen)") == formatting.index(expected.dissimilarity)
     assert metric(at, "Moran's I")
     specs = list(plotly_specs(at).values())
     assert len(specs) == 2                                    # diversity map + cluster map
@@ -253,10 +255,9 @@ def test_ede_wijk_and_buurt_with_standins(real_env):
     no_exception(at)
     table = repository.load_table(2024, "GM0228").table
     national = repository.load_table(2024, "alle").table
-    expected = lokale_kaart.measures(table, "GM0228", "buurt", national=national,
-                                     check_with_pysal=False)
-    assert metric(at, "Ongelijkheidsindex D (twee groepen)") == view.index_value(expected["dissimilarity"])
-    rank = expected["national"]["dissimilarity"]["rank"]
+    expected = lokale_kaart.measures(table, "GM0228", "buurt", national=national)
+    assert metric(at, "Ongelijkheidsindex D (twee groepen)") == formatting.index(expected.dissimilarity)
+    rank = expected.national.ranks["dissimilarity"].rank
     assert any(f"Plaats {rank} van" in m.value for m in at.markdown)
     # no boundaries for Ede buurten in the PDOK stand-in: a message instead of a map
     assert any("geen grenzen" in i.value.lower() for i in at.info)
@@ -287,15 +288,15 @@ def test_amsterdam_with_standins(real_env):
 
 def test_worksheet_text_has_context_and_verbatim_notes(demo_env):
     table = repository.demo_table(2024, "GM9901")
-    data = view.PageData(year=2024, gemeente="GM9901", gemeente_name="Voorbeeldgemeente", level="buurt",
-                         indicator="pct_herkomst_buiten_europa", table=table,
-                         names=view.area_names(table, "GM9901", "buurt"),
-                         all_names=view.all_area_names(table, "GM9901"))
-    data.measures = lokale_kaart.measures(table, "GM9901", "buurt", check_with_pysal=False)
+    data = presenters.PageData(year=2024, gemeente="GM9901", gemeente_name="Voorbeeldgemeente", level="buurt",
+                               indicator="pct_herkomst_buiten_europa", table=table,
+                               names=presenters.area_names(table, "GM9901", "buurt"),
+                               all_names=presenters.all_area_names(table, "GM9901"))
+    data.measures = lokale_kaart.measures(table, "GM9901", "buurt")
     notes = [{"id": 1, "section": "plekken", "text": XSS, "author": "A", "area_code": None,
               "updated_at": "2024-05-01T10:00:00+00:00"}]
-    text = view.worksheet_text(data, notes)
+    text = presenters.worksheet_text(data, notes)
     assert FICTITIOUS_LABEL in text and XSS in text
     for sec in ("Thema's en scheidslijnen", "Kerncijfers", "Bestaand beleid en lacunes"):
         assert sec.upper() in text
-    assert view.index_value(data.measures["dissimilarity"]) in text
+    assert formatting.index(data.measures.dissimilarity) in text

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from buurtmonitor import formatting as fmt
 from buurtmonitor.lokale_kaart.segregation import group_label
 
 STATUS_SIGNAL = "signaal"
@@ -53,25 +54,19 @@ class SchemeBreakError(ValueError):
     """The two years use different origin classifications; ``str(exc)`` is Dutch."""
 
 
-def _nl(x: float, decimals: int = 1) -> str:
-    """Dutch number format: 1.234,5."""
-    s = f"{x:,.{decimals}f}"
-    return s.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-
-
 def _nl_threshold(x: float) -> str:
     """A threshold as typed: "5", "7,5"."""
-    return _nl(x, 0) if float(x).is_integer() else _nl(x, 2).rstrip("0")
+    return fmt.number(x, 0) if float(x).is_integer() else fmt.number(x, 2).rstrip("0")
 
 
 def caveat_text(min_population: int = DEFAULT_MIN_POPULATION) -> str:
     """Dutch caveat shown with every change result."""
     return (
         "Let op: CBS rondt de aantallen per buurt af op vijftallen. In een buurt met "
-        f"{_nl(min_population, 0)} inwoners kan een aandeel daardoor in elk jaar al ruim 1 "
+        f"{fmt.number(min_population, 0)} inwoners kan een aandeel daardoor in elk jaar al ruim 1 "
         "procentpunt afwijken, en het verschil tussen twee jaren dus het dubbele, zonder "
         "dat er echt iets verandert; bij kleinere buurten nog meer. "
-        f"Gebieden met minder dan {_nl(min_population, 0)} inwoners krijgen daarom geen "
+        f"Gebieden met minder dan {fmt.number(min_population, 0)} inwoners krijgen daarom geen "
         "signaal. Een signaal is een aanleiding om te kijken, geen bewijs: nieuwbouw, sloop, "
         "een opvanglocatie of studentenhuisvesting kan de samenstelling snel veranderen. "
         "Gebieden waarvan de code of grens tussen beide jaren is veranderd, worden niet "
@@ -79,7 +74,7 @@ def caveat_text(min_population: int = DEFAULT_MIN_POPULATION) -> str:
     )
 
 
-@dataclass
+@dataclass(frozen=True)
 class ChangeResult:
     """Result of :func:`compare_years`.
 
@@ -241,7 +236,7 @@ def compare_years(counts_a: pd.DataFrame, counts_b: pd.DataFrame, *,
             for g, d in zip(groups, dpp):
                 if abs(d) >= share_threshold_pp - 1e-9:
                     verb = "steeg" if d > 0 else "daalde"
-                    text = (f"Aandeel {glabels[g]} {verb} {_nl(abs(d))} procentpunt "
+                    text = (f"Aandeel {glabels[g]} {verb} {fmt.number(abs(d))} procentpunt "
                             f"(drempel {_nl_threshold(share_threshold_pp)})")
                     flag_rows.append({"code": code, "signal": SIGNAL_SHARE, "group": g,
                                       "value": float(d), "threshold": float(share_threshold_pp),
@@ -249,15 +244,15 @@ def compare_years(counts_a: pd.DataFrame, counts_b: pd.DataFrame, *,
                     reasons.append(text)
             if abs(dpct) >= population_threshold_pct - 1e-9:
                 verb = "steeg" if dpct > 0 else "daalde"
-                text = (f"Aantal inwoners {verb} {_nl(abs(dpct))}% (van {_nl(t0, 0)} naar "
-                        f"{_nl(t1, 0)}; drempel {_nl_threshold(population_threshold_pct)}%)")
+                text = (f"Aantal inwoners {verb} {fmt.number(abs(dpct))}% (van {fmt.number(t0, 0)} naar "
+                        f"{fmt.number(t1, 0)}; drempel {_nl_threshold(population_threshold_pct)}%)")
                 flag_rows.append({"code": code, "signal": SIGNAL_POPULATION, "group": None,
                                   "value": float(dpct),
                                   "threshold": float(population_threshold_pct),
                                   "unit": "procent", "reason": text})
                 reasons.append(text)
             if len(groups) > 1 and comp >= composition_threshold_pp - 1e-9:
-                text = (f"Samenstelling naar {dimension} veranderde {_nl(comp)} procentpunt "
+                text = (f"Samenstelling naar {dimension} veranderde {fmt.number(comp)} procentpunt "
                         f"(helft van de som van alle verschuivingen in aandelen; drempel "
                         f"{_nl_threshold(composition_threshold_pp)})")
                 flag_rows.append({"code": code, "signal": SIGNAL_COMPOSITION, "group": None,

@@ -5,28 +5,23 @@ values of one indicator (a Series indexed by code, or a column name), and return
 :class:`ClusterResult`: per area the value, the local statistic Iᵢ, its pseudo p-value,
 the quadrant and a Dutch cluster label, plus global Moran's I.
 
-Method (Anselin 1995):
+Method (Anselin 1995), written out here in closed form with numpy/scipy:
 
-* Queen contiguity (areas that share an edge or a corner are neighbours) via
-  ``libpysal.weights.Queen.from_dataframe(..., use_index=False)``, row-standardised.
+* Queen contiguity (areas that share at least one boundary vertex are neighbours, as
+  ``libpysal.weights.Queen``), row-standardised (:func:`queen_weights`).
 * Areas without a value or geometry are excluded and listed; areas without neighbours
   (islands, also those created by excluding neighbours) are excluded and listed.
-* ``zᵢ = (yᵢ − ȳ)/s`` (s with ddof 0), ``Iᵢ = (n − 1)·zᵢ·Σⱼ wᵢⱼ zⱼ / Σⱼ zⱼ²`` (as
-  ``esda.Moran_Local``), global ``I = (n/S₀)·Σᵢ zᵢ·Σⱼ wᵢⱼ zⱼ / Σᵢ zᵢ²``.
+* ``zᵢ = (yᵢ − ȳ)/s`` (s with ddof 0), ``Iᵢ = (n − 1)·zᵢ·Σⱼ wᵢⱼ zⱼ / Σⱼ zⱼ²`` and the
+  quadrants as ``esda.Moran_Local``; global ``I = (n/S₀)·Σᵢ zᵢ·Σⱼ wᵢⱼ zⱼ / Σᵢ zᵢ²`` with its
+  expectation and normal approximation (two-sided) as ``esda.Moran``.
 * Significance by conditional permutation: for each area the values of the other areas
-  are shuffled over its neighbours (``permutations`` times, default 999, fixed ``seed``);
-  the pseudo p-value is ``(min(#sim ≥ Iᵢ, #sim < Iᵢ) + 1) / (permutations + 1)``, the same
-  folded rule as esda.
+  are shuffled over its neighbours (``permutations`` times, default 999, fixed ``seed``,
+  ``numpy.random.default_rng``); the pseudo p-value is ``(min(#sim ≥ Iᵢ, #sim < Iᵢ) + 1) /
+  (permutations + 1)``, the same folded rule and algorithm as esda's ``crand``. The p-values
+  agree with esda's up to Monte Carlo noise (different random streams).
 
-Engines: ``engine="numpy"`` (default) takes Iᵢ, the quadrants and global I from
-``esda.Moran_Local``/``esda.Moran`` without permutations and runs the conditional
-permutations in vectorised numpy with ``numpy.random.default_rng(seed)`` (the same algorithm
-as esda's ``crand``). ``engine="esda"`` lets esda run the permutations itself; esda's
-numba kernels are compiled (not cached) on first use, which costs about 18 s per process,
-too slow for an interactive page. Both engines give the same Iᵢ and quadrants; their
-p-values agree up to Monte Carlo noise (different random streams).
-
-esda and libpysal cost ~1.5 s to import, so they are imported inside the functions.
+PySAL (libpysal, esda) is not needed at run time: ``tests/test_clusters.py`` compares
+every step with it (live on small cases, and with values esda computed once).
 """
 
 from __future__ import annotations
@@ -38,6 +33,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
+import shapely
+
+from buurtmonitor import formatting as fmt
+from buurtmonitor.catalogue import load_lokale_kaart
 
 HIGH_HIGH = "Hoog-hoog"
 LOW_LOW = "Laag-laag"
@@ -58,24 +58,6 @@ REASON_NO_VALUE = "geen waarde (ontbreekt of geheim bij CBS)"
 REASON_NO_GEOMETRY = "geen grens (geometrie ontbreekt)"
 REASON_ISLAND = "geen buurgebieden (eiland): kan niet met buren worden vergeleken"
 
-EXPLANATION = (
-    "De clusterkaart zoekt plekken waar buurgebieden op elkaar lijken. Voor elk gebied "
-    "wordt de waarde vergeleken met het gemiddelde van de gebieden die eraan grenzen. "
-    "'Hoog-hoog' betekent: een hoge waarde, omringd door gebieden met ook hoge waarden "
-    "(een concentratie). 'Laag-laag' is hetzelfde voor lage waarden. 'Hoog-laag' en "
-    "'Laag-hoog' zijn uitschieters: een gebied dat duidelijk afwijkt van zijn omgeving. "
-    "'Niet significant' betekent dat het patroon rond dat gebied ook door toeval kan "
-    "ontstaan. Om dat te bepalen worden de waarden 999 keer willekeurig over de kaart "
-    "geschud; alleen als het echte patroon in minder dan 5% van die schuddingen even sterk "
-    "is, krijgt een gebied een clusterlabel. Het getal Moran's I voor de hele gemeente "
-    "vat samen hoe sterk gelijke waarden bij elkaar liggen: rond 0 = geen patroon, richting "
-    "1 = sterke clustering, negatief = hoog en laag wisselen elkaar af. Let op: bij veel "
-    "gebieden zijn er ook bij toeval enkele 'significante' gebieden (ongeveer 1 op 20), en "
-    "kleine gebieden hebben door de afronding van CBS onzekere waarden. Een cluster zegt "
-    "waar iets samenkomt, niet waarom."
-)
-
-
 class ClusterAnalysisError(ValueError):
     """The analysis cannot be done; ``str(exc)`` is a Dutch message for the user."""
 
@@ -84,7 +66,7 @@ class TooFewAreasError(ClusterAnalysisError):
     """Fewer valid areas than :data:`MIN_AREAS` (message in Dutch)."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class ClusterResult:
     """Result of :func:`local_moran`.
 
@@ -106,8 +88,8 @@ class ClusterResult:
     permutations: int = DEFAULT_PERMUTATIONS
     seed: int = DEFAULT_SEED
     alpha: float = DEFAULT_ALPHA
-    engine: str = "numpy"
-    explanation: str = EXPLANATION
+    engine: str = "numpy"                 # how the permutations were drawn (kept in to_dict)
+    explanation: str = field(default_factory=lambda: load_lokale_kaart().text("cluster_explanation"))
 
     @property
     def counts(self) -> dict[str, int]:
@@ -119,8 +101,8 @@ class ClusterResult:
         """One Dutch sentence on the global pattern."""
         p = self.moran_p_sim
         sig = "significant" if p < self.alpha else "niet significant"
-        i = f"{self.moran_i:.2f}".replace(".", ",")
-        pt = f"{p:.3f}".replace(".", ",")
+        i = fmt.number(self.moran_i, 2)
+        pt = fmt.number(p, 3)
         return (f"Moran's I = {i} over {self.n} gebieden (p = {pt}, {sig} bij "
                 f"{int(round(self.alpha * 100))}%).")
 
@@ -171,8 +153,6 @@ def conditional_permutations(z: np.ndarray, sparse_w: Any, permutations: int,
     (kᵢ = number of neighbours) are taken as its neighbours; ``Iᵢ_sim = (n−1)·zᵢ·Σ wᵢⱼ z_π(j)
     / Σ z²``. One set of shuffled ids is shared by all areas, as in esda's ``crand``.
     """
-    import scipy.sparse as sp
-
     W = sp.csr_matrix(sparse_w)
     n = z.size
     scaling = (n - 1) / float((z * z).sum())
@@ -198,18 +178,102 @@ def conditional_permutations(z: np.ndarray, sparse_w: Any, permutations: int,
 # Main entry
 # ---------------------------------------------------------------------------------------
 
-def _queen(gdf: Any) -> Any:
-    from libpysal.weights import Queen
+@dataclass(frozen=True)
+class Weights:
+    """Row-standardised spatial weights: ``sparse`` (n × n CSR, rows sum to 1 where an area
+    has neighbours), ``cardinalities`` (neighbours per area) and the sums S₀, S₁, S₂ of
+    Cliff & Ord used by the moments of global Moran's I."""
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return Queen.from_dataframe(gdf, use_index=False, silence_warnings=True)
+    sparse: sp.csr_matrix
+    cardinalities: np.ndarray
+
+    @property
+    def islands(self) -> list[int]:
+        """Positions of the areas without a neighbour."""
+        return [int(i) for i in np.flatnonzero(self.cardinalities == 0)]
+
+    @property
+    def s0(self) -> float:
+        return float(self.sparse.sum())
+
+    @property
+    def s1(self) -> float:
+        both = self.sparse + self.sparse.T
+        return float(0.5 * both.multiply(both).sum())
+
+    @property
+    def s2(self) -> float:
+        rows = np.asarray(self.sparse.sum(axis=1)).ravel()
+        cols = np.asarray(self.sparse.sum(axis=0)).ravel()
+        return float(((rows + cols) ** 2).sum())
+
+
+def queen_contiguity(geometries: Any) -> sp.csr_matrix:
+    """Binary Queen contiguity (n × n, no diagonal): two areas are neighbours when their
+    boundaries share at least one vertex, as ``libpysal.weights.Queen`` decides it (exact
+    coordinates, holes and all parts of a multipolygon included)."""
+    geoms = np.asarray(list(geometries), dtype=object)
+    n = len(geoms)
+    if n == 0:
+        return sp.csr_matrix((0, 0))
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    if len(coords) == 0:
+        return sp.csr_matrix((n, n))
+    _, vertex = np.unique(coords, axis=0, return_inverse=True)
+    incidence = sp.csr_matrix((np.ones(len(owner)), (owner, vertex.ravel())),
+                              shape=(n, int(vertex.max()) + 1))
+    incidence.data[:] = 1.0
+    shared = (incidence @ incidence.T).tocsr()
+    shared.setdiag(0)
+    shared.eliminate_zeros()
+    shared.data[:] = 1.0
+    return shared
+
+
+def queen_weights(gdf: Any) -> Weights:
+    """Row-standardised Queen weights of the polygons of ``gdf`` (in row order)."""
+    binary = queen_contiguity(gdf.geometry)
+    cards = np.diff(binary.indptr)
+    scale = np.divide(1.0, cards, out=np.zeros(len(cards)), where=cards > 0)
+    row = sp.diags(scale) @ binary
+    return Weights(sparse=sp.csr_matrix(row), cardinalities=cards)
+
+
+def _quadrants(z: np.ndarray, lag: np.ndarray) -> np.ndarray:
+    """esda's quadrants: 1 HH (z > 0, lag > 0), 2 LH, 3 LL, 4 HL; zero counts as low."""
+    zp, lp = z > 0, lag > 0
+    return np.where(zp & lp, 1, np.where(~zp & lp, 2, np.where(~zp & ~lp, 3, 4)))
+
+
+def global_moran(y: np.ndarray, w: Weights) -> dict[str, float]:
+    """Global Moran's I of ``y`` with its expectation, z-value and two-sided p-value under
+    normality (the moments of ``esda.Moran``)."""
+    n = len(y)
+    z = y - y.mean()
+    zz = float((z * z).sum())
+    s0 = w.s0
+    i = (n / s0) * float((z * (w.sparse @ z)).sum()) / zz
+    ei = -1.0 / (n - 1)
+    v_num = n * n * w.s1 - n * w.s2 + 3 * s0 * s0
+    v_den = (n - 1) * (n + 1) * s0 * s0
+    vi = v_num / v_den - ei * ei
+    z_norm = (i - ei) / math.sqrt(vi) if vi > 0 else float("nan")
+    p_norm = math.erfc(abs(z_norm) / math.sqrt(2.0)) if math.isfinite(z_norm) else float("nan")
+    return {"I": i, "EI": ei, "z_norm": z_norm, "p_norm": p_norm}
+
+
+def local_statistics(y: np.ndarray, w: Weights) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(z, Iᵢ, quadrant) of ``y`` as ``esda.Moran_Local`` computes them."""
+    n = len(y)
+    z = (y - y.mean()) / y.std()
+    lag = w.sparse @ z
+    local = (n - 1) * z * lag / float((z * z).sum())
+    return z, local, _quadrants(z, lag)
 
 
 def local_moran(gdf: Any, values: pd.Series | str, *,
                 permutations: int = DEFAULT_PERMUTATIONS, seed: int = DEFAULT_SEED,
-                alpha: float = DEFAULT_ALPHA, min_areas: int = MIN_AREAS,
-                engine: str = "numpy") -> ClusterResult:
+                alpha: float = DEFAULT_ALPHA, min_areas: int = MIN_AREAS) -> ClusterResult:
     """Local and global Moran's I for one indicator over polygons.
 
     ``gdf``: GeoDataFrame with ``code`` and ``geometry`` (one row per area, any CRS: the
@@ -218,8 +282,6 @@ def local_moran(gdf: Any, values: pd.Series | str, *,
     Raises :class:`TooFewAreasError` (Dutch message) when fewer than ``min_areas`` areas
     remain, :class:`ClusterAnalysisError` when all values are equal.
     """
-    if engine not in ("numpy", "esda"):
-        raise ValueError("engine moet 'numpy' of 'esda' zijn.")
     if permutations < 99:
         raise ValueError("Gebruik minstens 99 permutaties.")
     if "code" not in gdf.columns:
@@ -255,12 +317,12 @@ def local_moran(gdf: Any, values: pd.Series | str, *,
     sub_codes = codes[keep].to_list()
     islands: list[str] = []
     if len(sub) >= 2:
-        w = _queen(sub)
+        w = queen_weights(sub)
         if w.islands:
-            islands = [sub_codes[i] for i in sorted(w.islands)]
+            islands = [sub_codes[i] for i in w.islands]
             excluded += [{"code": c, "reason": REASON_ISLAND} for c in islands]
             mask = np.ones(len(sub), dtype=bool)
-            mask[list(w.islands)] = False
+            mask[w.islands] = False
             sub = sub[mask].reset_index(drop=True)
             y = y[mask]
             sub_codes = [c for c, m in zip(sub_codes, mask) if m]
@@ -276,34 +338,23 @@ def local_moran(gdf: Any, values: pd.Series | str, *,
         raise ClusterAnalysisError(
             "Alle gebieden hebben dezelfde waarde; er is geen ruimtelijk patroon te zoeken.")
 
-    w = _queen(sub)  # islands removed: removing them creates no new islands
-    w.transform = "r"
-
-    import esda
-
+    w = queen_weights(sub)  # islands removed: removing them creates no new islands
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        if engine == "esda":
-            lisa = esda.Moran_Local(y, w, permutations=permutations, seed=seed)
-            p_sim = np.asarray(lisa.p_sim, dtype=float)
-        else:
-            lisa = esda.Moran_Local(y, w, permutations=0)
-            sims = conditional_permutations(np.asarray(lisa.z, dtype=float), w.sparse,
-                                            permutations, seed)
-            p_sim = _folded_p(sims, np.asarray(lisa.Is)[:, None], permutations)
-        glob = esda.Moran(y, w, permutations=0)
+        z_local, Is, q = local_statistics(y, w)
+        sims = conditional_permutations(z_local, w.sparse, permutations, seed)
+        p_sim = _folded_p(sims, Is[:, None], permutations)
+        glob = global_moran(y, w)
 
     # Global Moran's I: permutation p-value with a local generator (thread-safe).
     z = y - y.mean()
     Wsp = w.sparse
-    s0 = float(w.s0)
+    s0 = w.s0
     rng = np.random.default_rng(seed + 1)
     perm = rng.permuted(np.tile(z, (permutations, 1)), axis=1)
     sim_i = (n / s0) * ((Wsp @ perm.T).T * perm).sum(axis=1) / float((z * z).sum())
-    moran_p = float(_folded_p(sim_i, float(glob.I), permutations))
+    moran_p = float(_folded_p(sim_i, glob["I"], permutations))
 
-    q = np.asarray(lisa.q, dtype=int)
-    Is = np.asarray(lisa.Is, dtype=float)
     significant = p_sim < alpha
     table = pd.DataFrame({
         "code": sub_codes,
@@ -314,8 +365,7 @@ def local_moran(gdf: Any, values: pd.Series | str, *,
         "significant": significant,
         "cluster": [QUADRANTS[k][1] if s else NOT_SIGNIFICANT for k, s in zip(q, significant)],
     })
-    return ClusterResult(table=table, moran_i=float(glob.I), moran_p_sim=moran_p,
-                         moran_expected=float(glob.EI), moran_z_norm=float(glob.z_norm),
-                         moran_p_norm=float(glob.p_norm), n=n, excluded=excluded,
-                         islands=islands, permutations=permutations, seed=seed, alpha=alpha,
-                         engine=engine)
+    return ClusterResult(table=table, moran_i=glob["I"], moran_p_sim=moran_p,
+                         moran_expected=glob["EI"], moran_z_norm=glob["z_norm"],
+                         moran_p_norm=glob["p_norm"], n=n, excluded=excluded,
+                         islands=islands, permutations=permutations, seed=seed, alpha=alpha)

@@ -1,20 +1,19 @@
 """The lokale-kaart analysis for one gemeente: segregation and diversity measures set
 against all gemeenten, change signals between two years of the same scheme, and spatial
-clusters. Glue between the loaders and :mod:`segregation`, :mod:`change`, :mod:`clusters`;
-used by the page and by ``python -m buurtmonitor indices``."""
+clusters. Glue between the tables handed in and :mod:`segregation`, :mod:`change`; used by
+the page, the briefing and ``python -m buurtmonitor indices``."""
 
 from __future__ import annotations
 
-import logging
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import pandas as pd
 
-from buurtmonitor.catalogue import load_catalogue
+from buurtmonitor.catalogue import load_catalogue, load_lokale_kaart
 from buurtmonitor.lokale_kaart import change, segregation
+from buurtmonitor.lokale_kaart.segregation import SegregationMeasures
 from buurtmonitor.model import AreaTable
-
-log = logging.getLogger(__name__)
 
 #: the two groups of the two-group dissimilarity index, per scheme
 PAIRS = {"herkomst": ("herkomst_nederland", "herkomst_buiten_europa"),
@@ -32,38 +31,72 @@ def origin_counts(table: AreaTable, level: str) -> tuple[pd.DataFrame, pd.Series
     return counts, d["inwoners"].astype(float), labels
 
 
-def measures(table: AreaTable, gemeente: str, level: str, national: AreaTable | None = None,
-             check_with_pysal: bool = True) -> dict[str, Any]:
+@dataclass(frozen=True)
+class GemeenteMeasures(SegregationMeasures):
+    """:class:`~segregation.SegregationMeasures` of one gemeente over its ``level`` areas
+    (each area with its ``name``), with where they come from and, when every area of the
+    country was handed in, the :class:`~segregation.NationalComparison`. ``national_error``:
+    a Dutch line when that comparison could not be made (set by the page)."""
+
+    gemeente: str = ""
+    year: int = 0
+    level: str = ""
+    scheme: str = ""
+    source: str = ""
+    fictitious: bool = False
+    national: segregation.NationalComparison | None = None
+    national_error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form: the output of ``python -m buurtmonitor indices --format json``."""
+        out = self._core_dict(with_names=True)
+        out.update({"gemeente": self.gemeente, "year": self.year, "level": self.level,
+                    "scheme": self.scheme, "source": self.source, "fictitious": self.fictitious,
+                    "national": self.national.to_dict() if self.national is not None else None})
+        return out
+
+
+def national_comparison(value_of: SegregationMeasures, national: AreaTable, level: str,
+                        pair: tuple[str, str]) -> segregation.NationalComparison:
+    """``value_of`` among all gemeenten of ``national`` (every area of the country), on
+    ``level``: the same closed forms per gemeente, gemeenten with at least two areas."""
+    a, b = pair
+    nat_counts, _nat_total, _ = origin_counts(national, level)
+    gm_codes = national.data[national.data["level"] == level].set_index("code")["gemeente_code"]
+    by_gm = segregation.split_by_gemeente(nat_counts, gm_codes.reindex(nat_counts.index))
+    dist = segregation.measures_for_gemeenten(by_gm, a, b)
+    dist = dist[dist["n_areas"] >= 2]
+    keys = segregation.NATIONAL_MEASURES
+    return segregation.NationalComparison(
+        ranks={k: segregation.rank_against(value_of.value(k), dist[k]) for k in keys},
+        n_gemeenten=int(len(dist)), median={k: float(dist[k].median()) for k in keys})
+
+
+def measures(table: AreaTable, gemeente: str, level: str,
+             national: AreaTable | None = None) -> GemeenteMeasures:
     """All segregation/diversity measures for ``gemeente`` over its ``level`` areas, with the
-    rank among all gemeenten when ``national`` (every area of the country) is given."""
+    rank among all gemeenten when ``national`` (every area of the country) is given.
+
+    Raises
+    ------
+    LookupError
+        When ``table`` has no ``level`` areas of ``gemeente``.
+    """
     scheme = table.meta.scheme
     a, b = PAIRS[scheme]
     sub = table.select(table.data["gemeente_code"] == gemeente)
     counts, total, labels = origin_counts(sub, level)
     if counts.empty:
         raise LookupError(f"Geen {level}en gevonden voor {gemeente} in {table.meta.year}.")
-    result = segregation.compute_all(counts, a, b, total=total, labels=labels,
-                                     check_with_pysal=check_with_pysal)
-    result.update({"gemeente": gemeente, "year": table.meta.year, "level": level, "scheme": scheme,
-                   "source": table.meta.source_line(), "fictitious": table.meta.fictitious,
-                   "explanations": segregation.EXPLANATIONS})
+    base = segregation.compute_all(counts, a, b, total=total, labels=labels)
     names = sub.data.set_index("code")["name"]
-    for area in result.get("areas", []):
-        area["name"] = names.get(area["code"])
-    result["national"] = None
-    if national is not None:
-        nat_counts, nat_total, _ = origin_counts(national, level)
-        gm_codes = national.data[national.data["level"] == level].set_index("code")["gemeente_code"]
-        by_gm = segregation.split_by_gemeente(nat_counts, gm_codes.reindex(nat_counts.index))
-        dist = segregation.measures_for_gemeenten(by_gm, a, b)
-        dist = dist[dist["n_areas"] >= 2]
-        result["national"] = {
-            key: segregation.rank_against(result.get(key), dist[key]) for key in
-            ("dissimilarity", "multigroup_dissimilarity", "theil_h")}
-        result["national"]["n_gemeenten"] = int(len(dist))
-        result["national"]["median"] = {k: float(dist[k].median()) for k in
-                                        ("dissimilarity", "multigroup_dissimilarity", "theil_h")}
-    return result
+    areas = tuple(replace(area, name=names.get(area.code)) for area in base.areas)
+    core = {f.name: getattr(base, f.name) for f in fields(SegregationMeasures)}
+    core["areas"] = areas
+    nat = national_comparison(base, national, level, (a, b)) if national is not None else None
+    return GemeenteMeasures(**core, gemeente=gemeente, year=table.meta.year, level=level,
+                            scheme=scheme, source=table.meta.source_line(),
+                            fictitious=table.meta.fictitious, national=nat)
 
 
 def change_signals(table_a: AreaTable, table_b: AreaTable, gemeente: str, level: str,
@@ -87,43 +120,26 @@ def previous_comparable_year(year: int, years: list[int]) -> int | None:
     return max(earlier) if earlier else None
 
 
-def indices_for(year: int, gemeente: str, level: str = "buurt") -> dict[str, Any]:
-    """CLI ``indices``: every measure for one gemeente, with the groups used and, where the
-    source allows, its rank among all gemeenten."""
-    from loaders import repository
-    table = repository.load_table(year, gemeente).table
-    national = None
-    if not repository.is_demo_scope(gemeente):
-        try:
-            national = repository.load_table(year, "alle").table
-        except Exception as exc:  # noqa: BLE001 - the comparison is optional
-            log.warning("Landelijke vergelijking niet beschikbaar: %s", exc)
-    result = measures(table, gemeente, level, national=national)
-    result.pop("explanations", None)
-    return result
-
-
-def format_indices(result: dict[str, Any]) -> str:
+def format_indices(result: GemeenteMeasures) -> str:
     """Plain-text rendering for the terminal (Dutch)."""
-    ex = segregation.EXPLANATIONS
-    lines = [f"Segregatie en diversiteit · {result['gemeente']} · {result['year']} · {result['level']}en "
-             f"({result['n_areas']} gebieden, {len(result['dropped'])} weggelaten)",
-             f"Groepen: {', '.join(result['labels'][g] for g in result['groups'])}"]
-    a, b = result["pair"]
+    ex = load_lokale_kaart().measures
+    lines = [f"Segregatie en diversiteit · {result.gemeente} · {result.year} · {result.level}en "
+             f"({result.n_areas} gebieden, {len(result.dropped)} weggelaten)",
+             f"Groepen: {', '.join(result.labels[g] for g in result.groups)}"]
+    a, b = result.pair
 
     def fmt(v):
         return "–" if v is None else f"{v:.4f}"
-    lines.append(f"Ongelijkheidsindex D ({result['labels'][a]} / {result['labels'][b]}): {fmt(result['dissimilarity'])}")
-    lines.append(f"Meergroeps-D: {fmt(result['multigroup_dissimilarity'])}")
-    lines.append(f"Theils H (entropie-index): {fmt(result['theil_h'])}")
-    for g, v in result["isolation"].items():
-        lines.append(f"Isolatie {result['labels'][g]}: {fmt(v)}")
-    nat = result.get("national")
-    if nat:
-        for key in ("dissimilarity", "multigroup_dissimilarity", "theil_h"):
-            lines.append(f"  {ex.get(key, {}).get('label', key)}: {nat[key]['text']}")
-    for w in result.get("warnings", []):
+    lines.append(f"Ongelijkheidsindex D ({result.labels[a]} / {result.labels[b]}): {fmt(result.dissimilarity)}")
+    lines.append(f"Meergroeps-D: {fmt(result.multigroup_dissimilarity)}")
+    lines.append(f"Theils H (entropie-index): {fmt(result.theil_h)}")
+    for g, v in result.isolation.items():
+        lines.append(f"Isolatie {result.labels[g]}: {fmt(v)}")
+    if result.national is not None:
+        for key in segregation.NATIONAL_MEASURES:
+            lines.append(f"  {ex[key].label if key in ex else key}: {result.national.ranks[key].text}")
+    for w in result.warnings:
         lines.append(f"Let op: {w}")
-    lines.append(result["caveat"])
-    lines.append(result["source"])
+    lines.append(result.caveat)
+    lines.append(result.source)
     return "\n".join(lines)

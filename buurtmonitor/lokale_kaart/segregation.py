@@ -6,11 +6,10 @@ suppressed the value). ``total`` is an optional Series (same index) with the num
 residents per area. Areas with a missing value or a zero total are dropped before any
 computation; every result says which areas were dropped and why (in Dutch).
 
-All measures are written out here in closed form, each with its published formula. Where
-PySAL ``segregation`` has the same measure, :func:`compute_all` recomputes it with that
-library and reports the largest difference (``cross_check``). ``segregation`` (and numba
-behind it) takes about 2 s to import, so it is only imported inside :func:`pysal_values`.
-The national distribution (:func:`measures_for_gemeenten`) uses the closed forms only.
+All measures are written out here in closed form, each with its published formula; these
+closed forms are the product. ``tests/test_segregation.py`` compares them with PySAL
+``segregation`` on generated and real data, so the library is not needed at run time (it
+and numba behind it took about 2 s to import on every page load).
 
 Notation (per area *i*, group *k*): ``x_ik`` persons, ``t_i`` area total, ``X_k = Σ_i x_ik``,
 ``T = Σ_i t_i``, ``p_ik = x_ik / t_i`` (share of group *k* in area *i*),
@@ -32,8 +31,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from buurtmonitor import formatting as fmt
+from buurtmonitor.catalogue import load_lokale_kaart
+
 # ---------------------------------------------------------------------------------------
-# Labels and texts (Dutch, shown in the UI)
+# Labels (Dutch, shown in the UI); the explanations of the measures and the caveat are in
+# data/lokale_kaart.toml (catalogue.load_lokale_kaart)
 # ---------------------------------------------------------------------------------------
 
 #: Readable Dutch names for known group columns (catalogue variable ids and CBS keys).
@@ -62,138 +65,6 @@ def group_label(group: str, labels: Mapping[str, str] | None = None) -> str:
     return GROUP_LABELS.get(group, group)
 
 
-#: Per measure: ``label``, ``explanation`` (one paragraph for non-statisticians),
-#: ``range`` and ``how_to_read``. Keys match the keys of :func:`compute_all`.
-EXPLANATIONS: dict[str, dict[str, str]] = {
-    "dissimilarity": {
-        "label": "Ongelijkheidsindex D (twee groepen)",
-        "explanation": (
-            "De ongelijkheidsindex (dissimilariteitsindex) laat zien hoe verschillend twee "
-            "groepen over de buurten van de gemeente verspreid wonen. De waarde is het deel "
-            "van één van beide groepen dat naar een andere buurt zou moeten verhuizen om in "
-            "elke buurt dezelfde verhouding tussen de twee groepen te krijgen als in de hele "
-            "gemeente. Formule: D = ½ · Σ |aᵢ/A − bᵢ/B| (Duncan & Duncan, 1955)."
-        ),
-        "range": "0 tot 1 (ook wel als 0–100% geschreven)",
-        "how_to_read": (
-            "0 = beide groepen wonen overal in dezelfde verhouding; 1 = ze wonen volledig "
-            "gescheiden. Vuistregel uit de literatuur: onder 0,3 laag, 0,3–0,6 matig, boven "
-            "0,6 hoog. De waarde hangt af van de buurtindeling: met kleinere buurten komt D "
-            "hoger uit."
-        ),
-    },
-    "multigroup_dissimilarity": {
-        "label": "Ongelijkheidsindex D (alle groepen)",
-        "explanation": (
-            "Dezelfde gedachte als de ongelijkheidsindex voor twee groepen, maar voor alle "
-            "herkomstgroepen tegelijk: hoe sterk wijkt de samenstelling van de buurten af van "
-            "die van de hele gemeente, vergeleken met de grootst mogelijke afwijking. "
-            "Formule: D = Σₖ Σᵢ tᵢ·|pᵢₖ − Pₖ| / (2·T·I) met I = Σₖ Pₖ(1 − Pₖ) "
-            "(Sakoda 1981; Reardon & Firebaugh 2002; 'Morgan's D')."
-        ),
-        "range": "0 tot 1",
-        "how_to_read": (
-            "0 = elke buurt heeft dezelfde samenstelling als de gemeente; 1 = in elke buurt "
-            "woont maar één groep. Net als bij D voor twee groepen geldt: kleinere buurten "
-            "geven hogere waarden."
-        ),
-    },
-    "theil_h": {
-        "label": "Entropie-index H (Theil)",
-        "explanation": (
-            "Meet hoeveel minder gemengd de buurten zijn dan de gemeente als geheel. De "
-            "menging wordt gemeten met entropie (hoe gelijk de groepen in omvang zijn). H is "
-            "het gewogen gemiddelde verschil tussen de menging van de gemeente en die van de "
-            "buurten, als deel van de menging van de gemeente. Formule: H = Σᵢ tᵢ·(E − Eᵢ) / "
-            "(T·E) met E = −Σₖ Pₖ·ln Pₖ (Theil 1972; Reardon & Firebaugh 2002)."
-        ),
-        "range": "0 tot 1",
-        "how_to_read": (
-            "0 = elke buurt is even gemengd als de gemeente; 1 = elke buurt bestaat uit één "
-            "groep. H ligt meestal lager dan D; waarden boven 0,25 gelden als duidelijk "
-            "gescheiden."
-        ),
-    },
-    "isolation": {
-        "label": "Isolatie-index (xPx)",
-        "explanation": (
-            "Het gemiddelde aandeel van de eigen groep in de buurt waar iemand uit die groep "
-            "woont. Je kunt het lezen als de kans dat een willekeurige buurtgenoot tot "
-            "dezelfde groep behoort. Formule: xPx = Σᵢ (xᵢ/X)·(xᵢ/tᵢ) (Lieberson 1981)."
-        ),
-        "range": "0 tot 1",
-        "how_to_read": (
-            "Vergelijk de waarde met het aandeel van de groep in de hele gemeente: is die "
-            "gelijk, dan woont de groep niet meer onder elkaar dan bij toeval. Hoe hoger "
-            "daarboven, hoe meer de groep onder elkaar woont. Een grote groep heeft vanzelf "
-            "een hoge isolatie."
-        ),
-    },
-    "exposure": {
-        "label": "Blootstellingsindex (xPy)",
-        "explanation": (
-            "Het gemiddelde aandeel van groep Y in de buurt waar iemand uit groep X woont: "
-            "hoeveel kans heeft X om in de eigen buurt Y tegen te komen. Formule: "
-            "xPy = Σᵢ (xᵢ/X)·(yᵢ/tᵢ) (Lieberson 1981)."
-        ),
-        "range": "0 tot 1",
-        "how_to_read": (
-            "Vergelijk met het aandeel van Y in de hele gemeente: lager betekent dat X en Y "
-            "minder in dezelfde buurten wonen dan bij gelijke spreiding. De index is niet "
-            "symmetrisch: xPy is iets anders dan yPx."
-        ),
-    },
-    "entropy": {
-        "label": "Diversiteit per buurt (entropie)",
-        "explanation": (
-            "Hoe gemengd een buurt is: de entropie van de samenstelling, gedeeld door de "
-            "grootst mogelijke entropie, zodat de schaal van 0 tot 1 loopt. Formule: "
-            "Eᵢ = −Σₖ pᵢₖ·ln pᵢₖ / ln K (Theil; Reardon & O'Sullivan 2004)."
-        ),
-        "range": "0 tot 1",
-        "how_to_read": (
-            "0 = er woont maar één groep; 1 = alle groepen zijn even groot. Een buurt met "
-            "een hoge waarde is gemengd, ongeacht welke groep de grootste is."
-        ),
-    },
-    "gini_simpson": {
-        "label": "Diversiteit per buurt (Gini-Simpson)",
-        "explanation": (
-            "De kans dat twee willekeurig gekozen bewoners van de buurt tot verschillende "
-            "groepen behoren. Formule: 1 − Σₖ pᵢₖ² (Simpson 1949)."
-        ),
-        "range": "0 tot 1 − 1/K (bij 3 groepen maximaal 0,67)",
-        "how_to_read": (
-            "0 = iedereen behoort tot dezelfde groep; hoe hoger, hoe gemengder. De maximale "
-            "waarde hangt af van het aantal groepen."
-        ),
-    },
-    "location_quotient": {
-        "label": "Locatiequotiënt (LQ)",
-        "explanation": (
-            "Het aandeel van een groep in de buurt gedeeld door het aandeel van die groep "
-            "in de hele gemeente. Formule: LQ = (xᵢ/tᵢ) / (X/T) (Isard 1960)."
-        ),
-        "range": "0 en hoger",
-        "how_to_read": (
-            "1 = de groep is even sterk vertegenwoordigd als in de gemeente; 2 = twee keer "
-            "zo sterk; 0,5 = half zo sterk. Bij kleine buurten en kleine groepen schommelt "
-            "de LQ sterk door de afronding van CBS."
-        ),
-    },
-}
-
-#: Caveat shown with every segregation result.
-CAVEAT = (
-    "Let op: CBS rondt de aantallen per buurt af op vijftallen en houdt cijfers van zeer "
-    "kleine buurten geheim. In buurten met weinig inwoners kan die afronding het aandeel van "
-    "een groep met enkele procentpunten verschuiven, en bij kleine groepen kan één "
-    "afronding het beeld bepalen. Segregatie-indexen hangen bovendien af van de "
-    "buurtindeling: met kleine buurten ligt de index ook bij een toevallige spreiding al "
-    "boven 0. Vergelijk waarden daarom alleen tussen gemeenten of jaren met een vergelijkbare "
-    "indeling, en lees ze als aanleiding om te kijken, niet als oordeel of verklaring."
-)
-
 REASON_MISSING = "ontbrekende waarde (geheim of niet beschikbaar bij CBS) voor: {columns}"
 REASON_TOTAL_MISSING = "aantal inwoners ontbreekt"
 REASON_NEGATIVE = "ongeldige negatieve waarde voor: {columns}"
@@ -202,6 +73,129 @@ REASON_ZERO_GROUPS = "de groepen tellen op tot 0"
 
 #: Areas below this number of residents trigger the rounding warning.
 SMALL_AREA = 100
+
+
+
+# ---------------------------------------------------------------------------------------
+# Results
+# ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AreaMeasures:
+    """The diversity of one area: residents (``total``), the share and location quotient
+    of each group, the entropy (0–1) and the Gini-Simpson index; ``name`` when known."""
+
+    code: str
+    total: float | None
+    shares: dict[str, float | None]
+    entropy: float | None
+    gini_simpson: float | None
+    lq: dict[str, float | None]
+    name: str | None = None
+
+    def to_dict(self, *, with_name: bool = False) -> dict[str, Any]:
+        """JSON-serialisable form (``name`` only when asked)."""
+        out: dict[str, Any] = {"code": self.code, "total": self.total, "shares": dict(self.shares),
+                               "entropy": self.entropy, "gini_simpson": self.gini_simpson,
+                               "lq": dict(self.lq)}
+        if with_name:
+            out["name"] = self.name
+        return out
+
+
+@dataclass(frozen=True)
+class Rank:
+    """The place of a value among all gemeenten (:func:`rank_against`): ``rank`` 1 = the
+    highest, ``of`` gemeenten with a value, ``percentile`` = % of gemeenten with a strictly
+    lower value, ``text`` in Dutch. ``rank`` and ``percentile`` are None without a value."""
+
+    rank: int | None
+    of: int
+    percentile: float | None
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rank": self.rank, "of": self.of, "percentile": self.percentile, "text": self.text}
+
+
+#: the measures that are set against all gemeenten
+NATIONAL_MEASURES = ("dissimilarity", "multigroup_dissimilarity", "theil_h")
+
+
+@dataclass(frozen=True)
+class NationalComparison:
+    """One gemeente among all gemeenten: a :class:`Rank` per measure of
+    :data:`NATIONAL_MEASURES`, the number of gemeenten compared and their medians."""
+
+    ranks: dict[str, Rank]
+    n_gemeenten: int
+    median: dict[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {k: r.to_dict() for k, r in self.ranks.items()}
+        out["n_gemeenten"] = self.n_gemeenten
+        out["median"] = dict(self.median)
+        return out
+
+
+@dataclass(frozen=True)
+class SegregationMeasures:
+    """Every segregation and diversity measure of one set of areas (:func:`compute_all`).
+
+    ``groups`` and ``pair`` are variable ids (``pair`` = the two groups of the two-group D),
+    ``labels`` their Dutch labels; ``dropped`` lists ``{"code", "reason"}`` of the areas left
+    out; ``isolation`` is xPx per group, ``exposure[x][y]`` is xPy; ``areas`` holds the
+    diversity per kept area; ``warnings`` are Dutch; ``max_total_difference`` is the largest
+    gap between the groups and the given total (None when no total was given).
+    """
+
+    groups: tuple[str, ...]
+    labels: dict[str, str]
+    pair: tuple[str, str]
+    n_areas: int
+    n_areas_input: int
+    dropped: tuple[dict[str, str], ...]
+    total_source: str
+    caveat: str
+    population: float
+    group_totals: dict[str, float | None]
+    group_shares: dict[str, float | None]
+    dissimilarity: float | None
+    multigroup_dissimilarity: float | None
+    theil_h: float | None
+    isolation: dict[str, float | None]
+    exposure: dict[str, dict[str, float | None]]
+    areas: tuple[AreaMeasures, ...]
+    warnings: tuple[str, ...]
+    max_total_difference: float | None = None
+
+    def value(self, key: str) -> float | None:
+        """One of the indices of :data:`NATIONAL_MEASURES` by name."""
+        if key not in NATIONAL_MEASURES:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def _core_dict(self, *, with_names: bool) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "groups": list(self.groups), "labels": dict(self.labels), "pair": list(self.pair),
+            "n_areas": self.n_areas, "n_areas_input": self.n_areas_input,
+            "dropped": [dict(d) for d in self.dropped], "total_source": self.total_source,
+            "caveat": self.caveat, "population": self.population,
+            "group_totals": dict(self.group_totals), "group_shares": dict(self.group_shares),
+            "dissimilarity": self.dissimilarity,
+            "multigroup_dissimilarity": self.multigroup_dissimilarity, "theil_h": self.theil_h,
+            "isolation": dict(self.isolation),
+            "exposure": {g: dict(row) for g, row in self.exposure.items()},
+            "areas": [a.to_dict(with_name=with_names) for a in self.areas],
+        }
+        if self.total_source == "totaal" and self.n_areas:
+            out["max_total_difference"] = self.max_total_difference
+        out["warnings"] = list(self.warnings)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form (the keys of the former dict result)."""
+        return self._core_dict(with_names=False)
 
 
 # ---------------------------------------------------------------------------------------
@@ -399,94 +393,6 @@ def location_quotients(counts: pd.DataFrame, totals: pd.Series | None = None) ->
 
 
 # ---------------------------------------------------------------------------------------
-# PySAL cross-check (lazy import: segregation + numba cost ~2 s on first import)
-# ---------------------------------------------------------------------------------------
-
-def pysal_values(counts: pd.DataFrame, group_a: str, group_b: str) -> dict[str, Any]:
-    """The same measures computed with PySAL ``segregation`` (t_i = sum of the groups).
-
-    Returns ``{"version", "dissimilarity", "multigroup_dissimilarity", "theil_h",
-    "isolation": {g: ..}, "interaction": {g: ..}, "entropy": array, "gini_simpson": array,
-    "location_quotient": array}``. ``interaction`` is PySAL's group-versus-rest exposure
-    ``Σ_{y≠x} xPy``. Raises ImportError when the package is not installed.
-    """
-    import warnings
-
-    old = np.geterr()
-    try:
-        import segregation as seg  # noqa: F401  (sets np.seterr on import)
-        from segregation.local import MultiLocalEntropy, MultiLocalSimpsonInteraction, MultiLocationQuotient
-        from segregation.multigroup import MultiDissim, MultiInfoTheory
-        from segregation.singlegroup import Interaction, Isolation
-    finally:
-        np.seterr(**old)
-
-    groups = list(counts.columns)
-    df = counts.astype(float).copy()
-    df["__totaal__"] = df[groups].sum(axis=1)
-    out: dict[str, Any] = {"version": getattr(seg, "__version__", "?")}
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        out["dissimilarity"] = float(MultiDissim(df, [group_a, group_b]).statistic)
-        out["multigroup_dissimilarity"] = float(MultiDissim(df, groups).statistic)
-        out["theil_h"] = float(MultiInfoTheory(df, groups).statistic)
-        out["isolation"] = {g: float(Isolation(df, g, "__totaal__").statistic) for g in groups}
-        out["interaction"] = {g: float(Interaction(df, g, "__totaal__").statistic)
-                              for g in groups}
-        out["entropy"] = np.asarray(MultiLocalEntropy(df, groups).statistics, dtype=float)
-        out["gini_simpson"] = np.asarray(MultiLocalSimpsonInteraction(df, groups).statistics,
-                                         dtype=float)
-        out["location_quotient"] = np.asarray(MultiLocationQuotient(df, groups).statistics,
-                                              dtype=float)
-    return out
-
-
-def _maxdiff(a: Any, b: Any) -> float:
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    both = np.isfinite(a) & np.isfinite(b)
-    if (np.isfinite(a) != np.isfinite(b)).any():
-        return float("inf")
-    return float(np.abs(a[both] - b[both]).max()) if both.any() else 0.0
-
-
-def cross_check(counts: pd.DataFrame, group_a: str, group_b: str,
-                tolerance: float = 1e-9) -> dict[str, Any]:
-    """Compare the closed forms with PySAL on ``counts`` (cleaned, t_i = group sum).
-
-    Returns ``{"available", "library", "max_abs_diff": {measure: float}, "agrees"}``;
-    ``available`` is False (with ``message``) when PySAL ``segregation`` is missing.
-    """
-    try:
-        ref = pysal_values(counts, group_a, group_b)
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        return {"available": False, "agrees": None,
-                "message": f"PySAL segregation niet beschikbaar: {exc}"}
-    t = counts.sum(axis=1)
-    groups = list(counts.columns)
-    own_interaction = {}
-    for g in groups:
-        others = counts.drop(columns=[g]).sum(axis=1)
-        own_interaction[g] = exposure(counts[g], others, t)
-    diffs = {
-        "dissimilarity": _maxdiff(dissimilarity(counts[group_a], counts[group_b]),
-                                  ref["dissimilarity"]),
-        "multigroup_dissimilarity": _maxdiff(multigroup_dissimilarity(counts),
-                                             ref["multigroup_dissimilarity"]),
-        "theil_h": _maxdiff(theil_h(counts), ref["theil_h"]),
-        "isolation": _maxdiff([isolation(counts[g], t) for g in groups],
-                              [ref["isolation"][g] for g in groups]),
-        "exposure": _maxdiff([own_interaction[g] for g in groups],
-                             [ref["interaction"][g] for g in groups]),
-        "entropy": _maxdiff(local_entropy(counts), ref["entropy"]),
-        "gini_simpson": _maxdiff(gini_simpson(counts), ref["gini_simpson"]),
-        "location_quotient": _maxdiff(location_quotients(counts), ref["location_quotient"]),
-    }
-    return {"available": True, "library": f"PySAL segregation {ref['version']}",
-            "max_abs_diff": diffs, "agrees": all(v <= tolerance for v in diffs.values()),
-            "tolerance": tolerance}
-
-
-# ---------------------------------------------------------------------------------------
 # Everything for one gemeente
 # ---------------------------------------------------------------------------------------
 
@@ -500,19 +406,14 @@ def _num(x: Any) -> float | None:
 
 def compute_all(counts: pd.DataFrame, group_a: str, group_b: str, *,
                 total: pd.Series | None = None, groups: Sequence[str] | None = None,
-                labels: Mapping[str, str] | None = None, check_with_pysal: bool = True,
-                min_areas: int = 5) -> dict[str, Any]:
-    """All segregation and diversity measures for one gemeente (JSON-serialisable dict).
+                labels: Mapping[str, str] | None = None,
+                min_areas: int = 5) -> SegregationMeasures:
+    """All segregation and diversity measures for one gemeente.
 
     ``counts``: index = area code, columns = mutually exclusive groups (``groups`` selects
     them; default all columns). ``group_a``/``group_b``: the pair for two-group D.
-    ``check_with_pysal``: recompute with PySAL ``segregation`` (~2 s on first import).
 
-    Returns keys: ``groups``, ``labels``, ``pair``, ``n_areas``, ``n_areas_input``,
-    ``dropped`` [{code, reason}], ``total_source``, ``population``, ``group_totals``,
-    ``group_shares``, ``dissimilarity``, ``multigroup_dissimilarity``, ``theil_h``,
-    ``isolation`` {g: xPx}, ``exposure`` {x: {y: xPy}}, ``areas`` [{code, total, shares,
-    entropy, gini_simpson, lq}], ``cross_check``, ``warnings`` [Dutch], ``caveat``.
+    Returns a :class:`SegregationMeasures` (``to_dict()`` gives the JSON form).
     """
     groups = list(counts.columns) if groups is None else list(groups)
     for g in (group_a, group_b):
@@ -526,46 +427,29 @@ def compute_all(counts: pd.DataFrame, group_a: str, group_b: str, *,
     warnings_nl: list[str] = []
     n = len(c)
 
-    result: dict[str, Any] = {
-        "groups": groups,
-        "labels": {g: group_label(g, labels) for g in groups},
-        "pair": [group_a, group_b],
-        "n_areas": n,
-        "n_areas_input": prep.n_input,
-        "dropped": prep.dropped,
-        "total_source": prep.total_source,
-        "caveat": CAVEAT,
-    }
+    labels_nl = {g: group_label(g, labels) for g in groups}
+    common: dict[str, Any] = dict(groups=tuple(groups), labels=labels_nl, pair=(group_a, group_b),
+                                  n_areas=n, n_areas_input=prep.n_input, dropped=tuple(prep.dropped),
+                                  total_source=prep.total_source, caveat=load_lokale_kaart().text("segregation_caveat"))
     if n == 0:
         warnings_nl.append("Geen enkel gebied heeft volledige gegevens; er is niets te berekenen.")
-        result.update(population=0.0, group_totals={}, group_shares={}, dissimilarity=None,
-                      multigroup_dissimilarity=None, theil_h=None, isolation={},
-                      exposure={}, areas=[], cross_check={"available": False, "agrees": None},
-                      warnings=warnings_nl)
-        return result
+        return SegregationMeasures(**common, population=0.0, group_totals={}, group_shares={},
+                                   dissimilarity=None, multigroup_dissimilarity=None, theil_h=None,
+                                   isolation={}, exposure={}, areas=(), warnings=tuple(warnings_nl))
 
     X = c.sum(axis=0)
     T_groups = float(X.sum())
     T = float(t.sum())
-    result["population"] = T
-    result["group_totals"] = {g: _num(X[g]) for g in groups}
-    result["group_shares"] = {g: _num(X[g] / T_groups) if T_groups else None for g in groups}
-    result["dissimilarity"] = _num(dissimilarity(c[group_a], c[group_b]))
-    result["multigroup_dissimilarity"] = _num(multigroup_dissimilarity(c))
-    result["theil_h"] = _num(theil_h(c))
-    result["isolation"] = {g: _num(isolation(c[g], t)) for g in groups}
     em = exposure_matrix(c, t)
-    result["exposure"] = {gx: {gy: _num(em.loc[gx, gy]) for gy in groups} for gx in groups}
-
     ent, gs, lq = local_entropy(c), gini_simpson(c), location_quotients(c, t)
     shares = c.div(t, axis=0)
-    result["areas"] = [
-        {"code": str(code), "total": _num(t.loc[code]),
-         "shares": {g: _num(shares.at[code, g]) for g in groups},
-         "entropy": _num(ent.loc[code]), "gini_simpson": _num(gs.loc[code]),
-         "lq": {g: _num(lq.at[code, g]) for g in groups}}
+    areas = tuple(
+        AreaMeasures(code=str(code), total=_num(t.loc[code]),
+                     shares={g: _num(shares.at[code, g]) for g in groups},
+                     entropy=_num(ent.loc[code]), gini_simpson=_num(gs.loc[code]),
+                     lq={g: _num(lq.at[code, g]) for g in groups})
         for code in c.index
-    ]
+    )
 
     # Warnings in plain Dutch
     if prep.dropped:
@@ -582,31 +466,27 @@ def compute_all(counts: pd.DataFrame, group_a: str, group_b: str, *,
         if X[g] == 0:
             warnings_nl.append(f"De groep {group_label(g, labels)} komt in geen enkel gebied "
                                "voor; de maten voor die groep ontbreken.")
+    max_gap = None
     if prep.total_source == "totaal":
         gap = (c.sum(axis=1) - t).abs()
         tolerance = 2.5 * (len(groups) + 1)  # each count rounded to 5 independently
         off = int((gap > tolerance).sum())
-        result["max_total_difference"] = _num(gap.max())
+        max_gap = _num(gap.max())
         if off:
             warnings_nl.append(
                 f"In {off} gebied(en) tellen de groepen niet op tot het aantal inwoners (meer "
                 "dan de afronding verklaart). Controleer of de groepen elkaar uitsluiten en "
                 "samen alle inwoners omvatten; isolatie en blootstelling gebruiken het totaal.")
-
-    present = [g for g in groups if X[g] > 0]
-    if check_with_pysal and group_a in present and group_b in present and n >= 2:
-        # PySAL gives NaN for groups absent everywhere; compare on the groups present.
-        result["cross_check"] = cross_check(c[present], group_a, group_b)
-        if result["cross_check"].get("available") and not result["cross_check"]["agrees"]:
-            warnings_nl.append("Controle mislukt: de eigen berekening wijkt af van PySAL.")
-    else:
-        result["cross_check"] = {"available": False, "agrees": None,
-                                 "message": "Niet gecontroleerd met PySAL."}
-        if check_with_pysal:
-            result["cross_check"]["message"] = ("Niet gecontroleerd met PySAL: te weinig "
-                                                "gebieden of een groep ontbreekt.")
-    result["warnings"] = warnings_nl
-    return result
+    return SegregationMeasures(
+        **common, population=T,
+        group_totals={g: _num(X[g]) for g in groups},
+        group_shares={g: _num(X[g] / T_groups) if T_groups else None for g in groups},
+        dissimilarity=_num(dissimilarity(c[group_a], c[group_b])),
+        multigroup_dissimilarity=_num(multigroup_dissimilarity(c)),
+        theil_h=_num(theil_h(c)),
+        isolation={g: _num(isolation(c[g], t)) for g in groups},
+        exposure={gx: {gy: _num(em.loc[gx, gy]) for gy in groups} for gx in groups},
+        areas=areas, warnings=tuple(warnings_nl), max_total_difference=max_gap)
 
 
 # ---------------------------------------------------------------------------------------
@@ -656,11 +536,11 @@ def split_by_gemeente(counts: pd.DataFrame, gemeente_codes: pd.Series | Iterable
 
 
 def rank_against(value: float | None, distribution: Mapping[str, float] | pd.Series |
-                 Iterable[float], *, higher_first: bool = True) -> dict[str, Any]:
+                 Iterable[float], *, higher_first: bool = True) -> Rank:
     """Place a gemeente's value in the distribution over all gemeenten.
 
     ``distribution`` normally includes the gemeente itself; NaN/None are ignored.
-    Returns ``{"rank", "of", "percentile", "text"}``: ``rank`` 1 = highest value
+    Returns a :class:`Rank`: ``rank`` 1 = highest value
     (``higher_first=False``: 1 = lowest), ties share the best rank; ``percentile`` = the
     percentage of gemeenten with a strictly lower value (0–100); ``text`` in Dutch.
     """
@@ -671,8 +551,8 @@ def rank_against(value: float | None, distribution: Mapping[str, float] | pd.Ser
     d = d[np.isfinite(d)]
     of = int(d.size)
     if value is None or not math.isfinite(float(value)) or of == 0:
-        return {"rank": None, "of": of, "percentile": None,
-                "text": "Geen vergelijking mogelijk (waarde of verdeling ontbreekt)."}
+        return Rank(rank=None, of=of, percentile=None,
+                    text="Geen vergelijking mogelijk (waarde of verdeling ontbreekt).")
     v = float(value)
     eps = 1e-12
     greater = int((d > v + eps).sum())
@@ -680,7 +560,7 @@ def rank_against(value: float | None, distribution: Mapping[str, float] | pd.Ser
     rank = 1 + (greater if higher_first else lower)
     percentile = 100.0 * lower / of
     order = "hoogste" if higher_first else "laagste"
-    pct = f"{percentile:.0f}".replace(".", ",")
-    text = (f"Plaats {rank} van {of} (1 = {order}); de waarde is hoger dan bij {pct}% van "
+    text = (f"Plaats {rank} van {of} (1 = {order}); de waarde is hoger dan bij "
+            f"{fmt.number(percentile, 0)}% van "
             "de gemeenten.")
-    return {"rank": rank, "of": of, "percentile": percentile, "text": text}
+    return Rank(rank=rank, of=of, percentile=percentile, text=text)
