@@ -78,33 +78,13 @@ def _call(fn, *args, settings: Settings, what: str, **kwargs):
 
 
 def _pages(url: str, params: dict[str, str], settings: Settings, what: str) -> list[dict]:
-    """Every record of an OData v3 entity set, following ``odata.nextLink``; each page is one
-    :func:`loaders.http.get_json` request (retried on its own)."""
-    rows: list[dict] = []
-    seen: set[str] = set()
-    next_url: str | None = url
-    next_params: dict[str, str] | None = params
-    pages = 0
+    """Every record of an OData v3 entity set (:func:`loaders.http.get_pages`), with the CBS
+    error of this module."""
     try:
-        while next_url:
-            if pages >= MAX_PAGES:
-                raise CbsUnavailable(f"{what}: meer dan {MAX_PAGES} pagina's; het ophalen is afgebroken.")
-            body = http.get_json(next_url, source=SOURCE, what=what, params=next_params, settings=settings)
-            pages += 1
-            if not isinstance(body, dict) or not isinstance(body.get("value"), list):
-                raise CbsUnavailable(f"{what}: het antwoord is geen OData-resultaat.")
-            rows.extend(body["value"])
-            nxt = body.get("odata.nextLink")
-            if nxt is not None and (not isinstance(nxt, str) or nxt in seen):
-                raise CbsUnavailable(f"{what}: de paginering van CBS verwijst terug naar een eerdere pagina.")
-            if nxt:
-                seen.add(nxt)
-            next_url, next_params = (nxt or None), None   # the next link carries the query
-    except CbsUnavailable:
-        raise
+        return http.get_pages(url, source=SOURCE, what=what, params=params, settings=settings,
+                              max_pages=MAX_PAGES)
     except SourceUnavailable as exc:
         raise CbsUnavailable(f"CBS ({settings.cbs_odata_url}) is niet bruikbaar. {exc}") from exc
-    return rows
 
 
 def table_url(table_id: str, settings: Settings | None = None) -> str:

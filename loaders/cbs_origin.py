@@ -49,7 +49,7 @@ from buurtmonitor.model import AreaTable, TableMeta
 
 from . import cbs_v4
 from .cache import ParquetStore, Store
-from .http import NotFound, SourceUnavailable, get_json
+from .http import NotFound, SourceUnavailable, get_pages
 from .settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -77,23 +77,8 @@ def v3_url(table_id: str, settings: Settings | None = None) -> str:
 
 
 def _v3_collection(url: str, *, what: str, params: dict[str, Any] | None, settings: Settings) -> list[dict]:
-    out: list[dict] = []
-    seen: set[str] = set()
-    next_url: str = url
-    next_params: dict[str, Any] | None = {"$format": "json", **(params or {})}
-    for _ in range(MAX_PAGES):
-        body = get_json(next_url, source=SOURCE_V3, what=what, params=next_params, settings=settings)
-        if not isinstance(body, dict) or not isinstance(body.get("value"), list):
-            raise SourceUnavailable(f"{what}: het antwoord van CBS (OData v3) is geen lijst")
-        out.extend(body["value"])
-        link = body.get("odata.nextLink")
-        if not link:
-            return out
-        if link in seen:
-            raise SourceUnavailable(f"{what}: CBS (OData v3) gaf dezelfde vervolgpagina twee keer")
-        seen.add(link)
-        next_url, next_params = link, None
-    raise SourceUnavailable(f"{what}: meer dan {MAX_PAGES} pagina's; afgebroken")
+    return get_pages(url, source=SOURCE_V3, what=what, params={"$format": "json", **(params or {})},
+                     settings=settings, max_pages=MAX_PAGES)
 
 
 def v3_code_lists(table_id: str, settings: Settings | None = None) -> CodeLists:

@@ -26,7 +26,7 @@ from typing import Any
 
 from buurtmonitor.integratie.harmonise import Code, CodeLists, DimensionInfo, MeasureInfo
 
-from .http import SourceUnavailable, get_json
+from .http import SourceUnavailable, get_json, get_pages
 from .settings import Settings, get_settings
 
 SOURCE = "cbs4"
@@ -83,25 +83,8 @@ def get_collection(url: str, *, what: str, params: dict[str, Any] | None = None,
     Raises :class:`SourceUnavailable` (Dutch) when a page fails after its retries or the
     answer is not a collection; nothing partial is returned.
     """
-    s = settings or get_settings()
-    out: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    next_url: str | None = url
-    next_params = params
-    for _ in range(MAX_PAGES):
-        assert next_url is not None
-        body = get_json(next_url, source=SOURCE, what=what, params=next_params, settings=s)
-        if not isinstance(body, dict) or not isinstance(body.get("value"), list):
-            raise SourceUnavailable(f"{what}: het antwoord van CBS (OData v4) is geen lijst")
-        out.extend(body["value"])
-        link = body.get("@odata.nextLink")
-        if not link:
-            return out
-        if link in seen:
-            raise SourceUnavailable(f"{what}: CBS (OData v4) gaf dezelfde vervolgpagina twee keer")
-        seen.add(link)
-        next_url, next_params = link, None
-    raise SourceUnavailable(f"{what}: meer dan {MAX_PAGES} pagina's; afgebroken")
+    return get_pages(url, source=SOURCE, what=what, params=params, settings=settings or get_settings(),
+                     next_key="@odata.nextLink", max_pages=MAX_PAGES)
 
 
 def properties(table_id: str, settings: Settings | None = None) -> dict[str, Any]:

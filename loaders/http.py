@@ -272,3 +272,29 @@ def with_retries(fn: Callable[[], T], *, what: str, retries: int, backoff: float
                 sleep(wait)
     assert last is not None
     raise SourceUnavailable(f"{what}: {describe(last)} (na {retries + 1} pogingen)") from last
+
+
+def get_pages(url: str, *, source: str, what: str, params: dict[str, Any] | None = None,
+              settings: Settings | None = None, next_key: str = "odata.nextLink",
+              max_pages: int = 10_000) -> list[dict[str, Any]]:
+    """Every record of an OData collection (v3: ``next_key="odata.nextLink"``, v4:
+    ``"@odata.nextLink"``), page after page; each page is one :func:`get_json` request,
+    retried on its own. Raises :class:`SourceUnavailable` (Dutch) when a page fails after its
+    retries, the answer is not a collection, or the paging loops or runs past ``max_pages``;
+    nothing partial is returned."""
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    next_url, next_params = url, params
+    for _ in range(max_pages):
+        body = get_json(next_url, source=source, what=what, params=next_params, settings=settings)
+        if not isinstance(body, dict) or not isinstance(body.get("value"), list):
+            raise SourceUnavailable(f"{what}: het antwoord is geen OData-lijst")
+        out.extend(body["value"])
+        link = body.get(next_key)
+        if not link:
+            return out
+        if not isinstance(link, str) or link in seen:
+            raise SourceUnavailable(f"{what}: de paginering verwijst terug naar een eerdere pagina")
+        seen.add(link)
+        next_url, next_params = link, None   # the next link carries the query
+    raise SourceUnavailable(f"{what}: meer dan {max_pages} pagina's; het ophalen is afgebroken")

@@ -33,7 +33,7 @@ from typing import Any
 from urllib.parse import quote
 
 from devtools.standins._base import HttpError, Response, StandinServer, json_response
-from devtools.standins.cbs_odata import FilterError, compile_filter
+from devtools.standins.cbs_odata import FilterError, _nonneg_int, _one, compile_filter
 from devtools.standins.origin_extracts import DIM_TITLES, OriginExtract
 
 __all__ = ["V4Table", "CbsOData4Server", "v4_table", "rewrite_in"]
@@ -110,22 +110,6 @@ def _error(status: int, message: str) -> Response:
     return json_response({"error": {"code": str(status), "message": message}}, status=status)
 
 
-def _one(query: dict[str, list[str]], name: str) -> str | None:
-    vals = query.get(name)
-    if not vals:
-        return None
-    if len(vals) > 1:
-        raise HttpError(400, f"Query option '{name}' was specified more than once.")
-    return vals[0]
-
-
-def _nonneg(query, name) -> int | None:
-    raw = _one(query, name)
-    if raw is None:
-        return None
-    if not re.fullmatch(r"\s*\d+\s*", raw):
-        raise HttpError(400, f"Invalid value '{raw}' for query option '{name}'.")
-    return int(raw)
 
 
 class CbsOData4Server(StandinServer):
@@ -207,8 +191,8 @@ class CbsOData4Server(StandinServer):
     def _collection(self, recs: list[dict], query, self_url: str, cache_key: str) -> Response:
         flt = _one(query, "$filter")
         sel = _one(query, "$select")
-        top = _nonneg(query, "$top")
-        skip = _nonneg(query, "$skip") or 0
+        top = _nonneg_int(query, "$top")
+        skip = _nonneg_int(query, "$skip") or 0
         fields = self._fields_of(cache_key, recs)
         columns = None
         if sel is not None and sel.strip() not in ("", "*"):
