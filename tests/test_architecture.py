@@ -112,19 +112,9 @@ def all_violations() -> list[Violation]:
 
 
 # ---------------------------------------------------------------------------- the contract
-#: modules that still break the contract while the layering is being made real; this list only
-#: shrinks (a module that keeps the contract must leave it) and is empty when the work is done
-PENDING: set[str] = set()
-
-
 def test_the_code_keeps_the_import_contract():
-    violations = [v for v in all_violations() if v.module not in PENDING]
+    violations = all_violations()
     assert not violations, "\n".join(map(str, violations))
-
-
-def test_the_pending_list_only_shrinks():
-    still = {v.module for v in all_violations()}
-    assert not PENDING - still, f"keep the contract now, remove from PENDING: {sorted(PENDING - still)}"
 
 
 def test_no_module_anywhere_edits_sys_path():
