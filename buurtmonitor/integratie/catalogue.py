@@ -18,6 +18,8 @@ from pathlib import Path
 
 from buurtmonitor.catalogue import CATALOGUE_DIR, SCHEMES, CatalogueError
 
+from .own_catalogue import OwnCatalogue, load_own_catalogue
+
 FILE_NAME = "origin_tables.toml"
 APIS = ("v3", "v4")
 ROLES = ("region", "period", "origin", "generation", "sex", "person", "age")
@@ -306,7 +308,49 @@ def read_catalogue(path: Path | str) -> OriginCatalogue:
     return parse_catalogue(raw)
 
 
+def with_own_indicators(cat: OriginCatalogue, own: OwnCatalogue) -> OriginCatalogue:
+    """``cat`` with the indicators and groups that own data (``data/own_indicators.toml``,
+    ``[[by_origin_group]]`` of ``data/origin_groups.toml``) adds: one catalogue of everything
+    measured by origin group.
+
+    An indicator id defined in both files is one indicator with ``origin_tables.toml``'s
+    definition. An own indicator of kind ``share`` in % becomes a ``percentage``, any other an
+    ``amount``. A group of ``origin_groups.toml`` that a CBS group links to (``origin_group``)
+    is that CBS group (:func:`own_group_map`); the countries of origin and other groups without
+    a CBS twin are added with their own scheme, or ``"*"`` when they exist in either scheme
+    (countries of origin).
+    """
+    indicators = dict(cat.indicators)
+    for ind in own.indicators.values():
+        if ind.id in indicators:
+            continue
+        pct = ind.kind == "share" and ind.unit.label == "%"
+        indicators[ind.id] = IndicatorDef(id=ind.id, label=ind.label, kind="percentage" if pct else "amount",
+                                          unit=ind.unit.label, decimals=0 if pct else 1,
+                                          definition=ind.definition, better=ind.better)
+    groups = dict(cat.groups)
+    linked = own_group_map(cat)
+    for g in own.groups.values():
+        if g.id in linked or g.id in groups:
+            continue
+        groups[g.id] = OriginGroupDef(id=g.id, label=g.label, scheme=g.scheme or "*",
+                                      origin_group=g.id if g.scheme else None)
+    return OriginCatalogue(rules=cat.rules, groups=groups, indicators=indicators, tables=cat.tables,
+                           missing_labels=cat.missing_labels)
+
+
+def own_group_map(cat: OriginCatalogue) -> dict[str, str]:
+    """Group id of ``data/origin_groups.toml`` -> the CBS group id of this catalogue that
+    links to it (``origin_group``); ``totaal`` is ``totaal``."""
+    out = {"totaal": "totaal"}
+    for g in cat.groups.values():
+        if g.origin_group:
+            out.setdefault(g.origin_group, g.id)
+    return out
+
+
 @functools.lru_cache(maxsize=1)
 def load_origin_catalogue() -> OriginCatalogue:
-    """The packaged ``data/origin_tables.toml`` (parsed once per process)."""
-    return read_catalogue(CATALOGUE_DIR / FILE_NAME)
+    """The packaged ``data/origin_tables.toml`` with the own-data indicators and groups
+    (:func:`with_own_indicators`), parsed once per process."""
+    return with_own_indicators(read_catalogue(CATALOGUE_DIR / FILE_NAME), load_own_catalogue())
