@@ -112,6 +112,15 @@ class CountriesView:
     group_min: float
     year_note: str | None = None        # set when the asked year is not in the data
     table_id: str = TABLE_ID
+    #: countries in the data whose count is missing this year: (name, Dutch reason)
+    missing_countries: tuple[tuple[str, str], ...] = ()
+
+    def missing_line(self, catalogue: OriginCatalogue | None = None) -> str | None:
+        """One Dutch line naming the countries without a count (None when there are none)."""
+        if not self.missing_countries:
+            return None
+        names = ", ".join(f"{n} ({why})" for n, why in self.missing_countries)
+        return f"Zonder aantal op 1 januari {self.year} (niet in de grafiek of de rangorde): {names}."
 
 
 @dataclass(frozen=True)
@@ -212,10 +221,11 @@ def countries_view(frame: pd.DataFrame, gemeente: str, year: int | None = None, 
     rows = [_row(f, cat, g, shown, years, inhabitants) for g in country_ids]
     with_count = [r for r in rows if r.count.value is not None]
     with_count.sort(key=lambda r: (-(r.count.value or 0.0), r.label))
+    without = tuple((country_name(r.label), r.count.text(cat)) for r in rows if r.count.value is None)
     return CountriesView(gemeente=gemeente, gemeente_name=name, year=shown, years=tuple(years),
                          inhabitants=inhabitants, overview=overview, countries=tuple(with_count[:top]),
                          n_countries=len(with_count), has_country_detail=bool(country_ids),
-                         group_min=cat.rules.country_group_min, year_note=note)
+                         group_min=cat.rules.country_group_min, year_note=note, missing_countries=without)
 
 
 def yearly_counts(frame: pd.DataFrame, gemeente: str, group: str, indicator: str = POPULATION) -> list[YearCount]:
@@ -234,7 +244,7 @@ def yearly_counts(frame: pd.DataFrame, gemeente: str, group: str, indicator: str
 
 
 def group_status(frame: pd.DataFrame, gemeente: str, year: int | None, country: str, *,
-                 catalogue: OriginCatalogue | None = None) -> GroupStatus:
+                 catalogue: OriginCatalogue | None = None, view: CountriesView | None = None) -> GroupStatus:
     """Whether ``country`` (a group id with ``country = true``, e.g. ``"eritrea"``) is a group
     in ``gemeente``: at least ``rules.country_group_min`` inhabitants with that herkomstland.
 
@@ -246,7 +256,7 @@ def group_status(frame: pd.DataFrame, gemeente: str, year: int | None, country: 
     if not g.country:
         raise ValueError(f"{country} is geen herkomstland in {FILE_NAME}")
     land = country_name(g.label)
-    view = countries_view(frame, gemeente, year, top=0, catalogue=cat)
+    view = view or countries_view(frame, gemeente, year, top=0, catalogue=cat)
     f = _sel(frame, gemeente)
     minimum = formatting.integer(cat.rules.country_group_min)
     place, when = view.gemeente_name, f"1 januari {view.year}"
@@ -287,10 +297,13 @@ def situations(frame: pd.DataFrame, gemeente: str, year: int | None, *,
     f = _sel(frame, gemeente)
     present = set(f["group"])
     out: dict[str, str] = {}
+    if f.empty:
+        return out
+    view = countries_view(frame, gemeente, year, top=0, catalogue=cat)
     for gid in cat.countries:
         if gid not in present:
             continue
-        st = group_status(frame, gemeente, year, gid, catalogue=cat)
+        st = group_status(frame, gemeente, year, gid, catalogue=cat, view=view)
         if st.state == STATE_GROUP:
             out[SITUATION_PREFIX + gid] = st.reason
     return out
@@ -352,6 +365,31 @@ def csv_table(view: CountriesView, *, catalogue: OriginCatalogue | None = None) 
                      "inwoners": r.count.value, "aandeel_pct": r.share, "geboren_in_nl": r.born_nl.value,
                      "geboren_buiten_nl": r.born_abroad.value, "verschil_vorig_jaar": r.change,
                      "toelichting": "; ".join(why), "tabel": view.table_id})
+    return pd.DataFrame.from_records(recs)
+
+
+def changes_table(frame: pd.DataFrame, view: CountriesView, *,
+                  catalogue: OriginCatalogue | None = None) -> pd.DataFrame:
+    """Change per year (the newcomers view): per overview group and shown country, the
+    inhabitants and those born abroad on 1 January of every year, and the change from year to
+    year. Growth of those born abroad approximates newcomers (net of arrivals, departures and
+    deaths); it is not a count of newcomers. Every cell Dutch text; a missing count its reason."""
+    cat = catalogue or load_origin_catalogue()
+    rows = [r for r in _rows(view) if r.group != "totaal"]
+    recs = []
+    for r in rows:
+        for indicator, what in ((POPULATION, "inwoners"), (BORN_ABROAD, "geboren buiten Nederland")):
+            series = yearly_counts(frame, view.gemeente, r.group, indicator)
+            if indicator == BORN_ABROAD and r.group == "herkomst_nederland" \
+                    and all(c.count.value is None for c in series):
+                continue                  # CBS leaves it empty: herkomst Nederland is born in NL
+            rec = {"Herkomst": country_name(r.label) if r.is_country else r.label, "Telling": what}
+            for i, c in enumerate(series):
+                rec[f"1 jan {c.year}"] = c.count.text(cat)
+                if i:
+                    rec[f"{series[i - 1].year}→{c.year}"] = (formatting.number(c.change, 0, sign=True)
+                                                            if c.change is not None else formatting.MISSING)
+            recs.append(rec)
     return pd.DataFrame.from_records(recs)
 
 
