@@ -448,7 +448,7 @@ def countries_figure(view: CountriesView, *, source: str | None = None, fictitio
     what = (f"De {len(rows)} grootste herkomstlanden" if view.countries
             else "Herkomst Nederland en buiten Nederland")
     title = f"{what} in {html.escape(view.gemeente_name)}, 1 januari {view.year}"
-    fig.update_layout(barmode="stack", xaxis_title="inwoners", yaxis_title="")
+    fig.update_layout(barmode="stack", xaxis_title="inwoners", yaxis_title="", legend_traceorder="normal")
     fig.update_xaxes(tickformat=",d", rangemode="tozero")
     return _finish(fig, source=source or source_line(), fictitious=fictitious, title=title,
                    height=max(160, 34 * len(rows) + 40))
