@@ -115,7 +115,7 @@ class CountriesView:
     #: countries in the data whose count is missing this year: (name, Dutch reason)
     missing_countries: tuple[tuple[str, str], ...] = ()
 
-    def missing_line(self, catalogue: OriginCatalogue | None = None) -> str | None:
+    def missing_line(self) -> str | None:
         """One Dutch line naming the countries without a count (None when there are none)."""
         if not self.missing_countries:
             return None
