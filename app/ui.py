@@ -256,12 +256,18 @@ def origin_notice(origin: str, warning: str | None) -> None:
         st.warning(warning, icon="📦")
 
 
-def guidance_panel(view: str, indicator: str | None = None, *, container=None) -> None:
-    """The guidance resources that fit this view and indicator, each with why it helps here."""
+def guidance_panel(view: str, indicator: str | None = None, *, container=None,
+                   situations: dict[str, str] | None = None) -> None:
+    """The guidance resources that fit this view and indicator, each with why it helps here.
+
+    ``situations``: the situations that hold for what the view shows (id -> the reason in
+    words, e.g. from :func:`buurtmonitor.integratie.countries.situations`); a resource tied to
+    one of them is shown with that reason."""
     cat = load_catalogue()
     box = container or st
     box.markdown("#### Handreikingen bij deze weergave")
-    res = cat.resources_for(view, indicator)
+    holding = situations or {}
+    res = cat.resources_for(view, indicator, holding)
     if not res:
         box.info("Bij deze weergave hoort geen handreiking uit de catalogus.")
         return
@@ -272,6 +278,9 @@ def guidance_panel(view: str, indicator: str | None = None, *, container=None) -
             st.caption(f"{r.publisher}{f', {r.year}' if r.year else ''}"
                        f"{' · link naar de pagina van de uitgever' if r.url_is_publisher_page else ''}")
             st.text(why)
+            for sid in r.situations:
+                if sid in holding:
+                    st.text(f"Waarom hier: {holding[sid]}")
 
 
 def _md_escape(text: str) -> str:
@@ -371,20 +380,9 @@ def load_error(exc: BaseException, what: str) -> str:
 
 def search_resources(query: str = "", themes: tuple[str, ...] | list[str] = (),
                      views: tuple[str, ...] | list[str] = ()):
-    """Resources whose title, description or publisher contain every word of ``query``
-    (case-insensitive), with at least one of ``themes`` and one of ``views`` (empty = any)."""
-    words = [w for w in str(query or "").lower().split() if w]
-    out = []
-    for r in load_catalogue().resources:
-        text = f"{r.title} {r.description} {r.publisher}".lower()
-        if words and not all(w in text for w in words):
-            continue
-        if themes and not set(themes) & set(r.themes):
-            continue
-        if views and not set(views) & set(r.views):
-            continue
-        out.append(r)
-    return sorted(out, key=lambda r: (r.priority.get("hulpmiddelen", 50), r.title))
+    """Resources whose title, description, publisher, themes or situations contain every word
+    of ``query`` (:meth:`buurtmonitor.catalogue.Catalogue.search_resources`)."""
+    return load_catalogue().search_resources(query, themes, views)
 
 
 def _dutch_style(df: pd.DataFrame):

@@ -24,7 +24,7 @@ st.markdown("Landelijke handreikingen, factsheets en hulpmiddelen bij sociale sp
             "die daar het meest helpen; hier staan ze allemaal bij elkaar.")
 
 c1, c2, c3 = st.columns([2, 1.5, 1.5])
-query = c1.text_input("Zoeken in titel, beschrijving en uitgever", key="hm_zoek",
+query = c1.text_input("Zoeken in titel, beschrijving, uitgever en thema's", key="hm_zoek",
                       placeholder="bijvoorbeeld: polarisatie, jongeren, VNG")
 pick_themes = c2.multiselect("Thema", used_themes, format_func=themes.get, key="hm_thema",
                              placeholder="alle thema's")

@@ -39,6 +39,7 @@ class OriginGroupDef:
     scheme: str                    # "herkomst" | "migratieachtergrond" | "*" (the total)
     parent: str | None = None
     origin_group: str | None = None  # id in data/origin_groups.toml, where the group is there
+    country: bool = False          # one country of origin (Eritrea, Polen, ...), not a group of countries
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,10 @@ class MeasureSpec:
     scale: float = 1.0
     n: str | None = None           # indicator id that is this measure's number of persons
     group: str | None = None       # wide tables: the origin group this measure counts
+    #: members of a fixed dimension (``split_role``) that are kept besides its total, each as an
+    #: indicator of its own: ((member title prefix, indicator id), ...), e.g. born in NL / abroad
+    split: tuple[tuple[str, str], ...] = ()
+    split_role: str = "generation"
 
 
 @dataclass(frozen=True)
@@ -116,6 +121,8 @@ class OriginRules:
     country_prefix: str
     year_pattern: str
     reference_group: dict[str, str] = field(default_factory=dict)
+    #: a country of origin is "a group in the gemeente" from this many inhabitants (see the toml)
+    country_group_min: float = 50
 
     def year_of(self, period_key: str) -> int | None:
         """The year of a period key (``"2021JJ00"`` -> 2021); None when it is not a year."""
@@ -146,6 +153,11 @@ class OriginCatalogue:
 
     def reference_group(self, scheme: str) -> str:
         return self.rules.reference_group[scheme]
+
+    @property
+    def countries(self) -> dict[str, OriginGroupDef]:
+        """The groups that are one country of origin (``country = true``), in catalogue order."""
+        return {g.id: g for g in self.groups.values() if g.country}
 
     def tables_for(self, indicator: str) -> list[OriginTableSpec]:
         return [t for t in self.tables.values() if indicator in t.indicator_ids]
@@ -215,7 +227,8 @@ def parse_catalogue(raw: dict) -> OriginCatalogue:
     rules = OriginRules(min_n=float(r.get("min_n", 10)), gemeente_prefix=r.get("gemeente_prefix", "GM"),
                         country_prefix=r.get("country_prefix", "NL"),
                         year_pattern=r.get("year_pattern", r"^(\d{4})JJ00$"),
-                        reference_group=dict(r.get("reference_group", {})))
+                        reference_group=dict(r.get("reference_group", {})),
+                        country_group_min=float(r.get("country_group_min", 50)))
     groups: dict[str, OriginGroupDef] = {}
     for g in raw.get("group", []):
         gid = _req(g, "id", "een groep")
@@ -225,7 +238,8 @@ def parse_catalogue(raw: dict) -> OriginCatalogue:
         if scheme != "*" and scheme not in SCHEMES:
             raise CatalogueError(f"{FILE_NAME}: groep {gid} heeft onbekende indeling {scheme!r}")
         groups[gid] = OriginGroupDef(id=gid, label=_req(g, "label", f"groep {gid}"), scheme=scheme,
-                                     parent=g.get("parent"), origin_group=g.get("origin_group"))
+                                     parent=g.get("parent"), origin_group=g.get("origin_group"),
+                                     country=bool(g.get("country", False)))
     for g in groups.values():
         if g.parent and g.parent not in groups:
             raise CatalogueError(f"{FILE_NAME}: groep {g.id} heeft onbekende bovengroep {g.parent!r}")
@@ -269,8 +283,13 @@ def parse_catalogue(raw: dict) -> OriginCatalogue:
         for m in t.get("measure", []):
             ms = MeasureSpec(key=_req(m, "key", where), title=m.get("title", m["key"]),
                              indicator=_req(m, "indicator", where), scale=float(m.get("scale", 1)),
-                             n=m.get("n"), group=m.get("group"))
-            for ref in (ms.indicator, ms.n):
+                             n=m.get("n"), group=m.get("group"),
+                             split=tuple((str(k), str(v)) for k, v in m.get("split", {}).items()),
+                             split_role=str(m.get("split_role", "generation")))
+            if ms.split and not any(d.role == ms.split_role and d.role not in OPEN_ROLES for d in dims):
+                raise CatalogueError(f"{FILE_NAME}: {where}: maat {ms.key} splitst naar {ms.split_role!r}, "
+                                     "maar die vaste dimensie staat niet in de tabel")
+            for ref in (ms.indicator, ms.n, *[i for _, i in ms.split]):
                 if ref is not None and ref not in indicators:
                     raise CatalogueError(f"{FILE_NAME}: {where} gebruikt onbekende indicator {ref!r}")
             measures.append(ms)
