@@ -649,7 +649,7 @@ def _reset_pages() -> None:
 
 def _close(note_id: int) -> None:
     for k in (f"lk_open_{note_id}", f"lk_edit_text_{note_id}", f"lk_edit_base_{note_id}",
-              f"lk_del_confirm_{note_id}"):
+              f"lk_del_confirm_{note_id}", f"lk_edit_author_{note_id}"):
         st.session_state.pop(k, None)
 
 
@@ -664,6 +664,7 @@ def _open_cb(note_id: int, what: str, text: str, version: int) -> None:
     if what == "edit":
         st.session_state[f"lk_edit_text_{note_id}"] = text
         st.session_state[f"lk_edit_base_{note_id}"] = int(version)
+        st.session_state[f"lk_edit_author_{note_id}"] = st.session_state.get("lk_author_last") or ""
 
 
 def _stale(section: str, note_id: int, exc: notes.StaleNoteError, what: str) -> None:
@@ -699,7 +700,13 @@ def _add_note_cb(section: str, gemeente: str, year: int) -> None:
     _say(section, "success", "Notitie opgeslagen.")
 
 
-def _who() -> str:
+def _who(note_id: int | None = None) -> str:
+    """Who makes a change: the name in the note's editor, else the last name used."""
+    key = f"lk_edit_author_{note_id}"
+    if note_id is not None and key in st.session_state:
+        name = str(st.session_state.get(key) or "")
+        st.session_state["lk_author_last"] = name
+        return name
     return str(st.session_state.get("lk_author_last") or "")
 
 
@@ -709,7 +716,8 @@ def _edit_note_cb(section: str, note_id: int) -> None:
     try:
         store = notes_store()
         before = store.get(note_id)
-        version = store.update(note_id, text, expected_version=base, author=_who(), role=current_role())
+        version = store.update(note_id, text, expected_version=base, author=_who(note_id),
+                               role=current_role())
     except notes.StaleNoteError as exc:
         _stale(section, note_id, exc, "wijziging")
         return
@@ -731,7 +739,7 @@ def _delete_note_cb(section: str, note_id: int) -> None:
         return
     base = int(st.session_state.get(f"lk_edit_base_{note_id}", 0))
     try:
-        notes_store().delete(note_id, expected_version=base, author=_who(), role=current_role())
+        notes_store().delete(note_id, expected_version=base, author=_who(note_id), role=current_role())
     except notes.StaleNoteError as exc:
         st.session_state[f"lk_del_confirm_{note_id}"] = False
         _stale(section, note_id, exc, "verwijdering")
@@ -898,6 +906,8 @@ def _render_editor(n: dict[str, Any], section: str) -> None:
         st.text_area(f"Tekst (u bewerkt versie {base})", key=f"lk_edit_text_{nid}", height=120,
                      help=f"Maximaal {fmt.integer(MAX_TEXT)} tekens. Slaat iemand anders intussen "
                           f"een wijziging op, dan krijgt u die eerst te zien.")
+        st.text_input("Uw naam of afdeling (optioneel)", key=f"lk_edit_author_{nid}",
+                      max_chars=notes.MAX_AUTHOR)
         c1, c2, c3 = st.columns([1, 1, 1])
         c1.form_submit_button("Wijziging opslaan", key=f"lk_edit_save_{nid}",
                               on_click=_edit_note_cb, args=(section, nid))

@@ -322,16 +322,19 @@ def test_note_history_visible_delete_undo(demo_env):
     at = add_note(at, "groepen", "Jongeren bij het buurthuis", author="Sanne")
     nid = store_for(demo_env).list("GM9901")[0]["id"]
     at.button(key=f"lk_edit_open_{nid}").click().run()
+    assert at.text_input(key=f"lk_edit_author_{nid}").value == "Sanne"    # the last name used
     at.text_area(key=f"lk_edit_text_{nid}").input("Jongeren en ouders bij het buurthuis")
+    at.text_input(key=f"lk_edit_author_{nid}").input("Piet")
     at.button(key=f"lk_edit_save_{nid}").click().run()
     no_exception(at)
     assert any("versie 2" in s.value for s in at.success)
-    assert any("versie 2, laatst gewijzigd" in t and "door Sanne" in t for t in texts(at))
+    assert any(t.startswith("— Sanne") and "versie 2, laatst gewijzigd" in t and "door Piet" in t
+               for t in texts(at))
     at.button(key=f"lk_history_open_{nid}").click().run()             # "Geschiedenis (2 versies)"
     no_exception(at)
     shown = texts(at)
     assert any(t.startswith("Versie 1 · aangemaakt · Sanne") for t in shown)
-    assert any(t.startswith("Versie 2 · gewijzigd · Sanne") for t in shown)
+    assert any(t.startswith("Versie 2 · gewijzigd · Piet") for t in shown)
     assert "Jongeren bij het buurthuis" in shown                       # the old text is visible
 
     at.button(key=f"lk_edit_open_{nid}").click().run()
