@@ -5,6 +5,8 @@ the scheme break, and real KWB 2024 data for Ede and Amsterdam via the stand-in 
 from __future__ import annotations
 
 import json
+import re
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from buurtmonitor.catalogue import load_lokale_kaart
 from buurtmonitor.lokale_kaart import clusters, presenters
 from buurtmonitor.lokale_kaart import indices as lokale_kaart
 from buurtmonitor.model import FICTITIOUS_LABEL
+from devtools.streamlit_server import streamlit_process
 from loaders import repository
 from loaders.notes import MAX_TEXT, NotesStore
 
@@ -412,3 +415,55 @@ def test_many_notes_are_paged_and_the_page_stays_small(demo_env):
     at.button(key="lk_next_plekken").click().run()
     at = add_note(at, "plekken", "Nieuwste notitie")
     assert [t for t in texts(at) if t.startswith(("Notitie ", "Nieuwste"))][0] == "Nieuwste notitie"
+
+
+# ---------------------------------------------------------------------------------- notes: browser
+def _old_schema_notes(db: Path, n: int) -> None:
+    """``n`` notes of ~2,000 characters in the notes table as it was before the history."""
+    db.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(db)
+    conn.executescript("""CREATE TABLE notes (id INTEGER PRIMARY KEY AUTOINCREMENT, gemeente_code TEXT NOT NULL,
+        year INTEGER, section TEXT NOT NULL, area_code TEXT, text TEXT NOT NULL, author TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL);""")
+    sections = [s.id for s in load_lokale_kaart().sections]
+    body = "tekst " * 333
+    conn.executemany(
+        "INSERT INTO notes (gemeente_code, year, section, text, author, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [("GM9901", 2024, sections[i % 6], f"Notitie {i}: {body}", "Sanne",
+          f"2024-05-01T10:00:00.{i:06d}+00:00", f"2024-05-01T10:00:00.{i:06d}+00:00") for i in range(n)])
+    conn.commit()
+    conn.close()
+
+
+@pytest.mark.browser
+def test_browser_400_notes_page_size_over_the_websocket(tmp_path):
+    """The bytes the browser receives for the Lokale kaart page with 400 notes (an old-schema
+    database, migrated by the server). Before paging: 2.40 MB at first load, 800 note texts
+    in the page; now one page of 10 per section."""
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        pytest.skip("Chromium ontbreekt (/usr/bin/chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="Python-pakket playwright ontbreekt")
+    _old_schema_notes(tmp_path / "data" / "notes" / "werkblad.sqlite", 400)
+    env = {"BUURTMONITOR_DATA_DIR": str(tmp_path / "data"), "BUURTMONITOR_CACHE_DIR": str(tmp_path / "cache")}
+    received: list[int] = []
+    with streamlit_process(env) as (url, _proc), sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium),
+                                    args=["--no-sandbox", "--headless", "--disable-gpu",
+                                          "--disable-background-networking"])
+        pg = browser.new_page(viewport={"width": 1440, "height": 1000})
+        pg.on("websocket", lambda ws: ws.on("framereceived", lambda d: received.append(
+            len(d) if isinstance(d, (bytes, bytearray)) else len(d.encode()))))
+        pg.goto(f"{url}/lokale_kaart")
+        pg.get_by_role("tab", name="Werkblad").click(timeout=120_000)
+        pg.get_by_text("Notities 1–10 van 67 (nieuwste eerst)").first.wait_for(timeout=60_000)
+        pg.wait_for_timeout(1500)
+        first_load = sum(received)
+        in_page = pg.get_by_text(re.compile(r"^Notitie \d+:")).count()
+        pg.get_by_role("button", name="Oudere ›").first.click()
+        pg.get_by_text("Notities 11–20 van 67 (nieuwste eerst)").first.wait_for(timeout=60_000)
+        browser.close()
+    assert in_page == 6 * view.NOTES_PER_PAGE
+    assert first_load < 600_000, first_load
+    assert NotesStore(tmp_path / "data" / "notes" / "werkblad.sqlite").count("GM9901") == 400
