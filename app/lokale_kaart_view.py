@@ -721,7 +721,12 @@ def _edit_note_cb(section: str, note_id: int) -> None:
     except notes.StaleNoteError as exc:
         _stale(section, note_id, exc, "wijziging")
         return
-    except (ValueError, KeyError, notes.NotAllowedError) as exc:
+    except KeyError as exc:                 # deleted meanwhile: the editor goes, so keep the text here
+        _close(note_id)
+        _say(section, "gone", f"{exc} Uw tekst staat hieronder; kopieer hem als u hem wilt bewaren.",
+             mine=str(text))
+        return
+    except (ValueError, notes.NotAllowedError) as exc:
         _say(section, "error", str(exc))
         return
     except (sqlite3.Error, OSError, notes.NotesSchemaError) as exc:
@@ -849,6 +854,8 @@ def _render_message(section: str) -> None:
     if msg["kind"] == "stale":                          # the newer note: user text, plain text
         st.text(msg["meta"])
         st.text(msg["newer"])
+    elif msg["kind"] == "gone":
+        st.text(msg["mine"])
 
 
 def _page_offset(prefix: str, total: int) -> int:

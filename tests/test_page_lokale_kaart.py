@@ -375,6 +375,15 @@ def test_edit_based_on_an_older_version_is_refused_showing_the_newer_text(demo_e
     no_exception(at)
     assert store.get(nid)["text"] == mine
     assert [h["text"] for h in store.history(nid)] == ["Onderstroom", newer, mine]
+    # deleted by a colleague while this session edits: refused, and the text is not lost
+    at.button(key=f"lk_edit_open_{nid}").click().run()
+    store.delete(nid, author="Collega")
+    at.text_area(key=f"lk_edit_text_{nid}").input("nog een aanvulling")
+    at.button(key=f"lk_edit_save_{nid}").click().run()
+    no_exception(at)
+    assert any("is verwijderd" in e.value for e in at.error)
+    assert "nog een aanvulling" in texts(at)
+    assert store.get(nid) is None and store.get(nid, include_deleted=True)["text"] == mine
 
 
 def test_note_of_only_invisible_characters_refused(demo_env):
