@@ -58,8 +58,8 @@ from buurtmonitor.lokale_kaart.presenters import (
 )
 from buurtmonitor.maps.geometry import MAP_FIT_WIDTH_PX, center_zoom, prepare_geometry
 from buurtmonitor.model import FICTITIOUS_LABEL
-from loaders import repository
-from loaders.notes import MAX_TEXT, NotesStore
+from loaders import notes, repository
+from loaders.notes import MAX_TEXT, NotesRepository
 
 TAB_LABELS = load_lokale_kaart().tabs
 
@@ -610,13 +610,75 @@ def render_clusters(data: PageData) -> None:
 
 
 # ----------------------------------------------------------------------------- worksheet
-def notes_store() -> NotesStore:
-    """The worksheet notes (SQLite, :mod:`loaders.notes`)."""
-    return NotesStore()
+#: Notes shown per page of a section (newest first); the rest is a click away.
+NOTES_PER_PAGE = 10
+
+
+def notes_store() -> NotesRepository:
+    """The worksheet notes store (:func:`loaders.notes.open_store`)."""
+    return notes.open_store()
+
+
+def current_role() -> str:
+    """The role of the visitor for the notes of the shown gemeente. Without a login (the
+    embedded single-user default) that is :data:`loaders.notes.LOCAL_ROLE`, beheerder; a login
+    replaces this function."""
+    return notes.LOCAL_ROLE
 
 
 def _msg_key(section: str) -> str:
     return f"lk_msg_{section}"
+
+
+def _say(section: str, kind: str, text: str, **extra: Any) -> None:
+    st.session_state[_msg_key(section)] = {"kind": kind, "text": text, **extra}
+
+
+def _page_key(prefix: str) -> str:
+    return f"lk_page_{prefix}"
+
+
+def _set_page(prefix: str, page: int) -> None:
+    st.session_state[_page_key(prefix)] = max(0, int(page))
+
+
+def _reset_pages() -> None:
+    for key in [k for k in st.session_state if str(k).startswith("lk_page_")]:
+        st.session_state[key] = 0
+
+
+def _close(note_id: int) -> None:
+    for k in (f"lk_open_{note_id}", f"lk_edit_text_{note_id}", f"lk_edit_base_{note_id}",
+              f"lk_del_confirm_{note_id}", f"lk_edit_author_{note_id}"):
+        st.session_state.pop(k, None)
+
+
+def _open_cb(note_id: int, what: str, text: str, version: int) -> None:
+    """Open the editor (or the history) of one note; the editor remembers the version it
+    starts from, so a save based on it can be refused when the note changed since."""
+    if st.session_state.get(f"lk_open_{note_id}") == what:
+        _close(note_id)
+        return
+    _close(note_id)
+    st.session_state[f"lk_open_{note_id}"] = what
+    if what == "edit":
+        st.session_state[f"lk_edit_text_{note_id}"] = text
+        st.session_state[f"lk_edit_base_{note_id}"] = int(version)
+        st.session_state[f"lk_edit_author_{note_id}"] = st.session_state.get("lk_author_last") or ""
+
+
+def _stale(section: str, note_id: int, exc: notes.StaleNoteError, what: str) -> None:
+    cur = exc.current
+    # from now on the editor is based on the newer version: a second click saves over it,
+    # knowingly (the newer text stays in the history)
+    st.session_state[f"lk_edit_base_{note_id}"] = int(cur["version"])
+    _say(section, "stale",
+         f"Deze notitie is intussen gewijzigd; uw {what} is niet opgeslagen. Hieronder staat de "
+         f"nieuwere tekst. Uw eigen tekst staat nog in het veld: neem de nieuwere tekst daarin "
+         f"over, of klik nogmaals om uw versie toch op te slaan (de nieuwere blijft in de "
+         f"geschiedenis).",
+         meta=f"Versie {cur['version']} · {cur.get('updated_by') or 'onbekend'} · {_date(cur.get('updated_at'))}",
+         newer=str(cur["text"]))
 
 
 def _add_note_cb(section: str, gemeente: str, year: int) -> None:
@@ -624,68 +686,116 @@ def _add_note_cb(section: str, gemeente: str, year: int) -> None:
     author = st.session_state.get(f"lk_note_author_{section}", "") or ""
     area = st.session_state.get("lk_ws_area") or WHOLE_GEMEENTE
     try:
-        notes_store().add(gemeente, section, text, area_code=area or None, author=author.strip(), year=year)
-    except ValueError as exc:
-        st.session_state[_msg_key(section)] = ("error", str(exc))
+        notes_store().add(gemeente, section, text, area_code=area or None, author=author,
+                          year=year, role=current_role())
+    except (ValueError, notes.NotAllowedError) as exc:
+        _say(section, "error", str(exc))
         return
-    except (sqlite3.Error, OSError) as exc:
-        st.session_state[_msg_key(section)] = ("error", f"De notitie kon niet worden opgeslagen "
-                                                        f"(uw tekst staat nog in het veld): {exc}")
+    except (sqlite3.Error, OSError, notes.NotesSchemaError) as exc:
+        _say(section, "error", f"De notitie kon niet worden opgeslagen (uw tekst staat nog in het veld): {exc}")
         return
     st.session_state[f"lk_note_text_{section}"] = ""
     st.session_state["lk_author_last"] = author
-    st.session_state[_msg_key(section)] = ("success", "Notitie opgeslagen.")
+    _set_page(section, 0)                                  # newest first: the new note is on top
+    _say(section, "success", "Notitie opgeslagen.")
+
+
+def _who(note_id: int | None = None) -> str:
+    """Who makes a change: the name in the note's editor, else the last name used."""
+    key = f"lk_edit_author_{note_id}"
+    if note_id is not None and key in st.session_state:
+        name = str(st.session_state.get(key) or "")
+        st.session_state["lk_author_last"] = name
+        return name
+    return str(st.session_state.get("lk_author_last") or "")
 
 
 def _edit_note_cb(section: str, note_id: int) -> None:
     text = st.session_state.get(f"lk_edit_text_{note_id}", "")
+    base = int(st.session_state.get(f"lk_edit_base_{note_id}", 0))
     try:
-        notes_store().update(note_id, text)
-    except (ValueError, KeyError) as exc:
-        st.session_state[_msg_key(section)] = ("error", str(exc).strip("'\""))
+        store = notes_store()
+        before = store.get(note_id)
+        version = store.update(note_id, text, expected_version=base, author=_who(note_id),
+                               role=current_role())
+    except notes.StaleNoteError as exc:
+        _stale(section, note_id, exc, "wijziging")
         return
-    except (sqlite3.Error, OSError) as exc:
-        st.session_state[_msg_key(section)] = ("error", f"De wijziging kon niet worden opgeslagen: {exc}")
+    except KeyError as exc:                 # deleted meanwhile: the editor goes, so keep the text here
+        _close(note_id)
+        _say(section, "gone", f"{exc} Uw tekst staat hieronder; kopieer hem als u hem wilt bewaren.",
+             mine=str(text))
         return
-    st.session_state[_msg_key(section)] = ("success", "Wijziging opgeslagen.")
+    except (ValueError, notes.NotAllowedError) as exc:
+        _say(section, "error", str(exc))
+        return
+    except (sqlite3.Error, OSError, notes.NotesSchemaError) as exc:
+        _say(section, "error", f"De wijziging kon niet worden opgeslagen (uw tekst staat nog in het veld): {exc}")
+        return
+    _close(note_id)
+    unchanged = before is not None and int(before["version"]) == version
+    _say(section, "success", "Niets gewijzigd: de tekst is dezelfde." if unchanged
+         else f"Wijziging opgeslagen (versie {version}).")
 
 
 def _delete_note_cb(section: str, note_id: int) -> None:
     if not st.session_state.get(f"lk_del_confirm_{note_id}"):
-        st.session_state[_msg_key(section)] = ("error", "Vink eerst 'Ja, verwijder deze notitie' aan; "
-                                                        "er is niets verwijderd.")
+        _say(section, "error", "Vink eerst 'Ja, verwijder deze notitie' aan; er is niets verwijderd.")
         return
+    base = int(st.session_state.get(f"lk_edit_base_{note_id}", 0))
     try:
-        notes_store().delete(note_id)
-    except KeyError as exc:
-        st.session_state[_msg_key(section)] = ("error", str(exc).strip("'\""))
+        notes_store().delete(note_id, expected_version=base, author=_who(note_id), role=current_role())
+    except notes.StaleNoteError as exc:
+        st.session_state[f"lk_del_confirm_{note_id}"] = False
+        _stale(section, note_id, exc, "verwijdering")
         return
-    except (sqlite3.Error, OSError) as exc:
-        st.session_state[_msg_key(section)] = ("error", f"De notitie kon niet worden verwijderd: {exc}")
+    except (KeyError, ValueError, notes.NotAllowedError) as exc:
+        _say(section, "error", str(exc))
         return
-    for k in (f"lk_edit_text_{note_id}", f"lk_del_confirm_{note_id}"):
-        st.session_state.pop(k, None)
-    st.session_state[_msg_key(section)] = ("success", "Notitie verwijderd.")
+    except (sqlite3.Error, OSError, notes.NotesSchemaError) as exc:
+        _say(section, "error", f"De notitie kon niet worden verwijderd: {exc}")
+        return
+    _close(note_id)
+    _say(section, "success", "Notitie verwijderd." + (
+        " Terugzetten kan onder 'Verwijderde notities' hieronder." if notes.can_restore(current_role())
+        else " Een beheerder kan haar terugzetten."), undo=note_id)
+
+
+def _restore_note_cb(section: str, note_id: int) -> None:
+    try:
+        notes_store().restore(note_id, author=_who(), role=current_role())
+    except (KeyError, ValueError, notes.NotAllowedError) as exc:
+        _say(section, "error", str(exc))
+        return
+    except (sqlite3.Error, OSError, notes.NotesSchemaError) as exc:
+        _say(section, "error", f"De notitie kon niet worden teruggezet: {exc}")
+        return
+    _say(section, "success", "Notitie teruggezet.")
 
 
 def render_worksheet(data: PageData) -> None:
-    """Tab 4: the sections of the local-map analysis, each with data context and notes."""
+    """Tab 4: the sections of the local-map analysis, each with data context and notes
+    (a page of :data:`NOTES_PER_PAGE` per section, newest first)."""
     st.subheader(f"Werkblad analyse van de lokale kaart · {data.gemeente_name}")
     st.caption("Per onderdeel van de analyse ziet u eerst wat de cijfers zeggen (alleen-lezen) en "
-               "daarna uw eigen notities. Notities worden bewaard en blijven staan na afsluiten.")
+               "daarna uw eigen notities. Notities worden bewaard en blijven staan na afsluiten; "
+               "elke wijziging wordt als nieuwe versie bewaard.")
     options = [WHOLE_GEMEENTE] + sorted(data.names, key=lambda c: data.names[c])
     if st.session_state.get("lk_ws_area") not in options:
         st.session_state["lk_ws_area"] = WHOLE_GEMEENTE
-    st.selectbox("Notities over", options, key="lk_ws_area",
+    st.selectbox("Notities over", options, key="lk_ws_area", on_change=_reset_pages,
                  format_func=lambda c: "Hele gemeente (alle notities)" if c == WHOLE_GEMEENTE
                  else f"{data.names.get(c, c)} ({c})",
                  help="Kies een gebied om alleen de notities over dat gebied te zien en nieuwe "
                       "notities aan dat gebied te koppelen.")
     area = st.session_state.get("lk_ws_area") or WHOLE_GEMEENTE
+    role = current_role()
     try:
         store = notes_store()
-        notes = store.list(data.gemeente)
-    except (sqlite3.Error, OSError) as exc:
+        counts = store.counts(data.gemeente, area_code=area or None)
+        deleted = (store.counts(data.gemeente, area_code=area or None, deleted=True)
+                   if notes.can_restore(role) else {})
+    except (sqlite3.Error, OSError, notes.NotesSchemaError) as exc:
         st.error(f"De notities kunnen nu niet worden gelezen: {exc}")
         return
     for sec in load_lokale_kaart().sections:
@@ -695,35 +805,158 @@ def render_worksheet(data: PageData) -> None:
             st.caption(md_escape(sec.prompt))
             st.markdown("**Uit de cijfers**")
             st.text(section_context(key, data))
-            own = [n for n in notes if n["section"] == key and (not area or n.get("area_code") == area)]
-            st.markdown(f"**Notities** ({len(own)})")
-            msg = st.session_state.pop(_msg_key(key), None)
-            if msg:
-                (st.error if msg[0] == "error" else st.success)(msg[1])
-            if not own:
+            total = counts.get(key, 0)
+            st.markdown(f"**Notities** ({fmt.integer(total)})")
+            _render_message(key)
+            if not total:
                 st.caption("Nog geen notities" + (f" over {md_escape(data.name(area))}." if area else "."))
-            for n in own:
-                _render_note(n, key, data)
-            _render_add_form(key, data, area, MAX_TEXT)
-    st.download_button("Werkblad downloaden (tekst)", worksheet_text(data, notes).encode("utf-8"),
+            else:
+                offset = _page_offset(key, total)
+                try:
+                    shown = store.list(data.gemeente, key, area or None, newest_first=True,
+                                       limit=NOTES_PER_PAGE, offset=offset)
+                except (sqlite3.Error, OSError) as exc:
+                    st.error(f"De notities kunnen nu niet worden gelezen: {exc}")
+                    shown = []
+                for n in shown:
+                    _render_note(n, key, data, role)
+                _render_pager(key, total, "notities")
+            if notes.can_write(role):
+                _render_add_form(key, data, area, MAX_TEXT)
+            if deleted.get(key):
+                _render_deleted(store, key, data, area, deleted[key])
+    st.download_button("Werkblad downloaden (tekst)", lambda: _worksheet_bytes(data),
                        file_name=f"werkblad_lokale_kaart_{data.gemeente}_{data.year}.txt",
                        mime="text/plain", key="lk_dl_werkblad")
 
 
-def _render_note(n: dict[str, Any], section: str, data: PageData) -> None:
+def _worksheet_bytes(data: PageData) -> bytes:
+    """The worksheet text with every note of the gemeente; made only when it is downloaded."""
+    try:
+        all_notes = notes_store().export(data.gemeente)
+    except (sqlite3.Error, OSError, notes.NotesSchemaError) as exc:
+        return f"De notities van {data.gemeente} konden niet worden gelezen: {exc}\n".encode()
+    return worksheet_text(data, all_notes).encode("utf-8")
+
+
+def _render_message(section: str) -> None:
+    msg = st.session_state.pop(_msg_key(section), None)
+    if not msg:
+        return
+    if msg["kind"] == "success":
+        st.success(msg["text"])
+        undo = msg.get("undo")
+        if undo is not None and notes.can_restore(current_role()):
+            st.button("Ongedaan maken", key=f"lk_undo_{undo}", on_click=_restore_note_cb,
+                      args=(section, int(undo)))
+        return
+    st.error(msg["text"])
+    if msg["kind"] == "stale":                          # the newer note: user text, plain text
+        st.text(msg["meta"])
+        st.text(msg["newer"])
+    elif msg["kind"] == "gone":
+        st.text(msg["mine"])
+
+
+def _page_offset(prefix: str, total: int) -> int:
+    pages = max(1, -(-total // NOTES_PER_PAGE))
+    page = min(max(0, int(st.session_state.get(_page_key(prefix), 0))), pages - 1)
+    st.session_state[_page_key(prefix)] = page
+    return page * NOTES_PER_PAGE
+
+
+def _render_pager(prefix: str, total: int, what: str) -> None:
+    pages = -(-total // NOTES_PER_PAGE)
+    if pages <= 1:
+        return
+    page = int(st.session_state.get(_page_key(prefix), 0))
+    first, last = page * NOTES_PER_PAGE + 1, min(total, (page + 1) * NOTES_PER_PAGE)
+    c1, c2, c3 = st.columns([1, 3, 1])
+    c1.button("‹ Nieuwere", key=f"lk_prev_{prefix}", disabled=page == 0,
+              on_click=_set_page, args=(prefix, page - 1))
+    c2.caption(f"{what.capitalize()} {fmt.integer(first)}–{fmt.integer(last)} van {fmt.integer(total)} "
+               f"(nieuwste eerst) · pagina {fmt.integer(page + 1)} van {fmt.integer(pages)}")
+    c3.button("Oudere ›", key=f"lk_next_{prefix}", disabled=page >= pages - 1,
+              on_click=_set_page, args=(prefix, page + 1))
+
+
+def _render_note(n: dict[str, Any], section: str, data: PageData, role: str) -> None:
+    nid, version = int(n["id"]), int(n["version"])
     with st.container(border=True):
         st.text(n["text"])                                     # user text: plain text only
-        st.text(f"— {n.get('author') or 'onbekend'} · {_date(n.get('updated_at'))} · "
-                f"{data.name(n.get('area_code'))}")
-        with st.expander("Bewerken of verwijderen"):
-            with st.form(key=f"lk_edit_form_{n['id']}", border=False):
-                st.text_area("Tekst", value=n["text"], key=f"lk_edit_text_{n['id']}", height=120)
-                c1, c2, c3 = st.columns([1, 1, 1])
-                c1.form_submit_button("Wijziging opslaan", key=f"lk_edit_save_{n['id']}",
-                                      on_click=_edit_note_cb, args=(section, int(n["id"])))
-                c2.checkbox("Ja, verwijder deze notitie", key=f"lk_del_confirm_{n['id']}")
-                c3.form_submit_button("Verwijderen", key=f"lk_del_{n['id']}",
-                                      on_click=_delete_note_cb, args=(section, int(n["id"])))
+        line = f"— {n.get('author') or 'onbekend'} · {_date(n.get('created_at'))} · {data.name(n.get('area_code'))}"
+        if version > 1:
+            line += f" · versie {version}, laatst gewijzigd {_date(n.get('updated_at'))}"
+            if n.get("updated_by"):
+                line += f" door {n['updated_by']}"
+        st.text(line)
+        is_open = st.session_state.get(f"lk_open_{nid}")
+        buttons = []
+        if notes.can_write(role):
+            buttons.append(("edit", "Sluiten" if is_open == "edit" else "Bewerken of verwijderen"))
+        if notes.can_see_history(role) and version > 1:
+            buttons.append(("history", "Geschiedenis sluiten" if is_open == "history"
+                            else f"Geschiedenis ({version} versies)"))
+        for col, (what, label) in zip(st.columns(max(1, len(buttons))), buttons):
+            col.button(label, key=f"lk_{what}_open_{nid}", on_click=_open_cb,
+                       args=(nid, what, n["text"], version))
+        if is_open == "edit" and notes.can_write(role):
+            _render_editor(n, section)
+        elif is_open == "history":
+            _render_history(nid, role)
+
+
+def _render_editor(n: dict[str, Any], section: str) -> None:
+    nid = int(n["id"])
+    base = st.session_state.get(f"lk_edit_base_{nid}", n["version"])
+    with st.form(key=f"lk_edit_form_{nid}", border=False):
+        st.text_area(f"Tekst (u bewerkt versie {base})", key=f"lk_edit_text_{nid}", height=120,
+                     help=f"Maximaal {fmt.integer(MAX_TEXT)} tekens. Slaat iemand anders intussen "
+                          f"een wijziging op, dan krijgt u die eerst te zien.")
+        st.text_input("Uw naam of afdeling (optioneel)", key=f"lk_edit_author_{nid}",
+                      max_chars=notes.MAX_AUTHOR)
+        c1, c2, c3 = st.columns([1, 1, 1])
+        c1.form_submit_button("Wijziging opslaan", key=f"lk_edit_save_{nid}",
+                              on_click=_edit_note_cb, args=(section, nid))
+        c2.checkbox("Ja, verwijder deze notitie", key=f"lk_del_confirm_{nid}")
+        c3.form_submit_button("Verwijderen", key=f"lk_del_{nid}",
+                              on_click=_delete_note_cb, args=(section, nid))
+
+
+def _render_history(note_id: int, role: str) -> None:
+    try:
+        versions = notes_store().history(note_id, role=role)
+    except (KeyError, notes.NotAllowedError) as exc:
+        st.error(str(exc))
+        return
+    except (sqlite3.Error, OSError) as exc:
+        st.error(f"De geschiedenis kan nu niet worden gelezen: {exc}")
+        return
+    st.caption("Alle versies, oudste eerst.")
+    for v in versions:
+        st.text(f"Versie {v['version']} · {notes.ACTIONS.get(v['action'], v['action'])} · "
+                f"{v['author'] or 'onbekend'} · {_date(v['changed_at'])}")
+        st.text(v["text"])
+
+
+def _render_deleted(store: NotesRepository, section: str, data: PageData, area: str, total: int) -> None:
+    prefix = f"del_{section}"
+    with st.expander(f"Verwijderde notities ({fmt.integer(total)})"):
+        st.caption("Alleen een beheerder ziet deze notities en kan ze terugzetten.")
+        try:
+            gone = store.list(data.gemeente, section, area or None, deleted=True, newest_first=True,
+                              limit=NOTES_PER_PAGE, offset=_page_offset(prefix, total))
+        except (sqlite3.Error, OSError) as exc:
+            st.error(f"De verwijderde notities kunnen nu niet worden gelezen: {exc}")
+            return
+        for n in gone:
+            with st.container(border=True):
+                st.text(n["text"])
+                st.text(f"— {n.get('author') or 'onbekend'} · {data.name(n.get('area_code'))} · verwijderd "
+                        f"{_date(n.get('deleted_at'))} door {n.get('deleted_by') or 'onbekend'}")
+                st.button("Terugzetten", key=f"lk_restore_{n['id']}", on_click=_restore_note_cb,
+                          args=(section, int(n["id"])))
+        _render_pager(prefix, total, "verwijderde notities")
 
 
 def _render_add_form(section: str, data: PageData, area: str, max_text: int) -> None:
@@ -733,7 +966,7 @@ def _render_add_form(section: str, data: PageData, area: str, max_text: int) -> 
     where = "de hele gemeente" if not area else data.name(area)
     with st.form(key=f"lk_note_form_{section}", clear_on_submit=False):
         st.text_area(f"Nieuwe notitie over {where}", key=f"lk_note_text_{section}", height=100,
-                     help=f"Maximaal {fmt.number(max_text, 0)} tekens. Wordt als gewone tekst bewaard en getoond.")
-        st.text_input("Uw naam of afdeling (optioneel)", key=author_key)
+                     help=f"Maximaal {fmt.integer(max_text)} tekens. Wordt als gewone tekst bewaard en getoond.")
+        st.text_input("Uw naam of afdeling (optioneel)", key=author_key, max_chars=notes.MAX_AUTHOR)
         st.form_submit_button("Notitie toevoegen", key=f"lk_note_add_{section}",
                               on_click=_add_note_cb, args=(section, data.gemeente, data.year))
