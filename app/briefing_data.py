@@ -16,8 +16,10 @@ from loaders import repository
 from loaders.notes import NotesStore
 
 
-def _notes_loader(store: NotesStore | None):
+def _notes_loader(store: NotesStore | None, may_read: Callable[[str], bool] | None = None):
     def load(gemeente: str) -> list[dict[str, Any]]:
+        if may_read is not None and not may_read(gemeente):
+            return []                  # no role on this gemeente: its notes do not exist for this user
         return (store if store is not None else NotesStore()).export(gemeente)
     return load
 
@@ -28,7 +30,8 @@ def _web_boundaries(year: int, level: str, gemeente: str) -> Any:
 
 def repository_sources(notes_store: NotesStore | None = None, *,
                        table_loader: Callable[[int, str], AreaTable] | None = None,
-                       geo_loader: Callable[[int, str, str], Any] | None = None) -> Sources:
+                       geo_loader: Callable[[int, str, str], Any] | None = None,
+                       may_read_notes: Callable[[str], bool] | None = None) -> Sources:
     """Sources for one export or briefing.
 
     Parameters
@@ -41,10 +44,13 @@ def repository_sources(notes_store: NotesStore | None = None, *,
     geo_loader : callable, optional
         ``(year, level, gemeente) -> GeoDataFrame`` prepared for the web; default the
         boundaries of ``repository.load_boundaries`` through ``geo.prepare_for_web``.
+    may_read_notes : callable, optional
+        ``gemeente -> bool``: whether the user may read that gemeente's notes (a login
+        deployment passes the role check); without it every note is read (CLI, no login).
     """
     return Sources(table_loader=table_loader or (lambda y, s: repository.load_table(int(y), s).table),
                    geo_loader=geo_loader or _web_boundaries, years_loader=repository.available_years,
-                   notes_loader=_notes_loader(notes_store))
+                   notes_loader=_notes_loader(notes_store, may_read_notes))
 
 
 def load_years(year: int, gemeente: str, sources: Sources | None = None
@@ -54,9 +60,11 @@ def load_years(year: int, gemeente: str, sources: Sources | None = None
     return tables_up_to(year, gemeente, sources if sources is not None else repository_sources())
 
 
-def notes_signature(gemeente: str, store: NotesStore | None = None) -> tuple:
+def notes_signature(gemeente: str, store: NotesStore | None = None, *, may_read: bool = True) -> tuple:
     """Changes when a worksheet note of ``gemeente`` is added, edited or deleted; empty when
-    the notes cannot be read (the pack then says so itself)."""
+    the notes cannot be read (the pack then says so itself) or may not be (no role)."""
+    if not may_read:
+        return ()
     try:
         notes: list[dict[str, Any]] = list((store if store is not None else NotesStore()).export(gemeente))
     except Exception:  # noqa: BLE001 - the pack says so itself when notes cannot be read

@@ -23,7 +23,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import ui
+from app import auth, ui
 from buurtmonitor import formatting as fmt
 from buurtmonitor.catalogue import load_catalogue, load_lokale_kaart
 from buurtmonitor.harmonise import indicator_frame
@@ -619,11 +619,26 @@ def notes_store() -> NotesRepository:
     return notes.open_store()
 
 
-def current_role() -> str:
-    """The role of the visitor for the notes of the shown gemeente. Without a login (the
-    embedded single-user default) that is :data:`loaders.notes.LOCAL_ROLE`, beheerder; a login
-    replaces this function."""
-    return notes.LOCAL_ROLE
+def current_role() -> str | None:
+    """The role of the visitor for the notes of the shown gemeente (None: no access). Without a
+    login (the embedded single-user default) that is :data:`loaders.notes.LOCAL_ROLE`,
+    beheerder; with a login the role of :func:`app.auth.rights` for that gemeente."""
+    gemeente = st.session_state.get("lk_ws_gemeente")
+    if not gemeente:
+        return None if auth.login_configured() else notes.LOCAL_ROLE
+    r = auth.rights(str(gemeente))
+    return r.role.label if r.role is not None else None
+
+
+def _role() -> str:
+    """The role for a change; a visitor without a role is refused by the store as a lezer is."""
+    return current_role() or "lezer"
+
+
+def _logged_in_name() -> str | None:
+    """The provider's name of the logged-in user (notes are signed with it), or None without login."""
+    who = auth.identity()
+    return None if who is None or who.local else who.display_name[:notes.MAX_AUTHOR]
 
 
 def _msg_key(section: str) -> str:
@@ -683,11 +698,11 @@ def _stale(section: str, note_id: int, exc: notes.StaleNoteError, what: str) -> 
 
 def _add_note_cb(section: str, gemeente: str, year: int) -> None:
     text = st.session_state.get(f"lk_note_text_{section}", "")
-    author = st.session_state.get(f"lk_note_author_{section}", "") or ""
+    author = _logged_in_name() or st.session_state.get(f"lk_note_author_{section}", "") or ""
     area = st.session_state.get("lk_ws_area") or WHOLE_GEMEENTE
     try:
         notes_store().add(gemeente, section, text, area_code=area or None, author=author,
-                          year=year, role=current_role())
+                          year=year, role=_role())
     except (ValueError, notes.NotAllowedError) as exc:
         _say(section, "error", str(exc))
         return
@@ -701,7 +716,11 @@ def _add_note_cb(section: str, gemeente: str, year: int) -> None:
 
 
 def _who(note_id: int | None = None) -> str:
-    """Who makes a change: the name in the note's editor, else the last name used."""
+    """Who makes a change: the logged-in user; without login the name in the note's editor,
+    else the last name used."""
+    name = _logged_in_name()
+    if name is not None:
+        return name
     key = f"lk_edit_author_{note_id}"
     if note_id is not None and key in st.session_state:
         name = str(st.session_state.get(key) or "")
@@ -717,7 +736,7 @@ def _edit_note_cb(section: str, note_id: int) -> None:
         store = notes_store()
         before = store.get(note_id)
         version = store.update(note_id, text, expected_version=base, author=_who(note_id),
-                               role=current_role())
+                               role=_role())
     except notes.StaleNoteError as exc:
         _stale(section, note_id, exc, "wijziging")
         return
@@ -744,7 +763,7 @@ def _delete_note_cb(section: str, note_id: int) -> None:
         return
     base = int(st.session_state.get(f"lk_edit_base_{note_id}", 0))
     try:
-        notes_store().delete(note_id, expected_version=base, author=_who(note_id), role=current_role())
+        notes_store().delete(note_id, expected_version=base, author=_who(note_id), role=_role())
     except notes.StaleNoteError as exc:
         st.session_state[f"lk_del_confirm_{note_id}"] = False
         _stale(section, note_id, exc, "verwijdering")
@@ -757,13 +776,13 @@ def _delete_note_cb(section: str, note_id: int) -> None:
         return
     _close(note_id)
     _say(section, "success", "Notitie verwijderd." + (
-        " Terugzetten kan onder 'Verwijderde notities' hieronder." if notes.can_restore(current_role())
+        " Terugzetten kan onder 'Verwijderde notities' hieronder." if notes.can_restore(_role())
         else " Een beheerder kan haar terugzetten."), undo=note_id)
 
 
 def _restore_note_cb(section: str, note_id: int) -> None:
     try:
-        notes_store().restore(note_id, author=_who(), role=current_role())
+        notes_store().restore(note_id, author=_who(), role=_role())
     except (KeyError, ValueError, notes.NotAllowedError) as exc:
         _say(section, "error", str(exc))
         return
@@ -789,7 +808,12 @@ def render_worksheet(data: PageData) -> None:
                  help="Kies een gebied om alleen de notities over dat gebied te zien en nieuwe "
                       "notities aan dat gebied te koppelen.")
     area = st.session_state.get("lk_ws_area") or WHOLE_GEMEENTE
-    role = current_role()
+    st.session_state["lk_ws_gemeente"] = data.gemeente
+    rights = auth.rights(data.gemeente)
+    if rights.role is None:
+        st.info(rights.message or "U heeft geen toegang tot de notities van deze gemeente.")
+        return
+    role = rights.role.label
     try:
         store = notes_store()
         counts = store.counts(data.gemeente, area_code=area or None)
@@ -846,7 +870,7 @@ def _render_message(section: str) -> None:
     if msg["kind"] == "success":
         st.success(msg["text"])
         undo = msg.get("undo")
-        if undo is not None and notes.can_restore(current_role()):
+        if undo is not None and notes.can_restore(_role()):
             st.button("Ongedaan maken", key=f"lk_undo_{undo}", on_click=_restore_note_cb,
                       args=(section, int(undo)))
         return
@@ -913,8 +937,9 @@ def _render_editor(n: dict[str, Any], section: str) -> None:
         st.text_area(f"Tekst (u bewerkt versie {base})", key=f"lk_edit_text_{nid}", height=120,
                      help=f"Maximaal {fmt.integer(MAX_TEXT)} tekens. Slaat iemand anders intussen "
                           f"een wijziging op, dan krijgt u die eerst te zien.")
-        st.text_input("Uw naam of afdeling (optioneel)", key=f"lk_edit_author_{nid}",
-                      max_chars=notes.MAX_AUTHOR)
+        if _logged_in_name() is None:
+            st.text_input("Uw naam of afdeling (optioneel)", key=f"lk_edit_author_{nid}",
+                          max_chars=notes.MAX_AUTHOR)
         c1, c2, c3 = st.columns([1, 1, 1])
         c1.form_submit_button("Wijziging opslaan", key=f"lk_edit_save_{nid}",
                               on_click=_edit_note_cb, args=(section, nid))
@@ -967,6 +992,9 @@ def _render_add_form(section: str, data: PageData, area: str, max_text: int) -> 
     with st.form(key=f"lk_note_form_{section}", clear_on_submit=False):
         st.text_area(f"Nieuwe notitie over {where}", key=f"lk_note_text_{section}", height=100,
                      help=f"Maximaal {fmt.integer(max_text)} tekens. Wordt als gewone tekst bewaard en getoond.")
-        st.text_input("Uw naam of afdeling (optioneel)", key=author_key, max_chars=notes.MAX_AUTHOR)
+        if _logged_in_name() is None:
+            st.text_input("Uw naam of afdeling (optioneel)", key=author_key, max_chars=notes.MAX_AUTHOR)
+        else:
+            st.caption(f"Wordt opgeslagen met uw naam: {md_escape(_logged_in_name())}.")
         st.form_submit_button("Notitie toevoegen", key=f"lk_note_add_{section}",
                               on_click=_add_note_cb, args=(section, data.gemeente, data.year))

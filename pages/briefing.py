@@ -10,7 +10,7 @@ from datetime import datetime
 
 import streamlit as st
 
-from app import briefing_data, ui
+from app import auth, briefing_data, ui
 from buurtmonitor import briefing
 from buurtmonitor.catalogue import load_catalogue
 from buurtmonitor.exports.items import static_export_status
@@ -79,10 +79,12 @@ with main:
         st.stop()
 
     # ------------------------------------------------------------ the items (preview = pack)
+    may_read_notes = auth.rights(sel.gemeente).read
     sources = briefing_data.repository_sources(table_loader=lambda y, s: ui.load_table(y, s)[0],
-                                               geo_loader=lambda y, lv, g: ui.load_geo(y, lv, g)[0])
+                                               geo_loader=lambda y, lv, g: ui.load_geo(y, lv, g)[0],
+                                               may_read_notes=lambda g: auth.rights(g).read)
     sig = (tuple(views), sel.year, sel.gemeente, sel.level, sel.indicator, sel.area,
-           briefing_data.notes_signature(sel.gemeente))
+           briefing_data.notes_signature(sel.gemeente, may_read=may_read_notes))
     cached = st.session_state.get(ITEMS)
     if not cached or cached["sig"] != sig:
         bar = st.progress(0.0, text="Weergaven samenstellen…")
