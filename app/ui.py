@@ -260,7 +260,7 @@ def guidance_panel(view: str, indicator: str | None = None, *, container=None) -
     """The guidance resources that fit this view and indicator, each with why it helps here."""
     cat = load_catalogue()
     box = container or st
-    box.markdown("#### Handreikingen bij deze weergave")
+    box.markdown("## Handreikingen bij deze weergave")
     res = cat.resources_for(view, indicator)
     if not res:
         box.info("Bij deze weergave hoort geen handreiking uit de catalogus.")
