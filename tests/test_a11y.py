@@ -154,3 +154,43 @@ def test_document_language_is_dutch_on_every_page(server, page):
     page.get_by_role("link", name=re.compile("Hulpmiddelen")).first.click()
     wait_idle(page)
     assert page.evaluate("() => document.documentElement.lang") == "nl"
+
+
+def test_canvas_map_by_keyboard_choose_area_read_value_and_hear_the_selection(canvas_server, page):
+    """Tab to the map, N/P step through the areas in view (each read out with its value), Enter
+    chooses one: the URL, the page and the live region agree on it; axe finds nothing serious."""
+    page.goto(f"{canvas_server}/?niveau=wijk")
+    page.wait_for_function(f"() => {{ const c = ({IN_CANVAS})('canvas.bm-canvas'); return !!(c && c.dataset.painted); }}",
+                           timeout=60_000)
+    wait_idle(page)
+    canvas = page.locator("canvas.bm-canvas")
+    assert canvas.get_attribute("role") == "application"
+    keys = page.locator(f"#{canvas.get_attribute('aria-describedby')}")
+    assert "Enter" in keys.inner_text() or "Enter" in (keys.text_content() or "")
+    live = page.locator('.bm-root [role="status"]')
+    assert live.get_attribute("aria-live") == "polite"
+    canvas.focus()
+    page.keyboard.press("n")
+    first = live.text_content() or ""
+    m = re.match(r"(.+) \((WK9901\d\d)\): Herkomst buiten Europa: (\d+,\d%|geen waarde[^;.]*)", first)
+    assert m, first
+    assert "Gebied 1 van 6 in beeld" in first, first
+    tip = page.locator(".bm-tip")
+    assert tip.is_visible() and f"({m.group(2)})" in tip.inner_text()      # shown as well as read out
+    page.keyboard.press("PageDown")
+    second = live.text_content() or ""
+    assert "Gebied 2 van 6" in second and m.group(2) not in second, second
+    page.keyboard.press("p")
+    assert (live.text_content() or "").startswith(f"{m.group(1)} ({m.group(2)})")
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"() => new URLSearchParams(location.search).get('gebied') === '{m.group(2)}'",
+                           timeout=30_000)
+    wait_idle(page)
+    page.wait_for_function(f"() => {{ const s = ({IN_CANVAS})('[role=status]'); "
+                           f"return !!s && s.textContent.startsWith('Geselecteerd: '); }}", timeout=30_000)
+    said = live.text_content() or ""
+    assert said.startswith(f"Geselecteerd: {m.group(1)} ({m.group(2)}): Herkomst buiten Europa: {m.group(3)}"), said
+    # the page's own line about the selection says the same value
+    assert page.get_by_text(f"Geselecteerd: {m.group(1)} ({m.group(2)}): {m.group(3)}").first.is_visible()
+    assert serious(axe_violations(page)) == []
+    assert page.errors == [], page.errors
