@@ -26,6 +26,7 @@ import streamlit as st
 from app import ui
 from buurtmonitor import formatting as fmt
 from buurtmonitor.catalogue import load_catalogue, load_lokale_kaart
+from buurtmonitor.exports.tabular import frame_to_csv
 from buurtmonitor.harmonise import indicator_frame
 from buurtmonitor.lokale_kaart import change as change_mod
 from buurtmonitor.lokale_kaart import clusters as clusters_mod
@@ -344,22 +345,24 @@ def cluster_map(gdf, res: clusters_mod.ClusterResult, level: str, names: dict[st
 
 # ============================================================================ Streamlit blocks
 def _column_config(df: pd.DataFrame) -> dict[str, Any]:
-    """Numbers in the reader's locale (nl: 1.234,5) instead of 1234.5."""
+    """Numbers of a very large table in the reader's locale (nl: 1.234,5); smaller tables are
+    formatted the Dutch way whatever the browser's language (``ui.dutch_style``)."""
     return {c: st.column_config.NumberColumn(c, format="localized")
             for c in df.columns if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])}
 
 
 def show_table(df: pd.DataFrame, **kw) -> None:
-    st.dataframe(df, hide_index=True, width="stretch", column_config=_column_config(df), **kw)
+    if len(df) > ui.STYLE_MAX_ROWS:
+        st.dataframe(df, hide_index=True, width="stretch", column_config=_column_config(df), **kw)
+    else:
+        st.dataframe(ui.dutch_style(df), hide_index=True, width="stretch", **kw)
 
 
 def table_with_download(df: pd.DataFrame, filename: str, *, key: str) -> None:
-    """The accessible table beside a chart, downloadable as CSV (as ``ui.table_alternative``,
-    with numbers shown in the reader's locale)."""
+    """The accessible table beside a chart, downloadable as CSV (as ``ui.table_alternative``:
+    Dutch numbers on screen, the project's one CSV dialect)."""
     show_table(df)
-    st.download_button("Tabel downloaden (CSV)",
-                       df.to_csv(index=False, sep=";", decimal=",").encode("utf-8-sig"),
-                       file_name=filename, mime="text/csv", key=key)
+    st.download_button("Tabel downloaden (CSV)", frame_to_csv(df), file_name=filename, mime="text/csv", key=key)
 
 
 def render_segregation(data: PageData) -> None:
