@@ -10,7 +10,6 @@ import re
 import pyarrow as pa
 import pytest
 import streamlit as st
-
 from apptest_tools import run_page
 
 PAGES = ["kaart.py", "herkomst.py", "gebiedsprofiel.py", "ontwikkeling.py", "lokale_kaart.py"]  # briefing: no table
