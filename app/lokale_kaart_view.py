@@ -26,6 +26,7 @@ import streamlit as st
 from app import auth, ui
 from buurtmonitor import formatting as fmt
 from buurtmonitor.catalogue import load_catalogue, load_lokale_kaart
+from buurtmonitor.exports.tabular import frame_to_csv
 from buurtmonitor.harmonise import indicator_frame
 from buurtmonitor.lokale_kaart import change as change_mod
 from buurtmonitor.lokale_kaart import clusters as clusters_mod
@@ -344,29 +345,31 @@ def cluster_map(gdf, res: clusters_mod.ClusterResult, level: str, names: dict[st
 
 # ============================================================================ Streamlit blocks
 def _column_config(df: pd.DataFrame) -> dict[str, Any]:
-    """Numbers in the reader's locale (nl: 1.234,5) instead of 1234.5."""
+    """Numbers of a very large table in the reader's locale (nl: 1.234,5); smaller tables are
+    formatted the Dutch way whatever the browser's language (``ui.dutch_style``)."""
     return {c: st.column_config.NumberColumn(c, format="localized")
             for c in df.columns if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])}
 
 
 def show_table(df: pd.DataFrame, **kw) -> None:
-    st.dataframe(df, hide_index=True, width="stretch", column_config=_column_config(df), **kw)
+    if len(df) > ui.STYLE_MAX_ROWS:
+        st.dataframe(df, hide_index=True, width="stretch", column_config=_column_config(df), **kw)
+    else:
+        st.dataframe(ui.dutch_style(df), hide_index=True, width="stretch", **kw)
 
 
 def table_with_download(df: pd.DataFrame, filename: str, *, key: str) -> None:
-    """The accessible table beside a chart, downloadable as CSV (as ``ui.table_alternative``,
-    with numbers shown in the reader's locale)."""
+    """The accessible table beside a chart, downloadable as CSV (as ``ui.table_alternative``:
+    Dutch numbers on screen, the project's one CSV dialect)."""
     show_table(df)
-    st.download_button("Tabel downloaden (CSV)",
-                       df.to_csv(index=False, sep=";", decimal=",").encode("utf-8-sig"),
-                       file_name=filename, mime="text/csv", key=key)
+    st.download_button("Tabel downloaden (CSV)", frame_to_csv(df), file_name=filename, mime="text/csv", key=key)
 
 
 def render_segregation(data: PageData) -> None:
     """Tab 1: key measures, matrix, per-area diversity + map, caveat, dropped areas."""
     m = data.measures
     lv = fmt.level_plural(data.level)
-    st.subheader(f"Segregatie en diversiteit · {data.gemeente_name} · {data.year}")
+    st.header(f"Segregatie en diversiteit · {data.gemeente_name} · {data.year}")
     if m is None:
         st.error(data.measures_error or "De maten konden niet worden berekend.")
         return
@@ -407,16 +410,16 @@ def render_segregation(data: PageData) -> None:
     for w in m.warnings:
         st.warning(w)
 
-    st.markdown("##### Samenstelling en isolatie")
+    st.markdown("### Samenstelling en isolatie")
     show_table(composition_table(m))
-    st.markdown("##### Wie woont tussen wie? (isolatie en blootstelling)")
+    st.markdown("### Wie woont tussen wie? (isolatie en blootstelling)")
     st.caption(f"{ex['isolation'].explanation} {ex['exposure'].explanation}")
     show_table(exposure_table(m))
     st.caption("Lees per rij: iemand uit die groep woont gemiddeld in een gebied met deze "
                "aandelen. Het vakje op de diagonaal is de isolatie. Vergelijk met de laatste rij: "
                "hoger dan het aandeel in de gemeente betekent meer samenwonen dan bij gelijke spreiding.")
 
-    st.markdown(f"##### Diversiteit per {data.level}")
+    st.markdown(f"### Diversiteit per {data.level}")
     _render_geo_figure(data, lambda gdf: diversity_map(gdf, m, data.level),
                        key="lk_diversiteit_kaart")
     st.caption(f"{ex['entropy'].how_to_read} Grijs: niet berekend (zie de lijst hieronder).")
@@ -478,7 +481,7 @@ def render_change_tab(data: PageData) -> None:
     """Tab 2: thresholds (only when there is a comparable earlier year), the signals, or
     why there are none. Sets ``data.change`` for the worksheet."""
     prev = previous_year(data.year, data.gemeente)
-    st.subheader(f"Veranderingen · {data.gemeente_name} · "
+    st.header(f"Veranderingen · {data.gemeente_name} · "
                  + (f"{prev} → {data.year}" if prev else f"{data.year}"))
     st.caption("Welke gebieden veranderden opvallend sterk ten opzichte van het vorige "
                "vergelijkbare jaar? Stel de drempels zelf in; een signaal is een aanleiding om "
@@ -523,7 +526,7 @@ def render_change(data: PageData) -> None:
         st.success("Geen enkel gebied komt boven de drempels. Verlaag de drempels om kleinere "
                    "veranderingen te zien.", icon="✅")
     else:
-        st.markdown(f"##### Gemarkeerde {lv}, met drempel en reden")
+        st.markdown(f"### Gemarkeerde {lv}, met drempel en reden")
         areas = flagged_areas(res, data.names)
         shown = areas[:10]
         st.markdown("\n".join(f"- **{md_escape(a['name'])}** ({md_escape(a['code'])}): "
@@ -551,7 +554,7 @@ def _render_boundary_changes(cv: ChangeView, data: PageData) -> None:
         return
     a = cv.previous if cv.previous is not None else cv.year - 1
     if cv.boundary_changes:
-        st.markdown(f"##### Grenswijzigingen {a} → {cv.year} ({len(cv.boundary_changes)})")
+        st.markdown(f"### Grenswijzigingen {a} → {cv.year} ({len(cv.boundary_changes)})")
         st.caption("Deze gebieden bestaan maar in één van beide jaren (nieuw, gesplitst, "
                    "samengevoegd of een nieuwe code) en worden niet vergeleken.")
         show_table(pd.DataFrame([{"Code": b["code"], "Naam": data.all_names.get(b["code"], ""),
@@ -567,7 +570,7 @@ def render_clusters(data: PageData) -> None:
     ind = cat.indicators.get(data.indicator)
     label = ind.label if ind else data.indicator
     unit = ind.unit if ind else ""
-    st.subheader(f"Clusters · {label} · {data.gemeente_name} · {data.year}")
+    st.header(f"Clusters · {label} · {data.gemeente_name} · {data.year}")
     st.caption(f"Waar liggen {fmt.level_plural(data.level)} met hoge of lage waarden bij elkaar? "
                "Kies de indicator in de zijbalk.")
     cv = data.cluster
@@ -596,7 +599,7 @@ def render_clusters(data: PageData) -> None:
         data, lambda gdf: cluster_map(gdf, res, data.level, data.names, indicator_label=label, unit=unit,
                                       source=data.table.meta.source_line(), fictitious=data.fictitious),
         key="lk_cluster_kaart", clusters=True)
-    st.markdown("##### Hoe lees ik deze kaart?")
+    st.markdown("### Hoe lees ik deze kaart?")
     st.write(load_lokale_kaart().text("cluster_explanation"))
     table_with_download(cluster_table(res, data.names),
                          f"clusters_{data.gemeente}_{data.year}_{data.level}_{data.indicator}.csv",
@@ -795,7 +798,7 @@ def _restore_note_cb(section: str, note_id: int) -> None:
 def render_worksheet(data: PageData) -> None:
     """Tab 4: the sections of the local-map analysis, each with data context and notes
     (a page of :data:`NOTES_PER_PAGE` per section, newest first)."""
-    st.subheader(f"Werkblad analyse van de lokale kaart · {data.gemeente_name}")
+    st.header(f"Werkblad analyse van de lokale kaart · {data.gemeente_name}")
     st.caption("Per onderdeel van de analyse ziet u eerst wat de cijfers zeggen (alleen-lezen) en "
                "daarna uw eigen notities. Notities worden bewaard en blijven staan na afsluiten; "
                "elke wijziging wordt als nieuwe versie bewaard.")
@@ -825,7 +828,7 @@ def render_worksheet(data: PageData) -> None:
     for sec in load_lokale_kaart().sections:
         key = sec.id
         with st.container(border=True):
-            st.markdown(f"#### {md_escape(sec.title)}")
+            st.markdown(f"### {md_escape(sec.title)}")
             st.caption(md_escape(sec.prompt))
             st.markdown("**Uit de cijfers**")
             st.text(section_context(key, data))

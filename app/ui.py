@@ -265,7 +265,7 @@ def guidance_panel(view: str, indicator: str | None = None, *, container=None,
     one of them is shown with that reason."""
     cat = load_catalogue()
     box = container or st
-    box.markdown("#### Handreikingen bij deze weergave")
+    box.markdown("## Handreikingen bij deze weergave")
     holding = situations or {}
     res = cat.resources_for(view, indicator, holding)
     if not res:
@@ -302,7 +302,7 @@ def table_alternative(df: pd.DataFrame, filename: str, *, key: str) -> None:
         st.dataframe(df, hide_index=True, width="stretch", column_config=config)
         data = lambda: frame_to_csv(df)  # made when clicked, not on every rerun
     else:
-        st.dataframe(_dutch_style(df), hide_index=True, width="stretch", column_config=config)
+        st.dataframe(dutch_style(df), hide_index=True, width="stretch", column_config=config)
         data = frame_to_csv(df)
     st.download_button("Tabel downloaden (CSV)", data, file_name=filename, mime="text/csv", key=key)
 
@@ -385,9 +385,10 @@ def search_resources(query: str = "", themes: tuple[str, ...] | list[str] = (),
     return load_catalogue().search_resources(query, themes, views)
 
 
-def _dutch_style(df: pd.DataFrame):
+def dutch_style(df: pd.DataFrame):
     """A Styler that shows numeric columns with a decimal comma and thousands dots (whole
-    numbers without decimals). The data itself is unchanged."""
+    numbers without decimals, 0–1 measures with three), whatever the browser's language. The
+    data itself is unchanged (the columns still sort as numbers)."""
     num = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])]
     if not num or df.empty:
         return df
@@ -395,5 +396,6 @@ def _dutch_style(df: pd.DataFrame):
     for c in num:
         vals = pd.to_numeric(df[c], errors="coerce").dropna()
         whole = bool(len(vals)) and bool(((vals - vals.round()).abs() < 1e-9).all())
-        sty = sty.format(lambda v, d=0 if whole else 1: formatting.number(v, d), subset=[c])
+        index_like = bool(len(vals)) and float(vals.abs().max()) <= 1.0  # 0–1 measures: 0,326
+        sty = sty.format(lambda v, d=0 if whole else 3 if index_like else 1: formatting.number(v, d), subset=[c])
     return sty

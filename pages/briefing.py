@@ -101,7 +101,7 @@ with main:
     items = cached["items"]
 
     # ------------------------------------------------------------ make the pack
-    st.markdown("#### Downloaden")
+    st.markdown("## Downloaden")
     reason = static_export_status()
     if reason:
         st.warning(reason + " De briefing wordt dan gemaakt met een tekst in plaats van de figuren.",
@@ -136,7 +136,7 @@ with main:
                 st.caption(f"Gemaakt in {got['seconds']:.0f} s.")
 
     # ------------------------------------------------------------ preview
-    st.markdown("#### Wat staat erin")
+    st.markdown("## Wat staat erin")
     fictitious = any(i.fictitious for i in items)
     if fictitious:
         st.caption(f"Elke pagina en dia draagt het label: {FICTITIOUS_LABEL}.")
@@ -157,7 +157,7 @@ with main:
     for line in sources_lines:
         st.caption(line)
 
-    st.markdown("#### Handreikingen in de briefing")
+    st.markdown("## Handreikingen in de briefing")
     st.caption("De PDF sluit af met deze lijst; de PowerPoint zet de handreikingen per weergave in "
                "de notities bij de dia's.")
     listed = briefing.pack_resources(items)

@@ -51,7 +51,7 @@ with main:
         context.append(f"wijk {a['wijk_name']}")
     if level != "gemeente" and a.get("gemeente_name"):
         context.append(f"gemeente {a['gemeente_name']}")
-    st.subheader(f"{LEVEL_LABELS[level]} {a['name']}")
+    st.header(f"{LEVEL_LABELS[level]} {a['name']}")
     inw = row["inwoners"] if row is not None else float("nan")
     st.caption(" · ".join([f"code {code}"] + context + [f"{formatting.integer(inw)} inwoners ({sel.year})"]))
 
@@ -87,7 +87,7 @@ with main:
 
     table_df = analysis.profile_table(prof)
     themes = list(dict.fromkeys(prof["theme_label"]))
-    st.markdown("#### Per thema")
+    st.markdown("### Per thema")
     tabs = st.tabs(themes)
     for tab, theme in zip(tabs, themes):
         with tab:

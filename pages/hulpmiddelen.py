@@ -38,7 +38,7 @@ if not found:
 
 for r in found:
     with st.container(border=True):
-        st.markdown(f"#### [{ui.md_escape(r.title)}]({r.url})")
+        st.markdown(f"## [{ui.md_escape(r.title)}]({r.url})")
         where = "website van de uitgever: zoek daar op de titel" if r.url_is_publisher_page else "document"
         st.caption(f"{ui.md_escape(r.publisher)} · {r.year or 'jaar onbekend'} · link naar {where} · "
                    f"catalogus nagekeken op {r.last_checked}")

@@ -173,7 +173,7 @@ with main:
     if geometry is None:
         st.warning(geo_message, icon=":material/map:")
         what_you_see()
-        st.markdown("##### Tabel")
+        st.markdown("## Tabel")
         ui.table_alternative(table_df, filename, key="kaart_tabel_csv")
         st.caption(table.meta.source_line())
     else:

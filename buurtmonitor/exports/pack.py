@@ -26,6 +26,7 @@ import numpy as np
 from buurtmonitor.exports.static import (
     ExportItem,
     StaticExportUnavailable,
+    alt_text,
     export_date_text,
     figure_to_image,
     static_export_status,
@@ -288,7 +289,7 @@ def build_pdf_pack(items: Sequence[ExportItem], title: str, gemeente: str, year:
             if pdf.will_page_break(h):
                 pdf.add_page()
             pdf.image(io.BytesIO(png), x=pdf.l_margin, y=pdf.get_y(), w=w, h=h,
-                      alt_text=T(f"Figuur: {item.title}"))
+                      alt_text=T(alt_text(item)))
             pdf.set_y(pdf.get_y() + h + 3)
         elif item.figure is not None:
             pdf.set_font(pdf.family, "", 10)
@@ -501,7 +502,10 @@ def build_pptx_pack(items: Sequence[ExportItem], title: str, gemeente: str, year
         pic_x, pic_y, pic_w = Inches(0.4), Inches(1.72), Inches(8.1)
         pic_h = Emu(int(pic_w * IMAGE_HEIGHT / IMAGE_WIDTH))
         if png is not None:
-            slide.shapes.add_picture(io.BytesIO(png), pic_x, pic_y, width=pic_w, height=pic_h)
+            pic = slide.shapes.add_picture(io.BytesIO(png), pic_x, pic_y, width=pic_w, height=pic_h)
+            # the alt text PowerPoint and screen readers show (python-pptx writes "image.png")
+            pic._element.nvPicPr.cNvPr.set("descr", alt_text(item))
+            pic._element.nvPicPr.cNvPr.set("name", f"Figuur: {item.title}"[:250])
         elif item.figure is not None:
             box = textbox(slide, pic_x, pic_y, pic_w, pic_h,
                           ["De figuur kon niet als afbeelding worden gemaakt.", reason],

@@ -146,6 +146,23 @@ class ExportItem:
         return cls(**kwargs)
 
 
+def alt_text(item: ExportItem, *, max_chars: int = 1000) -> str:
+    """The text alternative of an item's picture in a PDF or PPTX: what it shows (title and
+    subtitle), its key figures, that the numbers are in the table, the source; fictitious data
+    say so first. Never a file name."""
+    parts = [FICTITIOUS_LABEL + "." if item.fictitious else "", f"Figuur: {item.title.strip()}."]
+    if item.subtitle:
+        parts.append(f"{item.subtitle.strip()}.")
+    if item.key_figures:
+        parts.append("Kerncijfers: " + "; ".join(k.strip().rstrip(".") for k in item.key_figures) + ".")
+    if item.table is not None and not item.table.empty:
+        parts.append("De cijfers staan ook in de tabel bij deze figuur.")
+    if item.source_line:
+        parts.append(item.source_line.strip().rstrip(".") + ".")
+    text = " ".join(p for p in parts if p)
+    return text if len(text) <= max_chars else text[: max_chars - 1].rstrip() + "…"
+
+
 class StaticExportUnavailable(RuntimeError):
     """No static image can be made (no browser, or the browser failed). ``str(e)`` is Dutch
     and meant for the user; offer :func:`figure_to_html` instead."""
