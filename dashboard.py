@@ -34,6 +34,8 @@ def main() -> None:
     st.set_page_config(page_title="Buurtmonitor", page_icon=str(HERE / "buurtmonitor" / "web" / "favicon.png"),
                        layout="wide")
     st.html(HERE / "static" / "buurtmonitor.css")  # contrast of captions (WCAG AA); takes no space
+    with st.sidebar:  # <html lang="nl"> (Streamlit's own index.html says "en"); our own file, no user text
+        st.html(HERE / "static" / "lang.html", unsafe_allow_javascript=True)
     if auth.gate() is None:          # [auth] in the secrets and not logged in: only the login page
         st.navigation([st.Page(auth.login_page, title="Inloggen", url_path="inloggen", default=True)],
                       position="hidden").run()
@@ -43,8 +45,6 @@ def main() -> None:
              for u, i in ICONS.items() if (HERE / "pages" / f"{u}.py").exists()]
     nav = st.navigation(pages)
     st.sidebar.caption("Buurtmonitor · cijfers: CBS (CC BY 4.0) · grenzen: CBS/Kadaster via PDOK")
-    with st.sidebar:  # <html lang="nl"> (Streamlit's own index.html says "en"); our own file, no user text
-        st.html(HERE / "static" / "lang.html", unsafe_allow_javascript=True)
     nav.run()
 
 
