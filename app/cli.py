@@ -31,11 +31,11 @@ from buurtmonitor.briefing.sentences import year_ranges
 from buurtmonitor.catalogue import load_catalogue
 from buurtmonitor.integratie import table as origin_table
 from buurtmonitor.integratie.sentences import key_figures
-from buurtmonitor.model import FICTITIOUS_LABEL
 from buurtmonitor.lokale_kaart import indices as lokale_kaart
+from buurtmonitor.model import FICTITIOUS_LABEL
 from loaders import imports, repository
-from loaders.by_origin import load_by_origin
 from loaders import own_data as own_data_io
+from loaders.by_origin import load_by_origin
 from loaders.files import UnsafeTarget, write_atomic
 from loaders.http import SourceUnavailable
 

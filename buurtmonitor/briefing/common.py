@@ -26,8 +26,8 @@ VIEWS: dict[str, str] = {
     "herkomst": "Herkomst: samenstelling",
     "gebiedsprofiel": "Gebiedsprofiel",
     "ontwikkeling": "Ontwikkeling",
-    "lokale_kaart": "Lokale kaart: maten en notities",
     "integratie": "Integratie naar herkomst",
+    "lokale_kaart": "Lokale kaart: maten en notities",
 }
 #: other spellings accepted for a view id
 VIEW_ALIASES = {

@@ -34,8 +34,8 @@ from buurtmonitor.integratie.sentences import (
     KeyFigures,
     gap_text,
     group_short,
-    reference_name,
     key_figures,
+    reference_name,
     value_text,
 )
 from buurtmonitor.integratie.table import export_table, indicator_rows

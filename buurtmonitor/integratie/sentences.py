@@ -199,7 +199,7 @@ def groups_sentence(rows: Sequence[GapRow], *, catalogue: OriginCatalogue | None
     if not have:
         return None
     ind = cat.indicators[have[0].indicator]
-    worse = (lambda r: r.gap) if ind.better == "lower" else (lambda r: -r.gap)  # type: ignore[operator]
+    worse = (lambda r: r.gap) if ind.better == "lower" else (lambda r: -r.gap)
     have.sort(key=lambda r: (-worse(r), r.group))
     unit = "procentpunt" if ind.gap_unit == "pp" else ind.unit
     parts = [f"{group_short(r.group, cat)} {value_text(r.value, ind)} "
@@ -384,7 +384,7 @@ def key_figures(frame: pd.DataFrame, gemeente: str, *, year: int | None = None, 
     if head is None or (group is None and head.value is None):
         with_gap = [r for r in groups_only if r.gap is not None]
         ind = cat.indicators[ind_id]
-        worse = (lambda r: r.gap) if ind.better == "lower" else (lambda r: -r.gap)  # type: ignore[operator]
+        worse = (lambda r: r.gap) if ind.better == "lower" else (lambda r: -r.gap)
         head = max(with_gap, key=worse) if with_gap else (groups_only[0] if groups_only else None)
     if head is None:
         return None
