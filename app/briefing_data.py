@@ -13,6 +13,7 @@ from buurtmonitor import geo
 from buurtmonitor.briefing import Sources, tables_up_to
 from buurtmonitor.model import AreaTable
 from loaders import repository
+from loaders.by_origin import load_by_origin
 from loaders.notes import NotesStore
 
 
@@ -50,7 +51,7 @@ def repository_sources(notes_store: NotesStore | None = None, *,
     """
     return Sources(table_loader=table_loader or (lambda y, s: repository.load_table(int(y), s).table),
                    geo_loader=geo_loader or _web_boundaries, years_loader=repository.available_years,
-                   notes_loader=_notes_loader(notes_store, may_read_notes))
+                   notes_loader=_notes_loader(notes_store, may_read_notes), origin_loader=load_by_origin)
 
 
 def load_years(year: int, gemeente: str, sources: Sources | None = None

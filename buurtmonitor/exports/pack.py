@@ -309,6 +309,9 @@ def build_pdf_pack(items: Sequence[ExportItem], title: str, gemeente: str, year:
             for sentence in item.key_figures:
                 para(f"•  {sentence}", 10, h=5.2, indent=2)
                 pdf.ln(0.6)
+        if item.summary_table is not None and not item.summary_table.empty:
+            heading("In cijfers")
+            _pdf_frame(pdf, item.summary_table, T)
         if item.definitions:
             heading("Definities")
             for d in item.definitions:
@@ -368,6 +371,17 @@ def _pdf_table(pdf, item: ExportItem, T, max_rows: int = 30) -> None:
                                        "tabel staat in de XLSX- of CSV-export."),
                        new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(3)
+
+
+def _pdf_frame(pdf, df, T) -> None:
+    """A small table of text cells (an item's ``summary_table``), all rows."""
+    pdf.set_font(pdf.family, "", 7.5)
+    pdf.set_fill_color(255, 255, 255)
+    with pdf.table(text_align="LEFT", line_height=4.2, first_row_as_headings=True) as table:
+        table.row([T(str(c)) for c in df.columns])
+        for _, row in df.iterrows():
+            table.row([T("" if _isna(v) else _fmt(v)) for v in row.tolist()])
+    pdf.ln(2)
 
 
 def _isna(v) -> bool:

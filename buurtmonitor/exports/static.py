@@ -120,6 +120,8 @@ class ExportItem:
     ``definitions``: dicts with keys ``id``, ``label``, ``definition``, ``unit``.
     ``resources``: dicts with ``title``, ``publisher``, ``url``, ``why``.
     ``notes``: worksheet notes, dicts with ``section``, ``area``, ``text`` (shown verbatim).
+    ``summary_table``: a small table (text cells) a PDF pack prints under the key figures,
+    beside a figure; ``table`` stays the full table of the CSV/XLSX export.
     ``fictitious``: every export then carries :data:`FICTITIOUS_LABEL` visibly.
     """
 
@@ -135,6 +137,7 @@ class ExportItem:
     resources: list[dict] = field(default_factory=list)
     notes: list[dict] = field(default_factory=list)
     fictitious: bool = False
+    summary_table: pd.DataFrame | None = None
 
     @classmethod
     def from_meta(cls, meta: TableMeta, **kwargs: Any) -> ExportItem:
