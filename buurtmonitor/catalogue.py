@@ -112,6 +112,9 @@ class Resource:
     indicators: tuple[str, ...]
     why: dict = field(default_factory=dict)   # view id -> one line "why it helps here"
     priority: dict = field(default_factory=dict)  # view id -> sort order (lower first)
+    #: origin group ids (data/origin_tables.toml): on the Integratie view only shown when one
+    #: of them is a group with figures in the gemeente (empty = always)
+    groups: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -233,7 +236,7 @@ def load_catalogue() -> Catalogue:
                  last_checked=str(r.get("last_checked", "")), description=r.get("description", ""),
                  themes=tuple(r.get("themes", ())), views=tuple(r.get("views", ())),
                  indicators=tuple(r.get("indicators", ())), why=dict(r.get("why", {})),
-                 priority=dict(r.get("priority", {})))
+                 priority=dict(r.get("priority", {})), groups=tuple(r.get("groups", ())))
         for r in res.get("resource", []))
     views = {str(k): str(v) for k, v in res.get("views", {}).items()}
     themes = dict(inds.get("themes", {}))

@@ -9,7 +9,7 @@ import pytest
 
 from buurtmonitor.catalogue import CATALOGUE_DIR, load_catalogue
 
-VIEWS = {"kaart", "herkomst", "gebiedsprofiel", "ontwikkeling", "lokale_kaart", "briefing", "hulpmiddelen"}
+VIEWS = {"kaart", "herkomst", "integratie", "gebiedsprofiel", "ontwikkeling", "lokale_kaart", "briefing", "hulpmiddelen"}
 INDICATOR_VIEWS = ("kaart", "herkomst", "gebiedsprofiel", "ontwikkeling")
 EXTRA_THEMES = {"polarisatie", "radicalisering", "sociale_stabiliteit", "integratie", "jeugd", "crisis"}
 #: a distinctive piece of each of the 11 titles
