@@ -105,8 +105,10 @@ def render(sel: ui.Selection, main, side) -> None:
         for p in loaded.problems:
             st.warning(f"{ui.md_escape(p.title)} ({p.table_id}) ontbreekt: {ui.md_escape(p.message)} "
                        "De andere bronnen staan hieronder.", icon=":material/cloud_off:")
+        fallbacks = {p.fallback for p in loaded.sources if p.fallback}
         for w in loaded.warnings:
-            st.info(ui.md_escape(w), icon=":material/info:")
+            if w not in fallbacks:     # a fallback to the other CBS API is said with its own bron
+                st.info(ui.md_escape(w), icon=":material/info:")
         lines_src = {s.table_id: s.source_line() for s in loaded.sources}
         choices = P.source_choices(loaded.frame, sel.gemeente, source_lines=lines_src, cat=cat)
         if not choices:
@@ -126,12 +128,15 @@ def _figures(sel: ui.Selection, loaded: LoadedByOrigin, choices: list[P.SourceCh
     schemes = list(dict.fromkeys(c.scheme for c in choices))
     first = P.default_source(choices, sel.year)
     assert first is not None
-    c1, c2 = st.columns([1, 2])
+    c0, c2 = st.columns([1, 2])
     if len(schemes) > 1:
-        scheme = _choose(KEY_SCHEME, schemes, first.scheme, label="Indeling naar herkomst",
-                         format_func=lambda s: P.SCHEME_LABELS.get(s, s),
-                         help="CBS gebruikt twee indelingen: naar herkomstland (nieuw) en naar "
-                              "migratieachtergrond (ouder). Ze worden nooit met elkaar vergeleken.")
+        if st.session_state.get(KEY_SCHEME) not in schemes:
+            st.session_state[KEY_SCHEME] = first.scheme
+        with c0:
+            scheme = st.radio("Indeling naar herkomst", schemes, key=KEY_SCHEME,
+                              format_func=lambda s: P.SCHEME_SHORT.get(s, s).capitalize(),
+                              help="CBS gebruikt twee indelingen: naar herkomstland (nieuw) en naar "
+                                   "migratieachtergrond (ouder). Ze worden nooit met elkaar vergeleken.")
     else:
         scheme = schemes[0]
     pool = [c for c in choices if c.scheme == scheme]
@@ -145,6 +150,7 @@ def _figures(sel: ui.Selection, loaded: LoadedByOrigin, choices: list[P.SourceCh
                            "één definitie per indicator.")
     choice = by_id[tid]
     year, note = P.resolve_year(choice, sel.year)
+    c1, _ = st.columns([1, 2])
     with c1:
         inds = list(choice.indicators)
         ind_id = _choose(KEY_INDICATOR, inds, P.DEFAULT_INDICATOR if P.DEFAULT_INDICATOR in inds else inds[0],
@@ -167,6 +173,9 @@ def _figures(sel: ui.Selection, loaded: LoadedByOrigin, choices: list[P.SourceCh
         return lines, ind_id
     sentences = P.gap_sentences(lines, ind_id, choice.scheme, cat)
     st.markdown(_md_lines(sentences))
+    national = P.country_note(lines)
+    if national:
+        st.caption(national)
     others = [x for x in lines if not x.is_reference and x.group != "totaal"]
     if not others:
         st.caption(f"Deze bron heeft voor {ui.md_escape(sel.gemeente_name)} in {P.year_label(year)} alleen cijfers "
@@ -194,6 +203,9 @@ def _figures(sel: ui.Selection, loaded: LoadedByOrigin, choices: list[P.SourceCh
 
 def _source(choice: P.SourceChoice, loaded: LoadedByOrigin) -> str:
     line = choice.source_line or "Bron: onbekend"
+    fallback = next((p.fallback for p in loaded.sources if p.table_id == choice.table_id and p.fallback), "")
+    if fallback:
+        line = f"{line}. {fallback}"
     return f"{FICTITIOUS_LABEL} · {line}" if loaded.fictitious and FICTITIOUS_LABEL not in line else line
 
 
@@ -214,10 +226,12 @@ def _trend(sel: ui.Selection, loaded: LoadedByOrigin, choices: list[P.SourceChoi
     if not groups:
         st.info("Deze bron heeft alleen cijfers van de referentiegroep.")
         return
-    group = _choose(KEY_GROUP, groups, P.default_group(groups, ref), label="Groep",
-                    format_func=lambda g: P.group_label(g, cat),
-                    help=f"Deze groep tegen {P.lc_first(P.group_label(ref, cat))}, in de gemeente (doorgetrokken) "
-                         "en in heel Nederland (gestippeld).")
+    g1, _ = st.columns([1, 1])
+    with g1:
+        group = _choose(KEY_GROUP, groups, P.default_group(groups, ref), label="Groep",
+                        format_func=lambda g: P.group_label(g, cat),
+                        help=f"Deze groep tegen {P.lc_first(P.group_label(ref, cat))}, in de gemeente "
+                             "(doorgetrokken) en in heel Nederland (gestippeld).")
     t = P.trend(loaded.frame, sel.gemeente, choice, ind_id, group, cat)
     title = f"{ind.label}: {P.group_label(group, cat)} en {P.lc_first(P.group_label(ref, cat))}, {sel.gemeente_name}"
     source = _source(choice, loaded)

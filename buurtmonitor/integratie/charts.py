@@ -80,11 +80,13 @@ def trend_figure(t: Trend, *, source: str | None = None, fictitious: bool = Fals
                          title_text="Jaar")
     vals = [p.value for p in t.group_points + t.reference_points + t.country_group_points
             + t.country_reference_points if p.value is not None]
-    if vals:
-        low = 0.0 if ind.unit == "%" else min(vals)
-        high = max(vals)
-        span = (high - low) or abs(high) or 1.0
-        fig.update_yaxes(range=[low - (0 if low == 0 else 0.1 * span), high + 0.2 * span])
+    if vals:  # the range of the values (a 0 baseline would flatten the gap), with room at the top
+        lo, hi = min(vals), max(vals)
+        span = max(hi - lo, 10.0 if ind.unit == "%" else abs(hi) * 0.1 or 1.0)
+        low, high = lo - 0.3 * span, hi + 0.3 * span
+        if ind.unit == "%":
+            low, high = max(0.0, 5 * (low // 5)), min(100.0, high)
+        fig.update_yaxes(range=[low, high])
     fig.update_yaxes(title_text=ind.unit, tickformat=",d" if ind.decimals == 0 else ",.1f")
     fig.update_layout(hovermode="closest")
     return _finish(fig, source=source, fictitious=fictitious, title=title, height=300, legend_below=True)

@@ -166,8 +166,11 @@ class SourceChoice:
 
     @property
     def label(self) -> str:
-        kind = "Eigen gegevens" if self.own else "CBS"
-        return f"{kind}: {self.title} ({self.table_id}) · {years_text(self.years)}"
+        """How the choice of bron names it (short: the full source line is shown below the table)."""
+        if self.own:
+            fict = " · FICTIEF voorbeeld" if "FICTIEF" in self.source_line else ""
+            return f"Eigen gegevens van de gemeente · {years_text(self.years)}{fict}"
+        return f"{self.title} ({self.table_id})"
 
 
 def source_choices(frame: pd.DataFrame, gemeente: str, *, source_lines: dict[str, str] | None = None,
@@ -358,8 +361,8 @@ def gap_sentence(line: GapLine, indicator: str, reference: str, cat: OriginCatal
     if line.gap is None:
         return f"{head}; het cijfer van {ref_who} ontbreekt, dus er is geen verschil te berekenen."
     text = f"{head}, {_compare_words(line.gap, ind)} bij {ref_who} ({value_text(line.reference_value, ind)})."
-    if line.country_missing:
-        return text + " Voor heel Nederland heeft deze bron geen cijfers."
+    if line.country_missing:                       # said once for the bron: country_note
+        return text
     if line.country_gap is None:
         return text + " Het landelijke verschil is niet bekend: een landelijk cijfer ontbreekt."
     nat = (f" In heel Nederland is dat verschil {gap_text(line.country_gap, ind)} "
@@ -416,6 +419,15 @@ def gap_sentences(lines: Sequence[GapLine], indicator: str, scheme: str,
     return out
 
 
+def country_note(lines: Sequence[GapLine]) -> str | None:
+    """One line when the bron has no figures for the whole country (own data)."""
+    if lines and all(x.country_missing for x in lines):
+        return ("Deze bron heeft geen cijfers voor heel Nederland, dus er is geen landelijke vergelijking. "
+                "Een CBS-tabel met dezelfde indicator wordt er niet bij gehaald: dat zou een andere definitie "
+                "en bron zijn.")
+    return None
+
+
 def missing_notes(lines: Sequence[GapLine], indicator: str, cat: OriginCatalogue | None = None) -> list[str]:
     """One line per group without a value or without a gap, with the reason (never 0)."""
     cat = cat or load_origin_catalogue()
@@ -442,6 +454,7 @@ def indicator_table(lines: Sequence[GapLine], indicator: str, reference: str,
     unit = _unit_label(ind)
     gu = gap_unit_label(ind)
     ref_label = group_label(reference, cat)
+    country = not all(x.country_missing for x in lines)
     rows = []
     for x in lines:
         note = ""
@@ -451,16 +464,12 @@ def indicator_table(lines: Sequence[GapLine], indicator: str, reference: str,
             note = _missing_text(x.missing, cat)
         elif x.gap is None and not x.is_reference:
             note = cat.missing_label(MISSING_NO_REFERENCE)
-        rows.append({
-            "Groep": x.label,
-            f"Waarde ({unit})": x.value,
-            "n (personen)": x.n,
-            f"{ref_label} ({unit})": x.reference_value,
-            f"Verschil met {lc_first(ref_label)} ({gu})": x.gap,
-            f"Nederland, zelfde groep ({unit})": x.country_value,
-            f"Verschil in Nederland ({gu})": x.country_gap,
-            "Toelichting": note,
-        })
+        row = {"Groep": x.label, f"Waarde ({unit})": x.value, "n": x.n,
+               f"Verschil met {lc_first(ref_label)} ({gu})": x.gap}
+        if country:
+            row.update({f"Nederland ({unit})": x.country_value, f"Verschil in Nederland ({gu})": x.country_gap})
+        row["Toelichting"] = note
+        rows.append(row)
     df = pd.DataFrame(rows)
     for c in df.columns:
         if c not in ("Groep", "Toelichting"):
