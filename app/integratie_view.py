@@ -185,6 +185,7 @@ def _figures(sel: ui.Selection, loaded: LoadedByOrigin, choices: list[P.SourceCh
         st.caption("Zonder cijfer: " + "; ".join(ui.md_escape(x) for x in gone) + ". Ontbrekend is niet 0.")
     table = P.indicator_table(lines, ind_id, ref, cat)
     ui.table_alternative(table, f"integratie-{sel.gemeente}-{ind_id}-{year}.csv", key="integratie_csv")
+    st.caption(P.table_legend(ref, cat, country=national is None))
     st.caption(ui.md_escape(_source(choice, loaded)))
 
     # ---- trend

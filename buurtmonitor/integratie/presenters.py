@@ -100,15 +100,15 @@ def group_phrase(group: str, cat: OriginCatalogue | None = None) -> str:
         return "alle inwoners"
     label = group_label(group, cat)
     base = label.split(" (")[0].strip()
-    low = lc_first(base)
+    low = base if base.startswith("Nederland") else lc_first(base)
     if low.startswith("herkomst ") or low.startswith("migratieachtergrond "):
         return f"inwoners met {low}"
     if low.startswith("met "):
         return f"inwoners {low}"
     if low.endswith("achtergrond"):               # "Nederlandse achtergrond", "Westerse migratieachtergrond"
         return f"inwoners met een {low}"
-    if low.startswith("overig "):
-        return f"inwoners met een {low} herkomst" if "herkomst" not in low else f"inwoners met {low}"
+    if low.startswith("overig "):                 # "Overig buiten Europa (excl. ...)"
+        return f"inwoners met een andere herkomst {low[len('overig '):]}"
     if "," in base:                               # "Europa, geboren in Nederland"
         where, born = base.split(",", 1)
         return f"inwoners met herkomst {where.strip()}, {born.strip()}"
@@ -448,7 +448,9 @@ def n_text(n: float | None) -> str:
 def indicator_table(lines: Sequence[GapLine], indicator: str, reference: str,
                     cat: OriginCatalogue | None = None) -> pd.DataFrame:
     """The table beside the sentences: one row per group, numbers numeric (missing = empty, with
-    the reason in ``Toelichting``)."""
+    the reason in ``Toelichting``). ``Verschil`` is against the reference group in the gemeente
+    (:func:`table_legend` says so under the table); the national columns only when the bron has
+    national figures."""
     cat = cat or load_origin_catalogue()
     ind = cat.indicators[indicator]
     unit = _unit_label(ind)
@@ -465,7 +467,7 @@ def indicator_table(lines: Sequence[GapLine], indicator: str, reference: str,
         elif x.gap is None and not x.is_reference:
             note = cat.missing_label(MISSING_NO_REFERENCE)
         row = {"Groep": x.label, f"Waarde ({unit})": x.value, "n": x.n,
-               f"Verschil met {lc_first(ref_label)} ({gu})": x.gap}
+               f"Verschil ({gu})": x.gap}
         if country:
             row.update({f"Nederland ({unit})": x.country_value, f"Verschil in Nederland ({gu})": x.country_gap})
         row["Toelichting"] = note
@@ -475,6 +477,16 @@ def indicator_table(lines: Sequence[GapLine], indicator: str, reference: str,
         if c not in ("Groep", "Toelichting"):
             df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
     return df
+
+
+def table_legend(reference: str, cat: OriginCatalogue | None = None, *, country: bool = True) -> str:
+    """The line under :func:`indicator_table` that says what the columns compare."""
+    cat = cat or load_origin_catalogue()
+    text = f"Verschil: de groep min {lc_first(group_label(reference, cat))} in dezelfde gemeente."
+    if country:
+        text += (" Nederland: dezelfde groep in heel Nederland; verschil in Nederland: die groep min "
+                 f"{lc_first(group_label(reference, cat))} in heel Nederland.")
+    return text + " n: het aantal personen waarop het cijfer rust."
 
 
 OVERVIEW_COLUMNS = ["Indicator", "Groep", "Jaar", "Waarde", "Eenheid", "n (personen)", "Referentiegroep",
@@ -661,7 +673,7 @@ def largest_disadvantage(lines: Sequence[GapLine], indicator: str,
     have = [x for x in lines if x.gap is not None and not x.is_reference and x.group != "totaal"]
     if not have:
         return None
-    worst = min(have, key=lambda x: x.gap) if ind.better == "higher" else max(have, key=lambda x: x.gap)
+    worst = min(have, key=lambda x: x.gap or 0.0) if ind.better == "higher" else max(have, key=lambda x: x.gap or 0.0)
     gap = worst.gap or 0.0
     if (ind.better == "higher" and gap >= 0) or (ind.better == "lower" and gap <= 0):
         return None
