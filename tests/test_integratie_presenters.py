@@ -78,9 +78,9 @@ def test_gap_sentences_with_country_and_a_suppressed_group():
     assert text[3].startswith("Netto arbeidsparticipatie bij alle inwoners: 73%, 2 procentpunt lager")
     table = P.indicator_table(lines, "netto_arbeidsparticipatie", "herkomst_nederland")
     t = table.set_index("Groep")
-    assert pd.isna(t.loc["Herkomst Turkije", "Waarde (%)"])
-    assert t.loc["Herkomst Turkije", "Toelichting"] == "verborgen: te weinig personen"
-    assert t.loc["Herkomst buiten Europa", "Verschil (procentpunt)"] == -14
+    assert pd.isna(t.loc["↳ Turkije", "Waarde (%)"])
+    assert t.loc["↳ Turkije", "Toelichting"] == "verborgen: te weinig personen"
+    assert t.loc["Herkomst buiten Europa", "Verschil (%-punt)"] == -14
     assert P.missing_notes(lines, "netto_arbeidsparticipatie") == ["Herkomst Turkije: verborgen: te weinig personen"]
 
 

@@ -454,8 +454,7 @@ def indicator_table(lines: Sequence[GapLine], indicator: str, reference: str,
     cat = cat or load_origin_catalogue()
     ind = cat.indicators[indicator]
     unit = _unit_label(ind)
-    gu = gap_unit_label(ind)
-    ref_label = group_label(reference, cat)
+    gu_short = "%-punt" if ind.kind == "percentage" else gap_unit_label(ind)
     country = not all(x.country_missing for x in lines)
     rows = []
     for x in lines:
@@ -466,10 +465,10 @@ def indicator_table(lines: Sequence[GapLine], indicator: str, reference: str,
             note = _missing_text(x.missing, cat)
         elif x.gap is None and not x.is_reference:
             note = cat.missing_label(MISSING_NO_REFERENCE)
-        row = {"Groep": x.label, f"Waarde ({unit})": x.value, "n": x.n,
-               f"Verschil ({gu})": x.gap}
+        row = {"Groep": table_group_label(x, cat), f"Waarde ({unit})": x.value, "n": x.n,
+               f"Verschil ({gu_short})": x.gap}
         if country:
-            row.update({f"Nederland ({unit})": x.country_value, f"Verschil in Nederland ({gu})": x.country_gap})
+            row.update({f"NL ({unit})": x.country_value, f"Verschil NL ({gu_short})": x.country_gap})
         row["Toelichting"] = note
         rows.append(row)
     df = pd.DataFrame(rows)
@@ -479,14 +478,23 @@ def indicator_table(lines: Sequence[GapLine], indicator: str, reference: str,
     return df
 
 
+def table_group_label(line: GapLine, cat: OriginCatalogue | None = None) -> str:
+    """A group as the table lists it: a subgroup under its parent as ``"↳ Marokko"`` (without
+    the parenthetical, which the sentences give), every other group with its catalogue label."""
+    cat = cat or load_origin_catalogue()
+    if line.parent is None:
+        return line.label
+    return "↳ " + _short_label(line.group, line.parent, cat).split(" (")[0]
+
+
 def table_legend(reference: str, cat: OriginCatalogue | None = None, *, country: bool = True) -> str:
     """The line under :func:`indicator_table` that says what the columns compare."""
     cat = cat or load_origin_catalogue()
-    text = f"Verschil: de groep min {lc_first(group_label(reference, cat))} in dezelfde gemeente."
+    ref = lc_first(group_label(reference, cat))
+    text = f"Verschil: de groep min {ref} in dezelfde gemeente (%-punt: procentpunt)."
     if country:
-        text += (" Nederland: dezelfde groep in heel Nederland; verschil in Nederland: die groep min "
-                 f"{lc_first(group_label(reference, cat))} in heel Nederland.")
-    return text + " n: het aantal personen waarop het cijfer rust."
+        text += f" NL: dezelfde groep in heel Nederland; verschil NL: die groep min {ref} in heel Nederland."
+    return text + " n: het aantal personen waarop het cijfer rust. ↳: een deel van de groep erboven."
 
 
 OVERVIEW_COLUMNS = ["Indicator", "Groep", "Jaar", "Waarde", "Eenheid", "n (personen)", "Referentiegroep",
