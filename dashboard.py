@@ -20,6 +20,7 @@ HERE = Path(__file__).resolve().parent
 ICONS = {
     "kaart": ":material/map:",
     "herkomst": ":material/stacked_bar_chart:",
+    "integratie": ":material/diversity_3:",
     "gebiedsprofiel": ":material/location_on:",
     "ontwikkeling": ":material/timeline:",
     "lokale_kaart": ":material/explore:",

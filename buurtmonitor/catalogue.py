@@ -117,6 +117,9 @@ class Resource:
     #: situations (ids of [situations] in resources.toml) the resource is tied to: beside a
     #: view it is shown only when one of them holds (e.g. "Eritrea is a group in the gemeente")
     situations: tuple[str, ...] = ()
+    #: origin group ids (data/origin_tables.toml): on the Integratie view only shown when one
+    #: of them is a group with figures in the gemeente (empty = always)
+    groups: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -293,7 +296,8 @@ def load_catalogue() -> Catalogue:
                  last_checked=str(r.get("last_checked", "")), description=r.get("description", ""),
                  themes=tuple(r.get("themes", ())), views=tuple(r.get("views", ())),
                  indicators=tuple(r.get("indicators", ())), why=dict(r.get("why", {})),
-                 priority=dict(r.get("priority", {})), situations=tuple(r.get("situations", ())))
+                 priority=dict(r.get("priority", {})), situations=tuple(r.get("situations", ())),
+                 groups=tuple(r.get("groups", ())))
         for r in res.get("resource", []))
     views = {str(k): str(v) for k, v in res.get("views", {}).items()}
     themes = dict(inds.get("themes", {}))
