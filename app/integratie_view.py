@@ -114,8 +114,8 @@ def render(sel: ui.Selection, main, side) -> None:
         choices = P.source_choices(loaded.frame, sel.gemeente, source_lines=lines_src, cat=cat)
         if not choices:
             st.info(f"Voor {ui.md_escape(sel.gemeente_name)} zijn er geen cijfers naar herkomst (geen CBS-tabel "
-                    "met deze gemeente, en geen eigen gegevens). Eigen cijfers inlezen: "
-                    "`python -m buurtmonitor import --file …` (zie de README).")
+                    "met deze gemeente, en geen eigen gegevens). Eigen cijfers van de gemeente (CBS-maatwerk, "
+                    "onderzoek en statistiek) kan de beheerder van deze Buurtmonitor inlezen.")
             guidance_panel(_guidance(loaded, [], None, sel.gemeente, sel.gemeente_name, cat), container=side)
             return
         lines, indicator = _figures(sel, loaded, choices, cat)

@@ -135,8 +135,9 @@ def test_default_source_prefers_the_year_then_more_groups():
 
 
 def test_guidance_binds_eritrese_nieuwkomers_to_the_group():
-    resources = load_catalogue().resources_for(P.VIEW)
+    resources = load_catalogue().resources_for(P.VIEW, situations={"herkomstgroep_eritrea"})
     ids = [r.id for r in resources]
+    assert "eritrese_nieuwkomers" not in [r.id for r in load_catalogue().resources_for(P.VIEW)]
     assert {"buurtmonitor_integratie", "bouwstenen_sociale_stabiliteit", "eritrese_nieuwkomers",
             "inzicht_depolarisatie"} <= set(ids)
     f = rows("eigen_x", "herkomst", {("herkomst_nederland", 2024): 72.0, ("eritrea", 2024): 40.0,

@@ -196,8 +196,8 @@ def test_a_small_group_shows_its_reason_not_zero(real, tmp_path):
     assert at.selectbox(key="integratie_bron").value == res.stored.id
     assert "Bijstand in Ede, 2024" in texts(at.subheader)
     rows = table_rows(at)
-    assert math.isnan(rows["Eritrea"]["Waarde (%)"])                      # hidden, never 0
-    assert rows["Eritrea"]["Toelichting"] == "verborgen: te weinig personen"
+    assert math.isnan(rows["↳ Eritrea"]["Waarde (%)"])                      # hidden, never 0
+    assert rows["↳ Eritrea"]["Toelichting"] == "verborgen: te weinig personen"
     assert rows["Herkomst buiten Europa"]["Waarde (%)"] == 10
     md = texts(at.markdown)
     assert "Bijstand bij inwoners met herkomst Eritrea: geen cijfer (verborgen: te weinig personen)." in md

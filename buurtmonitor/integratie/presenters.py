@@ -709,7 +709,7 @@ def guidance(resources: Sequence[Resource], lines: Sequence[GapLine], indicator:
         context = ""
         if bound:
             x = by_group.get(bound[0])
-            names = ", ".join(group_label(g, cat) for g in bound)
+            names = ", ".join(group_label(g, cat).removeprefix("Herkomst ") for g in bound)
             if x is not None and x.value is not None and x.gap is not None:
                 context = (f"In {gemeente_name} is {names} een herkomstgroep met eigen cijfers: "
                            f"{lc_first(ind.label)} {value_text(x.value, ind)} ({gap_text(x.gap, ind)} "
