@@ -114,7 +114,7 @@ LINK = "_link_view"
 #: a value from the URL is quoted in a notice up to this many characters
 LINK_TEXT_MAX = 40
 _GEM_CODE = re.compile(r"GM\d{4}")
-_AREA_CODE = re.compile(r"WK\d{6}|BU\d{8}")
+_AREA_CODE = re.compile(r"WK\d{4}[0-9A-Z]{2}|BU\d{4}[0-9A-Z]{4}")  # Amsterdam: WK0363AA
 
 
 def _default_year(cat: Catalogue) -> int:
@@ -261,8 +261,11 @@ def _resolve_gemeente(raw, year: int, opts: list[tuple[str, str]], complete: boo
         return code, None
     if not complete and _GEM_CODE.fullmatch(code) and not repository.is_demo_scope(code):
         return code, None
-    name = _md_escape(_gemeente_name(default, year, dict(opts)))
-    return default, f"De gemeente {quoted(raw)} bestaat niet in {year}; getoond wordt {name} ({default})."
+    name = _gemeente_name(default, year, dict(opts))
+    if repository.is_demo_scope(default):
+        name = f"de fictieve {name.replace(' (fictief)', '')}"
+    return default, (f"De gemeente {quoted(raw)} bestaat niet in {year}; getoond wordt {_md_escape(name)} "
+                     f"({default}).")
 
 
 def _resolve_level(raw, levels: tuple[str, ...]) -> tuple[str, str | None]:
@@ -279,6 +282,8 @@ def _resolve_level(raw, levels: tuple[str, ...]) -> tuple[str, str | None]:
 
 
 def _resolve_indicator(raw, ids: list[str], year: int, cat: Catalogue) -> tuple[str, str | None]:
+    """(indicator shown, notice): an unknown id, one of another year's indeling (e.g.
+    migratieachtergrond in 2024) or one this page does not offer is named."""
     default = next((i for i in DEFAULT_INDICATORS if i in ids), ids[0])
     if raw in (None, ""):
         return default, None
@@ -287,8 +292,10 @@ def _resolve_indicator(raw, ids: list[str], year: int, cat: Catalogue) -> tuple[
         return ind, None
     shown = _md_escape(cat.indicators[default].label)
     if ind in cat.indicators:
-        return default, (f"De indicator ‘{_md_escape(cat.indicators[ind].label)}’ is er niet voor {year} "
-                         f"(of niet op deze pagina); getoond wordt {shown}.")
+        asked = _md_escape(cat.indicators[ind].label)
+        if not cat.indicators[ind].applies_to(cat.scheme_for_year(year)):
+            return default, f"De indicator ‘{asked}’ is er niet voor {year}; getoond wordt {shown}."
+        return default, f"De indicator ‘{asked}’ staat niet op deze pagina; getoond wordt {shown}."
     return default, f"De indicator {quoted(raw)} bestaat niet; getoond wordt {shown}."
 
 
