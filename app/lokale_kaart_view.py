@@ -687,8 +687,8 @@ def render_worksheet(data: PageData) -> None:
     st.caption("Per onderdeel van de analyse ziet u eerst wat de cijfers zeggen (alleen-lezen) en "
                "daarna uw eigen notities. Notities worden bewaard en blijven staan na afsluiten.")
     options = [WHOLE_GEMEENTE] + sorted(data.names, key=lambda c: data.names[c])
-    if st.session_state.get("lk_ws_area") not in options:
-        st.session_state["lk_ws_area"] = WHOLE_GEMEENTE
+    ui.view_param("lk_ws_area", "notities", options, WHOLE_GEMEENTE, what="Het gebied voor de notities",
+                  label=lambda c: "de hele gemeente" if c == WHOLE_GEMEENTE else data.names.get(c, c))
     st.selectbox("Notities over", options, key="lk_ws_area",
                  format_func=lambda c: "Hele gemeente (alle notities)" if c == WHOLE_GEMEENTE
                  else f"{data.names.get(c, c)} ({c})",

@@ -437,10 +437,9 @@ def check_link() -> None:
     if _get("jaar") not in (None, ""):
         year, notices["jaar"] = _resolve_year(_get("jaar"), _year_options(cat, demo_only()))
         st.session_state["sel_jaar"] = year
-    gem = _get("gemeente")
-    if gem not in (None, ""):
-        opts, complete = _gemeente_list(year or DEFAULT_YEAR)
-        gem, notices["gemeente"] = _resolve_gemeente(gem, year or DEFAULT_YEAR, opts, complete)
+    opts, complete = _gemeente_list(year or DEFAULT_YEAR)
+    gem, notices["gemeente"] = _resolve_gemeente(_get("gemeente"), year or DEFAULT_YEAR, opts, complete)
+    if _get("gemeente") not in (None, ""):
         st.session_state["sel_gemeente"] = gem
     lv = _get("niveau")
     if lv not in (None, ""):
@@ -452,7 +451,8 @@ def check_link() -> None:
         st.session_state["sel_indicator"] = None
     area = _get("gebied")
     if area not in (None, ""):
-        area, notices["gebied"] = _resolve_area(area, gem or DEFAULT_GEMEENTE, str(gem or ""), lv or "wijk")
+        name = _gemeente_name(gem, year or DEFAULT_YEAR, dict(opts)).replace(" (fictief)", "")
+        area, notices["gebied"] = _resolve_area(area, gem, name, lv or "wijk")
         st.session_state["sel_gebied"] = area
     sync_url()
     _show_notices({k: _get(k) for k in STATE_KEYS} | {"page": "zonder selectie"},

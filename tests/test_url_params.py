@@ -65,8 +65,7 @@ def test_bad_parameter_gives_a_dutch_line_and_a_clean_url(demo_env, page, param,
     lines = [w.value for w in at.warning if quoted in w.value]
     assert len(lines) == 1, texts(at.warning)
     line = lines[0]
-    if page != "hulpmiddelen.py" or param != "gebied":
-        assert SHOWN_INSTEAD[param] in line or "uit de link gehaald" in line, line
+    assert SHOWN_INSTEAD[param] in line or "uit de link gehaald" in line, line
     assert qp(at, param) != value                                  # the URL no longer carries it
     if page != "hulpmiddelen.py":                                  # shown instead: as the line says
         if param == "jaar":
@@ -166,6 +165,15 @@ def test_a_deep_link_to_a_year_without_table_keeps_the_gemeente(real_env):
     assert FICTITIOUS_LABEL not in texts(at.warning)
 
 
+def test_an_unknown_gemeente_with_cbs_shows_ede_and_says_so(real_env):
+    at = open_page("herkomst.py", gemeente="GM9999", jaar="2024")
+    assert not at.exception
+    line = next(w.value for w in at.warning if "‘GM9999’" in w.value)
+    assert "bestaat niet in 2024; getoond wordt Ede (GM0228)." in line
+    assert at.sidebar.selectbox(key="w_gemeente").value == "GM0228" and qp(at, "gemeente") == "GM0228"
+    assert FICTITIOUS_LABEL not in texts(at.warning)
+
+
 def test_table_missing_tells_404_from_unreachable():
     class Resp:
         status_code = 404
@@ -257,6 +265,8 @@ def test_deep_link_restores_the_lokale_kaart_tab_and_thresholds(demo_env):
     assert at.number_input(key="lk_drempel_aandeel").value == 2.5
     assert at.number_input(key="lk_drempel_min").value == 100
     assert {k: qp(at, k) for k in link} == link
+    at = open_page("lokale_kaart.py", timeout=120, notities="WK990101")
+    assert at.selectbox(key="lk_ws_area").value == "WK990101" and qp(at, "notities") == "WK990101"
     at = open_page("lokale_kaart.py", timeout=120, drempel_aandeel="999", tab="nope")
     lines = [w.value for w in at.warning if "uit de link kan hier niet" in w.value]
     assert len(lines) == 2 and qp(at, "drempel_aandeel") is None and qp(at, "tab") is None
