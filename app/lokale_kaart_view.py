@@ -455,22 +455,35 @@ def _render_geo_figure(data: PageData, build, *, key: str, clusters: bool = Fals
 def threshold_inputs() -> dict[str, float]:
     """The four thresholds as number inputs (values survive reruns via their keys)."""
     c1, c2, c3, c4 = st.columns(4)
+    # in the URL too (a link restores the same signals); the values come from there
+    for key, param, lo, hi, default, what in (
+            ("lk_drempel_aandeel", "drempel_aandeel", 0.5, 50.0, change_mod.DEFAULT_SHARE_THRESHOLD_PP,
+             "De drempel voor het aandeel"),
+            ("lk_drempel_inwoners", "drempel_inwoners", 1.0, 200.0, change_mod.DEFAULT_POPULATION_THRESHOLD_PCT,
+             "De drempel voor het aantal inwoners"),
+            ("lk_drempel_samenstelling", "drempel_samenstelling", 0.5, 50.0,
+             change_mod.DEFAULT_COMPOSITION_THRESHOLD_PP, "De drempel voor de samenstelling")):
+        ui.view_param(key, param, lambda v, lo=lo, hi=hi: lo <= v <= hi, float(default), what=what,
+                      parse=ui.parse_number, encode=ui.encode_number, label=fmt.number)
+    ui.view_param("lk_drempel_min", "min_inwoners", lambda v: isinstance(v, int) and 0 <= v <= 5000,
+                  int(change_mod.DEFAULT_MIN_POPULATION), what="Het minimum aantal inwoners",
+                  parse=int, encode=str, label=fmt.integer)
     share = c1.number_input("Drempel aandeel groep (procentpunt)", min_value=0.5, max_value=50.0,
-                            value=change_mod.DEFAULT_SHARE_THRESHOLD_PP, step=0.5, format="%.1f",
+                            step=0.5, format="%.1f",
                             key="lk_drempel_aandeel",
                             help="Een gebied krijgt een signaal als het aandeel van een groep minstens "
                                  "zoveel procentpunt stijgt of daalt.")
     popu = c2.number_input("Drempel aantal inwoners (%)", min_value=1.0, max_value=200.0,
-                           value=change_mod.DEFAULT_POPULATION_THRESHOLD_PCT, step=1.0, format="%.0f",
+                           step=1.0, format="%.0f",
                            key="lk_drempel_inwoners",
                            help="Signaal als het aantal inwoners minstens zoveel procent groeit of krimpt.")
     comp = c3.number_input("Drempel samenstelling (procentpunt)", min_value=0.5, max_value=50.0,
-                           value=change_mod.DEFAULT_COMPOSITION_THRESHOLD_PP, step=0.5, format="%.1f",
+                           step=0.5, format="%.1f",
                            key="lk_drempel_samenstelling",
                            help="Signaal als de samenstelling naar herkomst als geheel minstens "
                                 "zoveel verschuift (de helft van de som van alle verschuivingen).")
     minp = c4.number_input("Minimum aantal inwoners", min_value=0, max_value=5000,
-                           value=change_mod.DEFAULT_MIN_POPULATION, step=50, key="lk_drempel_min",
+                           step=50, key="lk_drempel_min",
                            help="Kleinere gebieden krijgen geen signaal: door de afronding op "
                                 "vijftallen zijn hun aandelen te onzeker.")
     return {"share_pp": float(share), "population_pct": float(popu),
@@ -803,8 +816,8 @@ def render_worksheet(data: PageData) -> None:
                "daarna uw eigen notities. Notities worden bewaard en blijven staan na afsluiten; "
                "elke wijziging wordt als nieuwe versie bewaard.")
     options = [WHOLE_GEMEENTE] + sorted(data.names, key=lambda c: data.names[c])
-    if st.session_state.get("lk_ws_area") not in options:
-        st.session_state["lk_ws_area"] = WHOLE_GEMEENTE
+    ui.view_param("lk_ws_area", "notities", options, WHOLE_GEMEENTE, what="Het gebied voor de notities",
+                  label=lambda c: "de hele gemeente" if c == WHOLE_GEMEENTE else data.names.get(c, c))
     st.selectbox("Notities over", options, key="lk_ws_area", on_change=_reset_pages,
                  format_func=lambda c: "Hele gemeente (alle notities)" if c == WHOLE_GEMEENTE
                  else f"{data.names.get(c, c)} ({c})",

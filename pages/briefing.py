@@ -42,7 +42,7 @@ with main:
         with st.spinner(f"Cijfers van {sel.gemeente_name} laden…"):
             table, origin, warning = ui.load_table(sel.year, sel.gemeente)
     except Exception as exc:  # noqa: BLE001 - shown in Dutch, the page stops
-        st.error(ui.load_error(exc, f"De cijfers van {sel.gemeente_name} voor {sel.year}"))
+        ui.show_load_error(exc, f"De cijfers van {sel.gemeente_name} voor {sel.year}")
         st.stop()
     ui.fictitious_banner(table)
     ui.origin_notice(origin, warning)
@@ -62,8 +62,9 @@ with main:
                                 "figuur, kerncijfers, definities, bron en handreikingen.")
     ind = load_catalogue().indicators[sel.indicator]
     area_name = None
-    if sel.area:
-        row = table.row(sel.area)
+    area = ui.known_area(sel, table.data["code"], f"de cijfers van {sel.gemeente_name} ({sel.year})")
+    if area:
+        row = table.row(area)
         area_name = str(row["name"]) if row is not None else None
     st.caption(
         f"Indicator: {ind.label} · {LEVEL_LABELS[sel.level].lower()}en · {sel.year}. "
@@ -83,14 +84,14 @@ with main:
     sources = briefing_data.repository_sources(table_loader=lambda y, s: ui.load_table(y, s)[0],
                                                geo_loader=lambda y, lv, g: ui.load_geo(y, lv, g)[0],
                                                may_read_notes=lambda g: auth.rights(g).read)
-    sig = (tuple(views), sel.year, sel.gemeente, sel.level, sel.indicator, sel.area,
+    sig = (tuple(views), sel.year, sel.gemeente, sel.level, sel.indicator, area,
            briefing_data.notes_signature(sel.gemeente, may_read=may_read_notes))
     cached = st.session_state.get(ITEMS)
     if not cached or cached["sig"] != sig:
         bar = st.progress(0.0, text="Weergaven samenstellen…")
         try:
             items = briefing.build_items(views, sel.year, sel.gemeente, sel.level, sel.indicator,
-                                         sel.area, sources=sources,
+                                         area, sources=sources,
                                          progress=lambda f, m, bar=bar: bar.progress(f, text=m))
         except ValueError as exc:
             bar.empty()
@@ -116,7 +117,7 @@ with main:
                 started = datetime.now()
                 try:
                     data = briefing.build_pack(views, sel.year, sel.gemeente, sel.level, sel.indicator,
-                                               sel.area, fmt=fmt, title=title, sources=sources,
+                                               area, fmt=fmt, title=title, sources=sources,
                                                items=items, exported_at=started,
                                                progress=lambda f, m, bar=bar: bar.progress(f, text=m))
                 except Exception as exc:  # noqa: BLE001 - shown, the page goes on

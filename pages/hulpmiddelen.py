@@ -10,8 +10,7 @@ import streamlit as st
 from app import ui
 from buurtmonitor.catalogue import load_catalogue
 
-ui.init_state()
-ui.sync_url()  # keep the selection of the other pages in the URL
+ui.check_link()  # keep the selection of the other pages in the URL (checked, as there)
 
 cat = load_catalogue()
 themes = ui.theme_labels()

@@ -259,6 +259,33 @@ def test_integratie_page_with_real_figures(integratie_server, page, gemeente, na
     _full_page_shot(page, f"integratie_{name}")
     assert_no_exception(page)
     assert plotly_errors(page) == [], plotly_errors(page)
+@pytest.mark.parametrize("path", ["", "herkomst", "hulpmiddelen"])
+def test_bad_link_shows_dutch_lines_never_a_traceback(server, page, path):
+    """A link with a year that is no number and HTML as gemeente: the page works, says in
+    Dutch what it shows instead, shows the HTML literally (never as markup), and the URL
+    carries what is shown."""
+    page.goto(f"{server}/{path}?jaar=abc&gemeente=%3Cscript%3Ealert(1)%3C%2Fscript%3E&niveau=x")
+    wait_idle(page)
+    assert_no_exception(page)
+    main = page.locator('[data-testid="stMain"]').inner_text()
+    assert "Traceback" not in main and ".py" not in main and "ValueError" not in main
+    assert "Het jaar ‘abc’ in de link is geen jaartal; getoond wordt 2024." in main, main
+    assert "De gemeente ‘<script>alert(1)</script>’ bestaat niet in 2024" in main, main
+    assert page.locator('[data-testid="stMain"] script').count() == 0
+    page.wait_for_function("() => new URLSearchParams(location.search).get('jaar') === '2024'", timeout=10_000)
+    assert "script" not in page.url and "niveau=x" not in page.url, page.url
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"bad_link_{path or 'kaart'}.png"))
+
+
+def test_deep_link_opens_the_tab_it_names(server, page):
+    page.goto(f"{server}/?niveau=buurt&indeling=equal_interval&klassen=3&tab=tabel")
+    wait_idle(page)
+    assert_no_exception(page)
+    active = page.locator('[data-testid="stMain"] [role="tab"][aria-selected="true"]').first.inner_text()
+    assert "Tabel" in active, active
+    assert "tab=tabel" in page.url and "klassen=3" in page.url
+    assert not [w for w in page.locator('[data-testid="stAlert"]').all_inner_texts() if "uit de link" in w]
 
 
 # ------------------------------------------------------------------------------ canvas map
