@@ -22,7 +22,7 @@ from buurtmonitor.model import FICTITIOUS_LABEL
 ROOT = Path(__file__).resolve().parent.parent
 #: every page; those that load every year or build the briefing take seconds per run: slow lane
 PAGES = ["kaart.py", "herkomst.py", "gebiedsprofiel.py", "hulpmiddelen.py"] + [
-    pytest.param(p, marks=pytest.mark.slow) for p in ("ontwikkeling.py", "lokale_kaart.py", "briefing.py")]
+    pytest.param(p, marks=pytest.mark.slow) for p in ("ontwikkeling.py", "lokale_kaart.py", "briefing.py", "integratie.py")]
 #: (parameter, bad value, words the notice must contain: the value as asked, escaped for Markdown)
 BAD = [
     ("jaar", "abc", "‘abc’"),
@@ -75,7 +75,7 @@ def test_bad_parameter_gives_a_dutch_line_and_a_clean_url(demo_env, page, param,
             assert f"({shown})" in line and qp(at, "gemeente") == shown
         if param == "niveau":
             assert at.sidebar.radio(key="w_niveau").value == "wijk"
-        if param == "indicator":
+        if param == "indicator" and page != "integratie.py":      # Integratie has no KWB indicator
             label = load_catalogue().indicators[at.sidebar.selectbox(key="w_indicator").value].label
             assert ui.md_escape(label) in line
     # text from the URL is text: never rendered as HTML
