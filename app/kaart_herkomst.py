@@ -170,14 +170,16 @@ def _gap_view(sel: ui.Selection) -> None:
         return
     choices = kaart.gap_indicators(cat)
     ids = list(choices)
-    c1, c2, c3, c4 = st.columns([1.3, 1.3, 0.7, 1.3])
+    c1, c2, c3, c4 = st.columns([1.5, 1.0, 0.7, 1.5])
     ind_id = c1.selectbox("Indicator", ids, key="kh_indicator",
                           index=ids.index(kaart.DEFAULT_INDICATOR) if kaart.DEFAULT_INDICATOR in ids else 0,
                           format_func=lambda i: cat.indicators[i].label)
     tables = choices[ind_id]
     default_t = kaart.default_table(ind_id, cat)
     table_id = c2.selectbox("Tabel", tables, key=f"kh_tabel_{ind_id}", index=tables.index(default_t),
-                            format_func=lambda t: f"{cat.table(t).title} ({t})")
+                            format_func=lambda t: _table_label(cat.table(t)),
+                            help="De CBS-tabel met de cijfers naar herkomst per gemeente: "
+                                 + "; ".join(f"{t}: {cat.table(t).title}" for t in tables) + ".")
     with st.spinner(f"Tabel {table_id} van alle gemeenten laden …", show_time=True):
         got = load_gap_table(table_id)
     for w in got.warnings:
@@ -255,6 +257,13 @@ def _gap_view(sel: ui.Selection) -> None:
         st.caption(line)
 
 
+def _table_label(spec) -> str:
+    """``"86008NED (2014–2023)"``."""
+    years = sorted(spec.years)
+    span = "" if not years else f" ({years[0]})" if len(years) == 1 else f" ({years[0]}–{years[-1]})"
+    return f"{spec.id}{span}"
+
+
 def _gap_summary(gm: kaart.GapMap, cat) -> None:
     f = gm.frame
     missing = f[f["value"].isna()]
@@ -268,8 +277,9 @@ def _gap_summary(gm: kaart.GapMap, cat) -> None:
         why = ", ".join(f"{n} {ui.md_escape(cat.missing_label(r))}" for r, n in reasons.items())
         lines.append(f"- **Zonder verschil: {len(missing)}** gemeenten ({why}); grijs gearceerd, nooit 0.")
     if gm.country_gap is not None:
-        lines.append(f"- **Nederland:** {ui.md_escape(gm.group_label)} {gm.value_text(gm.country_value)}, "
-                     f"{ui.md_escape(gm.reference_label)} {gm.value_text(gm.country_reference_value)}: "
+        lines.append(f"- **Nederland:** {ui.md_escape(kaart.lower_first(gm.group_label))} "
+                     f"{gm.value_text(gm.country_value)}, {ui.md_escape(kaart.lower_first(gm.reference_label))} "
+                     f"{gm.value_text(gm.country_reference_value)}: "
                      f"verschil {ui.md_escape(kaart.gap_value(gm.country_gap, gm.indicator))}.")
     st.markdown("\n".join(lines))
 

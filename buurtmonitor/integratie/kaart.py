@@ -35,6 +35,8 @@ BOUNDARY_YEAR_SPAN = 3
 #: the default of the gap map
 DEFAULT_INDICATOR = "netto_arbeidsparticipatie"
 DEFAULT_GROUP = "herkomst_buiten_europa"
+#: the start of the source line of a gemeente's own figures
+OWN_SOURCE_PREFIX = "Bron: eigen gegevens van "
 
 
 def lower_first(text: str) -> str:
@@ -326,7 +328,8 @@ class OwnMap:
 
     @property
     def source_line(self) -> str:
-        return "; ".join(self.sources)
+        """``"Bron: eigen gegevens van O&S Ede 2024"`` (the sources the file names, as text)."""
+        return OWN_SOURCE_PREFIX + "; ".join(self.sources or ("onbekende bron",))
 
     def indicator_text(self, x: object) -> str:
         """A value of the indicator in Dutch (``"12%"``)."""
