@@ -149,8 +149,13 @@ def _unmatched_notice(frame: pd.DataFrame, geometry: MapGeometry, by: int, what:
                                 f"{listed}."), icon=":material/info:")
     if no_data:
         listed = ", ".join(f"{geometry.names.get(c, c)} ({c})" for c in no_data)
-        st.info(ui.md_escape(f"{len(no_data)} {what} op de kaart staan niet in de cijfers (grijs, geen "
-                             f"gegevens): {listed}."), icon=":material/info:")
+        line = f"{len(no_data)} {what} op de kaart staan niet in de cijfers (grijs, geen gegevens)"
+        if len(no_data) <= 10:
+            st.info(ui.md_escape(f"{line}: {listed}."), icon=":material/info:")
+        else:
+            st.info(ui.md_escape(f"{line}; zie de lijst hieronder."), icon=":material/info:")
+            with st.expander(f"{len(no_data)} {what} zonder cijfers"):
+                st.text(listed)
 
 
 def _show_map(fig, alt: str, key: str) -> str | None:
@@ -204,6 +209,7 @@ def _gap_view(sel: ui.Selection) -> None:
         st.info(f"{cat.groups[kaart.DEFAULT_GROUP].label} staat niet in de cijfers van {table_id} ({year}); "
                 f"getoond: {cat.groups[group].label}.", icon=":material/info:")
 
+    why = kaart.reason_label(cat)
     gm = kaart.gap_map(got.frame, ind_id, group, year, table_id=table_id, catalogue=cat)
     ind = gm.map_indicator()
     st.caption(f"{gm.title}, per gemeente, {year}. Plaats 1 = de grootste achterstand van de groep.")
@@ -211,7 +217,7 @@ def _gap_view(sel: ui.Selection) -> None:
     source = "; ".join(p.source_line() for p in got.sources) or f"Bron: CBS, {table_id}"
     geometry, by = _geometry(year, "gemeente", None, "gemeenten")
     tab_map, tab_table = st.tabs([":material/map: Kaart", ":material/table_view: Tabel (zelfde cijfers)"])
-    table_df = gm.table(cat.missing_label)
+    table_df = gm.table(why)
     line = source + (f"; {BOUNDARY_SOURCE} ({by})" if by else "")
     with tab_map:
         fig = None
@@ -223,7 +229,7 @@ def _gap_view(sel: ui.Selection) -> None:
                     geometry, gm.frame, ind, method=method, k=k, reference=("geen verschil", 0.0),
                     selected=selected, palette=palette, level="gemeente", geojson_url=url, title=title,
                     uirevision=f"kaart-verschil-{table_id}", missing_labels=cat.missing_labels,
-                    hover_extra=gm.hover(cat.missing_label), n_text=N_TEXT, height=MAP_HEIGHT,
+                    hover_extra=gm.hover(why), n_text=N_TEXT, height=MAP_HEIGHT,
                     source_line=line if title else "")
 
             fig = figure(app_maps.geojson_url(geometry))
@@ -234,9 +240,9 @@ def _gap_view(sel: ui.Selection) -> None:
                 st.rerun()
             st.caption(line)
             _unmatched_notice(gm.frame, geometry, by or year, "gemeenten")
-        sentence = kaart.rank_sentence(gm, sel.gemeente, sel.gemeente_name, cat.missing_label)
+        sentence = kaart.rank_sentence(gm, sel.gemeente, sel.gemeente_name, why)
         st.markdown("**" + ui.md_escape(sentence) + "**")
-        _gap_summary(gm, cat)
+        _gap_summary(gm, why)
 
         def export_item() -> ExportItem:
             inline = figure(None, f"{gm.title}, {year}") if geometry is not None else None
@@ -264,7 +270,7 @@ def _table_label(spec) -> str:
     return f"{spec.id}{span}"
 
 
-def _gap_summary(gm: kaart.GapMap, cat) -> None:
+def _gap_summary(gm: kaart.GapMap, why) -> None:
     f = gm.frame
     missing = f[f["value"].isna()]
     reasons = missing["missing"].value_counts()
@@ -274,8 +280,8 @@ def _gap_summary(gm: kaart.GapMap, cat) -> None:
              "- Kleuren lopen uiteen rond 0 (geen verschil met "
              f"{ui.md_escape(kaart.lower_first(gm.reference_label))})."]
     if len(missing):
-        why = ", ".join(f"{n} {ui.md_escape(cat.missing_label(r))}" for r, n in reasons.items())
-        lines.append(f"- **Zonder verschil: {len(missing)}** gemeenten ({why}); grijs gearceerd, nooit 0.")
+        counts = ", ".join(f"{n} {ui.md_escape(why(r))}" for r, n in reasons.items())
+        lines.append(f"- **Zonder verschil: {len(missing)}** gemeenten ({counts}); grijs gearceerd, nooit 0.")
     if gm.country_gap is not None:
         lines.append(f"- **Nederland:** {ui.md_escape(kaart.lower_first(gm.group_label))} "
                      f"{gm.value_text(gm.country_value)}, {ui.md_escape(kaart.lower_first(gm.reference_label))} "
@@ -306,13 +312,14 @@ def _own_view(sel: ui.Selection) -> None:
     indicator, group = pair
     years = kaart.own_years(got.frame, level, indicator, group)
     year = int(c2.selectbox("Jaar", years, key=f"kh_eigen_jaar_{level}_{indicator}_{group}"))
+    why = kaart.reason_label(cat)
     om = kaart.own_map(got.frame, indicator, group, year, level, catalogue=cat)
     ind = om.map_indicator()
     st.caption(f"{om.label} per {ui.level_label(level).lower()}, {sel.gemeente_name}, {year}")
     method, k, palette = _map_settings("kh_eigen")
     geometry, by = _geometry(year, level, sel.gemeente, f"{what} van {sel.gemeente_name}", (sel.year,))
     line = om.source_line + (f"; {BOUNDARY_SOURCE} ({by})" if by and not got.fictitious else "")
-    table_df = om.table(cat.missing_label)
+    table_df = om.table(why)
     tab_map, tab_table = st.tabs([":material/map: Kaart", ":material/table_view: Tabel (zelfde cijfers)"])
     with tab_map:
         fig = None

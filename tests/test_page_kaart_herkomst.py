@@ -17,7 +17,13 @@ from buurtmonitor.integratie import kaart
 from buurtmonitor.integratie.catalogue import load_origin_catalogue
 from buurtmonitor.integratie.combined import COMBINED_COLUMNS
 from devtools.standins.cbs_odata import KWB2024_CSV, KWB2024_DIR, CbsODataServer, table_from_shared_kwb2024
-from devtools.standins.origin_extracts import GEMEENTEN_2022, KWB2024, ORIGIN_DIR, shared_origin_v3_tables
+from devtools.standins.origin_extracts import (
+    GEMEENTEN_2022,
+    KWB2024,
+    ORIGIN_DIR,
+    origin_extract,
+    shared_origin_v3_tables,
+)
 from devtools.standins.pdok import (
     EDE_WIJKEN_2024,
     PdokServer,
@@ -225,6 +231,35 @@ def test_gap_map_default_is_the_newest_table_and_says_when_the_group_is_not_ther
     if "Ede" in gaps:
         ede = table[table["Code"] == "GM0228"].iloc[0]
         assert ede["Plaats"] == int((gaps < gaps["Ede"]).sum()) + 1
+    # every gemeente of the table is in it; those without the group say why (never 0)
+    d = pd.read_csv(Path(shared) / ORIGIN_DIR / "86008NED.csv", sep=";", encoding="utf-8-sig")
+    d = d[(d["Perioden"] == 2023) & (d["RegioS"] != "Nederland") & ~d["RegioS"].str.endswith(NOT_GEMEENTE)]
+    # (the stand-in cannot give a CBS code to a gemeente that is in neither of its name lists:
+    # Voorne aan Zee, 2023; it serves it under a made-up key, which is not a gemeente)
+    unattributed = set(origin_extract("86008NED", shared).unattributed)
+    assert len(table) == len(set(d["RegioS"]) - unattributed) > len(gaps)
+    absent = table[table["Plaats"].isna()]
+    assert set(absent["Toelichting"]) <= {"niet in de CBS-tabel van dit jaar", "niet beschikbaar (leeg bij CBS)",
+                                          "geen vergelijking: het cijfer van de referentiegroep ontbreekt"}
+    assert absent["Verschil (procentpunt)"].isna().all()
+
+
+def test_gemeenten_without_a_boundary_are_listed_not_dropped(real, monkeypatch):
+    shared, _ = real
+    feats = [f for f in features_from_shared_gemeenten_2022(shared) if f["properties"]["statcode"] != "GM0228"]
+    pdok = PdokServer()
+    pdok.add_gebiedsindeling("gemeente_gegeneraliseerd", feats)
+    with pdok:
+        monkeypatch.setenv("PDOK_URL", pdok.url)
+        at = gap_page()
+        at.selectbox(key="kh_tabel_netto_arbeidsparticipatie").set_value("85512NED").run()
+        assert not at.exception
+        fig = figure(at)
+    assert len(fig["data"][0]["locations"]) == 344 and "GM0228" not in fig["data"][0]["locations"]
+    assert "1 gemeenten uit de cijfers hebben geen grens op de kaart van 2022" in texts(at.warning)
+    assert "Ede \\(GM0228\\)" in texts(at.warning) or "Ede (GM0228)" in texts(at.warning)
+    assert "Ede: plaats" in texts(at.markdown)                        # still ranked, in the table too
+    assert "GM0228" in set(table_of(at)["Code"])
 
 
 def test_real_gemeente_after_an_import_shows_its_buurt_values_and_a_small_group(real, tmp_path):

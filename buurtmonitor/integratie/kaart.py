@@ -22,6 +22,7 @@ import pandas as pd
 
 from buurtmonitor import formatting
 from buurtmonitor.catalogue import Indicator
+from buurtmonitor.model import MISSING_LABELS, MISSING_NOT_IN_TABLE
 
 from .catalogue import IndicatorDef, OriginCatalogue, load_origin_catalogue
 from .measures import MISSING_NO_REFERENCE, GapRank, gap_table, rank_gaps
@@ -37,6 +38,18 @@ DEFAULT_INDICATOR = "netto_arbeidsparticipatie"
 DEFAULT_GROUP = "herkomst_buiten_europa"
 #: the start of the source line of a gemeente's own figures
 OWN_SOURCE_PREFIX = "Bron: eigen gegevens van "
+
+
+def reason_label(catalogue: OriginCatalogue | None = None):
+    """A function reason key -> Dutch label: the by-origin labels of the catalogue, then the
+    labels of :data:`buurtmonitor.model.MISSING_LABELS` (``niet_in_tabel``, ...)."""
+    cat = catalogue or load_origin_catalogue()
+    labels = {**MISSING_LABELS, **cat.missing_labels}
+
+    def label(reason: str | None) -> str:
+        return "" if reason is None else labels.get(reason, reason)
+
+    return label
 
 
 def lower_first(text: str) -> str:
@@ -241,6 +254,18 @@ def gap_map(frame: pd.DataFrame, indicator: str, group: str, year: int, *, table
         "n": t["n"].astype(float), "small_n": False,
         "group_value": t["value"].astype(float), "reference_value": t["reference_value"].astype(float),
     })
+    # gemeenten of the table without a row of the group: in the frame too, as missing
+    others = sel[(sel["level"] == "gemeente") & (sel["indicator"] == indicator) & (sel["year"] == year)
+                 & ~sel["gemeente_code"].isin(set(rows["code"]))].drop_duplicates("gemeente_code")
+    if len(others):
+        absent = pd.DataFrame({"code": others["gemeente_code"].astype(str), "name": others["gemeente_name"].astype(str),
+                               "level": "gemeente", "value": float("nan"), "missing": MISSING_NOT_IN_TABLE,
+                               "n": float("nan"), "small_n": False, "group_value": float("nan"),
+                               "reference_value": [_value_of(sel[(sel["gemeente_code"] == c) & (sel["year"] == year)
+                                                                 & (sel["indicator"] == indicator)], ref)
+                                                   for c in others["gemeente_code"]]})
+        absent["reference_value"] = absent["reference_value"].astype(float)
+        rows = pd.concat([rows, absent], ignore_index=True).sort_values("code", kind="stable")
     rows["rank"] = [ranks[c].rank if c in ranks else None for c in rows["code"]]
     rows["rank"] = pd.to_numeric(rows["rank"], errors="coerce")
     rows["of"] = [ranks[c].of if c in ranks else None for c in rows["code"]]
