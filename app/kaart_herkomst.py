@@ -165,6 +165,30 @@ def _show_map(fig, alt: str, key: str) -> str | None:
     return mapping.clicked_code(event)
 
 
+# ------------------------------------------------------------------------------ exports
+def gap_export_item(gm: kaart.GapMap, figure, table: pd.DataFrame, source_line: str, sentence: str) -> ExportItem:
+    """The export of the gap map: title with the year, the table, the rank in words, the source
+    line (CBS table and boundary year), the table id and the year."""
+    ind = gm.map_indicator()
+    return ExportItem(
+        title=f"{gm.title}, per gemeente, {gm.year}", subtitle=f"Alle gemeenten · {gm.year} · {gm.table_id}",
+        figure=figure, table=table, key_figures=[sentence], source_line=source_line,
+        table_ids=[gm.table_id], years=[gm.year],
+        definitions=[{"id": ind.id, "label": ind.label, "definition": ind.definition, "unit": ind.unit}])
+
+
+def own_export_item(om: kaart.OwnMap, figure, table: pd.DataFrame, source_line: str, place: str,
+                    fictitious: bool) -> ExportItem:
+    """The export of an own-data map: title with the year, the table, the own source line."""
+    ind = om.map_indicator()
+    level = ui.level_label(om.level).lower()
+    return ExportItem(
+        title=f"{om.label} per {level}, {place}, {om.year}", subtitle=f"{place} · {om.year} · {level}",
+        figure=figure, table=table, source_line=source_line, table_ids=list(om.table_ids), years=[om.year],
+        fictitious=fictitious,
+        definitions=[{"id": ind.id, "label": ind.label, "definition": ind.definition, "unit": ind.unit}])
+
+
 # ------------------------------------------------------------------------------ gap map
 def _gap_view(sel: ui.Selection) -> None:
     cat = load_origin_catalogue()
@@ -246,11 +270,7 @@ def _gap_view(sel: ui.Selection) -> None:
 
         def export_item() -> ExportItem:
             inline = figure(None, f"{gm.title}, {year}") if geometry is not None else None
-            return ExportItem(
-                title=f"{gm.title}, per gemeente, {year}", subtitle=f"Alle gemeenten · {year} · {table_id}",
-                figure=inline, table=table_df, key_figures=[sentence], source_line=line,
-                table_ids=[table_id], years=[year],
-                definitions=[{"id": ind.id, "label": ind.label, "definition": ind.definition, "unit": ind.unit}])
+            return gap_export_item(gm, inline, table_df, line, sentence)
 
         ui_export.export_buttons(export_item, key="kaart_verschil_export",
                                  file_stem=f"kaart-verschil-{ind_id}-{group}-{table_id}-{year}",
@@ -346,12 +366,7 @@ def _own_view(sel: ui.Selection) -> None:
 
         def export_item() -> ExportItem:
             inline = figure(None, f"{om.label}, {sel.gemeente_name}, {year}") if geometry is not None else None
-            return ExportItem(
-                title=f"{om.label} per {ui.level_label(level).lower()}, {sel.gemeente_name}, {year}",
-                subtitle=f"{sel.gemeente_name} · {year} · {ui.level_label(level).lower()}",
-                figure=inline, table=table_df, source_line=line, table_ids=list(om.table_ids), years=[year],
-                fictitious=got.fictitious,
-                definitions=[{"id": indicator, "label": ind.label, "definition": ind.definition, "unit": ind.unit}])
+            return own_export_item(om, inline, table_df, line, sel.gemeente_name, got.fictitious)
 
         ui_export.export_buttons(export_item, key="kaart_eigen_export",
                                  file_stem=f"kaart-eigen-{indicator}-{group}-{sel.gemeente}-{year}-{level}",

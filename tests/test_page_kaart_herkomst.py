@@ -4,6 +4,7 @@ extracts, and own figures per buurt (the demo, and a real gemeente after an impo
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from pathlib import Path
@@ -13,6 +14,8 @@ import pytest
 from apptest_tools import figure, run_page, texts
 from streamlit.testing.v1 import AppTest
 
+from app import kaart_herkomst
+from buurtmonitor.exports.items import table_to_csv
 from buurtmonitor.integratie import kaart
 from buurtmonitor.integratie.catalogue import load_origin_catalogue
 from buurtmonitor.integratie.combined import COMBINED_COLUMNS
@@ -89,6 +92,13 @@ def test_gap_map_keeps_every_gemeente_and_its_reason_never_zero():
     hover = gm.hover(cat.missing_label)
     assert "Verschil: −20 procentpunt" in hover["GM0001"] and "Plaats 1 van 2" in hover["GM0001"]
     assert "te weinig personen" in hover["GM0003"]
+    # the export carries the source line and the year; missing stays empty, never 0
+    item = kaart_herkomst.gap_export_item(gm, None, gm.table(kaart.reason_label(cat)), "Bron: CBS, T1; grenzen: x",
+                                          text)
+    assert item.years == [2021] and item.table_ids == ["T1"] and "2021" in item.title
+    csv = pd.read_csv(io.BytesIO(table_to_csv(item)), sep=";", decimal=",", encoding="utf-8-sig")
+    assert set(csv["bron"]) == {"Bron: CBS, T1; grenzen: x"} and len(csv) == 4
+    assert csv.loc[csv["Code"] == "GM0003", "Verschil (procentpunt)"].isna().all()
 
 
 # ============================================================================ demo (no network)
