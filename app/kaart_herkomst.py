@@ -144,17 +144,17 @@ def _unmatched_notice(frame: pd.DataFrame, geometry: MapGeometry, by: int, what:
     no_shape, no_data = kaart.unmatched(frame, geometry.codes)
     if no_shape:
         listed = ", ".join(f"{n} ({c})" for c, n in no_shape)
-        st.warning(ui.md_escape(f"{len(no_shape)} {what} uit de cijfers hebben geen grens op de kaart van {by} "
+        st.warning(ui.md_escape(f"{formatting.integer(len(no_shape))} {what} uit de cijfers hebben geen grens op de kaart van {by} "
                                 f"(andere code, bijvoorbeeld door een herindeling); ze staan wel in de tabel: "
                                 f"{listed}."), icon=":material/info:")
     if no_data:
         listed = ", ".join(f"{geometry.names.get(c, c)} ({c})" for c in no_data)
-        line = f"{len(no_data)} {what} op de kaart staan niet in de cijfers (grijs, geen gegevens)"
+        line = f"{formatting.integer(len(no_data))} {what} op de kaart staan niet in de cijfers (grijs, geen gegevens)"
         if len(no_data) <= 10:
             st.info(ui.md_escape(f"{line}: {listed}."), icon=":material/info:")
         else:
             st.info(ui.md_escape(f"{line}; zie de lijst hieronder."), icon=":material/info:")
-            with st.expander(f"{len(no_data)} {what} zonder cijfers"):
+            with st.expander(f"{formatting.integer(len(no_data))} {what} zonder cijfers"):
                 st.text(listed)
 
 
@@ -236,7 +236,7 @@ def _gap_view(sel: ui.Selection) -> None:
     why = kaart.reason_label(cat)
     gm = kaart.gap_map(got.frame, ind_id, group, year, table_id=table_id, catalogue=cat)
     ind = gm.map_indicator()
-    st.caption(f"{gm.title}, per gemeente, {year}. Plaats 1 = de grootste achterstand van de groep.")
+    st.caption(ui.md_escape(f"{gm.title}, per gemeente, {year}. Plaats 1 = de grootste achterstand van de groep."))
     method, k, palette = _map_settings("kh_verschil")
     source = "; ".join(p.source_line() for p in got.sources) or f"Bron: CBS, {table_id}"
     geometry, by = _geometry(year, "gemeente", None, "gemeenten")
@@ -262,7 +262,7 @@ def _gap_view(sel: ui.Selection) -> None:
             if clicked and clicked != sel.gemeente and clicked in {c for c, _ in ui.gemeente_options(sel.year)}:
                 ui.set_selection(gemeente=clicked)
                 st.rerun()
-            st.caption(line)
+            st.caption(ui.md_escape(line))
             _unmatched_notice(gm.frame, geometry, by or year, "gemeenten")
         sentence = kaart.rank_sentence(gm, sel.gemeente, sel.gemeente_name, why)
         st.markdown("**" + ui.md_escape(sentence) + "**")
@@ -276,11 +276,11 @@ def _gap_view(sel: ui.Selection) -> None:
                                  file_stem=f"kaart-verschil-{ind_id}-{group}-{table_id}-{year}",
                                  has_figure=fig is not None)
     with tab_table:
-        st.caption(f"{gm.title}, {year}. Gemeenten zonder verschil hebben geen plaats; de reden staat in de "
-                   "kolom Toelichting (nooit 0).")
+        st.caption(ui.md_escape(f"{gm.title}, {year}. Gemeenten zonder verschil hebben geen plaats; de reden "
+                                "staat in de kolom Toelichting (nooit 0)."))
         ui.table_alternative(table_df, f"buurtmonitor_verschil_{ind_id}_{group}_{table_id}_{year}.csv",
                              key="kaart_verschil_csv")
-        st.caption(line)
+        st.caption(ui.md_escape(line))
 
 
 def _table_label(spec) -> str:
@@ -301,7 +301,7 @@ def _gap_summary(gm: kaart.GapMap, why) -> None:
              f"{ui.md_escape(kaart.lower_first(gm.reference_label))})."]
     if len(missing):
         counts = ", ".join(f"{n} {ui.md_escape(why(r))}" for r, n in reasons.items())
-        lines.append(f"- **Zonder verschil: {len(missing)}** gemeenten ({counts}); grijs gearceerd, nooit 0.")
+        lines.append(f"- **Zonder verschil: {formatting.integer(len(missing))}** gemeenten ({counts}); grijs gearceerd, nooit 0.")
     if gm.country_gap is not None:
         lines.append(f"- **Nederland:** {ui.md_escape(kaart.lower_first(gm.group_label))} "
                      f"{gm.value_text(gm.country_value)}, {ui.md_escape(kaart.lower_first(gm.reference_label))} "
@@ -335,7 +335,7 @@ def _own_view(sel: ui.Selection) -> None:
     why = kaart.reason_label(cat)
     om = kaart.own_map(got.frame, indicator, group, year, level, catalogue=cat)
     ind = om.map_indicator()
-    st.caption(f"{om.label} per {ui.level_label(level).lower()}, {sel.gemeente_name}, {year}")
+    st.caption(ui.md_escape(f"{om.label} per {ui.level_label(level).lower()}, {sel.gemeente_name}, {year}"))
     method, k, palette = _map_settings("kh_eigen")
     geometry, by = _geometry(year, level, sel.gemeente, f"{what} van {sel.gemeente_name}", (sel.year,))
     line = om.source_line + (f"; {BOUNDARY_SOURCE} ({by})" if by and not got.fictitious else "")
@@ -360,7 +360,7 @@ def _own_view(sel: ui.Selection) -> None:
             if clicked and clicked != sel.area and clicked in set(geometry.codes):
                 ui.set_selection(gebied=clicked)
                 st.rerun()
-            st.caption(line)
+            st.caption(ui.md_escape(line))
             _unmatched_notice(om.frame, geometry, by or year, what)
         _own_summary(om, what, cat)
 
@@ -372,11 +372,11 @@ def _own_view(sel: ui.Selection) -> None:
                                  file_stem=f"kaart-eigen-{indicator}-{group}-{sel.gemeente}-{year}-{level}",
                                  has_figure=fig is not None)
     with tab_table:
-        st.caption(f"{om.label}, {year}. Waarden onder de kleine-aantallenregel zijn verborgen: de reden staat in "
-                   "de kolom Toelichting (nooit 0).")
+        st.caption(ui.md_escape(f"{om.label}, {year}. Waarden onder de kleine-aantallenregel zijn verborgen: de "
+                                "reden staat in de kolom Toelichting (nooit 0)."))
         ui.table_alternative(table_df, f"buurtmonitor_eigen_{indicator}_{group}_{sel.gemeente}_{year}_{level}.csv",
                              key="kaart_eigen_csv")
-        st.caption(line)
+        st.caption(ui.md_escape(line))
 
 
 def _own_summary(om: kaart.OwnMap, what: str, cat) -> None:
@@ -384,13 +384,14 @@ def _own_summary(om: kaart.OwnMap, what: str, cat) -> None:
     have = f[f["value"].notna()]
     few = int((f["missing"] == "klein_aantal").sum())
     lines = [f"**Wat zie je?** {ui.md_escape(om.indicator.definition or om.label)}",
-             f"- {len(f)} {what} met eigen gegevens, waarvan {len(have)} met een waarde"
+             f"- {formatting.integer(len(f))} {what} met eigen gegevens, waarvan "
+             f"{formatting.integer(len(have))} met een waarde"
              + (f" (van {om.indicator_text(have['value'].min())} tot {om.indicator_text(have['value'].max())})."
                 if len(have) else ".")]
     if few:
-        lines.append(f"- **Te weinig personen: {few}** {what}: de waarde is verborgen (minder dan "
+        lines.append(f"- **Te weinig personen: {formatting.integer(few)}** {what}: de waarde is verborgen (minder dan "
                      f"{formatting.integer(cat.rules.min_n)} personen in de groep); grijs gearceerd, nooit 0.")
     other = int(f["value"].isna().sum()) - few
     if other:
-        lines.append(f"- **Zonder waarde: {other}** {what}; grijs gearceerd, nooit 0.")
+        lines.append(f"- **Zonder waarde: {formatting.integer(other)}** {what}; grijs gearceerd, nooit 0.")
     st.markdown("\n".join(lines))

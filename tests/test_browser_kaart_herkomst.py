@@ -102,3 +102,39 @@ def test_gap_map_in_the_browser(server):
     assert meta["areas"] == 345 and meta["reference"] == 0.0 and drawn >= 300
     assert "Ede: plaats 42 van 341 gemeenten" in main_text
     assert "grenzen van de gemeenten van 2022" in main_text
+
+
+@pytest.fixture(scope="module")
+def demo_server():
+    """The offline demo (nothing listens for CBS or PDOK)."""
+    with streamlit_server(log_path=ARTIFACTS / "streamlit-kaart-eigen.log") as url:
+        yield url
+
+
+TRACE_NAMES = "() => { const gd = document.querySelector('.js-plotly-plot'); return gd ? gd.data.map(t => t.name) : []; }"
+
+
+def test_own_buurt_figures_of_the_demo_in_the_browser(demo_server):
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        ctx = browser.new_context(viewport={"width": 1440, "height": 1500}, locale="nl-NL")
+        pg = ctx.new_page()
+        errors: list[str] = []
+        pg.on("pageerror", lambda e: errors.append(str(e)))
+        pg.goto(f"{demo_server}/?niveau=buurt")
+        wait_idle(pg)
+        pg.get_by_text("Eigen gegevens naar herkomst").click()
+        wait_idle(pg)
+        pg.wait_for_function(f"({META})() && ({META})().indicator.startsWith('eigen_')", timeout=60_000)
+        pg.wait_for_function(f"({RENDERED})() > 30", timeout=60_000)
+        pg.wait_for_timeout(1500)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        pg.screenshot(path=str(SHOTS / "kaart_eigen_gegevens_buurt.png"), full_page=True)
+        names = pg.evaluate(TRACE_NAMES)
+        main_text = pg.locator('[data-testid="stMain"]').inner_text()
+        assert pg.locator('[data-testid="stException"]').count() == 0
+        ctx.close()
+        browser.close()
+    assert errors == []
+    assert any(n and n.startswith("geen gegevens / te weinig personen") for n in names), names
+    assert "Eigen gegevens — " in main_text and "FICTIEVE VOORBEELDGEGEVENS" in main_text

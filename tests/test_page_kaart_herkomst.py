@@ -111,7 +111,7 @@ def test_demo_own_buurt_figures_with_small_groups_shown_as_such(demo_env):
     fig = figure(at)
     main = fig["data"][0]
     assert all(c.startswith("BU9901") for c in main["locations"])
-    assert "FICTIEF" in texts(at.caption) and "Bron: eigen gegevens van" in texts(at.caption)
+    assert "FICTIEF" in texts(at.caption) and "Bron: eigen gegevens van" in texts(at.caption).replace("\\", "")
     # find a figure with hidden small groups
     for label in pairs:
         at.selectbox(key="kh_eigen_buurt").set_value(label).run()
@@ -222,9 +222,12 @@ def test_gap_map_ranks_every_gemeente_of_85512NED_and_ede_as_computed_independen
     hover = dict(zip(main["locations"], main["hovertext"]))["GM0228"]
     assert "Herkomst Nederland: 75%" in hover and "Verschil: −14 procentpunt" in hover
     assert f"Plaats {ede_rank} van {len(gaps)}" in hover and "n = 11.640" in hover
+    ameland = dict(zip(main["locations"], main["hovertext"]))["GM0060"]     # no gap: why, never 0
+    assert on_map["GM0060"] is None and "geen waarde" in ameland
+    assert "Reden: niet beschikbaar (leeg bij CBS)" in ameland and "Herkomst Nederland: 75%" in ameland
     # diverging around 0, source and boundary year under the map
     assert fig["layout"]["meta"]["reference"] == 0.0
-    captions = texts(at.caption)
+    captions = texts(at.caption).replace("\\", "")                   # shown as escaped text
     assert "Bron: CBS" in captions and "85512NED" in captions and "via PDOK (2022)" in captions
 
 
@@ -282,7 +285,8 @@ def test_real_gemeente_after_an_import_shows_its_buurt_values_and_a_small_group(
     noemers[small], tellers[small] = 6, 1
     records = [{"gebiedscode": c, "jaar": "2024", "herkomstgroep": "buiten_europa", "indicator": "bijstand",
                 "teller": str(tellers[c]), "noemer": str(noemers[c]), "waarde": None, "eenheid": "%",
-                "bron": "CBS maatwerk 2024 (gegenereerd testbestand)", "opmerking": None} for c in codes]
+                "bron": "CBS maatwerk 2024 (gegenereerd testbestand) **vet** <b>x</b>", "opmerking": None}
+               for c in codes]
     path = tmp_path / "maatwerk.csv"
     path.write_bytes(io_od.records_bytes(records, "csv"))
     res = io_od.import_file(path)
@@ -303,8 +307,10 @@ def test_real_gemeente_after_an_import_shows_its_buurt_values_and_a_small_group(
     hover = dict(zip(main["locations"], main["hovertext"]))
     assert "verborgen: te weinig personen" in hover[small]
     assert any(t.get("name") == "geen gegevens / te weinig personen (1)" for t in fig["data"])
-    captions = texts(at.caption)
-    assert "Bron: eigen gegevens van CBS maatwerk 2024 (gegenereerd testbestand)" in captions
+    captions = texts(at.caption).replace("\\", "")
+    assert "Bron: eigen gegevens van CBS maatwerk 2024 (gegenereerd testbestand) **vet** <b>x</b>" in captions
+    raw = texts(at.caption)
+    assert "\\*\\*vet\\*\\*" in raw and "\\<b\\>" in raw                  # Markdown and HTML escaped: text
     assert "FICTIEF" not in captions
     table = next(d.value for d in at.dataframe if "Toelichting" in d.value.columns)
     row = table[table["Code"] == small].iloc[0]

@@ -83,7 +83,7 @@ def _hover(row: Mapping, indicator: Indicator, n_text: str, definition: str, ref
     if value is None or (isinstance(value, float) and math.isnan(value)):
         reason = labels.get(row.get("missing") or "", "geen gegevens")
         lines.append(f"{_esc(indicator.label)}: <b>geen waarde</b>")
-        lines.append(f"Reden: {_esc(reason)}")
+        lines.append(f"Reden: {_esc(reason)}{ref_text}")
     else:
         lines.append(f"{_esc(indicator.label)}: <b>{_esc(formatting.value(value, indicator.unit))}</b>{ref_text}")
     n = row.get("n")
