@@ -38,10 +38,30 @@ MAP_HEIGHT = 620
 
 
 # ------------------------------------------------------------------------------ data
+class TableUnavailable(RuntimeError):
+    """The table could not be loaded (Dutch message); not cached, so the next rerun tries again."""
+
+
 @st.cache_data(show_spinner=False, max_entries=8, ttl=3600)
 def load_gap_table(table_id: str) -> LoadedByOrigin:
-    """Every gemeente of one CBS table by origin (cache, else CBS)."""
-    return load_by_origin("gemeenten", tables=[table_id])
+    """Every gemeente of one CBS table by origin (cache, else CBS); :class:`TableUnavailable`
+    when it cannot be loaded."""
+    got = load_by_origin("gemeenten", tables=[table_id])
+    if got.problems:
+        raise TableUnavailable(" ".join(p.message for p in got.problems))
+    return got
+
+
+@st.cache_data(show_spinner=False, max_entries=32, ttl=3600)
+def gap_groups(table_id: str, indicator: str, year: int) -> list[str]:
+    """The groups with a gap in the table (computed once per table, indicator and year)."""
+    return kaart.groups_in(load_gap_table(table_id).frame, indicator, year, table_id=table_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=32, ttl=3600)
+def gap_map(table_id: str, indicator: str, group: str, year: int) -> kaart.GapMap:
+    """:func:`buurtmonitor.integratie.kaart.gap_map` of a loaded table (computed once per choice)."""
+    return kaart.gap_map(load_gap_table(table_id).frame, indicator, group, year, table_id=table_id)
 
 
 @st.cache_data(show_spinner=False, max_entries=16, ttl=30)
@@ -51,8 +71,9 @@ def load_own(gemeente: str) -> LoadedByOrigin:
 
 
 @st.cache_data(show_spinner=False, max_entries=32, ttl=600)
-def boundary_year(year: int, level: str, gemeente: str | None, extra: tuple[int, ...] = ()) -> tuple[int | None, str]:
-    """(the year of the nearest boundaries that load, "") or (None, the Dutch reason)."""
+def boundary_year(year: int, level: str, gemeente: str | None, extra: tuple[int, ...] = ()) -> int:
+    """The year of the nearest boundaries that load (:func:`kaart.boundary_years` order);
+    :class:`LookupError` with the Dutch reason when none does (not cached: tried again)."""
     reason = ""
     for i, y in enumerate(kaart.boundary_years(year, extra=extra)):
         try:
@@ -60,11 +81,11 @@ def boundary_year(year: int, level: str, gemeente: str | None, extra: tuple[int,
         except Exception as exc:  # noqa: BLE001 - that year has no boundaries (or PDOK is down): next year
             reason = str(exc)
             if i == 0 and not pdok.is_reachable():
-                return None, f"PDOK is nu niet bereikbaar en de grenzen staan niet in de cache. ({reason})"
+                raise LookupError(f"PDOK is nu niet bereikbaar en de grenzen staan niet in de cache. ({reason})") from exc
             continue
         if not geometry.empty:
-            return y, ""
-    return None, reason or "geen grenzen gevonden"
+            return y
+    raise LookupError(reason or "geen grenzen gevonden")
 
 
 def own_available(gemeente: str, level: str) -> bool:
@@ -126,10 +147,11 @@ def _map_settings(key: str) -> tuple[str, int, str]:
 def _geometry(year: int, level: str, gemeente: str | None, what: str,
               extra: tuple[int, ...] = ()) -> tuple[MapGeometry | None, int | None]:
     with st.spinner(f"Grenzen van de {what} laden …", show_time=True):
-        by, reason = boundary_year(year, level, gemeente, extra)
-        if by is None:
+        try:
+            by = boundary_year(year, level, gemeente, extra)
+        except LookupError as exc:
             st.warning(f"De grenzen van de {what} zijn nu niet beschikbaar, dus de kaart kan niet worden "
-                       f"getekend. De cijfers staan in de tabel. ({reason})", icon=":material/map:")
+                       f"getekend. De cijfers staan in de tabel. ({exc})", icon=":material/map:")
             return None, None
         geometry, _, warning = app_maps.map_geometry(by, level, gemeente)
     if warning:
@@ -209,19 +231,20 @@ def _gap_view(sel: ui.Selection) -> None:
                             format_func=lambda t: _table_label(cat.table(t)),
                             help="De CBS-tabel met de cijfers naar herkomst per gemeente: "
                                  + "; ".join(f"{t}: {cat.table(t).title}" for t in tables) + ".")
-    with st.spinner(f"Tabel {table_id} van alle gemeenten laden …", show_time=True):
-        got = load_gap_table(table_id)
+    try:
+        with st.spinner(f"Tabel {table_id} van alle gemeenten laden …", show_time=True):
+            got = load_gap_table(table_id)
+    except TableUnavailable as exc:
+        st.error(str(exc), icon=":material/error:")
+        return
     for w in got.warnings:
         st.warning(w, icon=":material/info:")
-    if got.problems:
-        st.error(" ".join(p.message for p in got.problems), icon=":material/error:")
-        return
     years = kaart.years_in(got.frame, ind_id, table_id)
     if not years:
         st.warning(f"Tabel {table_id} heeft geen cijfers per gemeente voor {cat.indicators[ind_id].label}.")
         return
     year = int(c3.selectbox("Jaar", years, key=f"kh_jaar_{table_id}_{ind_id}"))
-    groups = kaart.groups_in(got.frame, ind_id, year, table_id=table_id, catalogue=cat)
+    groups = gap_groups(table_id, ind_id, year)
     if not groups:
         st.warning(f"In {table_id} ({year}) is voor geen enkele herkomstgroep een verschil te berekenen.")
         return
@@ -234,7 +257,7 @@ def _gap_view(sel: ui.Selection) -> None:
                 f"getoond: {cat.groups[group].label}.", icon=":material/info:")
 
     why = kaart.reason_label(cat)
-    gm = kaart.gap_map(got.frame, ind_id, group, year, table_id=table_id, catalogue=cat)
+    gm = gap_map(table_id, ind_id, group, year)
     ind = gm.map_indicator()
     st.caption(ui.md_escape(f"{gm.title}, per gemeente, {year}. Plaats 1 = de grootste achterstand van de groep."))
     method, k, palette = _map_settings("kh_verschil")

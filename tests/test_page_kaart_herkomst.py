@@ -319,3 +319,14 @@ def test_real_gemeente_after_an_import_shows_its_buurt_values_and_a_small_group(
     at.sidebar.radio(key="kaart_bron").set_value("kwb").run()
     assert not at.exception and figure(at)["layout"]["meta"]["indicator"] == "pct_herkomst_buiten_europa"
     assert repository.load_table(2024, "GM0228").table.meta.table_id == "85984NED"
+
+
+def test_a_table_cbs_cannot_give_is_a_dutch_message_and_is_tried_again(real, servers):
+    _, cbs, _, _ = servers
+    cbs.fail_next(50, "503", path_contains="86008NED")
+    at = gap_page()
+    assert "86008NED kon nu niet bij CBS worden opgehaald" in texts(at.error)
+    assert not at.get("plotly_chart") and not at.exception
+    cbs.reset()
+    at.run()                                                            # the failure was not cached
+    assert not at.error and figure(at)["layout"]["meta"]["areas"] == 345
