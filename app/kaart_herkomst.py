@@ -221,7 +221,7 @@ def _gap_view(sel: ui.Selection) -> None:
         return
     choices = kaart.gap_indicators(cat)
     ids = list(choices)
-    c1, c2, c3, c4 = st.columns([1.5, 1.0, 0.7, 1.5])
+    c1, c2, c3, c4 = st.columns([1.4, 1.25, 0.7, 1.4])
     ind_id = c1.selectbox("Indicator", ids, key="kh_indicator",
                           index=ids.index(kaart.DEFAULT_INDICATOR) if kaart.DEFAULT_INDICATOR in ids else 0,
                           format_func=lambda i: cat.indicators[i].label)
