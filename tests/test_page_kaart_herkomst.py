@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from apptest_tools import figure, run_page, texts
+from apptest_tools import figure, grid, run_page, texts
 from streamlit.testing.v1 import AppTest
 
 from app import kaart_herkomst
@@ -187,7 +187,7 @@ def gap_page(**params) -> AppTest:
 
 
 def table_of(at: AppTest) -> pd.DataFrame:
-    frames = [d.value for d in at.dataframe]
+    frames = [grid(at, i) for i in range(len(at.dataframe))]
     got = [f.data if hasattr(f, "data") else f for f in frames]
     return next(f for f in got if "Plaats" in f.columns)
 
@@ -312,7 +312,7 @@ def test_real_gemeente_after_an_import_shows_its_buurt_values_and_a_small_group(
     raw = texts(at.caption)
     assert "\\*\\*vet\\*\\*" in raw and "\\<b\\>" in raw                  # Markdown and HTML escaped: text
     assert "FICTIEF" not in captions
-    table = next(d.value for d in at.dataframe if "Toelichting" in d.value.columns)
+    table = next(t for t in (grid(at, i) for i in range(len(at.dataframe))) if "Toelichting" in t.columns)
     row = table[table["Code"] == small].iloc[0]
     assert pd.isna(row.iloc[2]) and row["Toelichting"] == "verborgen: te weinig personen"
     # the KWB map of the same level is still there
