@@ -133,7 +133,8 @@ def test_every_view_builds_an_item(demo_env):
         assert isinstance(item, ExportItem), view
         assert item.title and item.source_line and item.fictitious, view
         assert 2 <= len(item.key_figures) <= 4, (view, item.key_figures)
-        assert item.figure is not None, view
+        # without a chosen area the profile is that of the gemeente: no z-scores, no chart
+        assert (item.figure is None) == (view == "gebiedsprofiel"), view
         assert item.table is not None and not item.table.empty, view
         assert item.resources, view
 
@@ -148,15 +149,15 @@ def test_trend_item_marks_the_origin_break(demo_env):
 
 def test_profile_item_explains_the_chosen_area(demo_env):
     auto = briefing.profile_item(2024, "GM9901", "wijk", IND, sources=src())
-    assert any("Gekozen gebied" in s for s in auto.key_figures)
+    assert any("Geen wijk of buurt gekozen" in s for s in auto.key_figures)
     chosen = briefing.profile_item(2024, "GM9901", "buurt", IND, area="BU99010101", sources=src())
-    assert not any("Gekozen gebied" in s for s in chosen.key_figures)
+    assert not any("Geen wijk of buurt gekozen" in s for s in chosen.key_figures)
     assert "BU99010101" not in chosen.title and chosen.figure is not None
 
 
 def test_lokale_kaart_item_has_measures_and_notes_verbatim(demo_env):
     add_note("GM9901")
-    item = briefing.lokale_kaart_item(2024, "GM9901", "wijk", IND, sources=src())
+    item = briefing.lokale_kaart_item(2024, "GM9901", "wijk", IND, sources=src(), note_sections=["plekken"])
     assert item.notes == [{"section": "Plekken", "area": "2024", "text": NOTE}]
     assert "Ongelijkheidsindex D" in item.key_figures[0]
     assert set(item.table["Onderdeel"]) == {"Segregatie", "Isolatie", "Samenstelling"}
@@ -178,7 +179,8 @@ def test_pdf_pack_demo_all_views(demo_env):
     add_note("GM9901")
     seen = []
     data = briefing.build_pack(ALL_VIEWS, 2024, "GM9901", "wijk", IND, fmt="pdf",
-                               exported_at=WHEN, progress=lambda f, m: seen.append(f), sources=src())
+                               exported_at=WHEN, progress=lambda f, m: seen.append(f), sources=src(),
+                               note_sections=["plekken"])
     texts = pdf_texts(data)
     assert len(texts) >= 1 + len(ALL_VIEWS)
     for n, text in enumerate(texts, start=1):
@@ -208,7 +210,8 @@ def test_pptx_one_slide_per_view_with_picture(demo_env):
     from pptx.enum.shapes import MSO_SHAPE_TYPE
 
     add_note("GM9901")
-    data = briefing.build_pack(ALL_VIEWS, 2024, "GM9901", "wijk", IND, fmt="pptx", exported_at=WHEN, sources=src())
+    data = briefing.build_pack(ALL_VIEWS, 2024, "GM9901", "wijk", IND, "WK990101", fmt="pptx", exported_at=WHEN,
+                               sources=src(), note_sections=["plekken"])
     slides = pptx_slides(data)
     assert len(slides) == 1 + len(ALL_VIEWS)
     for slide in slides[1:]:

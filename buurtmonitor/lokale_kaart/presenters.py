@@ -21,7 +21,7 @@ from buurtmonitor import formatting as fmt
 from buurtmonitor.catalogue import load_catalogue, load_lokale_kaart
 from buurtmonitor.lokale_kaart import change as change_mod
 from buurtmonitor.lokale_kaart import clusters as clusters_mod
-from buurtmonitor.lokale_kaart import segregation
+from buurtmonitor.lokale_kaart import interpretation, segregation
 from buurtmonitor.lokale_kaart.indices import GemeenteMeasures
 from buurtmonitor.model import FICTITIOUS_LABEL, AreaTable
 
@@ -135,21 +135,19 @@ def _readable_reason(reason: str) -> str:
 
 
 def national_lines(m: GemeenteMeasures) -> dict[str, str]:
-    """measure key -> one Dutch line on its place among all gemeenten (with the median)."""
-    nat = m.national
-    if nat is None:
+    """measure key -> the Dutch reading of its value (:func:`interpretation.read`): the place
+    among all gemeenten first (with the median), the rule of thumb of the literature second.
+    The briefing pack uses the same lines."""
+    if m.national is None:
         return {}
-    out = {}
-    for key in segregation.NATIONAL_MEASURES:
-        r = nat.ranks.get(key)
-        if r is None or r.rank is None:
-            out[key] = r.text if r is not None else "Geen vergelijking mogelijk."
-            continue
-        med = nat.median.get(key)
-        out[key] = (f"Plaats {r.rank} van {r.of} gemeenten (1 = hoogste); hoger dan bij "
-                    f"{fmt.number(r.percentile, 0)}% van de gemeenten. Mediaan van alle gemeenten: "
-                    f"{fmt.index(med)}.")
-    return out
+    return {key: reading(m, key).sentence() for key in segregation.NATIONAL_MEASURES}
+
+
+def reading(m: GemeenteMeasures, key: str) -> interpretation.Reading:
+    """The reading of measure ``key`` of ``m`` (with the national place when ``m`` has it)."""
+    why = ("Geen landelijke vergelijking (fictieve gegevens)." if m.fictitious else
+           (m.national_error or "Geen landelijke vergelijking beschikbaar."))
+    return interpretation.read(key, m.value(key), m.national, why_no_rank=why)
 
 
 # ----------------------------------------------------------------------------- tab 2
