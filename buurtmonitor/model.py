@@ -33,7 +33,7 @@ MISSING_LABELS = {
     MISSING_SENTINEL: "geen gegevens (CBS-code voor ontbrekend)",
     MISSING_NOT_IN_TABLE: "niet in de CBS-tabel van dit jaar",
     MISSING_ZERO_DENOMINATOR: "niet te berekenen (noemer is 0)",
-    MISSING_SMALL_AREA: "niet getoond: te klein gebied (regel voor kleine gebieden)",
+    MISSING_SMALL_AREA: "te klein gebied: niet getoond",
 }
 
 SOURCE_CBS = "Bron: CBS"

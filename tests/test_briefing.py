@@ -357,7 +357,7 @@ def test_measures_chart_draws_each_index_its_own_bands_in_greys(ede_env):
     item = briefing.lokale_kaart_item(2024, "GM0228", "wijk", IND, sources=src())
     fig = item.figure
     rows = fig.data[0].y                      # bars bottom-up: H, multigroup D, D
-    assert list(rows) == ["Entropie-index H", "D (alle groepen)", "D (twee groepen)"]
+    assert [r.split("<br>")[0] for r in rows] == ["Entropie-index H", "D (alle groepen)", "D (twee groepen)"]
     for i, key in enumerate(["theil_h", "multigroup_dissimilarity", "dissimilarity"]):
         mine = [sh for sh in fig.layout.shapes if sh.name and sh.name.startswith(f"band {key} ")]
         assert [(sh.x0, sh.x1) for sh in mine] == [(b[0], b[1]) for b in
@@ -366,7 +366,7 @@ def test_measures_chart_draws_each_index_its_own_bands_in_greys(ede_env):
     assert not [sh for sh in fig.layout.shapes if sh.yref == "y domain"]
     fills = {str(sh.fillcolor).upper() for sh in fig.layout.shapes}
     assert "#E3F0DC" not in fills and fills <= set(interpretation.BAND_FILLS)
-    assert "plaats 8 van 162 gemeenten" in fig.data[0].text[-1]
+    assert "plaats 8 van 162 gemeenten" in fig.data[0].y[-1] and fig.data[0].text[-1] == "0,291"
 
 
 def test_ede_pack_one_share_per_area(ede_env):
@@ -384,8 +384,9 @@ def test_ede_pack_one_share_per_area(ede_env):
     comp = items[1].table.set_index("Code")
     assert comp.at[bt, "Buiten Europa (% van de inwoners)"] == 27.8
     assert items[0].table.set_index("Code").at[bt, "Herkomst buiten Europa (%)"] == 27.8
-    notes = [a.text for a in items[1].figure.layout.annotations if a.name == "noemer"]
-    assert notes and "som van de herkomstgroepen" in notes[0] and "van alle inwoners" in notes[0]
+    fig = items[1].figure
+    titles = [fig.layout[k].title.text for k in fig.layout if k.startswith("xaxis") and fig.layout[k].title.text]
+    assert titles and all("som van de herkomstgroepen" in t and "van alle inwoners" in t for t in titles)
 
 
 def test_profile_without_area_never_picks_an_area_by_value(ede_env):
@@ -458,3 +459,18 @@ def test_n_is_what_the_indicator_counts_and_units_read_as_people_read_them(ede_e
     assert t.at["GM0228", "Gemiddelde WOZ-waarde (€)"] == 414_000
     text = " ".join(woz.key_figures) + woz.subtitle
     assert "€ 414.000" in text and "x 1 000 euro" not in text
+
+
+def test_lokale_kaart_area_table_follows_the_small_area_rule(ede_env):
+    """Item 6: the per-area table of the Lokale kaart shows no shares, diversity or LQ for
+    De Vallei (5 inwoners), only its residents and why."""
+    from buurtmonitor.lokale_kaart import indices, presenters
+
+    table = src().table(2024, "GM0228")
+    t = presenters.areas_table(indices.measures(table, "GM0228", "buurt")).set_index("Code")
+    dv = _code(table, "De Vallei", "buurt")
+    assert t.at[dv, "Inwoners"] == 5
+    assert t.loc[dv].filter(like="(%)").isna().all() and pd.isna(t.at[dv, "Diversiteit (entropie, 0–1)"])
+    assert "te klein gebied" in t.at[dv, "Toelichting"]
+    big = t[t["Inwoners"] >= 1000]
+    assert big.filter(like="(%)").notna().all().all()

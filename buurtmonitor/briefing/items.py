@@ -186,10 +186,10 @@ def composition_item(year: int, gemeente: str, level: str = "wijk",
                                       title=None)
         # an export image is smaller than the screen: keep every area labelled
         fig.update_yaxes(tickmode="linear", dtick=1, tickfont=dict(size=11))
-    if value == "share" and hasattr(fig, "add_annotation"):
-        fig.add_annotation(text=COMPOSITION_DENOMINATOR_NOTE, xref="paper", yref="paper", x=0, y=1,
-                           yshift=6, xanchor="left", yanchor="bottom", showarrow=False, align="left",
-                           font=dict(size=11, color="#333333"), name="noemer")
+    if value == "share" and hasattr(fig, "for_each_xaxis"):
+        # on the chart itself: the axis title says which denominator the bars use
+        fig.for_each_xaxis(lambda ax: ax.update(title_text=COMPOSITION_AXIS_TITLE)
+                           if ax.title.text == "Aandeel (%)" else None)
     # the text and the table use the definition of the indicators (share of all inwoners)
     per_inhabitant = shares_of_inhabitants(comp)
     # the classification and its groups in one paragraph
@@ -207,7 +207,9 @@ def composition_item(year: int, gemeente: str, level: str = "wijk",
     )
 
 
-#: the one place where the pack uses another denominator than the indicator definition
+#: the one place where the pack uses another denominator than the indicator definition: the
+#: axis title of the stacked bars, and the definition on the page of the view
+COMPOSITION_AXIS_TITLE = "Aandeel (%) van de som van de herkomstgroepen; in tekst en tabel: van alle inwoners"
 COMPOSITION_DENOMINATOR_NOTE = (
     "Aandelen in de figuur: van de som van de herkomstgroepen, zodat elke balk optelt tot 100%. "
     "In de tekst en de tabel: van alle inwoners, zoals elders in deze briefing; door de afronding "
@@ -495,8 +497,10 @@ def measures_figure(m: GemeenteMeasures, *, source: str = "", fictitious: bool =
     keys = ["dissimilarity", "multigroup_dissimilarity", "theil_h"]
     vals = [m.dissimilarity, m.multigroup_dissimilarity, m.theil_h]
     readings = [presenters.reading(m, k) for k in keys]
-    texts = ["–" if v is None else fmt.index(v) + (f" · {r.rank_text()}" if r.has_rank else "")
-             for v, r in zip(vals, readings)]
+    texts = ["–" if v is None else fmt.index(v) for v in vals]
+    # the national place under each name (the words of the Lokale kaart page)
+    names = [f"{n}<br><span style='font-size:11px'>{r.rank_text()}</span>" if r.has_rank else n
+             for n, r in zip(names, readings)]
     fig.add_trace(go.Bar(
         orientation="h", y=names[::-1], x=[None if v is None else float(v) for v in vals[::-1]],
         marker_color="#0072B2", name="Index", showlegend=False, width=0.5,
