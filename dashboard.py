@@ -11,7 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from app import static_route
+from app import auth, static_route
 from buurtmonitor.catalogue import load_catalogue
 
 HERE = Path(__file__).resolve().parent
@@ -20,6 +20,7 @@ HERE = Path(__file__).resolve().parent
 ICONS = {
     "kaart": ":material/map:",
     "herkomst": ":material/stacked_bar_chart:",
+    "integratie": ":material/diversity_3:",
     "gebiedsprofiel": ":material/location_on:",
     "ontwikkeling": ":material/timeline:",
     "lokale_kaart": ":material/explore:",
@@ -33,6 +34,13 @@ def main() -> None:
     # a local icon file: a Material icon name here would make browsers fetch it from fonts.gstatic.com
     st.set_page_config(page_title="Buurtmonitor", page_icon=str(HERE / "buurtmonitor" / "web" / "favicon.png"),
                        layout="wide")
+    st.html(HERE / "static" / "buurtmonitor.css")  # contrast of captions (WCAG AA); takes no space
+    with st.sidebar:  # <html lang="nl"> (Streamlit's own index.html says "en"); our own file, no user text
+        st.html(HERE / "static" / "lang.html", unsafe_allow_javascript=True)
+    if auth.gate() is None:          # [auth] in the secrets and not logged in: only the login page
+        st.navigation([st.Page(auth.login_page, title="Inloggen", url_path="inloggen", default=True)],
+                      position="hidden").run()
+        return
     titles = load_catalogue().views
     pages = [st.Page(HERE / "pages" / f"{u}.py", title=titles.get(u, u), icon=i, url_path=u, default=(u == "kaart"))
              for u, i in ICONS.items() if (HERE / "pages" / f"{u}.py").exists()]

@@ -13,11 +13,14 @@ from buurtmonitor import geo
 from buurtmonitor.briefing import Sources, tables_up_to
 from buurtmonitor.model import AreaTable
 from loaders import repository
+from loaders.by_origin import load_by_origin
 from loaders.notes import NotesStore
 
 
-def _notes_loader(store: NotesStore | None):
+def _notes_loader(store: NotesStore | None, may_read: Callable[[str], bool] | None = None):
     def load(gemeente: str) -> list[dict[str, Any]]:
+        if may_read is not None and not may_read(gemeente):
+            return []                  # no role on this gemeente: its notes do not exist for this user
         return (store if store is not None else NotesStore()).export(gemeente)
     return load
 
@@ -28,7 +31,8 @@ def _web_boundaries(year: int, level: str, gemeente: str) -> Any:
 
 def repository_sources(notes_store: NotesStore | None = None, *,
                        table_loader: Callable[[int, str], AreaTable] | None = None,
-                       geo_loader: Callable[[int, str, str], Any] | None = None) -> Sources:
+                       geo_loader: Callable[[int, str, str], Any] | None = None,
+                       may_read_notes: Callable[[str], bool] | None = None) -> Sources:
     """Sources for one export or briefing.
 
     Parameters
@@ -41,10 +45,13 @@ def repository_sources(notes_store: NotesStore | None = None, *,
     geo_loader : callable, optional
         ``(year, level, gemeente) -> GeoDataFrame`` prepared for the web; default the
         boundaries of ``repository.load_boundaries`` through ``geo.prepare_for_web``.
+    may_read_notes : callable, optional
+        ``gemeente -> bool``: whether the user may read that gemeente's notes (a login
+        deployment passes the role check); without it every note is read (CLI, no login).
     """
     return Sources(table_loader=table_loader or (lambda y, s: repository.load_table(int(y), s).table),
                    geo_loader=geo_loader or _web_boundaries, years_loader=repository.available_years,
-                   notes_loader=_notes_loader(notes_store))
+                   notes_loader=_notes_loader(notes_store, may_read_notes), origin_loader=load_by_origin)
 
 
 def load_years(year: int, gemeente: str, sources: Sources | None = None
@@ -54,14 +61,19 @@ def load_years(year: int, gemeente: str, sources: Sources | None = None
     return tables_up_to(year, gemeente, sources if sources is not None else repository_sources())
 
 
-def notes_of(gemeente: str, store: NotesStore | None = None) -> list[dict[str, Any]]:
-    """The worksheet notes of ``gemeente`` (for the preview of what may go into a pack)."""
+def notes_of(gemeente: str, store: NotesStore | None = None, *, may_read: bool = True) -> list[dict[str, Any]]:
+    """The worksheet notes of ``gemeente`` (for the preview of what may go into a pack);
+    empty when the user may not read them (no role)."""
+    if not may_read:
+        return []
     return list((store if store is not None else NotesStore()).export(gemeente))
 
 
-def notes_signature(gemeente: str, store: NotesStore | None = None) -> tuple:
+def notes_signature(gemeente: str, store: NotesStore | None = None, *, may_read: bool = True) -> tuple:
     """Changes when a worksheet note of ``gemeente`` is added, edited or deleted; empty when
-    the notes cannot be read (the pack then says so itself)."""
+    the notes cannot be read (the pack then says so itself) or may not be (no role)."""
+    if not may_read:
+        return ()
     try:
         notes: list[dict[str, Any]] = list((store if store is not None else NotesStore()).export(gemeente))
     except Exception:  # noqa: BLE001 - the pack says so itself when notes cannot be read

@@ -5,6 +5,7 @@ table       print the harmonised table (one row per area)
 indicators  list the indicator ids of the catalogue
 indices     segregation and diversity measures of one gemeente (lokale kaart)
 export      export a chart/map/table of one indicator (png, svg, pdf, csv, xlsx, pptx)
+integratie  every indicator by origin group of a gemeente: value, n, gap to herkomst Nederland
 import      import a gemeente's own figures by origin group (CSV/XLSX, docs/eigen-gegevens.md)
 voorbeeld-eigen-gegevens  write the fictitious example file of such figures (Voorbeeldgemeente)
 
@@ -26,11 +27,16 @@ import pandas as pd
 
 from app import briefing_export
 from buurtmonitor import formatting
+from buurtmonitor.briefing.sentences import year_ranges
 from buurtmonitor.catalogue import load_catalogue
+from buurtmonitor.integratie import table as origin_table
+from buurtmonitor.integratie.sentences import key_figures
 from buurtmonitor.lokale_kaart import indices as lokale_kaart
+from buurtmonitor.model import FICTITIOUS_LABEL
 from loaders import imports, repository
 from loaders import own_data as own_data_io
-from loaders.files import UnsafeTarget
+from loaders.by_origin import load_by_origin
+from loaders.files import UnsafeTarget, write_atomic
 from loaders.http import SourceUnavailable
 
 log = logging.getLogger(__name__)
@@ -177,6 +183,86 @@ def cmd_export(args) -> int:
     return 0
 
 
+INTEGRATIE_FORMATS = ("csv", "json")
+
+
+def _integratie_format(value: str) -> str:
+    v = value.strip().lower()
+    if v not in INTEGRATIE_FORMATS:
+        raise argparse.ArgumentTypeError(f"'{value}' is geen formaat: kies csv of json")
+    return v
+
+
+def _year(value: str) -> int:
+    try:
+        y = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{value}' is geen jaartal (verwacht zoiets als 2021)") from None
+    if not 1900 <= y <= 2100:
+        raise argparse.ArgumentTypeError(f"{y} is geen geldig jaartal")
+    return y
+
+
+def integratie_bytes(rows: pd.DataFrame, fmt: str) -> bytes:
+    """The rows of ``integratie`` as CSV (decimal point, for programs) or JSON (records, null
+    for a missing value)."""
+    if fmt == "csv":
+        return rows.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    records = [{k: (None if isinstance(v, float) and v != v else v) for k, v in rec.items()}
+               for rec in rows.astype(object).to_dict("records")]
+    return (json.dumps(records, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def cmd_integratie(args) -> int:
+    """Every indicator by origin group of one gemeente (one row per indicator x group x year x
+    table): 0 written, 2 bad input, 3 unknown gemeente or year, 4 no table could be loaded."""
+    out = Path(args.out) if args.out else None
+    if out is not None and not (out.parent if str(out.parent) else Path(".")).is_dir():
+        raise CliError(f"De map '{out.parent}' bestaat niet; maak die eerst aan of kies een andere plek "
+                       "voor --out.", EXIT_USAGE)
+    got = load_by_origin(args.gemeente)
+    frame = got.frame
+    mine = frame[(frame["gemeente_code"] == args.gemeente) & (frame["level"] == "gemeente")]
+    if mine.empty:
+        unreachable = [p for p in got.problems if "kon nu niet" in p.message]
+        if unreachable and not got.sources:
+            raise CliError("de cijfers naar herkomst konden niet worden geladen: "
+                           + " ".join(p.message for p in unreachable), EXIT_SOURCE)
+        tables = ", ".join([p.table_id for p in got.sources] + [p.table_id for p in got.problems])
+        raise CliError(f"Gemeente {args.gemeente} komt niet voor in de CBS-tabellen naar herkomst "
+                       f"({tables or 'geen tabel geladen'}).", EXIT_DATA)
+    name = str(mine["gemeente_name"].dropna().iloc[0]) if mine["gemeente_name"].notna().any() else args.gemeente
+    years = origin_table.years_of(frame, args.gemeente)
+    if args.year is not None and args.year not in years:
+        raise CliError(f"Geen cijfers naar herkomst voor {name} in {args.year}. Jaren met cijfers: "
+                       f"{year_ranges(years) or 'geen'}.", EXIT_DATA)
+    rows = origin_table.indicator_rows(frame, args.gemeente, year=args.year)
+    if got.fictitious:
+        rows.insert(0, "let_op", FICTITIOUS_LABEL)
+    data = integratie_bytes(rows, args.format)
+    for problem in got.problems:
+        print(f"Let op: {problem.message}", file=sys.stderr)
+    for warning in got.warnings:
+        print(f"Let op: {warning}", file=sys.stderr)
+    if out is None:
+        sys.stdout.write(data.decode("utf-8"))
+        sys.stdout.flush()
+    else:
+        try:
+            write_atomic(out, data)
+        except UnsafeTarget as exc:
+            raise CliError(str(exc), EXIT_USAGE) from exc
+        print(f"Geschreven: {out} ({formatting.integer(len(rows))} rijen)", file=sys.stderr)
+    kf = key_figures(frame, args.gemeente, year=args.year, place=name)
+    if kf is not None:
+        print(kf.sentences[0], file=sys.stderr)
+    for line in dict.fromkeys([*(p.source_line() for p in got.sources), *got.own_sources]):
+        print(line, file=sys.stderr)
+    if got.fictitious:
+        print(f"Let op: {FICTITIOUS_LABEL}.", file=sys.stderr)
+    return 0
+
+
 def cmd_import(args) -> int:
     """Check and store an own-data file: 0 stored (or checked), 2 row errors, 3 unreadable."""
     path = Path(args.file)
@@ -254,6 +340,14 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--format", choices=["png", "svg", "pdf", "csv", "xlsx", "pptx", "html"], required=True)
     e.add_argument("--out", required=True)
     e.set_defaults(func=cmd_export)
+
+    g = sub.add_parser("integratie", help="alle indicatoren naar herkomstgroep van een gemeente: waarde, n, "
+                                          "verschil met herkomst Nederland, tabel")
+    g.add_argument("--gemeente", type=_gemeente, required=True)
+    g.add_argument("--year", type=_year, help="alleen dit jaar (standaard: alle jaren)")
+    g.add_argument("--format", type=_integratie_format, default="csv", help="csv of json (standaard csv)")
+    g.add_argument("--out", help="doelbestand (standaard: de uitvoer op het scherm)")
+    g.set_defaults(func=cmd_integratie)
 
     m = sub.add_parser("import", help="eigen cijfers naar herkomst (maatwerk, O&S) inlezen uit CSV of XLSX")
     m.add_argument("--file", required=True, help="CSV of XLSX in het formaat van docs/eigen-gegevens.md")

@@ -23,9 +23,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import ui
+from app import auth, ui
 from buurtmonitor import formatting as fmt
 from buurtmonitor.catalogue import load_catalogue, load_lokale_kaart
+from buurtmonitor.exports.tabular import frame_to_csv
 from buurtmonitor.harmonise import indicator_frame
 from buurtmonitor.lokale_kaart import change as change_mod
 from buurtmonitor.lokale_kaart import clusters as clusters_mod
@@ -58,8 +59,8 @@ from buurtmonitor.lokale_kaart.presenters import (
 )
 from buurtmonitor.maps.geometry import MAP_FIT_WIDTH_PX, center_zoom, prepare_geometry
 from buurtmonitor.model import FICTITIOUS_LABEL
-from loaders import repository
-from loaders.notes import MAX_TEXT, NotesStore
+from loaders import notes, repository
+from loaders.notes import MAX_TEXT, NotesRepository
 
 TAB_LABELS = load_lokale_kaart().tabs
 
@@ -344,29 +345,31 @@ def cluster_map(gdf, res: clusters_mod.ClusterResult, level: str, names: dict[st
 
 # ============================================================================ Streamlit blocks
 def _column_config(df: pd.DataFrame) -> dict[str, Any]:
-    """Numbers in the reader's locale (nl: 1.234,5) instead of 1234.5."""
+    """Numbers of a very large table in the reader's locale (nl: 1.234,5); smaller tables are
+    formatted the Dutch way whatever the browser's language (``ui.dutch_style``)."""
     return {c: st.column_config.NumberColumn(c, format="localized")
             for c in df.columns if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])}
 
 
 def show_table(df: pd.DataFrame, **kw) -> None:
-    st.dataframe(df, hide_index=True, width="stretch", column_config=_column_config(df), **kw)
+    if len(df) > ui.STYLE_MAX_ROWS:
+        st.dataframe(df, hide_index=True, width="stretch", column_config=_column_config(df), **kw)
+    else:
+        st.dataframe(ui.dutch_style(df), hide_index=True, width="stretch", **kw)
 
 
 def table_with_download(df: pd.DataFrame, filename: str, *, key: str) -> None:
-    """The accessible table beside a chart, downloadable as CSV (as ``ui.table_alternative``,
-    with numbers shown in the reader's locale)."""
+    """The accessible table beside a chart, downloadable as CSV (as ``ui.table_alternative``:
+    Dutch numbers on screen, the project's one CSV dialect)."""
     show_table(df)
-    st.download_button("Tabel downloaden (CSV)",
-                       df.to_csv(index=False, sep=";", decimal=",").encode("utf-8-sig"),
-                       file_name=filename, mime="text/csv", key=key)
+    st.download_button("Tabel downloaden (CSV)", frame_to_csv(df), file_name=filename, mime="text/csv", key=key)
 
 
 def render_segregation(data: PageData) -> None:
     """Tab 1: key measures, matrix, per-area diversity + map, caveat, dropped areas."""
     m = data.measures
     lv = fmt.level_plural(data.level)
-    st.subheader(f"Segregatie en diversiteit · {data.gemeente_name} · {data.year}")
+    st.header(f"Segregatie en diversiteit · {data.gemeente_name} · {data.year}")
     if m is None:
         st.error(data.measures_error or "De maten konden niet worden berekend.")
         return
@@ -407,16 +410,16 @@ def render_segregation(data: PageData) -> None:
     for w in m.warnings:
         st.warning(w)
 
-    st.markdown("##### Samenstelling en isolatie")
+    st.markdown("### Samenstelling en isolatie")
     show_table(composition_table(m))
-    st.markdown("##### Wie woont tussen wie? (isolatie en blootstelling)")
+    st.markdown("### Wie woont tussen wie? (isolatie en blootstelling)")
     st.caption(f"{ex['isolation'].explanation} {ex['exposure'].explanation}")
     show_table(exposure_table(m))
     st.caption("Lees per rij: iemand uit die groep woont gemiddeld in een gebied met deze "
                "aandelen. Het vakje op de diagonaal is de isolatie. Vergelijk met de laatste rij: "
                "hoger dan het aandeel in de gemeente betekent meer samenwonen dan bij gelijke spreiding.")
 
-    st.markdown(f"##### Diversiteit per {data.level}")
+    st.markdown(f"### Diversiteit per {data.level}")
     _render_geo_figure(data, lambda gdf: diversity_map(gdf, m, data.level),
                        key="lk_diversiteit_kaart")
     st.caption(f"{ex['entropy'].how_to_read} Grijs: niet berekend (zie de lijst hieronder).")
@@ -452,22 +455,35 @@ def _render_geo_figure(data: PageData, build, *, key: str, clusters: bool = Fals
 def threshold_inputs() -> dict[str, float]:
     """The four thresholds as number inputs (values survive reruns via their keys)."""
     c1, c2, c3, c4 = st.columns(4)
+    # in the URL too (a link restores the same signals); the values come from there
+    for key, param, lo, hi, default, what in (
+            ("lk_drempel_aandeel", "drempel_aandeel", 0.5, 50.0, change_mod.DEFAULT_SHARE_THRESHOLD_PP,
+             "De drempel voor het aandeel"),
+            ("lk_drempel_inwoners", "drempel_inwoners", 1.0, 200.0, change_mod.DEFAULT_POPULATION_THRESHOLD_PCT,
+             "De drempel voor het aantal inwoners"),
+            ("lk_drempel_samenstelling", "drempel_samenstelling", 0.5, 50.0,
+             change_mod.DEFAULT_COMPOSITION_THRESHOLD_PP, "De drempel voor de samenstelling")):
+        ui.view_param(key, param, lambda v, lo=lo, hi=hi: lo <= v <= hi, float(default), what=what,
+                      parse=ui.parse_number, encode=ui.encode_number, label=fmt.number)
+    ui.view_param("lk_drempel_min", "min_inwoners", lambda v: isinstance(v, int) and 0 <= v <= 5000,
+                  int(change_mod.DEFAULT_MIN_POPULATION), what="Het minimum aantal inwoners",
+                  parse=int, encode=str, label=fmt.integer)
     share = c1.number_input("Drempel aandeel groep (procentpunt)", min_value=0.5, max_value=50.0,
-                            value=change_mod.DEFAULT_SHARE_THRESHOLD_PP, step=0.5, format="%.1f",
+                            step=0.5, format="%.1f",
                             key="lk_drempel_aandeel",
                             help="Een gebied krijgt een signaal als het aandeel van een groep minstens "
                                  "zoveel procentpunt stijgt of daalt.")
     popu = c2.number_input("Drempel aantal inwoners (%)", min_value=1.0, max_value=200.0,
-                           value=change_mod.DEFAULT_POPULATION_THRESHOLD_PCT, step=1.0, format="%.0f",
+                           step=1.0, format="%.0f",
                            key="lk_drempel_inwoners",
                            help="Signaal als het aantal inwoners minstens zoveel procent groeit of krimpt.")
     comp = c3.number_input("Drempel samenstelling (procentpunt)", min_value=0.5, max_value=50.0,
-                           value=change_mod.DEFAULT_COMPOSITION_THRESHOLD_PP, step=0.5, format="%.1f",
+                           step=0.5, format="%.1f",
                            key="lk_drempel_samenstelling",
                            help="Signaal als de samenstelling naar herkomst als geheel minstens "
                                 "zoveel verschuift (de helft van de som van alle verschuivingen).")
     minp = c4.number_input("Minimum aantal inwoners", min_value=0, max_value=5000,
-                           value=change_mod.DEFAULT_MIN_POPULATION, step=50, key="lk_drempel_min",
+                           step=50, key="lk_drempel_min",
                            help="Kleinere gebieden krijgen geen signaal: door de afronding op "
                                 "vijftallen zijn hun aandelen te onzeker.")
     return {"share_pp": float(share), "population_pct": float(popu),
@@ -478,7 +494,7 @@ def render_change_tab(data: PageData) -> None:
     """Tab 2: thresholds (only when there is a comparable earlier year), the signals, or
     why there are none. Sets ``data.change`` for the worksheet."""
     prev = previous_year(data.year, data.gemeente)
-    st.subheader(f"Veranderingen · {data.gemeente_name} · "
+    st.header(f"Veranderingen · {data.gemeente_name} · "
                  + (f"{prev} → {data.year}" if prev else f"{data.year}"))
     st.caption("Welke gebieden veranderden opvallend sterk ten opzichte van het vorige "
                "vergelijkbare jaar? Stel de drempels zelf in; een signaal is een aanleiding om "
@@ -523,7 +539,7 @@ def render_change(data: PageData) -> None:
         st.success("Geen enkel gebied komt boven de drempels. Verlaag de drempels om kleinere "
                    "veranderingen te zien.", icon="✅")
     else:
-        st.markdown(f"##### Gemarkeerde {lv}, met drempel en reden")
+        st.markdown(f"### Gemarkeerde {lv}, met drempel en reden")
         areas = flagged_areas(res, data.names)
         shown = areas[:10]
         st.markdown("\n".join(f"- **{md_escape(a['name'])}** ({md_escape(a['code'])}): "
@@ -551,7 +567,7 @@ def _render_boundary_changes(cv: ChangeView, data: PageData) -> None:
         return
     a = cv.previous if cv.previous is not None else cv.year - 1
     if cv.boundary_changes:
-        st.markdown(f"##### Grenswijzigingen {a} → {cv.year} ({len(cv.boundary_changes)})")
+        st.markdown(f"### Grenswijzigingen {a} → {cv.year} ({len(cv.boundary_changes)})")
         st.caption("Deze gebieden bestaan maar in één van beide jaren (nieuw, gesplitst, "
                    "samengevoegd of een nieuwe code) en worden niet vergeleken.")
         show_table(pd.DataFrame([{"Code": b["code"], "Naam": data.all_names.get(b["code"], ""),
@@ -567,7 +583,7 @@ def render_clusters(data: PageData) -> None:
     ind = cat.indicators.get(data.indicator)
     label = ind.label if ind else data.indicator
     unit = ind.unit if ind else ""
-    st.subheader(f"Clusters · {label} · {data.gemeente_name} · {data.year}")
+    st.header(f"Clusters · {label} · {data.gemeente_name} · {data.year}")
     st.caption(f"Waar liggen {fmt.level_plural(data.level)} met hoge of lage waarden bij elkaar? "
                "Kies de indicator in de zijbalk.")
     cv = data.cluster
@@ -596,7 +612,7 @@ def render_clusters(data: PageData) -> None:
         data, lambda gdf: cluster_map(gdf, res, data.level, data.names, indicator_label=label, unit=unit,
                                       source=data.table.meta.source_line(), fictitious=data.fictitious),
         key="lk_cluster_kaart", clusters=True)
-    st.markdown("##### Hoe lees ik deze kaart?")
+    st.markdown("### Hoe lees ik deze kaart?")
     st.write(load_lokale_kaart().text("cluster_explanation"))
     table_with_download(cluster_table(res, data.names),
                          f"clusters_{data.gemeente}_{data.year}_{data.level}_{data.indicator}.csv",
@@ -610,120 +626,378 @@ def render_clusters(data: PageData) -> None:
 
 
 # ----------------------------------------------------------------------------- worksheet
-def notes_store() -> NotesStore:
-    """The worksheet notes (SQLite, :mod:`loaders.notes`)."""
-    return NotesStore()
+#: Notes shown per page of a section (newest first); the rest is a click away.
+NOTES_PER_PAGE = 10
+
+
+def notes_store() -> NotesRepository:
+    """The worksheet notes store (:func:`loaders.notes.open_store`)."""
+    return notes.open_store()
+
+
+def current_role() -> str | None:
+    """The role of the visitor for the notes of the shown gemeente (None: no access). Without a
+    login (the embedded single-user default) that is :data:`loaders.notes.LOCAL_ROLE`,
+    beheerder; with a login the role of :func:`app.auth.rights` for that gemeente."""
+    gemeente = st.session_state.get("lk_ws_gemeente")
+    if not gemeente:
+        return None if auth.login_configured() else notes.LOCAL_ROLE
+    r = auth.rights(str(gemeente))
+    return r.role.label if r.role is not None else None
+
+
+def _role() -> str:
+    """The role for a change; a visitor without a role is refused by the store as a lezer is."""
+    return current_role() or "lezer"
+
+
+def _logged_in_name() -> str | None:
+    """The provider's name of the logged-in user (notes are signed with it), or None without login."""
+    who = auth.identity()
+    return None if who is None or who.local else who.display_name[:notes.MAX_AUTHOR]
 
 
 def _msg_key(section: str) -> str:
     return f"lk_msg_{section}"
 
 
+def _say(section: str, kind: str, text: str, **extra: Any) -> None:
+    st.session_state[_msg_key(section)] = {"kind": kind, "text": text, **extra}
+
+
+def _page_key(prefix: str) -> str:
+    return f"lk_page_{prefix}"
+
+
+def _set_page(prefix: str, page: int) -> None:
+    st.session_state[_page_key(prefix)] = max(0, int(page))
+
+
+def _reset_pages() -> None:
+    for key in [k for k in st.session_state if str(k).startswith("lk_page_")]:
+        st.session_state[key] = 0
+
+
+def _close(note_id: int) -> None:
+    for k in (f"lk_open_{note_id}", f"lk_edit_text_{note_id}", f"lk_edit_base_{note_id}",
+              f"lk_del_confirm_{note_id}", f"lk_edit_author_{note_id}"):
+        st.session_state.pop(k, None)
+
+
+def _open_cb(note_id: int, what: str, text: str, version: int) -> None:
+    """Open the editor (or the history) of one note; the editor remembers the version it
+    starts from, so a save based on it can be refused when the note changed since."""
+    if st.session_state.get(f"lk_open_{note_id}") == what:
+        _close(note_id)
+        return
+    _close(note_id)
+    st.session_state[f"lk_open_{note_id}"] = what
+    if what == "edit":
+        st.session_state[f"lk_edit_text_{note_id}"] = text
+        st.session_state[f"lk_edit_base_{note_id}"] = int(version)
+        st.session_state[f"lk_edit_author_{note_id}"] = st.session_state.get("lk_author_last") or ""
+
+
+def _stale(section: str, note_id: int, exc: notes.StaleNoteError, what: str) -> None:
+    cur = exc.current
+    # from now on the editor is based on the newer version: a second click saves over it,
+    # knowingly (the newer text stays in the history)
+    st.session_state[f"lk_edit_base_{note_id}"] = int(cur["version"])
+    _say(section, "stale",
+         f"Deze notitie is intussen gewijzigd; uw {what} is niet opgeslagen. Hieronder staat de "
+         f"nieuwere tekst. Uw eigen tekst staat nog in het veld: neem de nieuwere tekst daarin "
+         f"over, of klik nogmaals om uw versie toch op te slaan (de nieuwere blijft in de "
+         f"geschiedenis).",
+         meta=f"Versie {cur['version']} · {cur.get('updated_by') or 'onbekend'} · {_date(cur.get('updated_at'))}",
+         newer=str(cur["text"]))
+
+
 def _add_note_cb(section: str, gemeente: str, year: int) -> None:
     text = st.session_state.get(f"lk_note_text_{section}", "")
-    author = st.session_state.get(f"lk_note_author_{section}", "") or ""
+    author = _logged_in_name() or st.session_state.get(f"lk_note_author_{section}", "") or ""
     area = st.session_state.get("lk_ws_area") or WHOLE_GEMEENTE
     try:
-        notes_store().add(gemeente, section, text, area_code=area or None, author=author.strip(), year=year)
-    except ValueError as exc:
-        st.session_state[_msg_key(section)] = ("error", str(exc))
+        notes_store().add(gemeente, section, text, area_code=area or None, author=author,
+                          year=year, role=_role())
+    except (ValueError, notes.NotAllowedError) as exc:
+        _say(section, "error", str(exc))
         return
-    except (sqlite3.Error, OSError) as exc:
-        st.session_state[_msg_key(section)] = ("error", f"De notitie kon niet worden opgeslagen "
-                                                        f"(uw tekst staat nog in het veld): {exc}")
+    except (sqlite3.Error, OSError, notes.NotesSchemaError) as exc:
+        _say(section, "error", f"De notitie kon niet worden opgeslagen (uw tekst staat nog in het veld): {exc}")
         return
     st.session_state[f"lk_note_text_{section}"] = ""
     st.session_state["lk_author_last"] = author
-    st.session_state[_msg_key(section)] = ("success", "Notitie opgeslagen.")
+    _set_page(section, 0)                                  # newest first: the new note is on top
+    _say(section, "success", "Notitie opgeslagen.")
+
+
+def _who(note_id: int | None = None) -> str:
+    """Who makes a change: the logged-in user; without login the name in the note's editor,
+    else the last name used."""
+    name = _logged_in_name()
+    if name is not None:
+        return name
+    key = f"lk_edit_author_{note_id}"
+    if note_id is not None and key in st.session_state:
+        name = str(st.session_state.get(key) or "")
+        st.session_state["lk_author_last"] = name
+        return name
+    return str(st.session_state.get("lk_author_last") or "")
 
 
 def _edit_note_cb(section: str, note_id: int) -> None:
     text = st.session_state.get(f"lk_edit_text_{note_id}", "")
+    base = int(st.session_state.get(f"lk_edit_base_{note_id}", 0))
     try:
-        notes_store().update(note_id, text)
-    except (ValueError, KeyError) as exc:
-        st.session_state[_msg_key(section)] = ("error", str(exc).strip("'\""))
+        store = notes_store()
+        before = store.get(note_id)
+        version = store.update(note_id, text, expected_version=base, author=_who(note_id),
+                               role=_role())
+    except notes.StaleNoteError as exc:
+        _stale(section, note_id, exc, "wijziging")
         return
-    except (sqlite3.Error, OSError) as exc:
-        st.session_state[_msg_key(section)] = ("error", f"De wijziging kon niet worden opgeslagen: {exc}")
+    except KeyError as exc:                 # deleted meanwhile: the editor goes, so keep the text here
+        _close(note_id)
+        _say(section, "gone", f"{exc} Uw tekst staat hieronder; kopieer hem als u hem wilt bewaren.",
+             mine=str(text))
         return
-    st.session_state[_msg_key(section)] = ("success", "Wijziging opgeslagen.")
+    except (ValueError, notes.NotAllowedError) as exc:
+        _say(section, "error", str(exc))
+        return
+    except (sqlite3.Error, OSError, notes.NotesSchemaError) as exc:
+        _say(section, "error", f"De wijziging kon niet worden opgeslagen (uw tekst staat nog in het veld): {exc}")
+        return
+    _close(note_id)
+    unchanged = before is not None and int(before["version"]) == version
+    _say(section, "success", "Niets gewijzigd: de tekst is dezelfde." if unchanged
+         else f"Wijziging opgeslagen (versie {version}).")
 
 
 def _delete_note_cb(section: str, note_id: int) -> None:
     if not st.session_state.get(f"lk_del_confirm_{note_id}"):
-        st.session_state[_msg_key(section)] = ("error", "Vink eerst 'Ja, verwijder deze notitie' aan; "
-                                                        "er is niets verwijderd.")
+        _say(section, "error", "Vink eerst 'Ja, verwijder deze notitie' aan; er is niets verwijderd.")
         return
+    base = int(st.session_state.get(f"lk_edit_base_{note_id}", 0))
     try:
-        notes_store().delete(note_id)
-    except KeyError as exc:
-        st.session_state[_msg_key(section)] = ("error", str(exc).strip("'\""))
+        notes_store().delete(note_id, expected_version=base, author=_who(note_id), role=_role())
+    except notes.StaleNoteError as exc:
+        st.session_state[f"lk_del_confirm_{note_id}"] = False
+        _stale(section, note_id, exc, "verwijdering")
         return
-    except (sqlite3.Error, OSError) as exc:
-        st.session_state[_msg_key(section)] = ("error", f"De notitie kon niet worden verwijderd: {exc}")
+    except (KeyError, ValueError, notes.NotAllowedError) as exc:
+        _say(section, "error", str(exc))
         return
-    for k in (f"lk_edit_text_{note_id}", f"lk_del_confirm_{note_id}"):
-        st.session_state.pop(k, None)
-    st.session_state[_msg_key(section)] = ("success", "Notitie verwijderd.")
+    except (sqlite3.Error, OSError, notes.NotesSchemaError) as exc:
+        _say(section, "error", f"De notitie kon niet worden verwijderd: {exc}")
+        return
+    _close(note_id)
+    _say(section, "success", "Notitie verwijderd." + (
+        " Terugzetten kan onder 'Verwijderde notities' hieronder." if notes.can_restore(_role())
+        else " Een beheerder kan haar terugzetten."), undo=note_id)
+
+
+def _restore_note_cb(section: str, note_id: int) -> None:
+    try:
+        notes_store().restore(note_id, author=_who(), role=_role())
+    except (KeyError, ValueError, notes.NotAllowedError) as exc:
+        _say(section, "error", str(exc))
+        return
+    except (sqlite3.Error, OSError, notes.NotesSchemaError) as exc:
+        _say(section, "error", f"De notitie kon niet worden teruggezet: {exc}")
+        return
+    _say(section, "success", "Notitie teruggezet.")
 
 
 def render_worksheet(data: PageData) -> None:
-    """Tab 4: the sections of the local-map analysis, each with data context and notes."""
-    st.subheader(f"Werkblad analyse van de lokale kaart · {data.gemeente_name}")
+    """Tab 4: the sections of the local-map analysis, each with data context and notes
+    (a page of :data:`NOTES_PER_PAGE` per section, newest first)."""
+    st.header(f"Werkblad analyse van de lokale kaart · {data.gemeente_name}")
     st.caption("Per onderdeel van de analyse ziet u eerst wat de cijfers zeggen (alleen-lezen) en "
-               "daarna uw eigen notities. Notities worden bewaard en blijven staan na afsluiten.")
+               "daarna uw eigen notities. Notities worden bewaard en blijven staan na afsluiten; "
+               "elke wijziging wordt als nieuwe versie bewaard.")
     options = [WHOLE_GEMEENTE] + sorted(data.names, key=lambda c: data.names[c])
-    if st.session_state.get("lk_ws_area") not in options:
-        st.session_state["lk_ws_area"] = WHOLE_GEMEENTE
-    st.selectbox("Notities over", options, key="lk_ws_area",
+    ui.view_param("lk_ws_area", "notities", options, WHOLE_GEMEENTE, what="Het gebied voor de notities",
+                  label=lambda c: "de hele gemeente" if c == WHOLE_GEMEENTE else data.names.get(c, c))
+    st.selectbox("Notities over", options, key="lk_ws_area", on_change=_reset_pages,
                  format_func=lambda c: "Hele gemeente (alle notities)" if c == WHOLE_GEMEENTE
                  else f"{data.names.get(c, c)} ({c})",
                  help="Kies een gebied om alleen de notities over dat gebied te zien en nieuwe "
                       "notities aan dat gebied te koppelen.")
     area = st.session_state.get("lk_ws_area") or WHOLE_GEMEENTE
+    st.session_state["lk_ws_gemeente"] = data.gemeente
+    rights = auth.rights(data.gemeente)
+    if rights.role is None:
+        st.info(rights.message or "U heeft geen toegang tot de notities van deze gemeente.")
+        return
+    role = rights.role.label
     try:
         store = notes_store()
-        notes = store.list(data.gemeente)
-    except (sqlite3.Error, OSError) as exc:
+        counts = store.counts(data.gemeente, area_code=area or None)
+        deleted = (store.counts(data.gemeente, area_code=area or None, deleted=True)
+                   if notes.can_restore(role) else {})
+    except (sqlite3.Error, OSError, notes.NotesSchemaError) as exc:
         st.error(f"De notities kunnen nu niet worden gelezen: {exc}")
         return
     for sec in load_lokale_kaart().sections:
         key = sec.id
         with st.container(border=True):
-            st.markdown(f"#### {md_escape(sec.title)}")
+            st.markdown(f"### {md_escape(sec.title)}")
             st.caption(md_escape(sec.prompt))
             st.markdown("**Uit de cijfers**")
             st.text(section_context(key, data))
-            own = [n for n in notes if n["section"] == key and (not area or n.get("area_code") == area)]
-            st.markdown(f"**Notities** ({len(own)})")
-            msg = st.session_state.pop(_msg_key(key), None)
-            if msg:
-                (st.error if msg[0] == "error" else st.success)(msg[1])
-            if not own:
+            total = counts.get(key, 0)
+            st.markdown(f"**Notities** ({fmt.integer(total)})")
+            _render_message(key)
+            if not total:
                 st.caption("Nog geen notities" + (f" over {md_escape(data.name(area))}." if area else "."))
-            for n in own:
-                _render_note(n, key, data)
-            _render_add_form(key, data, area, MAX_TEXT)
-    st.download_button("Werkblad downloaden (tekst)", worksheet_text(data, notes).encode("utf-8"),
+            else:
+                offset = _page_offset(key, total)
+                try:
+                    shown = store.list(data.gemeente, key, area or None, newest_first=True,
+                                       limit=NOTES_PER_PAGE, offset=offset)
+                except (sqlite3.Error, OSError) as exc:
+                    st.error(f"De notities kunnen nu niet worden gelezen: {exc}")
+                    shown = []
+                for n in shown:
+                    _render_note(n, key, data, role)
+                _render_pager(key, total, "notities")
+            if notes.can_write(role):
+                _render_add_form(key, data, area, MAX_TEXT)
+            if deleted.get(key):
+                _render_deleted(store, key, data, area, deleted[key])
+    st.download_button("Werkblad downloaden (tekst)", lambda: _worksheet_bytes(data),
                        file_name=f"werkblad_lokale_kaart_{data.gemeente}_{data.year}.txt",
                        mime="text/plain", key="lk_dl_werkblad")
 
 
-def _render_note(n: dict[str, Any], section: str, data: PageData) -> None:
+def _worksheet_bytes(data: PageData) -> bytes:
+    """The worksheet text with every note of the gemeente; made only when it is downloaded."""
+    try:
+        all_notes = notes_store().export(data.gemeente)
+    except (sqlite3.Error, OSError, notes.NotesSchemaError) as exc:
+        return f"De notities van {data.gemeente} konden niet worden gelezen: {exc}\n".encode()
+    return worksheet_text(data, all_notes).encode("utf-8")
+
+
+def _render_message(section: str) -> None:
+    msg = st.session_state.pop(_msg_key(section), None)
+    if not msg:
+        return
+    if msg["kind"] == "success":
+        st.success(msg["text"])
+        undo = msg.get("undo")
+        if undo is not None and notes.can_restore(_role()):
+            st.button("Ongedaan maken", key=f"lk_undo_{undo}", on_click=_restore_note_cb,
+                      args=(section, int(undo)))
+        return
+    st.error(msg["text"])
+    if msg["kind"] == "stale":                          # the newer note: user text, plain text
+        st.text(msg["meta"])
+        st.text(msg["newer"])
+    elif msg["kind"] == "gone":
+        st.text(msg["mine"])
+
+
+def _page_offset(prefix: str, total: int) -> int:
+    pages = max(1, -(-total // NOTES_PER_PAGE))
+    page = min(max(0, int(st.session_state.get(_page_key(prefix), 0))), pages - 1)
+    st.session_state[_page_key(prefix)] = page
+    return page * NOTES_PER_PAGE
+
+
+def _render_pager(prefix: str, total: int, what: str) -> None:
+    pages = -(-total // NOTES_PER_PAGE)
+    if pages <= 1:
+        return
+    page = int(st.session_state.get(_page_key(prefix), 0))
+    first, last = page * NOTES_PER_PAGE + 1, min(total, (page + 1) * NOTES_PER_PAGE)
+    c1, c2, c3 = st.columns([1, 3, 1])
+    c1.button("‹ Nieuwere", key=f"lk_prev_{prefix}", disabled=page == 0,
+              on_click=_set_page, args=(prefix, page - 1))
+    c2.caption(f"{what.capitalize()} {fmt.integer(first)}–{fmt.integer(last)} van {fmt.integer(total)} "
+               f"(nieuwste eerst) · pagina {fmt.integer(page + 1)} van {fmt.integer(pages)}")
+    c3.button("Oudere ›", key=f"lk_next_{prefix}", disabled=page >= pages - 1,
+              on_click=_set_page, args=(prefix, page + 1))
+
+
+def _render_note(n: dict[str, Any], section: str, data: PageData, role: str) -> None:
+    nid, version = int(n["id"]), int(n["version"])
     with st.container(border=True):
         st.text(n["text"])                                     # user text: plain text only
-        st.text(f"— {n.get('author') or 'onbekend'} · {_date(n.get('updated_at'))} · "
-                f"{data.name(n.get('area_code'))}")
-        with st.expander("Bewerken of verwijderen"):
-            with st.form(key=f"lk_edit_form_{n['id']}", border=False):
-                st.text_area("Tekst", value=n["text"], key=f"lk_edit_text_{n['id']}", height=120)
-                c1, c2, c3 = st.columns([1, 1, 1])
-                c1.form_submit_button("Wijziging opslaan", key=f"lk_edit_save_{n['id']}",
-                                      on_click=_edit_note_cb, args=(section, int(n["id"])))
-                c2.checkbox("Ja, verwijder deze notitie", key=f"lk_del_confirm_{n['id']}")
-                c3.form_submit_button("Verwijderen", key=f"lk_del_{n['id']}",
-                                      on_click=_delete_note_cb, args=(section, int(n["id"])))
+        line = f"— {n.get('author') or 'onbekend'} · {_date(n.get('created_at'))} · {data.name(n.get('area_code'))}"
+        if version > 1:
+            line += f" · versie {version}, laatst gewijzigd {_date(n.get('updated_at'))}"
+            if n.get("updated_by"):
+                line += f" door {n['updated_by']}"
+        st.text(line)
+        is_open = st.session_state.get(f"lk_open_{nid}")
+        buttons = []
+        if notes.can_write(role):
+            buttons.append(("edit", "Sluiten" if is_open == "edit" else "Bewerken of verwijderen"))
+        if notes.can_see_history(role) and version > 1:
+            buttons.append(("history", "Geschiedenis sluiten" if is_open == "history"
+                            else f"Geschiedenis ({version} versies)"))
+        for col, (what, label) in zip(st.columns(max(1, len(buttons))), buttons):
+            col.button(label, key=f"lk_{what}_open_{nid}", on_click=_open_cb,
+                       args=(nid, what, n["text"], version))
+        if is_open == "edit" and notes.can_write(role):
+            _render_editor(n, section)
+        elif is_open == "history":
+            _render_history(nid, role)
+
+
+def _render_editor(n: dict[str, Any], section: str) -> None:
+    nid = int(n["id"])
+    base = st.session_state.get(f"lk_edit_base_{nid}", n["version"])
+    with st.form(key=f"lk_edit_form_{nid}", border=False):
+        st.text_area(f"Tekst (u bewerkt versie {base})", key=f"lk_edit_text_{nid}", height=120,
+                     help=f"Maximaal {fmt.integer(MAX_TEXT)} tekens. Slaat iemand anders intussen "
+                          f"een wijziging op, dan krijgt u die eerst te zien.")
+        if _logged_in_name() is None:
+            st.text_input("Uw naam of afdeling (optioneel)", key=f"lk_edit_author_{nid}",
+                          max_chars=notes.MAX_AUTHOR)
+        c1, c2, c3 = st.columns([1, 1, 1])
+        c1.form_submit_button("Wijziging opslaan", key=f"lk_edit_save_{nid}",
+                              on_click=_edit_note_cb, args=(section, nid))
+        c2.checkbox("Ja, verwijder deze notitie", key=f"lk_del_confirm_{nid}")
+        c3.form_submit_button("Verwijderen", key=f"lk_del_{nid}",
+                              on_click=_delete_note_cb, args=(section, nid))
+
+
+def _render_history(note_id: int, role: str) -> None:
+    try:
+        versions = notes_store().history(note_id, role=role)
+    except (KeyError, notes.NotAllowedError) as exc:
+        st.error(str(exc))
+        return
+    except (sqlite3.Error, OSError) as exc:
+        st.error(f"De geschiedenis kan nu niet worden gelezen: {exc}")
+        return
+    st.caption("Alle versies, oudste eerst.")
+    for v in versions:
+        st.text(f"Versie {v['version']} · {notes.ACTIONS.get(v['action'], v['action'])} · "
+                f"{v['author'] or 'onbekend'} · {_date(v['changed_at'])}")
+        st.text(v["text"])
+
+
+def _render_deleted(store: NotesRepository, section: str, data: PageData, area: str, total: int) -> None:
+    prefix = f"del_{section}"
+    with st.expander(f"Verwijderde notities ({fmt.integer(total)})"):
+        st.caption("Alleen een beheerder ziet deze notities en kan ze terugzetten.")
+        try:
+            gone = store.list(data.gemeente, section, area or None, deleted=True, newest_first=True,
+                              limit=NOTES_PER_PAGE, offset=_page_offset(prefix, total))
+        except (sqlite3.Error, OSError) as exc:
+            st.error(f"De verwijderde notities kunnen nu niet worden gelezen: {exc}")
+            return
+        for n in gone:
+            with st.container(border=True):
+                st.text(n["text"])
+                st.text(f"— {n.get('author') or 'onbekend'} · {data.name(n.get('area_code'))} · verwijderd "
+                        f"{_date(n.get('deleted_at'))} door {n.get('deleted_by') or 'onbekend'}")
+                st.button("Terugzetten", key=f"lk_restore_{n['id']}", on_click=_restore_note_cb,
+                          args=(section, int(n["id"])))
+        _render_pager(prefix, total, "verwijderde notities")
 
 
 def _render_add_form(section: str, data: PageData, area: str, max_text: int) -> None:
@@ -733,7 +1007,10 @@ def _render_add_form(section: str, data: PageData, area: str, max_text: int) -> 
     where = "de hele gemeente" if not area else data.name(area)
     with st.form(key=f"lk_note_form_{section}", clear_on_submit=False):
         st.text_area(f"Nieuwe notitie over {where}", key=f"lk_note_text_{section}", height=100,
-                     help=f"Maximaal {fmt.number(max_text, 0)} tekens. Wordt als gewone tekst bewaard en getoond.")
-        st.text_input("Uw naam of afdeling (optioneel)", key=author_key)
+                     help=f"Maximaal {fmt.integer(max_text)} tekens. Wordt als gewone tekst bewaard en getoond.")
+        if _logged_in_name() is None:
+            st.text_input("Uw naam of afdeling (optioneel)", key=author_key, max_chars=notes.MAX_AUTHOR)
+        else:
+            st.caption(f"Wordt opgeslagen met uw naam: {md_escape(_logged_in_name())}.")
         st.form_submit_button("Notitie toevoegen", key=f"lk_note_add_{section}",
                               on_click=_add_note_cb, args=(section, data.gemeente, data.year))

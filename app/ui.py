@@ -7,6 +7,7 @@ User text is always rendered as text (``st.text``/dataframes), never as HTML.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from buurtmonitor.catalogue import Catalogue, load_catalogue
 from buurtmonitor.exports.tabular import frame_to_csv
 from buurtmonitor.harmonise import available_indicators, indicator_frame
 from buurtmonitor.model import FICTITIOUS_LABEL, LEVEL_LABELS, MISSING_LABELS, AreaTable
-from loaders import cbs, repository
+from loaders import cbs, http, repository
 
 #: selection keys kept in st.session_state (prefix sel_) and in the URL (without prefix)
 STATE_KEYS = ("jaar", "gemeente", "niveau", "indicator", "gebied")
@@ -62,19 +63,6 @@ def demo_only() -> bool:
     return repository.demo_mode_only()
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def gemeente_options(year: int) -> list[tuple[str, str]]:
-    """[(code, name)] to choose from: all gemeenten of the year (real data) or the demo."""
-    opts = [(repository.DEMO_GEMEENTE, f"{repository.DEMO_NAME} (fictief)")]
-    if demo_only():
-        return opts
-    try:
-        df = repository.gemeenten(year)
-    except Exception:  # noqa: BLE001 - CBS down and no national list cached: offer what is cached
-        return _cached_gemeenten(year) + opts
-    return [(c, n) for c, n in zip(df["code"], df["name"])] + opts
-
-
 def _cached_gemeenten(year: int) -> list[tuple[str, str]]:
     """[(code, name)] of the gemeenten of ``year`` in the cache (when CBS cannot give the list)."""
     out = []
@@ -111,8 +99,26 @@ def cache_notice(table: AreaTable, origin: str) -> None:
 
 
 # ------------------------------------------------------------------ state + URL
+#: what a page shows when nothing (or nothing valid) was asked for
+DEFAULT_YEAR = 2024
+DEFAULT_GEMEENTE = "GM0228"
+DEFAULT_INDICATORS = ("pct_herkomst_buiten_europa", "pct_niet_westers")
+#: the levels in words, for the notices ("getoond worden de wijken")
+LEVEL_WORDS = {"wijk": "wijken", "buurt": "buurten", "gemeente": "alle gemeenten",
+               "buurt_nl": "alle buurten van Nederland"}
+#: {"sig": the selection the notices describe, "msgs": {key: Dutch line}}
+NOTICES = "_sel_notices"
+NOTICE_BOX = "_notice_box"
+#: the view settings of the link the session opened with, until a page takes them: {param: text}
+LINK = "_link_view"
+#: a value from the URL is quoted in a notice up to this many characters
+LINK_TEXT_MAX = 40
+_GEM_CODE = re.compile(r"GM\d{4}")
+_AREA_CODE = re.compile(r"WK\d{4}[0-9A-Z]{2}|BU\d{4}[0-9A-Z]{4}")  # Amsterdam: WK0363AA
+
+
 def _default_year(cat: Catalogue) -> int:
-    return 2024
+    return DEFAULT_YEAR
 
 
 def _ensure_entry_point() -> None:
@@ -135,7 +141,8 @@ def _ensure_entry_point() -> None:
 
 
 def init_state() -> None:
-    """Seed the selection from the URL once per session (deep links restore the view)."""
+    """Seed the selection from the URL once per session (deep links restore the view). The
+    values are checked by :func:`sidebar` (or :func:`check_link`), not here."""
     _ensure_entry_point()
     if st.session_state.get("_state_init"):
         return
@@ -143,6 +150,8 @@ def init_state() -> None:
     for key in STATE_KEYS:
         if key in qp and f"sel_{key}" not in st.session_state:
             st.session_state[f"sel_{key}"] = qp[key]
+    # the link the session opened with: the pages' own view settings (view_param) come from it
+    st.session_state[LINK] = {k: qp[k] for k in qp.keys() if k not in STATE_KEYS}
     st.session_state["_state_init"] = True
 
 
@@ -177,36 +186,217 @@ def _widget(key: str):
     return cb
 
 
+def quoted(value) -> str:
+    """A value from the URL as a notice shows it: quoted, at most :data:`LINK_TEXT_MAX`
+    characters, Markdown escaped (``<script>`` appears literally, never as HTML)."""
+    text = " ".join(str(value).split())
+    if len(text) > LINK_TEXT_MAX:
+        text = text[:LINK_TEXT_MAX] + "…"
+    return f"‘{_md_escape(text)}’"
+
+
+def _resolve_year(raw, years: list[int]) -> tuple[int, str | None]:
+    """(year shown, notice): the asked year when it can be chosen, else the default with why."""
+    default = DEFAULT_YEAR if DEFAULT_YEAR in years else years[0]
+    if raw in (None, ""):
+        return default, None
+    try:
+        year = int(str(raw).strip())
+    except ValueError:
+        return default, f"Het jaar {quoted(raw)} in de link is geen jaartal; getoond wordt {default}."
+    if year in years:
+        return year, None
+    return default, (f"Voor {quoted(raw)} zijn er geen Kerncijfers wijken en buurten in de Buurtmonitor "
+                     f"(te kiezen: {min(years)} tot en met {max(years)}); getoond wordt {default}.")
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _gemeente_list(year: int) -> tuple[list[tuple[str, str]], bool]:
+    """([(code, name)], complete): every gemeente of the year plus the demo; ``complete`` is
+    False when the year's list could not be loaded (only what is cached, or only the demo)."""
+    opts = [(repository.DEMO_GEMEENTE, f"{repository.DEMO_NAME} (fictief)")]
+    if demo_only():
+        return opts, False
+    try:
+        df = repository.gemeenten(year)
+    except Exception:  # noqa: BLE001 - CBS down or no table for the year: offer what is cached
+        return _cached_gemeenten(year) + opts, False
+    return [(c, n) for c, n in zip(df["code"], df["name"])] + opts, True
+
+
+def gemeente_options(year: int) -> list[tuple[str, str]]:
+    """[(code, name)] to choose from: all gemeenten of the year (real data) or the demo."""
+    return _gemeente_list(year)[0]
+
+
+def _gemeente_name(code: str, year: int, names: dict[str, str]) -> str:
+    """The name of ``code``: from the year's list, else from the default year's list or the
+    names seen earlier in the session, else the code itself."""
+    if code in names:
+        return names[code]
+    known = st.session_state.get("_gemeente_names", {})
+    if code not in known and year != DEFAULT_YEAR:
+        known = {**dict(_gemeente_list(DEFAULT_YEAR)[0]), **known}
+    return known.get(code, code)
+
+
+def _resolve_gemeente(raw, year: int, opts: list[tuple[str, str]], complete: bool) -> tuple[str, str | None]:
+    """(gemeente shown, notice). A real gemeente the user asked for is kept when the year's
+    list could not be loaded (the page then says why there are no figures); the demo is
+    the default only when nothing else exists."""
+    codes = [c for c, _ in opts]
+    real = [c for c in codes if not repository.is_demo_scope(c)]
+    if DEFAULT_GEMEENTE in codes:
+        default = DEFAULT_GEMEENTE
+    elif real:
+        default = real[0]
+    elif not demo_only():        # CBS answers but the year's list is missing: keep the default
+        default = DEFAULT_GEMEENTE
+    else:                        # no CBS and nothing cached: the demo is all there is
+        default = repository.DEMO_GEMEENTE
+    if raw in (None, ""):
+        return default, None
+    code = str(raw).strip().upper()
+    if code in codes:
+        return code, None
+    if not complete and _GEM_CODE.fullmatch(code) and not repository.is_demo_scope(code):
+        return code, None
+    name = _gemeente_name(default, year, dict(opts))
+    if repository.is_demo_scope(default):
+        name = f"de fictieve {name.replace(' (fictief)', '')}"
+    return default, (f"De gemeente {quoted(raw)} bestaat niet in {year}; getoond wordt {_md_escape(name)} "
+                     f"({default}).")
+
+
+def _resolve_level(raw, levels: tuple[str, ...]) -> tuple[str, str | None]:
+    default = "wijk" if "wijk" in levels else levels[0]
+    if raw in (None, ""):
+        return default, None
+    level = str(raw).strip().lower()
+    if level in levels:
+        return level, None
+    if level in LEVEL_CHOICES:
+        return default, (f"Op deze pagina kunt u niet kiezen voor ‘{LEVEL_CHOICES[level]}’; getoond "
+                         f"worden de {LEVEL_WORDS[default]}.")
+    return default, f"Het niveau {quoted(raw)} bestaat niet; getoond worden de {LEVEL_WORDS[default]}."
+
+
+def _resolve_indicator(raw, ids: list[str], year: int, cat: Catalogue) -> tuple[str, str | None]:
+    """(indicator shown, notice): an unknown id, one of another year's indeling (e.g.
+    migratieachtergrond in 2024) or one this page does not offer is named."""
+    default = next((i for i in DEFAULT_INDICATORS if i in ids), ids[0])
+    if raw in (None, ""):
+        return default, None
+    ind = str(raw).strip()
+    if ind in ids:
+        return ind, None
+    shown = _md_escape(cat.indicators[default].label)
+    if ind in cat.indicators:
+        asked = _md_escape(cat.indicators[ind].label)
+        if not cat.indicators[ind].applies_to(cat.scheme_for_year(year)):
+            return default, f"De indicator ‘{asked}’ is er niet voor {year}; getoond wordt {shown}."
+        return default, f"De indicator ‘{asked}’ staat niet op deze pagina; getoond wordt {shown}."
+    return default, f"De indicator {quoted(raw)} bestaat niet; getoond wordt {shown}."
+
+
+def _area_fits(code: str, gemeente: str, level: str) -> bool:
+    """Whether ``code`` can be an area of ``gemeente`` at ``level`` (its form; whether it
+    exists is checked by the page against its table: :func:`known_area`)."""
+    if level == "gemeente":
+        return bool(_GEM_CODE.fullmatch(code))
+    if level == "buurt_nl":
+        return code.startswith("BU") and bool(_AREA_CODE.fullmatch(code))
+    return code == gemeente or (bool(_AREA_CODE.fullmatch(code)) and code[2:6] == gemeente[2:6])
+
+
+def _resolve_area(raw, gemeente: str, gemeente_name: str, level: str) -> tuple[str | None, str | None]:
+    if raw in (None, ""):
+        return None, None
+    code = str(raw).strip().upper()
+    if _area_fits(code, gemeente, level):
+        return code, None
+    where = "Nederland" if level in ("gemeente", "buurt_nl") else _md_escape(gemeente_name)
+    return None, f"Het gebied {quoted(raw)} bestaat niet in {where}; er is geen gebied gekozen."
+
+
+def _notice_box():
+    """The place at the top of the page where the notices go (made once per run)."""
+    box = st.container()
+    st.session_state[NOTICE_BOX] = box
+    return box
+
+
+def _show_notices(sig: dict, new: dict[str, str]) -> None:
+    """Show the notices of this selection: the new ones, and the earlier ones as long as the
+    selection they describe stands (a change by the user ends them)."""
+    prev = st.session_state.get(NOTICES)
+    msgs = dict(prev["msgs"]) if prev and prev["sig"] == sig else {}
+    msgs.update({k: v for k, v in new.items() if v})
+    st.session_state[NOTICES] = {"sig": sig, "msgs": msgs}
+    box = st.session_state.get(NOTICE_BOX) or st
+    for msg in msgs.values():
+        box.warning(msg, icon=":material/link_off:")
+
+
+def add_notice(key: str, msg: str, **changed) -> None:
+    """A notice found by the page after the sidebar (e.g. an unknown area, a view setting),
+    shown at the top with the others; ``changed`` are the selection keys it replaced (their
+    new values), so the notice stays while the selection stands."""
+    note = st.session_state.get(NOTICES) or {"sig": {}, "msgs": {}}
+    note = {"sig": {**note["sig"], **changed}, "msgs": {**note["msgs"], key: msg}}
+    st.session_state[NOTICES] = note
+    box = st.session_state.get(NOTICE_BOX) or st
+    box.warning(msg, icon=":material/link_off:")
+
+
+def known_area(sel: Selection, codes, among: str) -> str | None:
+    """``sel.area`` when it is one of ``codes`` (the areas the page shows); otherwise say so,
+    take it out of the selection and the URL, and return None."""
+    if not sel.area or sel.area in set(codes):
+        return sel.area
+    st.session_state["sel_gebied"] = None
+    sync_url()
+    add_notice("gebied", f"Het gebied {quoted(sel.area)} komt niet voor in {among}; er is geen gebied "
+                         f"gekozen.", gebied=None)
+    return None
+
+
 def sidebar(*, levels: tuple[str, ...] = ("wijk", "buurt", "gemeente"), indicator: bool = True,
             themes: tuple[str, ...] | None = None) -> Selection:
-    """The selection widgets in the sidebar; values survive page switches and live in the URL."""
+    """The selection widgets in the sidebar; values survive page switches and live in the URL.
+
+    A value that cannot be shown (from the URL, or not offered on this page or in this year)
+    is replaced by the default, and a Dutch line at the top of the page says what was asked
+    and what is shown instead; the URL then carries what is shown."""
     cat = load_catalogue()
     init_state()
+    _notice_box()
     sb = st.sidebar
+    notices: dict[str, str | None] = {}
     # year
     years = _year_options(cat, demo_only())
-    year = int(_get("jaar") or _default_year(cat))
-    if year not in years:
-        year = years[0] if 2024 not in years else 2024
+    year, notices["jaar"] = _resolve_year(_get("jaar"), years)
     st.session_state["w_jaar"] = year
     year = sb.selectbox("Jaar", years, key="w_jaar", on_change=_widget("jaar"),
                         help="Peiljaar van de Kerncijfers wijken en buurten (CBS).")
     st.session_state["sel_jaar"] = year
-    # gemeente
-    opts = gemeente_options(year)
+    # gemeente: a real one the user chose is never replaced by the demo
+    opts, complete = _gemeente_list(year)
+    if complete:
+        st.session_state["_gemeente_names"] = {**st.session_state.get("_gemeente_names", {}), **dict(opts)}
+    gem, notices["gemeente"] = _resolve_gemeente(_get("gemeente"), year, opts, complete)
     codes = [c for c, _ in opts]
     names = dict(opts)
-    gem = _get("gemeente") or ("GM0228" if "GM0228" in codes else codes[0])
     if gem not in codes:
-        gem = codes[0]
+        names[gem] = _gemeente_name(gem, year, names)
+        codes = [gem] + codes
     st.session_state["w_gemeente"] = gem
     gem = sb.selectbox("Gemeente", codes, key="w_gemeente", format_func=lambda c: f"{names.get(c, c)} ({c})",
                        on_change=_widget("gemeente"))
     st.session_state["sel_gemeente"] = gem
+    gemeente_name = names.get(gem, gem).replace(" (fictief)", "")
     # level
-    lv = _get("niveau") or "wijk"
-    if lv not in levels:
-        lv = levels[0]
+    lv, notices["niveau"] = _resolve_level(_get("niveau"), levels)
     st.session_state["w_niveau"] = lv
     lv = sb.radio("Niveau", list(levels), key="w_niveau", format_func=lambda v: LEVEL_CHOICES[v],
                   on_change=_widget("niveau"), horizontal=False)
@@ -216,18 +406,106 @@ def sidebar(*, levels: tuple[str, ...] = ("wijk", "buurt", "gemeente"), indicato
         scheme = cat.scheme_for_year(year)
         inds = [i for i in cat.indicators_for(scheme) if themes is None or i.theme in themes]
         ids = [i.id for i in inds]
-        if ind_id not in ids:
-            ind_id = "pct_herkomst_buiten_europa" if "pct_herkomst_buiten_europa" in ids else (
-                "pct_niet_westers" if "pct_niet_westers" in ids else ids[0])
+        ind_id, notices["indicator"] = _resolve_indicator(ind_id, ids, year, cat)
         st.session_state["w_indicator"] = ind_id
         ind_id = sb.selectbox("Indicator", ids, key="w_indicator",
                               format_func=lambda i: f"{cat.themes.get(cat.indicators[i].theme, '')}: {cat.indicators[i].label}",
                               on_change=_widget("indicator"))
         st.session_state["sel_indicator"] = ind_id
-    area = _get("gebied") or None
+    elif ind_id and ind_id not in cat.indicators:
+        notices["indicator"] = f"De indicator {quoted(ind_id)} bestaat niet; hij is uit de link gehaald."
+        ind_id = ""
+        st.session_state["sel_indicator"] = None
+    area, notices["gebied"] = _resolve_area(_get("gebied"), gem, gemeente_name, lv)
+    st.session_state["sel_gebied"] = area
     sync_url()
-    return Selection(year=int(year), gemeente=gem, gemeente_name=names.get(gem, gem).replace(" (fictief)", ""),
+    sig = {"jaar": year, "gemeente": gem, "niveau": lv, "indicator": ind_id, "gebied": area,
+           "page": (levels, indicator, themes)}
+    _show_notices(sig, {k: v for k, v in notices.items() if v})
+    return Selection(year=int(year), gemeente=gem, gemeente_name=gemeente_name,
                      level=lv, indicator=ind_id, area=area)
+
+
+def check_link() -> None:
+    """For a page without the selection widgets: check the selection the URL brings along
+    (as :func:`sidebar` would), say in Dutch what cannot be used, and keep the rest."""
+    cat = load_catalogue()
+    init_state()
+    _notice_box()
+    notices: dict[str, str | None] = {}
+    year = None
+    if _get("jaar") not in (None, ""):
+        year, notices["jaar"] = _resolve_year(_get("jaar"), _year_options(cat, demo_only()))
+        st.session_state["sel_jaar"] = year
+    opts, complete = _gemeente_list(year or DEFAULT_YEAR)
+    gem, notices["gemeente"] = _resolve_gemeente(_get("gemeente"), year or DEFAULT_YEAR, opts, complete)
+    if _get("gemeente") not in (None, ""):
+        st.session_state["sel_gemeente"] = gem
+    lv = _get("niveau")
+    if lv not in (None, ""):
+        lv, notices["niveau"] = _resolve_level(lv, tuple(LEVEL_CHOICES))
+        st.session_state["sel_niveau"] = lv
+    ind = _get("indicator")
+    if ind not in (None, "") and str(ind).strip() not in cat.indicators:
+        notices["indicator"] = f"De indicator {quoted(ind)} bestaat niet; hij is uit de link gehaald."
+        st.session_state["sel_indicator"] = None
+    area = _get("gebied")
+    if area not in (None, ""):
+        name = _gemeente_name(gem, year or DEFAULT_YEAR, dict(opts)).replace(" (fictief)", "")
+        area, notices["gebied"] = _resolve_area(area, gem, name, lv or "wijk")
+        st.session_state["sel_gebied"] = area
+    sync_url()
+    _show_notices({k: _get(k) for k in STATE_KEYS} | {"page": "zonder selectie"},
+                  {k: v for k, v in notices.items() if v})
+
+
+# ------------------------------------------------------------------ view settings in the URL
+def view_param(key: str, param: str, allowed, default, *, what: str, parse=str, encode=str,
+               label=str) -> None:
+    """Keep a page's own view setting (the widget ``key``) in the URL as ``param``, so that a
+    link restores the view exactly; call it just before the widget is made, without a
+    ``value``/``index`` for the widget (its value comes from here).
+
+    The link the session opened with gives the value, once (``parse`` turns the text into
+    a value; ``allowed`` is a collection or a predicate); a value that cannot be used is
+    replaced by the current one, with a Dutch notice naming ``what`` it was for. The value
+    survives a visit to another page. The URL leaves out the ``default``."""
+    ok = allowed if callable(allowed) else (lambda v: v in allowed)
+    keep = f"view_{key}"
+    if key not in st.session_state:
+        raw = st.session_state.get(LINK, {}).pop(param, None)
+        if raw not in (None, ""):
+            try:
+                value = parse(str(raw).strip())
+            except (KeyError, TypeError, ValueError):
+                value = None
+            if value is not None and ok(value):
+                st.session_state[keep] = value
+            else:
+                current = st.session_state.get(keep, default)
+                add_notice(f"view:{param}", f"{what} {quoted(raw)} uit de link kan hier niet; getoond "
+                                            f"wordt {_md_escape(label(current))}.")
+        value = st.session_state.get(keep, default)
+        st.session_state[key] = value if ok(value) else default
+    value = st.session_state[key]
+    if not ok(value):
+        value = st.session_state[key] = default
+    st.session_state[keep] = value
+    if value == default:
+        if param in st.query_params:
+            del st.query_params[param]
+    elif st.query_params.get(param) != encode(value):
+        st.query_params[param] = encode(value)
+
+
+def parse_number(text: str) -> float:
+    """A number from the URL: ``2.5`` or ``2,5``."""
+    return float(text.replace(",", "."))
+
+
+def encode_number(value) -> str:
+    """A number for the URL (not for reading: a point, no trailing zeros)."""
+    return f"{float(value):g}"
 
 
 def _year_options(cat: Catalogue, demo: bool) -> list[int]:
@@ -243,8 +521,8 @@ def _year_options(cat: Catalogue, demo: bool) -> list[int]:
 def fictitious_banner(table: AreaTable) -> None:
     if table.meta.fictitious:
         st.warning(f"**{FICTITIOUS_LABEL}.** Dit is de Voorbeeldgemeente: de cijfers en grenzen zijn "
-                   "door Buurtmonitor verzonnen om het dashboard te laten zien zonder verbinding met CBS.",
-                   icon="⚠️")
+                   "door Buurtmonitor verzonnen om te laten zien hoe het dashboard werkt; ze zeggen niets "
+                   "over een echte gemeente.", icon="⚠️")
 
 
 def source_caption(table: AreaTable) -> None:
@@ -256,12 +534,18 @@ def origin_notice(origin: str, warning: str | None) -> None:
         st.warning(warning, icon="📦")
 
 
-def guidance_panel(view: str, indicator: str | None = None, *, container=None) -> None:
-    """The guidance resources that fit this view and indicator, each with why it helps here."""
+def guidance_panel(view: str, indicator: str | None = None, *, container=None,
+                   situations: dict[str, str] | None = None) -> None:
+    """The guidance resources that fit this view and indicator, each with why it helps here.
+
+    ``situations``: the situations that hold for what the view shows (id -> the reason in
+    words, e.g. from :func:`buurtmonitor.integratie.countries.situations`); a resource tied to
+    one of them is shown with that reason."""
     cat = load_catalogue()
     box = container or st
-    box.markdown("#### Handreikingen bij deze weergave")
-    res = cat.resources_for(view, indicator)
+    box.markdown("## Handreikingen bij deze weergave")
+    holding = situations or {}
+    res = cat.resources_for(view, indicator, holding)
     if not res:
         box.info("Bij deze weergave hoort geen handreiking uit de catalogus.")
         return
@@ -272,6 +556,9 @@ def guidance_panel(view: str, indicator: str | None = None, *, container=None) -
             st.caption(f"{r.publisher}{f', {r.year}' if r.year else ''}"
                        f"{' · link naar de pagina van de uitgever' if r.url_is_publisher_page else ''}")
             st.text(why)
+            for sid in r.situations:
+                if sid in holding:
+                    st.text(f"Waarom hier: {holding[sid]}")
 
 
 def _md_escape(text: str) -> str:
@@ -293,7 +580,7 @@ def table_alternative(df: pd.DataFrame, filename: str, *, key: str) -> None:
         st.dataframe(df, hide_index=True, width="stretch", column_config=config)
         data = lambda: frame_to_csv(df)  # made when clicked, not on every rerun
     else:
-        st.dataframe(_dutch_style(df), hide_index=True, width="stretch", column_config=config)
+        st.dataframe(dutch_style(df), hide_index=True, width="stretch", column_config=config)
         data = frame_to_csv(df)
     st.download_button("Tabel downloaden (CSV)", data, file_name=filename, mime="text/csv", key=key)
 
@@ -358,38 +645,56 @@ def _national_table(year: int, demo: bool) -> tuple[AreaTable, str, str | None]:
     return got.table, got.origin, got.warning
 
 
+def table_missing(exc: BaseException) -> bool:
+    """Whether a failed load means: the source answered, but has no such table (HTTP 404),
+    as opposed to a source that cannot be reached."""
+    seen: set[int] = set()
+    x: BaseException | None = exc
+    while x is not None and id(x) not in seen:
+        seen.add(id(x))
+        if isinstance(x, http.NotFound) or getattr(getattr(x, "response", None), "status_code", None) == 404:
+            return True
+        x = x.__cause__ or x.__context__
+    return False
+
+
 def load_error(exc: BaseException, what: str) -> str:
-    """A Dutch message for a failed load (the loaders' own messages are Dutch)."""
+    """A Dutch line for a failed load of ``what`` (e.g. "De cijfers van Ede voor 2022"): it
+    tells a missing table (CBS answered) from CBS that cannot be reached. The technical
+    detail is for :func:`show_load_error`'s details panel, not for this line."""
     if isinstance(exc, repository.DataUnavailable):
-        return (f"{what} kunnen nu niet worden opgehaald en staan nog niet in de cache. "
-                f"Probeer het later opnieuw, of kies de Voorbeeldgemeente (fictief) om het dashboard "
-                f"te bekijken. Details: {exc}")
+        if table_missing(exc):
+            return (f"{what} zijn er niet: CBS is bereikbaar, maar levert de tabel van dat jaar niet. "
+                    f"Kies een ander jaar; de gekozen gemeente blijft staan.")
+        if cbs_reachable():
+            return (f"{what} konden niet worden opgehaald: CBS gaf een fout, en ze staan nog niet in de "
+                    f"cache. Probeer het later opnieuw, of kies een ander jaar.")
+        return (f"{what} kunnen nu niet worden opgehaald: er is geen verbinding met CBS en ze staan nog "
+                f"niet in de cache. Probeer het later opnieuw, of kies de Voorbeeldgemeente (fictief) "
+                f"om het dashboard te bekijken.")
     if isinstance(exc, (LookupError, ValueError)):
         return f"{what}: {exc}"
-    return f"{what} konden niet worden geladen ({type(exc).__name__}: {exc})."
+    return f"{what} konden niet worden geladen ({type(exc).__name__})."
+
+
+def show_load_error(exc: BaseException, what: str) -> None:
+    """The Dutch line of :func:`load_error`, with the technical detail in a closed panel."""
+    st.error(load_error(exc, what), icon=":material/error:")
+    with st.expander("Technische details"):
+        st.text(str(exc))
 
 
 def search_resources(query: str = "", themes: tuple[str, ...] | list[str] = (),
                      views: tuple[str, ...] | list[str] = ()):
-    """Resources whose title, description or publisher contain every word of ``query``
-    (case-insensitive), with at least one of ``themes`` and one of ``views`` (empty = any)."""
-    words = [w for w in str(query or "").lower().split() if w]
-    out = []
-    for r in load_catalogue().resources:
-        text = f"{r.title} {r.description} {r.publisher}".lower()
-        if words and not all(w in text for w in words):
-            continue
-        if themes and not set(themes) & set(r.themes):
-            continue
-        if views and not set(views) & set(r.views):
-            continue
-        out.append(r)
-    return sorted(out, key=lambda r: (r.priority.get("hulpmiddelen", 50), r.title))
+    """Resources whose title, description, publisher, themes or situations contain every word
+    of ``query`` (:meth:`buurtmonitor.catalogue.Catalogue.search_resources`)."""
+    return load_catalogue().search_resources(query, themes, views)
 
 
-def _dutch_style(df: pd.DataFrame):
+def dutch_style(df: pd.DataFrame):
     """A Styler that shows numeric columns with a decimal comma and thousands dots (whole
-    numbers without decimals). The data itself is unchanged."""
+    numbers without decimals, 0–1 measures with three), whatever the browser's language. The
+    data itself is unchanged (the columns still sort as numbers)."""
     num = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])]
     if not num or df.empty:
         return df
@@ -397,5 +702,6 @@ def _dutch_style(df: pd.DataFrame):
     for c in num:
         vals = pd.to_numeric(df[c], errors="coerce").dropna()
         whole = bool(len(vals)) and bool(((vals - vals.round()).abs() < 1e-9).all())
-        sty = sty.format(lambda v, d=0 if whole else 1: formatting.number(v, d), subset=[c])
+        index_like = bool(len(vals)) and float(vals.abs().max()) <= 1.0  # 0–1 measures: 0,326
+        sty = sty.format(lambda v, d=0 if whole else 3 if index_like else 1: formatting.number(v, d), subset=[c])
     return sty

@@ -6,6 +6,8 @@ from __future__ import annotations
 import functools
 import re
 import tomllib
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -120,6 +122,12 @@ class Resource:
     indicators: tuple[str, ...]
     why: dict = field(default_factory=dict)   # view id -> one line "why it helps here"
     priority: dict = field(default_factory=dict)  # view id -> sort order (lower first)
+    #: situations (ids of [situations] in resources.toml) the resource is tied to: beside a
+    #: view it is shown only when one of them holds (e.g. "Eritrea is a group in the gemeente")
+    situations: tuple[str, ...] = ()
+    #: origin group ids (data/origin_tables.toml): on the Integratie view only shown when one
+    #: of them is a group with figures in the gemeente (empty = always)
+    groups: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -135,6 +143,8 @@ class Catalogue:
     views: dict[str, str] = field(default_factory=dict)
     #: guidance themes beyond the indicator themes: id -> label
     resource_themes: dict[str, str] = field(default_factory=dict)
+    #: situations a resource can be tied to: id -> Dutch label
+    situations: dict[str, str] = field(default_factory=dict)
     #: the small-area rule: a share or rate of an area whose n is below this is not shown
     #: (``[small_areas] min_n`` in indicators.toml)
     small_area_min_n: int = 50
@@ -167,12 +177,21 @@ class Catalogue:
         """Variables read from a source (not derived)."""
         return [v for v in self.variables.values() if not v.derive]
 
-    def resources_for(self, view: str, indicator: str | None = None) -> list[Resource]:
-        """Resources that belong to a view (and, where given, fit the indicator or its theme)."""
+    def resources_for(self, view: str, indicator: str | None = None,
+                      situations: Iterable[str] = ()) -> list[Resource]:
+        """Resources that belong to a view (and, where given, fit the indicator or its theme).
+
+        A resource tied to situations (``situations`` in resources.toml) is only returned when
+        one of them is among ``situations`` (the ones that hold for what the view shows, e.g.
+        ``"herkomstgroep_eritrea"``); on the Hulpmiddelen view, the whole catalogue, always.
+        """
         ind = self.indicators.get(indicator) if indicator else None
+        holding = set(situations)
         out = []
         for r in self.resources:
             if view not in r.views:
+                continue
+            if r.situations and view != "hulpmiddelen" and not holding & set(r.situations):
                 continue
             # a resource with a priority for this view always leads it; others must fit
             # the indicator (listed) or its theme
@@ -181,6 +200,50 @@ class Catalogue:
                 continue
             out.append(r)
         return sorted(out, key=lambda r: (r.priority.get(view, 50), r.title))
+
+    def search_text(self, r: Resource) -> str:
+        """Everything the search looks in: title, description, publisher, the labels of the
+        resource's themes and of its situations (folded: lower case, no accents)."""
+        labels = self.theme_labels
+        parts = [r.title, r.description, r.publisher, *[labels.get(t, t) for t in r.themes],
+                 *[self.situations.get(s, s) for s in r.situations]]
+        return fold(" ".join(parts))
+
+    def search_resources(self, query: str = "", themes: Iterable[str] = (),
+                         views: Iterable[str] = ()) -> list[Resource]:
+        """Resources in which every word of ``query`` occurs (in :meth:`search_text`; a Dutch
+        plural also finds its singular: "jongeren" finds "jongere"), with at least one of
+        ``themes`` and one of ``views`` (empty = any), in the Hulpmiddelen order."""
+        words = [w for w in fold(query or "").split() if w]
+        themes, views = set(themes), set(views)
+        out = []
+        for r in self.resources:
+            text = self.search_text(r)
+            if words and not all(any(form in text for form in word_forms(w)) for w in words):
+                continue
+            if themes and not themes & set(r.themes):
+                continue
+            if views and not views & set(r.views):
+                continue
+            out.append(r)
+        return sorted(out, key=lambda r: (r.priority.get("hulpmiddelen", 50), r.title))
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: ``"Oekraïne"`` -> ``"oekraine"``."""
+    norm = unicodedata.normalize("NFKD", str(text))
+    return "".join(c for c in norm if not unicodedata.combining(c)).lower()
+
+
+def word_forms(word: str) -> list[str]:
+    """A search word and, for a Dutch plural, its stem: ``"jongeren"`` -> ``["jongeren",
+    "jongere"]``, ``"buurten"`` -> ``["buurten", "buurt"]``, ``"gemeentes"`` -> ``[..., "gemeente"]``."""
+    forms = [word]
+    if len(word) > 4 and word.endswith("en"):
+        forms += [word[:-1], word[:-2]]
+    elif len(word) > 4 and word.endswith("s"):
+        forms.append(word[:-1])
+    return forms
 
 
 def _load(name: str) -> dict:
@@ -246,12 +309,18 @@ def load_catalogue() -> Catalogue:
                  last_checked=str(r.get("last_checked", "")), description=r.get("description", ""),
                  themes=tuple(r.get("themes", ())), views=tuple(r.get("views", ())),
                  indicators=tuple(r.get("indicators", ())), why=dict(r.get("why", {})),
-                 priority=dict(r.get("priority", {})))
+                 priority=dict(r.get("priority", {})), situations=tuple(r.get("situations", ())),
+                 groups=tuple(r.get("groups", ())))
         for r in res.get("resource", []))
     views = {str(k): str(v) for k, v in res.get("views", {}).items()}
     themes = dict(inds.get("themes", {}))
     resource_themes = {str(k): str(v) for k, v in res.get("themes", {}).items()}
+    situations = {str(k): str(v) for k, v in res.get("situations", {}).items()}
     for r in resources:
+        unknown_situations = set(r.situations) - set(situations)
+        if unknown_situations:
+            raise CatalogueError(f"Handreiking {r.id} noemt onbekende situatie(s) {sorted(unknown_situations)} "
+                                 "(zie [situations] in resources.toml)")
         unknown_views = set(r.views) - set(views)
         if unknown_views:
             raise CatalogueError(f"Handreiking {r.id} noemt onbekende weergave(n) {sorted(unknown_views)} "
@@ -266,7 +335,8 @@ def load_catalogue() -> Catalogue:
     return Catalogue(title_pattern=tabs.get("title_pattern", "Kerncijfers wijken en buurten {year}"),
                      tables=tables, variables=variables, indicators=indicators,
                      themes=themes, schemes=schemes, resources=resources,
-                     views=views, resource_themes=resource_themes, small_area_min_n=min_n)
+                     views=views, resource_themes=resource_themes, situations=situations,
+                     small_area_min_n=min_n)
 
 
 # ---------------------------------------------------------------------------- lokale kaart

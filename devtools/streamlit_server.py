@@ -47,10 +47,13 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> Non
 
 @contextlib.contextmanager
 def streamlit_process(env: dict[str, str] | None = None, *, script: str = "dashboard.py",
-                      log_path: Path | None = None, timeout: float = 60.0) -> Iterator[tuple[str, subprocess.Popen]]:
+                      log_path: Path | None = None, timeout: float = 60.0, port: int | None = None,
+                      args: tuple[str, ...] = ()) -> Iterator[tuple[str, subprocess.Popen]]:
     """Yield (base URL, process) of a running dashboard; kill its process group on exit.
-    ``env`` overrides the offline-demo defaults (the benchmark points it at its stand-ins)."""
-    port = free_port()
+    ``env`` overrides the offline-demo defaults (the benchmark points it at its stand-ins);
+    ``port`` (default: a free one) and extra ``args`` for ``streamlit run`` (e.g.
+    ``("--secrets.files", path)`` for a login test)."""
+    port = port or free_port()
     with tempfile.TemporaryDirectory(prefix="buurtmonitor-e2e-") as tmp:
         full_env = {**os.environ, "CBS_ODATA_URL": CLOSED, "PDOK_URL": CLOSED,
                     "BUURTMONITOR_CACHE_DIR": str(Path(tmp) / "cache"),
@@ -60,7 +63,7 @@ def streamlit_process(env: dict[str, str] | None = None, *, script: str = "dashb
             full_env.pop("BUURTMONITOR_OFFLINE", None)
         cmd = [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
                "--server.port", str(port), "--server.address", "127.0.0.1",
-               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *args]
         log = open(log_path or Path(tmp) / "streamlit.log", "wb")
         proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)

@@ -10,7 +10,11 @@ The file name carries a SHA-256 prefix of the file's bytes (``kwb_2024_GM0228.<h
 one atomic rename publishes an entry together with its checksum, and any change to the bytes
 (bit rot, a partial copy) is detected on read. Parquet page checksums are written as well.
 
-A shared PostGIS store for multi-user deployments can implement :class:`Store` later.
+:class:`CacheStore` holds what every backend shares: how a table, a frame or a set of
+boundaries becomes one Arrow table with its provenance, and back. A backend keeps Parquet bytes
+under a key and checks them on read. :class:`ParquetStore` is the embedded default (a folder);
+:class:`loaders.cache_pg.PgStore` keeps the same bytes and checksums in PostgreSQL for a team
+deployment (:func:`loaders.stores.open_store` chooses by ``BUURTMONITOR_DATABASE_URL``).
 """
 
 from __future__ import annotations
@@ -39,7 +43,6 @@ _MISSING_PREFIX = "__missing__"
 _META_KEY = b"buurtmonitor"
 FORMAT_VERSION = 1
 
-
 class Store(Protocol):
     """What the repository needs from a cache."""
 
@@ -50,102 +53,63 @@ class Store(Protocol):
     def keys(self) -> list[str]: ...
     def size_bytes(self) -> int: ...
 
-
 def _safe(key: str) -> str:
     if not re.fullmatch(r"[A-Za-z0-9_.\-]+", key):
         raise ValueError(f"Ongeldige cachesleutel: {key!r}")
     return key
 
+def arrow_bytes(table: pa.Table, meta: dict) -> bytes:
+    """``table`` with ``meta`` (plus format version and row count) as Parquet bytes (zstd,
+    page checksums)."""
+    meta = {**meta, "format_version": FORMAT_VERSION, "rows": table.num_rows}
+    schema_meta = dict(table.schema.metadata or {})
+    schema_meta[_META_KEY] = json.dumps(meta, ensure_ascii=False).encode()
+    sink = pa.BufferOutputStream()
+    pq.write_table(table.replace_schema_metadata(schema_meta), sink, compression="zstd",
+                   write_page_checksum=True)
+    return sink.getvalue().to_pybytes()
 
+def arrow_from_bytes(data: bytes) -> tuple[pa.Table, dict]:
+    """The table and meta of :func:`arrow_bytes` (:class:`ValueError` when damaged or old)."""
+    table = pq.read_table(pa.BufferReader(data), page_checksum_verification=True)
+    meta = json.loads(table.schema.metadata[_META_KEY])
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise ValueError("oude cache-indeling")
+    plain = table.replace_schema_metadata(
+        {k: v for k, v in (table.schema.metadata or {}).items() if k != _META_KEY})
+    if plain.num_rows != meta.get("rows"):
+        raise ValueError("aantal rijen klopt niet")
+    return plain, meta
 
+class CacheStore:
+    """Tables, frames and boundaries as Parquet entries with their provenance.
 
-class ParquetStore:
-    """A folder of Parquet/GeoParquet files (default ``BUURTMONITOR_CACHE_DIR``)."""
-
-    def __init__(self, root: Path | str | None = None):
-        self.root = Path(root) if root is not None else get_settings().cache_dir
-
-    # ------------------------------------------------------------------ generic
-    def _paths(self, key: str) -> list[Path]:
-        """Every file of ``key``, newest first."""
-        if not self.root.exists():
-            return []
-        found = [p for p in self.root.glob(f"{_safe(key)}.*.parquet") if p.name.count(".") == 2]
-        return sorted(found, key=lambda p: p.stat().st_mtime_ns, reverse=True)
-
-    def _path(self, key: str) -> Path | None:
-        paths = self._paths(key)
-        return paths[0] if paths else None
+    A backend implements ``_write`` (publish the bytes of one entry atomically), ``_read``
+    (the entry, or None when absent or damaged: a damaged entry is removed), ``delete``,
+    ``keys``, ``size_bytes``, ``meta`` and ``describe``.
+    """
 
     def _write(self, key: str, table: pa.Table, meta: dict) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        meta = {**meta, "format_version": FORMAT_VERSION, "rows": table.num_rows}
-        schema_meta = dict(table.schema.metadata or {})
-        schema_meta[_META_KEY] = json.dumps(meta, ensure_ascii=False).encode()
-        table = table.replace_schema_metadata(schema_meta)
-        fd, tmp = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=self.root)
-        os.close(fd)
-        try:
-            pq.write_table(table, tmp, compression="zstd", write_page_checksum=True)
-            os.chmod(tmp, 0o644)
-            digest = hashlib.sha256()
-            with open(tmp, "rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    digest.update(chunk)
-                os.fsync(fh.fileno())
-            final = self.root / f"{key}.{digest.hexdigest()[:16]}.parquet"
-            old = [p for p in self._paths(key) if p != final]
-            os.replace(tmp, final)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        for p in old:
-            p.unlink(missing_ok=True)
+        raise NotImplementedError
 
     def _read(self, key: str) -> tuple[pa.Table, dict] | None:
-        path = self._path(key)
-        if path is None:
-            return None
-        try:
-            data = path.read_bytes()
-            if hashlib.sha256(data).hexdigest()[:16] != path.name.split(".")[1]:
-                raise ValueError("controlegetal klopt niet")
-            table = pq.read_table(pa.BufferReader(data), page_checksum_verification=True)
-            meta = json.loads(table.schema.metadata[_META_KEY])
-            if meta.get("format_version") != FORMAT_VERSION:
-                raise ValueError("oude cache-indeling")
-            plain = table.replace_schema_metadata(
-                {k: v for k, v in (table.schema.metadata or {}).items() if k != _META_KEY})
-            if plain.num_rows != meta.get("rows"):
-                raise ValueError("aantal rijen klopt niet")
-        except Exception as exc:  # noqa: BLE001 - any damage means: fetch again
-            log.warning("Cache-item %s is beschadigd (%s) en wordt opnieuw opgehaald.", key, exc)
-            path.unlink(missing_ok=True)
-            return None
-        return plain, meta
+        raise NotImplementedError
 
     def delete(self, key: str) -> None:
-        for p in self._paths(key):
-            p.unlink(missing_ok=True)
+        raise NotImplementedError
 
     def keys(self) -> list[str]:
-        if not self.root.exists():
-            return []
-        return sorted({p.name.split(".")[0] for p in self.root.glob("*.*.parquet")})
+        raise NotImplementedError
 
     def size_bytes(self) -> int:
-        if not self.root.exists():
-            return 0
-        return sum(p.stat().st_size for p in self.root.glob("*.parquet"))
+        raise NotImplementedError
 
     def meta(self, key: str) -> dict | None:
-        path = self._path(key)
-        if path is None:
-            return None
-        try:
-            return json.loads(pq.read_schema(path).metadata[_META_KEY])
-        except Exception:  # noqa: BLE001
-            return None
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """Where the entries are, in Dutch (for messages and the CLI)."""
+        raise NotImplementedError
 
     # ------------------------------------------------------------------ tables
     def put_table(self, key: str, table: AreaTable) -> None:
@@ -223,6 +187,98 @@ class ParquetStore:
                 frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
         return gpd.GeoDataFrame(frame, geometry=geom, crs=crs), meta
 
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+class ParquetStore(CacheStore):
+    """A folder of Parquet/GeoParquet files (default ``BUURTMONITOR_CACHE_DIR``)."""
+
+    def __init__(self, root: Path | str | None = None):
+        self.root = Path(root) if root is not None else get_settings().cache_dir
+
+    # ------------------------------------------------------------------ generic
+    def _paths(self, key: str) -> list[Path]:
+        """Every file of ``key``, newest first."""
+        if not self.root.exists():
+            return []
+        found = [p for p in self.root.glob(f"{_safe(key)}.*.parquet") if p.name.count(".") == 2]
+        return sorted(found, key=lambda p: p.stat().st_mtime_ns, reverse=True)
+
+    def _path(self, key: str) -> Path | None:
+        paths = self._paths(key)
+        return paths[0] if paths else None
+
+    def _write(self, key: str, table: pa.Table, meta: dict) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        data = arrow_bytes(table, meta)
+        fd, tmp = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=self.root)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, 0o644)
+            digest = hashlib.sha256(data)
+            final = self.root / f"{key}.{digest.hexdigest()[:16]}.parquet"
+            old = [p for p in self._paths(key) if p != final]
+            os.replace(tmp, final)
+            _fsync_dir(self.root)             # the rename itself survives a power cut
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        for p in old:
+            p.unlink(missing_ok=True)
+
+    def _read(self, key: str) -> tuple[pa.Table, dict] | None:
+        path = self._path(key)
+        if path is None:
+            return None
+        try:
+            data = path.read_bytes()
+            if hashlib.sha256(data).hexdigest()[:16] != path.name.split(".")[1]:
+                raise ValueError("controlegetal klopt niet")
+            plain, meta = arrow_from_bytes(data)
+        except Exception as exc:  # noqa: BLE001 - any damage means: fetch again
+            log.warning("Cache-item %s is beschadigd (%s) en wordt opnieuw opgehaald.", key, exc)
+            path.unlink(missing_ok=True)
+            return None
+        return plain, meta
+
+    def delete(self, key: str) -> None:
+        for p in self._paths(key):
+            p.unlink(missing_ok=True)
+
+    def keys(self) -> list[str]:
+        if not self.root.exists():
+            return []
+        return sorted({p.name.split(".")[0] for p in self.root.glob("*.*.parquet")})
+
+    def size_bytes(self) -> int:
+        if not self.root.exists():
+            return 0
+        return sum(p.stat().st_size for p in self.root.glob("*.parquet"))
+
+    def meta(self, key: str) -> dict | None:
+        path = self._path(key)
+        if path is None:
+            return None
+        try:
+            return json.loads(pq.read_schema(path).metadata[_META_KEY])
+        except Exception:  # noqa: BLE001
+            return None
+
+    def describe(self) -> str:
+        return f"cachemap {self.root}"
 
 def default_store() -> ParquetStore:
     return ParquetStore()

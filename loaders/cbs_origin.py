@@ -111,7 +111,8 @@ def _v3_filter(res: Resolution, regions: list[str], scope: str, cat: OriginCatal
                                *[cbs_v4.eq(reg, r) for r in country])
     else:
         region = cbs_v4.either(*[cbs_v4.eq(reg, r) for r in regions])
-    return cbs_v4.both(region, *[cbs_v4.eq(k, v) for k, v in res.fixed.items()])
+    return cbs_v4.both(region, *[cbs_v4.either(*[cbs_v4.eq(k, v) for v in vs])
+                                 for k, vs in res.selected_members.items()])
 
 
 def _fetch_v3(spec: OriginTableSpec, scope: str, s: Settings, cat: OriginCatalogue):
@@ -135,7 +136,7 @@ def _v4_filter(res: Resolution, regions: list[str], scope: str, cat: OriginCatal
     else:
         region = cbs_v4.any_of(reg, regions)
     return cbs_v4.both(cbs_v4.any_of("Measure", res.measure_keys), region,
-                       *[cbs_v4.eq(k, v.strip()) for k, v in res.fixed.items()])
+                       *[cbs_v4.any_of(k, [v.strip() for v in vs]) for k, vs in res.selected_members.items()])
 
 
 def _fetch_v4(spec: OriginTableSpec, scope: str, s: Settings, cat: OriginCatalogue):

@@ -41,6 +41,7 @@ class Settings:
     backoff: float
     offline: bool
     cbs_odata4_url: str = DEFAULT_CBS_ODATA4_URL
+    roles_file: Path | None = None       # who has which role per gemeente (login deployments)
 
     @property
     def cbs_scheme_and_host(self) -> tuple[bool, str]:
@@ -77,4 +78,5 @@ def get_settings() -> Settings:
         backoff=_float("BUURTMONITOR_BACKOFF", 0.5),
         offline=os.environ.get("BUURTMONITOR_OFFLINE", "") in ("1", "true", "yes"),
         cbs_odata4_url=(os.environ.get("CBS_ODATA4_URL") or DEFAULT_CBS_ODATA4_URL).rstrip("/"),
+        roles_file=Path(os.environ["BUURTMONITOR_ROLES_FILE"]) if os.environ.get("BUURTMONITOR_ROLES_FILE") else None,
     )

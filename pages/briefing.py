@@ -10,7 +10,7 @@ from datetime import datetime
 
 import streamlit as st
 
-from app import briefing_data, ui
+from app import auth, briefing_data, ui
 from buurtmonitor import briefing
 from buurtmonitor.catalogue import load_catalogue, load_lokale_kaart
 from buurtmonitor.exports.items import static_export_status
@@ -71,7 +71,7 @@ with main:
         with st.spinner(f"Cijfers van {sel.gemeente_name} laden…"):
             table, origin, warning = ui.load_table(sel.year, sel.gemeente)
     except Exception as exc:  # noqa: BLE001 - shown in Dutch, the page stops
-        st.error(ui.load_error(exc, f"De cijfers van {sel.gemeente_name} voor {sel.year}"))
+        ui.show_load_error(exc, f"De cijfers van {sel.gemeente_name} voor {sel.year}")
         st.stop()
     ui.fictitious_banner(table)
     ui.origin_notice(origin, warning)
@@ -91,8 +91,9 @@ with main:
                                 "figuur, kerncijfers, definities, bron en handreikingen.")
     ind = load_catalogue().indicators[sel.indicator]
     area_name = None
-    if sel.area:
-        row = table.row(sel.area)
+    area = ui.known_area(sel, table.data["code"], f"de cijfers van {sel.gemeente_name} ({sel.year})")
+    if area:
+        row = table.row(area)
         area_name = str(row["name"]) if row is not None else None
     st.caption(
         f"Indicator: {ind.label} · {LEVEL_LABELS[sel.level].lower()}en · {sel.year}. "
@@ -107,19 +108,22 @@ with main:
         st.stop()
 
     # ------------------------------------------------------------ worksheet notes: only when ticked
-    note_sections = _note_choices(sel.gemeente) if "lokale_kaart" in views else ()
+    may_read_notes = auth.rights(sel.gemeente).read
+    note_sections = (_note_choices(sel.gemeente) if "lokale_kaart" in views and may_read_notes
+                     else [])
 
     # ------------------------------------------------------------ the items (preview = pack)
     sources = briefing_data.repository_sources(table_loader=lambda y, s: ui.load_table(y, s)[0],
-                                               geo_loader=lambda y, lv, g: ui.load_geo(y, lv, g)[0])
-    sig = (tuple(views), sel.year, sel.gemeente, sel.level, sel.indicator, sel.area,
-           briefing_data.notes_signature(sel.gemeente), tuple(note_sections))
+                                               geo_loader=lambda y, lv, g: ui.load_geo(y, lv, g)[0],
+                                               may_read_notes=lambda g: auth.rights(g).read)
+    sig = (tuple(views), sel.year, sel.gemeente, sel.level, sel.indicator, area,
+           briefing_data.notes_signature(sel.gemeente, may_read=may_read_notes), tuple(note_sections))
     cached = st.session_state.get(ITEMS)
     if not cached or cached["sig"] != sig:
         bar = st.progress(0.0, text="Weergaven samenstellen…")
         try:
             items = briefing.build_items(views, sel.year, sel.gemeente, sel.level, sel.indicator,
-                                         sel.area, sources=sources, note_sections=note_sections,
+                                         area, sources=sources, note_sections=note_sections,
                                          progress=lambda f, m, bar=bar: bar.progress(f, text=m))
         except ValueError as exc:
             bar.empty()
@@ -130,7 +134,7 @@ with main:
     items = cached["items"]
 
     # ------------------------------------------------------------ make the pack
-    st.markdown("#### Downloaden")
+    st.markdown("## Downloaden")
     reason = static_export_status()
     if reason:
         st.warning(reason + " De briefing wordt dan gemaakt met een tekst in plaats van de figuren.",
@@ -145,7 +149,7 @@ with main:
                 started = datetime.now()
                 try:
                     data = briefing.build_pack(views, sel.year, sel.gemeente, sel.level, sel.indicator,
-                                               sel.area, fmt=fmt, title=title, sources=sources,
+                                               area, fmt=fmt, title=title, sources=sources,
                                                items=items, exported_at=started,
                                                note_sections=note_sections,
                                                progress=lambda f, m, bar=bar: bar.progress(f, text=m))
@@ -166,7 +170,7 @@ with main:
                 st.caption(f"Gemaakt in {got['seconds']:.0f} s.")
 
     # ------------------------------------------------------------ preview
-    st.markdown("#### Wat staat erin")
+    st.markdown("## Wat staat erin")
     fictitious = any(i.fictitious for i in items)
     if fictitious:
         st.caption(f"Elke pagina en dia draagt het label: {FICTITIOUS_LABEL}.")
@@ -188,7 +192,7 @@ with main:
     for line in sources_lines:
         st.caption(line)
 
-    st.markdown("#### Handreikingen in de briefing")
+    st.markdown("## Handreikingen in de briefing")
     st.caption("De PDF sluit af met deze lijst; de PowerPoint zet de handreikingen per weergave in "
                "de notities bij de dia's.")
     listed = briefing.pack_resources(items)

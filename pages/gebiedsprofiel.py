@@ -24,7 +24,7 @@ with main:
     try:
         table, origin, warning = ui.load_table(sel.year, sel.gemeente)
     except Exception as exc:  # noqa: BLE001 - shown to the user
-        st.error(f"De cijfers van {sel.gemeente_name} voor {sel.year} konden niet worden geladen. {exc}")
+        ui.show_load_error(exc, f"De cijfers van {sel.gemeente_name} voor {sel.year}")
         st.stop()
     ui.fictitious_banner(table)
     ui.origin_notice(origin, warning)
@@ -35,7 +35,8 @@ with main:
     if not codes:
         st.warning(f"Geen gebieden van {sel.gemeente_name} in de tabel van {sel.year}.")
         st.stop()
-    current = sel.area if sel.area in labels else (sel.gemeente if sel.gemeente in labels else codes[0])
+    area = ui.known_area(sel, labels, f"de gebieden van {sel.gemeente_name} ({sel.year})")
+    current = area if area in labels else (sel.gemeente if sel.gemeente in labels else codes[0])
     st.session_state[WIDGET] = current
     code = st.selectbox("Gebied", codes, key=WIDGET, format_func=labels.get,
                         on_change=lambda: ui.set_selection(gebied=st.session_state[WIDGET]),
@@ -51,7 +52,7 @@ with main:
         context.append(f"wijk {a['wijk_name']}")
     if level != "gemeente" and a.get("gemeente_name"):
         context.append(f"gemeente {a['gemeente_name']}")
-    st.subheader(f"{LEVEL_LABELS[level]} {a['name']}")
+    st.header(f"{LEVEL_LABELS[level]} {a['name']}")
     inw = row["inwoners"] if row is not None else float("nan")
     st.caption(" · ".join([f"code {code}"] + context + [f"{formatting.integer(inw)} inwoners ({sel.year})"]))
 
@@ -91,7 +92,7 @@ with main:
 
     table_df = analysis.profile_table(prof)
     themes = list(dict.fromkeys(prof["theme_label"]))
-    st.markdown("#### Per thema")
+    st.markdown("### Per thema")
     tabs = st.tabs(themes)
     for tab, theme in zip(tabs, themes):
         with tab:

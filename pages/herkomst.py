@@ -25,10 +25,11 @@ with main:
     try:
         table, origin, warning = ui.load_table(sel.year, sel.gemeente)
     except Exception as exc:  # noqa: BLE001 - shown to the user, the page stays usable
-        st.error(f"De cijfers van {sel.gemeente_name} voor {sel.year} konden niet worden geladen. {exc}")
+        ui.show_load_error(exc, f"De cijfers van {sel.gemeente_name} voor {sel.year}")
         st.stop()
     ui.fictitious_banner(table)
     ui.origin_notice(origin, warning)
+    area = ui.known_area(sel, table.data["code"], f"de cijfers van {sel.gemeente_name} ({sel.year})")
     scheme = cat.schemes[table.meta.scheme]
     plural = "wijken" if sel.level == "wijk" else "buurten"
     st.markdown(f"Samenstelling van de inwoners naar herkomstgroep per {sel.level} in "
@@ -69,7 +70,7 @@ with main:
         chart_comp.attrs.update(comp.attrs)
     title = (f"Herkomst per {sel.level}, {sel.gemeente_name} {sel.year}"
              f"{' (aandelen)' if value == 'share' else ' (aantallen)'}")
-    fig = charts.composition_bars(chart_comp, sort_by=sort_by, value=value, highlight=sel.area,
+    fig = charts.composition_bars(chart_comp, sort_by=sort_by, value=value, highlight=area,
                                   title=title)
     event = st.plotly_chart(fig, width="stretch", on_select="rerun", selection_mode="points",
                             key="herkomst_chart")
@@ -80,12 +81,12 @@ with main:
         by_label = {n: c for c, n in zip(areas["code"], areas["name"])}
         by_label |= {f"{n} ({c})": c for c, n in zip(areas["code"], areas["name"])}
         picked = by_label.get(ylab)
-        if picked and picked != sel.area:
+        if picked and picked != area:
             ui.set_selection(gebied=picked)
             st.rerun()
     ui.source_caption(table)
     ui_export.export_buttons(
-        lambda: briefing.composition_item(sel.year, sel.gemeente, sel.level, sel.indicator, area=sel.area,
+        lambda: briefing.composition_item(sel.year, sel.gemeente, sel.level, sel.indicator, area=area,
                                           detail=detail, value=value, sort_by=sort_by, table=table),
         key="herkomst_export", file_stem=f"herkomst-{sel.gemeente}-{sel.year}-{sel.level}")
 

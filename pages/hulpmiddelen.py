@@ -10,8 +10,7 @@ import streamlit as st
 from app import ui
 from buurtmonitor.catalogue import load_catalogue
 
-ui.init_state()
-ui.sync_url()  # keep the selection of the other pages in the URL
+ui.check_link()  # keep the selection of the other pages in the URL (checked, as there)
 
 cat = load_catalogue()
 themes = ui.theme_labels()
@@ -24,7 +23,7 @@ st.markdown("Landelijke handreikingen, factsheets en hulpmiddelen bij sociale sp
             "die daar het meest helpen; hier staan ze allemaal bij elkaar.")
 
 c1, c2, c3 = st.columns([2, 1.5, 1.5])
-query = c1.text_input("Zoeken in titel, beschrijving en uitgever", key="hm_zoek",
+query = c1.text_input("Zoeken in titel, beschrijving, uitgever en thema's", key="hm_zoek",
                       placeholder="bijvoorbeeld: polarisatie, jongeren, VNG")
 pick_themes = c2.multiselect("Thema", used_themes, format_func=themes.get, key="hm_thema",
                              placeholder="alle thema's")
@@ -38,7 +37,7 @@ if not found:
 
 for r in found:
     with st.container(border=True):
-        st.markdown(f"#### [{ui.md_escape(r.title)}]({r.url})")
+        st.markdown(f"## [{ui.md_escape(r.title)}]({r.url})")
         where = "website van de uitgever: zoek daar op de titel" if r.url_is_publisher_page else "document"
         st.caption(f"{ui.md_escape(r.publisher)} · {r.year or 'jaar onbekend'} · link naar {where} · "
                    f"catalogus nagekeken op {r.last_checked}")

@@ -34,7 +34,7 @@ st.title("Kaart")
 st.caption(f"{ind.label} per {ui.level_label(data_level).lower()}, {place}, {sel.year}")
 
 # ---------------------------------------------------------------- statistics
-table = None
+table, load_failure = None, None
 try:
     what = "alle gemeenten" if national else "alle buurten" if all_buurten else sel.gemeente_name
     with st.spinner(f"Cijfers van {what} laden …", show_time=True):
@@ -45,7 +45,7 @@ try:
         else:
             table, origin, warning = ui.load_table(sel.year, sel.gemeente)
 except Exception as exc:  # noqa: BLE001 - shown in Dutch below, guidance stays visible
-    load_message = ui.load_error(exc, f"De cijfers van {place} voor {sel.year}")
+    load_failure = exc
 
 if table is not None:
     ui.fictitious_banner(table)
@@ -59,7 +59,7 @@ with side:
 
 with main:
     if table is None:
-        st.error(load_message, icon=":material/error:")
+        ui.show_load_error(load_failure, f"De cijfers van {place} voor {sel.year}")
         st.stop()
 
     # ------------------------------------------------------------ map options
@@ -67,14 +67,21 @@ with main:
     refs = areas.reference_values(frame, sel.gemeente)  # gemeente and Nederland, where known
     with st.expander("Kaartinstellingen: indeling, vergelijking, kleuren, achtergrond", expanded=False):
         c1, c2, c3 = st.columns(3)
+        # every setting is in the URL too: a link restores the same map (same class breaks)
+        ui.view_param("kaart_methode", "indeling", classes.METHODS, classes.DEFAULT_METHOD,
+                      what="De indeling in klassen", label=classes.METHODS.get)
         method = c1.selectbox("Indeling in klassen", list(classes.METHODS), key="kaart_methode",
                               format_func=classes.METHODS.get,
                               help="Kwantielen: evenveel gebieden per klasse. Natuurlijke grenzen: klassen "
                                    "volgens de verdeling van de waarden (Fisher-Jenks). Gelijke intervallen: "
                                    "klassen van gelijke breedte.")
-        k = c1.slider("Aantal klassen", *classes.K_RANGE, value=classes.DEFAULT_K, key="kaart_klassen",
+        ui.view_param("kaart_klassen", "klassen", range(classes.K_RANGE[0], classes.K_RANGE[1] + 1),
+                      classes.DEFAULT_K, what="Het aantal klassen", parse=int)
+        k = c1.slider("Aantal klassen", *classes.K_RANGE, key="kaart_klassen",
                       disabled=method == "continuous")
         compare_opts = ["geen"] + [r for r in ("gemeente", "nederland") if r in refs]
+        ui.view_param("kaart_vergelijking", "vergelijking", compare_opts, "geen", what="De vergelijking",
+                      label=lambda r: "niets" if r == "geen" else refs[r][0])
         compare = c2.radio(
             "Vergelijken met", compare_opts, key="kaart_vergelijking",
             format_func=lambda r: "niets (oplopende kleuren)" if r == "geen" else
@@ -83,9 +90,15 @@ with main:
                  "eigen kleur; de referentie ligt in het midden van de kleurschaal.")
         diverging = compare != "geen"
         palettes = classes.palette_options(diverging)
+        ui.view_param(f"kaart_palet_{'div' if diverging else 'seq'}", "kleuren", palettes, next(iter(palettes)),
+                      what="Het kleurenpalet", label=palettes.get)
         palette = c3.selectbox("Kleuren (kleurenblindveilig)", list(palettes), format_func=palettes.get,
                                key=f"kaart_palet_{'div' if diverging else 'seq'}")
-        online = c3.toggle("Online achtergrond", value=False, key="kaart_online",
+        ui.view_param("kaart_online", "achtergrond", (False, True), False, what="De achtergrond",
+                      parse=lambda t: {"online": True, "geen": False}[t.lower()],
+                      encode=lambda v: "online" if v else "geen",
+                      label=lambda v: "online" if v else "geen achtergrond")
+        online = c3.toggle("Online achtergrond", key="kaart_online",
                            help="Laadt een achtergrondkaart van CARTO/OpenStreetMap via internet. "
                                 "Standaard uit: de kaart werkt dan zonder externe verbindingen.")
     reference = refs[compare] if diverging else None
@@ -111,7 +124,8 @@ with main:
                        f"({exc})")
 
     codes_on_map = geometry.codes if geometry is not None else []
-    selected = sel.area if sel.area in set(level_frame["code"]) else None
+    area = ui.known_area(sel, table.data["code"], f"de cijfers van {place} ({sel.year})")
+    selected = area if area in set(level_frame["code"]) else None
     if selected is None and national and sel.gemeente in set(codes_on_map):
         selected = sel.gemeente
     table_df = ui.indicator_table(table, ind.id, data_level)
@@ -121,7 +135,7 @@ with main:
     def area_picker(codes_names: dict[str, str]) -> None:
         """Choose an area without a mouse; shared with the other pages (and in the URL)."""
         options = sorted(codes_names, key=lambda c: str(codes_names[c]))
-        st.session_state["kaart_gebied"] = sel.area if sel.area in codes_names else None
+        st.session_state["kaart_gebied"] = area if area in codes_names else None
         st.selectbox("Gebied uitlichten", options, key="kaart_gebied", placeholder="Kies een gebied …",
                      format_func=lambda c: f"{codes_names[c]} ({c})",
                      on_change=lambda: ui.set_selection(gebied=st.session_state["kaart_gebied"]),
@@ -173,11 +187,16 @@ with main:
     if geometry is None:
         st.warning(geo_message, icon=":material/map:")
         what_you_see()
-        st.markdown("##### Tabel")
+        st.markdown("## Tabel")
         ui.table_alternative(table_df, filename, key="kaart_tabel_csv")
         st.caption(table.meta.source_line())
     else:
-        tab_map, tab_table = st.tabs([":material/map: Kaart", ":material/table_view: Tabel (zelfde cijfers)"])
+        tab_labels = {"kaart": ":material/map: Kaart", "tabel": ":material/table_view: Tabel (zelfde cijfers)"}
+        ui.view_param("kaart_tab", "tab", tab_labels.values(), tab_labels["kaart"], what="Het tabblad",
+                      parse=lambda t: tab_labels[t.lower()],
+                      encode=lambda v: next(s for s, lab in tab_labels.items() if lab == v),
+                      label=lambda v: v.split(": ", 1)[-1])
+        tab_map, tab_table = st.tabs(list(tab_labels.values()), key="kaart_tab", on_change="rerun")
         with tab_map:
             view_key = f"kaart-{'NL' if national or all_buurten else sel.gemeente}-{sel.level}"
             alt = (f"Kaart: {ind.label} per {ui.level_label(data_level).lower()}, {place}, {sel.year}. "
@@ -198,7 +217,7 @@ with main:
                                           focus=[(sel.gemeente_name, "BU" + sel.gemeente[2:6])] if all_buurten else None)
                 map_meta = spec.meta
                 clicked = app_maps.canvas_map(spec, key="kaart_canvas")
-                if clicked and clicked != sel.area and clicked in set(geometry.codes):
+                if clicked and clicked != area and clicked in set(geometry.codes):
                     ui.set_selection(gebied=clicked)
                     st.rerun()
             else:  # a large geometry is served once as a file (app.static_route)
@@ -211,7 +230,7 @@ with main:
                 clicked = mapping.clicked_code(event, geometry.codes)
                 if clicked != st.session_state.get("_kaart_last_click"):
                     st.session_state["_kaart_last_click"] = clicked
-                    if clicked and clicked != sel.area:
+                    if clicked and clicked != area:
                         ui.set_selection(gebied=clicked)
                         st.rerun()
             st.caption(table.meta.source_line())

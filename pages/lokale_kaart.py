@@ -25,8 +25,7 @@ try:
     with st.spinner("Cijfers laden…"):
         table, origin, warning = ui.load_table(sel.year, sel.gemeente)
 except Exception as exc:  # noqa: BLE001 - shown in Dutch, the page stops
-    st.error(f"De cijfers van {sel.gemeente_name} voor {sel.year} zijn nu niet beschikbaar. "
-             f"Probeer het later opnieuw of kies de Voorbeeldgemeente. ({exc})")
+    ui.show_load_error(exc, f"De cijfers van {sel.gemeente_name} voor {sel.year}")
     st.stop()
 
 ui.fictitious_banner(table)
@@ -50,7 +49,10 @@ with side:
     ui.guidance_panel(presenters.VIEW, sel.indicator)
 
 with main:
-    tab_seg, tab_change, tab_clusters, tab_sheet = st.tabs(list(view.TAB_LABELS))
+    tabs = {label.split()[0].lower(): label for label in view.TAB_LABELS}   # URL: ?tab=clusters
+    ui.view_param("lk_tab", "tab", list(tabs.values()), view.TAB_LABELS[0], what="Het tabblad",
+                  parse=lambda t: tabs[t.lower()], encode=lambda v: next(s for s, lab in tabs.items() if lab == v))
+    tab_seg, tab_change, tab_clusters, tab_sheet = st.tabs(list(view.TAB_LABELS), key="lk_tab", on_change="rerun")
     with tab_seg:
         view.render_segregation(data)
     with tab_change:

@@ -57,7 +57,8 @@ with main:
     choices = analysis.area_choices(tables.values(), sel.gemeente)
     codes = [c for c, _ in choices]
     labels = dict(choices)
-    current = sel.area if sel.area in labels else (sel.gemeente if sel.gemeente in labels else codes[0])
+    area = ui.known_area(sel, labels, f"de gebieden van {sel.gemeente_name}")
+    current = area if area in labels else (sel.gemeente if sel.gemeente in labels else codes[0])
     st.session_state[WIDGET] = current
     code = st.selectbox("Gebied", codes, key=WIDGET, format_func=labels.get,
                         on_change=lambda: ui.set_selection(gebied=st.session_state[WIDGET]))

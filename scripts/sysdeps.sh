@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages that static export (kaleido) and the browser tests need.
+# Installs the Debian packages that static export (kaleido), the browser tests and the login
+# tests (Node.js for the test OpenID Connect provider) need.
 # As root it installs what is missing; otherwise it says what is missing and carries on
 # (tests that need Chromium are then skipped with that reason).
 set -u
@@ -7,6 +8,9 @@ need=()
 command -v chromium >/dev/null 2>&1 || [ -x "${BROWSER_PATH:-/usr/bin/chromium}" ] || need+=(chromium)
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
+# the login tests start a real OpenID Connect provider (npm package oidc-provider)
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "Systeempakketten installeren: ${need[*]}"

@@ -24,7 +24,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
 #: (url path, file) of every page in dashboard.py. Kaart is the default page: its URL is the
 #: root (Streamlit answers /kaart with a "Page not found" dialog once st.navigation is active).
-PAGES = [("", "kaart.py"), ("herkomst", "herkomst.py"), ("gebiedsprofiel", "gebiedsprofiel.py"),
+PAGES = [("", "kaart.py"), ("herkomst", "herkomst.py"), ("integratie", "integratie.py"),
+         ("gebiedsprofiel", "gebiedsprofiel.py"),
          ("ontwikkeling", "ontwikkeling.py"), ("lokale_kaart", "lokale_kaart.py"),
          ("briefing", "briefing.py"), ("hulpmiddelen", "hulpmiddelen.py")]
 
@@ -199,6 +200,92 @@ def test_screenshot_every_page(server, page, path, file):
     assert_no_exception(page)
     assert page.locator("h1").first.is_visible()
     assert plotly_errors(page) == [], plotly_errors(page)
+
+
+# ------------------------------------------------------------------------------ Integratie, real extracts
+@pytest.fixture(scope="module")
+def integratie_server():
+    """The dashboard against stand-ins with the real extracts: KWB 2024 and 85512NED over v3,
+    86008NED only over v4 (the fallback)."""
+    from devtools.standins.cbs_odata import (
+        KWB2024_CSV,
+        KWB2024_DIR,
+        CbsODataServer,
+        table_from_shared_kwb2024,
+    )
+    from devtools.standins.cbs_odata4 import CbsOData4Server, v4_table
+    from devtools.standins.origin_extracts import (
+        GEMEENTEN_2022,
+        KWB2024,
+        ORIGIN_DIR,
+        origin_extract,
+        shared_origin_v3_tables,
+    )
+    from devtools.standins.shared_data import require_shared
+
+    shared = require_shared(f"{KWB2024_DIR}/{KWB2024_CSV}", GEMEENTEN_2022, KWB2024,
+                            *[f"{ORIGIN_DIR}/{t}.csv" for t in ("85512NED", "86008NED", "71317ned")])
+    v3 = CbsODataServer([table_from_shared_kwb2024(shared), *shared_origin_v3_tables(shared, ("85512NED", "71317ned"))])
+    v4 = CbsOData4Server([v4_table(origin_extract("86008NED", shared))])
+    with v3, v4, streamlit_server({"CBS_ODATA_URL": v3.url, "CBS_ODATA4_URL": v4.url},
+                                  log_path=ARTIFACTS / "streamlit-integratie.log") as url:
+        yield url
+
+
+def _full_page_shot(pg, name: str) -> None:
+    height = pg.evaluate("() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
+                         " return m ? m.scrollHeight : document.body.scrollHeight; }")
+    pg.set_viewport_size({"width": 1440, "height": int(min(max(height, 1000), 8000))})
+    pg.wait_for_timeout(1500)
+    pg.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("gemeente,name", [("GM0228", "ede"), ("GM0363", "amsterdam")])
+def test_integratie_page_with_real_figures(integratie_server, page, gemeente, name):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.goto(f"{integratie_server}/integratie?gemeente={gemeente}&jaar=2024")
+    wait_idle(page, timeout_s=120)
+    page.wait_for_selector(".js-plotly-plot", timeout=60_000)
+    assert_no_exception(page)
+    assert page.get_by_text("via CBS OData v4").first.is_visible()     # 86008NED, the trend over the years
+    _full_page_shot(page, f"integratie_{name}_86008ned")
+    # the 2021 table with the five large countries of origin
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="Bron").click()
+    page.get_by_role("option", name=re.compile("85512NED")).click()
+    wait_idle(page, timeout_s=60)
+    assert page.get_by_text("85512NED heeft geen cijfers voor 2024; u ziet 2021").first.is_visible()
+    if gemeente == "GM0228":
+        assert page.get_by_text("bij inwoners met herkomst buiten Europa: 61%, 14 procentpunt lager").first.is_visible()
+    _full_page_shot(page, f"integratie_{name}")
+    assert_no_exception(page)
+    assert plotly_errors(page) == [], plotly_errors(page)
+@pytest.mark.parametrize("path", ["", "herkomst", "hulpmiddelen"])
+def test_bad_link_shows_dutch_lines_never_a_traceback(server, page, path):
+    """A link with a year that is no number and HTML as gemeente: the page works, says in
+    Dutch what it shows instead, shows the HTML literally (never as markup), and the URL
+    carries what is shown."""
+    page.goto(f"{server}/{path}?jaar=abc&gemeente=%3Cscript%3Ealert(1)%3C%2Fscript%3E&niveau=x")
+    wait_idle(page)
+    assert_no_exception(page)
+    main = page.locator('[data-testid="stMain"]').inner_text()
+    assert "Traceback" not in main and ".py" not in main and "ValueError" not in main
+    assert "Het jaar ‘abc’ in de link is geen jaartal; getoond wordt 2024." in main, main
+    assert "De gemeente ‘<script>alert(1)</script>’ bestaat niet in 2024" in main, main
+    assert page.locator('[data-testid="stMain"] script').count() == 0
+    page.wait_for_function("() => new URLSearchParams(location.search).get('jaar') === '2024'", timeout=10_000)
+    assert "script" not in page.url and "niveau=x" not in page.url, page.url
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"bad_link_{path or 'kaart'}.png"))
+
+
+def test_deep_link_opens_the_tab_it_names(server, page):
+    page.goto(f"{server}/?niveau=buurt&indeling=equal_interval&klassen=3&tab=tabel")
+    wait_idle(page)
+    assert_no_exception(page)
+    active = page.locator('[data-testid="stMain"] [role="tab"][aria-selected="true"]').first.inner_text()
+    assert "Tabel" in active, active
+    assert "tab=tabel" in page.url and "klassen=3" in page.url
+    assert not [w for w in page.locator('[data-testid="stAlert"]').all_inner_texts() if "uit de link" in w]
 
 
 # ------------------------------------------------------------------------------ canvas map

@@ -482,3 +482,23 @@ def test_the_export_browser_runs_with_the_quiet_flags_and_calc_fig_alone_works(m
         assert Image.open(io.BytesIO(png)).width >= 2400
     finally:
         export_static.shutdown()
+
+
+def test_pptx_and_pdf_pictures_have_real_alt_text():
+    """A screen reader in PowerPoint reads what the picture shows (title, key figures, source),
+    not python-pptx's "image.png"; the PDF's figures get the same text."""
+    from pptx import Presentation
+    from pptx.enum.shapes import MSO_SHAPE_TYPE
+
+    from buurtmonitor.exports.static import alt_text
+
+    items = demo_items()
+    prs = Presentation(io.BytesIO(build_pptx_pack(items, "Briefing herkomst", "Ede", 2024, exported_at=WHEN)))
+    for slide, item in zip(list(prs.slides)[1:], items):
+        pic = [s for s in slide.shapes if s.shape_type == MSO_SHAPE_TYPE.PICTURE][0]
+        descr = pic._element.nvPicPr.cNvPr.get("descr") or ""
+        assert "image" not in descr.lower() and ".png" not in descr, descr
+        assert descr == alt_text(item)
+        assert item.title in descr and "Bron: CBS" in descr and descr.startswith(FICTITIOUS_LABEL)
+        for k in item.key_figures:
+            assert k.rstrip(".") in descr

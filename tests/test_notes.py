@@ -1,4 +1,10 @@
-"""Worksheet notes (SQLite, WAL): CRUD, validation, two writer processes, restart."""
+"""Worksheet notes: CRUD, history (versions, soft delete, restore), no lost updates, roles,
+limits and invisible text, paging, the migration from the schema without history, two writer
+processes and a restart.
+
+The tests take the store from the ``store``/``make_store`` fixtures, parametrised over the
+implementations of :class:`loaders.notes.NotesRepository` in :data:`BACKENDS`: another backend
+(PostgreSQL) is one more entry there, and the same tests run against it."""
 
 from __future__ import annotations
 
@@ -9,12 +15,32 @@ from pathlib import Path
 import pytest
 
 from loaders import notes as notes_mod
-from loaders.notes import MAX_TEXT, SECTIONS, NotesStore
+from loaders.notes import (
+    MAX_AUTHOR,
+    MAX_TEXT,
+    SECTIONS,
+    NotAllowedError,
+    NoteNotFoundError,
+    NotesRepository,
+    NotesSchemaError,
+    NotesStore,
+    SQLiteNotesStore,
+    StaleNoteError,
+)
+
+#: name -> factory(tmp_path) of a fresh, empty store
+BACKENDS = {"sqlite": lambda tmp: SQLiteNotesStore(tmp / "werkblad.sqlite")}
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+def make_store(request, tmp_path: Path):
+    """A factory of stores on the same (backend, database): a second store = a restart."""
+    return lambda: BACKENDS[request.param](tmp_path)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> NotesStore:
-    return NotesStore(tmp_path / "werkblad.sqlite")
+def store(make_store) -> NotesRepository:
+    return make_store()
 
 
 def test_sections():
@@ -40,7 +66,8 @@ def test_crud_and_verbatim_text(store: NotesStore):
     assert [n["id"] for n in store.list("GM0228", section="plekken")] == [other]
     assert [n["id"] for n in store.list("GM0228", area_code="BU02280301")] == [other]
 
-    store.update(nid, "bijgewerkt")
+    assert got["version"] == 1
+    assert store.update(nid, "bijgewerkt", expected_version=1) == 2
     assert store.get(nid)["text"] == "bijgewerkt"
     assert store.get(nid)["updated_at"] >= store.get(nid)["created_at"]
 
@@ -49,11 +76,14 @@ def test_crud_and_verbatim_text(store: NotesStore):
     assert exported[0]["section_title"] == "Thema's en scheidslijnen"
 
     store.delete(other)
-    assert store.get(other) is None
-    with pytest.raises(KeyError, match="bestaat niet"):
+    assert store.get(other) is None                                   # gone from the lists
+    assert [n["id"] for n in store.list("GM0228")] == [nid]
+    with pytest.raises(KeyError, match="al verwijderd"):
         store.delete(other)
+    with pytest.raises(KeyError, match="verwijderd"):
+        store.update(other, "x", expected_version=2)
     with pytest.raises(KeyError, match="bestaat niet"):
-        store.update(other, "x")
+        store.update(10_000, "x", expected_version=1)
 
 
 def test_validation_in_dutch(store: NotesStore):
@@ -68,7 +98,7 @@ def test_validation_in_dutch(store: NotesStore):
         store.add("", "themas", "tekst")
     nid = store.add("GM0228", "fase", "ok")
     with pytest.raises(ValueError, match="leeg"):
-        store.update(nid, "")
+        store.update(nid, "", expected_version=1)
     assert store.get(nid)["text"] == "ok"
 
 
@@ -114,3 +144,294 @@ def test_two_writer_processes_then_restart(tmp_path: Path):
     switches = sum(1 for x, y in zip(authors, authors[1:]) if x != y)
     assert switches > 1
     assert len(restarted.list("GM0228", section="themas")) == 2 * len(range(0, 200, 6))
+
+
+# ----------------------------------------------------------------------------- history
+def test_every_change_is_a_version_with_who_and_when(store: NotesRepository):
+    nid = store.add("GM0228", "groepen", "Eerste tekst", author="Sanne")
+    assert store.update(nid, "Tweede tekst", expected_version=1, author="Piet") == 2
+    assert store.update(nid, "Tweede tekst", expected_version=2, author="Piet") == 2   # no change
+    assert store.delete(nid, expected_version=2, author="Ali") == 3
+    assert store.get(nid) is None
+    deleted = store.get(nid, include_deleted=True)
+    assert deleted["deleted_by"] == "Ali" and deleted["deleted_at"] and deleted["version"] == 3
+    assert store.restore(nid, author="Beheer") == 4
+    note = store.get(nid)
+    assert note["text"] == "Tweede tekst" and note["deleted_at"] is None and note["version"] == 4
+    assert note["author"] == "Sanne" and note["updated_by"] == "Beheer"        # creator stays
+
+    hist = store.history(nid)
+    assert [(h["version"], h["action"], h["author"], h["text"]) for h in hist] == [
+        (1, "aangemaakt", "Sanne", "Eerste tekst"),
+        (2, "gewijzigd", "Piet", "Tweede tekst"),
+        (3, "verwijderd", "Ali", "Tweede tekst"),
+        (4, "hersteld", "Beheer", "Tweede tekst"),
+    ]
+    stamps = [h["changed_at"] for h in hist]
+    assert stamps == sorted(stamps) and all(stamps)
+    with pytest.raises(NoteNotFoundError, match="niet verwijderd"):
+        store.restore(nid)
+    with pytest.raises(KeyError, match="bestaat niet"):
+        store.history(10_000)
+
+
+def test_edit_on_an_older_version_is_refused_with_the_newer_text(store: NotesRepository):
+    nid = store.add("GM0228", "fase", "Onderstroom", author="Sanne")
+    # two colleagues opened version 1; Piet saves first
+    store.update(nid, "Zichtbaar: demonstratie op het plein", expected_version=1, author="Piet")
+    with pytest.raises(StaleNoteError) as err:
+        store.update(nid, "Onderstroom, rustig", expected_version=1, author="Sanne")
+    msg = str(err.value)
+    assert "intussen gewijzigd" in msg and "niet opgeslagen" in msg and "Piet" in msg
+    assert "Zichtbaar: demonstratie op het plein" in msg                  # the newer text is shown
+    assert err.value.current["version"] == 2 and err.value.expected_version == 1
+    assert store.get(nid)["text"] == "Zichtbaar: demonstratie op het plein"   # nothing lost
+    assert len(store.history(nid)) == 2
+    # a delete based on an older version is refused the same way
+    with pytest.raises(StaleNoteError):
+        store.delete(nid, expected_version=1)
+    assert store.get(nid) is not None
+
+
+def test_lost_update_race_between_processes(tmp_path: Path):
+    """Many processes edit the same note, each based on the version it read: every saved
+    edit is a version, every refused one was told so; none is silently overwritten."""
+    path = tmp_path / "werkblad.sqlite"
+    nid = NotesStore(path).add("GM0228", "themas", "start")
+    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+    go, results = ctx.Event(), ctx.Queue()
+    procs = [ctx.Process(target=_editor, args=(str(path), nid, f"P{i}", go, results)) for i in range(4)]
+    for p in procs:
+        p.start()
+    go.set()
+    got = [results.get(timeout=60) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+    saved = [g for g in got if g[1] == "ok"]
+    assert saved and all(g[1] in ("ok", "stale") for g in got)
+    hist = NotesStore(path).history(nid)
+    assert len(hist) == 1 + len(saved)                         # each saved edit is one version
+    assert {h["text"] for h in hist[1:]} == {g[0] for g in saved}
+
+
+def _editor(path: str, nid: int, who: str, go, results) -> None:
+    store = NotesStore(path)
+    seen = store.get(nid)["version"]
+    go.wait(30)
+    try:
+        store.update(nid, f"tekst van {who}", expected_version=seen, author=who)
+        results.put((f"tekst van {who}", "ok"))
+    except StaleNoteError:
+        results.put((f"tekst van {who}", "stale"))
+
+
+def test_roles_plug_in(store: NotesRepository):
+    nid = store.add("GM0228", "beleid", "Buurtbudget", role="schrijver")
+    with pytest.raises(NotAllowedError, match="niet"):
+        store.add("GM0228", "beleid", "x", role="lezer")
+    with pytest.raises(NotAllowedError):
+        store.update(nid, "x", expected_version=1, role="lezer")
+    with pytest.raises(NotAllowedError):
+        store.delete(nid, role="lezer")
+    store.delete(nid, role="schrijver")
+    with pytest.raises(NotAllowedError, match="beheerder"):
+        store.restore(nid, role="schrijver")                 # only a beheerder restores
+    assert store.get(nid) is None
+    with pytest.raises(NotAllowedError):
+        store.history(nid, role="schrijver")
+    with pytest.raises(NotAllowedError, match="Onbekende rol"):
+        store.add("GM0228", "beleid", "x", role="admin")
+    store.restore(nid, role="beheerder")
+    assert store.get(nid)["text"] == "Buurtbudget"
+    # without login the user is beheerder
+    assert notes_mod.LOCAL_ROLE == "beheerder" and notes_mod.can_restore(notes_mod.LOCAL_ROLE)
+
+
+# ----------------------------------------------------------------------------- limits
+@pytest.mark.parametrize("text", [
+    "\u200b\u200b\u200b",                 # zero-width spaces
+    "\u200d\ufeff\u2060\u00ad",           # zero-width joiner, BOM, word joiner, soft hyphen
+    " \t\n\u00a0\u3000\u2028\u2029",      # whitespace of every kind
+    "\u202e\u2066\u2069",                 # bidi controls
+    "\u3164\u115f\u2800",                 # Hangul fillers, blank braille
+    "\u0301\ufe0f",                       # combining mark and variation selector on nothing
+])
+def test_only_invisible_characters_are_refused(store: NotesRepository, text: str):
+    with pytest.raises(ValueError, match="onzichtbare tekens|leeg"):
+        store.add("GM0228", "themas", text)
+    assert store.list("GM0228") == []
+
+
+def test_control_characters_and_limits(store: NotesRepository):
+    for bad in ("tekst\x00met nul", "bel\x07", "esc\x1b[31m", "\x7f"):
+        with pytest.raises(ValueError, match="besturingstekens"):
+            store.add("GM0228", "themas", bad)
+    ok = store.add("GM0228", "themas", "kolom\tkolom\r\nregel 2 – ‘quote’ 🙂 مرحبا")
+    assert store.get(ok)["text"] == "kolom\tkolom\r\nregel 2 – ‘quote’ 🙂 مرحبا"
+    # a visible word with a zero-width space in it is fine (it is text)
+    store.add("GM0228", "themas", "wij\u200bzij")
+    # author: length, one line, no invisible characters (no look-alike names)
+    store.add("GM0228", "themas", "x", author="a" * MAX_AUTHOR)
+    assert store.get(store.add("GM0228", "themas", "x", author="  Sanne  "))["author"] == "Sanne"
+    for author, why in (("a" * (MAX_AUTHOR + 1), "te lang"), ("San\u200bne", "onzichtbare"),
+                        ("Sanne\nPiet", "regeleinden"), ("\u3164", "onzichtbare")):
+        with pytest.raises(ValueError, match=why):
+            store.add("GM0228", "themas", "x", author=author)
+    with pytest.raises(ValueError, match="gebiedscode"):
+        store.add("GM0228", "themas", "x", area_code="<script>")
+    with pytest.raises(ValueError, match="jaar"):
+        store.add("GM0228", "themas", "x", year=12345)
+    with pytest.raises(ValueError, match="gemeentecode"):
+        store.add("GM 0228; DROP", "themas", "x")
+    nid = store.add("GM0228", "fase", "ok")
+    with pytest.raises(ValueError, match="onzichtbare"):
+        store.update(nid, "\u200b", expected_version=1)
+    with pytest.raises(ValueError, match="te lang"):
+        store.update(nid, "x" * (MAX_TEXT + 1), expected_version=1)
+    assert store.get(nid)["version"] == 1 and len(store.history(nid)) == 1
+
+
+# ----------------------------------------------------------------------------- paging
+def test_paging_and_counts(store: NotesRepository):
+    ids = [store.add("GM0228", "plekken", f"noot {i}", area_code="BU02280301" if i % 2 else None)
+           for i in range(25)]
+    store.add("GM0228", "fase", "andere rubriek")
+    store.add("GM0344", "plekken", "andere gemeente")
+    assert store.count("GM0228", "plekken") == 25
+    assert store.count("GM0228", "plekken", area_code="BU02280301") == 12
+    newest = store.list("GM0228", "plekken", newest_first=True, limit=10)
+    assert [n["id"] for n in newest] == ids[::-1][:10]
+    pages = [store.list("GM0228", "plekken", limit=10, offset=o) for o in (0, 10, 20)]
+    assert [len(p) for p in pages] == [10, 10, 5]
+    assert [n["id"] for p in pages for n in p] == ids
+    assert store.list("GM0228", "plekken", limit=10, offset=30) == []
+    store.delete(ids[0])
+    assert store.counts("GM0228") == {"themas": 0, "groepen": 0, "plekken": 24, "fase": 1,
+                                      "kerncijfers": 0, "beleid": 0}
+    assert store.counts("GM0228", deleted=True)["plekken"] == 1
+    assert [n["id"] for n in store.list("GM0228", deleted=True)] == [ids[0]]
+    assert len(store.export("GM0228")) == 25                         # deleted notes not exported
+    with pytest.raises(ValueError, match="per pagina"):
+        store.list("GM0228", limit=0)
+    with pytest.raises(ValueError, match="negatief"):
+        store.list("GM0228", offset=-1)
+
+
+def test_store_implements_the_interface(store: NotesRepository):
+    assert isinstance(store, NotesRepository)
+    assert isinstance(notes_mod.open_store(Path(store.path)), NotesRepository)
+
+
+# ----------------------------------------------------------------------------- migration
+#: The notes schema before the history (schema 0), as databases in use have it.
+OLD_SCHEMA = """
+CREATE TABLE IF NOT EXISTS notes (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    gemeente_code TEXT    NOT NULL,
+    year          INTEGER,
+    section       TEXT    NOT NULL,
+    area_code     TEXT,
+    text          TEXT    NOT NULL,
+    author        TEXT    NOT NULL DEFAULT '',
+    created_at    TEXT    NOT NULL,
+    updated_at    TEXT    NOT NULL
+);
+CREATE INDEX IF NOT EXISTS notes_gemeente_section ON notes (gemeente_code, section);
+"""
+
+
+def _old_database(path: Path, n: int = 50) -> list[tuple]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = [(i + 1, "GM0228" if i % 3 else "GM0344", 2024 if i % 2 else None, list(SECTIONS)[i % 6],
+             None if i % 4 else f"BU0228{i:04d}", f"oude notitie {i} <b>verbatim</b>\nregel",
+             "Sanne" if i % 2 else "", f"2024-05-01T10:{i:02d}:00.000000+00:00",
+             f"2024-06-01T10:{i:02d}:00.000000+00:00") for i in range(n)]
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.executescript(OLD_SCHEMA)
+    conn.executemany("INSERT INTO notes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    conn.commit()
+    conn.close()
+    return rows
+
+
+def test_migration_from_the_schema_without_history_keeps_every_note(tmp_path: Path):
+    path = tmp_path / "notes" / "werkblad.sqlite"
+    rows = _old_database(path)
+    store = NotesStore(path)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == notes_mod.SCHEMA_VERSION
+    old_cols = ("id", "gemeente_code", "year", "section", "area_code", "text", "author",
+                "created_at", "updated_at")
+    got = [store.get(r[0]) for r in rows]
+    assert [tuple(n[c] for c in old_cols) for n in got] == rows          # every field kept
+    assert all(n["version"] == 1 and n["deleted_at"] is None for n in got)
+    assert all(n["updated_by"] == n["author"] for n in got)
+    assert store.history(rows[5][0]) == [{"note_id": rows[5][0], "version": 1, "action": "overgenomen",
+                                         "text": rows[5][5], "author": rows[5][6],
+                                         "changed_at": rows[5][8]}]
+    assert len(store.export("GM0228")) == sum(1 for r in rows if r[1] == "GM0228")
+    # the migrated notes work like the others: edit, stale edit, delete, restore, new notes
+    nid = rows[1][0]
+    store.update(nid, "nieuw", expected_version=1, author="Piet")
+    with pytest.raises(StaleNoteError):
+        store.update(nid, "oud", expected_version=1)
+    new = store.add("GM0228", "themas", "na de migratie")
+    assert new == len(rows) + 1
+    # opening it again (another process, a restart) changes nothing
+    again = NotesStore(path)
+    assert again.get(nid)["text"] == "nieuw" and len(again.history(nid)) == 2
+    assert again.count("GM0228") == sum(1 for r in rows if r[1] == "GM0228") + 1
+
+
+def _opener(path: str, go, results) -> None:
+    go.wait(30)
+    try:
+        NotesStore(path)
+        results.put("ok")
+    except Exception as exc:  # noqa: BLE001 - reported to the test
+        results.put(repr(exc))
+
+
+def test_migration_by_two_processes_at_once(tmp_path: Path):
+    path = tmp_path / "werkblad.sqlite"
+    rows = _old_database(path, n=200)
+    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+    go, results = ctx.Event(), ctx.Queue()
+    procs = [ctx.Process(target=_opener, args=(str(path), go, results)) for _ in range(3)]
+    for p in procs:
+        p.start()
+    go.set()
+    assert [results.get(timeout=60) for _ in procs] == ["ok"] * 3
+    for p in procs:
+        p.join(timeout=60)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM note_versions").fetchone()[0] == len(rows)
+        assert conn.execute("SELECT COUNT(*) FROM notes").fetchone()[0] == len(rows)
+
+
+def test_failed_migration_changes_nothing(tmp_path: Path, monkeypatch):
+    path = tmp_path / "werkblad.sqlite"
+    rows = _old_database(path, n=5)
+    monkeypatch.setattr(notes_mod, "_MIGRATE_1", notes_mod._MIGRATE_1 + ("SELECT * FROM no_such_table",))
+    with pytest.raises(sqlite3.OperationalError):
+        NotesStore(path)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 0
+        assert [r[1] for r in conn.execute("PRAGMA table_info(notes)")] == [
+            "id", "gemeente_code", "year", "section", "area_code", "text", "author",
+            "created_at", "updated_at"]
+        assert conn.execute("SELECT COUNT(*) FROM notes").fetchone()[0] == len(rows)
+    monkeypatch.undo()
+    assert NotesStore(path).count("GM0228") + NotesStore(path).count("GM0344") == len(rows)
+
+
+def test_a_newer_schema_is_refused_untouched(tmp_path: Path):
+    path = tmp_path / "werkblad.sqlite"
+    NotesStore(path).add("GM0228", "themas", "x")
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA user_version = 99")
+    with pytest.raises(NotesSchemaError, match="nieuwere versie"):
+        NotesStore(path)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 99

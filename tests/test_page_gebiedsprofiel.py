@@ -36,7 +36,7 @@ def test_deep_link_restores_selection(demo_env):
     assert at.selectbox(key="w_jaar").value == 2023
     assert at.selectbox(key="w_indicator").value == "pct_herkomst_europa"
     assert at.selectbox(key="profiel_gebied").value == "BU99010103"
-    assert "Buurt Bloemhof 1.3" in texts(at.subheader)
+    assert "Buurt Bloemhof 1.3" in texts(at.header)
     fig = figure(at)
     assert any(FICTITIOUS_LABEL in (a.get("text") or "") for a in fig["layout"]["annotations"])
     herkomst = at.dataframe[0].value
@@ -56,7 +56,7 @@ def test_choosing_an_area_updates_the_selection(demo_env):
     assert not at.exception
     assert at.session_state["sel_gebied"] == "WK990102"
     assert at.query_params["gebied"] in ("WK990102", ["WK990102"])
-    assert "Wijk Oude Kern" in texts(at.subheader)
+    assert "Wijk Oude Kern" in texts(at.header)
 
 
 def test_suppressed_values_are_shown_as_such(demo_env):

@@ -5,6 +5,8 @@ the scheme break, and real KWB 2024 data for Ede and Amsterdam via the stand-in 
 from __future__ import annotations
 
 import json
+import re
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from buurtmonitor.catalogue import load_lokale_kaart
 from buurtmonitor.lokale_kaart import clusters, presenters
 from buurtmonitor.lokale_kaart import indices as lokale_kaart
 from buurtmonitor.model import FICTITIOUS_LABEL
+from devtools.streamlit_server import streamlit_process
 from loaders import repository
 from loaders.notes import MAX_TEXT, NotesStore
 
@@ -180,6 +183,7 @@ def test_note_per_area_edit_and_delete(demo_env):
     assert any(wijk["name"] in t for t in texts(at))                 # the area is named
 
     nid = note["id"]
+    at.button(key=f"lk_edit_open_{nid}").click().run()                 # the editor opens on demand
     at.text_area(key=f"lk_edit_text_{nid}").input("Spanning rond het winkelcentrum (bijgewerkt)")
     at.button(key=f"lk_edit_save_{nid}").click().run()
     no_exception(at)
@@ -187,14 +191,20 @@ def test_note_per_area_edit_and_delete(demo_env):
     assert "Spanning rond het winkelcentrum (bijgewerkt)" in texts(at)
 
     # delete without ticking the confirmation: refused, nothing lost
+    at.button(key=f"lk_edit_open_{nid}").click().run()
     at.button(key=f"lk_del_{nid}").click().run()
     assert any("Vink eerst" in e.value for e in at.error)
     assert store_for(demo_env).get(nid) is not None
     at.checkbox(key=f"lk_del_confirm_{nid}").check()
     at.button(key=f"lk_del_{nid}").click().run()
     no_exception(at)
-    assert store_for(demo_env).get(nid) is None
-    assert "Spanning rond het winkelcentrum (bijgewerkt)" not in texts(at)
+    assert store_for(demo_env).get(nid) is None                       # soft: gone from the list …
+    assert store_for(demo_env).get(nid, include_deleted=True)["deleted_at"]   # … but kept
+    assert any("Notitie verwijderd" in s.value for s in at.success)
+    shown = [t for t in texts(at) if "Spanning rond het winkelcentrum (bijgewerkt)" in t]
+    # only in the beheerder's "Verwijderde notities" expander, with a restore button
+    assert any(e.label == "Verwijderde notities (1)" for e in at.expander)
+    assert len(shown) == 1 and at.button(key=f"lk_restore_{nid}")
 
 
 # ---------------------------------------------------------------------------------- changes
@@ -300,3 +310,169 @@ def test_worksheet_text_has_context_and_verbatim_notes(demo_env):
     for sec in ("Thema's en scheidslijnen", "Kerncijfers", "Bestaand beleid en lacunes"):
         assert sec.upper() in text
     assert formatting.index(data.measures.dissimilarity) in text
+
+
+# ---------------------------------------------------------------------------------- notes: history
+def proto_bytes(node) -> int:
+    """Bytes of every element the run sent (the serialised protos of the element tree)."""
+    proto = getattr(node, "proto", None)
+    own = proto.ByteSize() if proto is not None and hasattr(proto, "ByteSize") else 0
+    return own + sum(proto_bytes(c) for c in (getattr(node, "children", None) or {}).values())
+
+
+def test_note_history_visible_delete_undo(demo_env):
+    at = new_app().run()
+    at = add_note(at, "groepen", "Jongeren bij het buurthuis", author="Sanne")
+    nid = store_for(demo_env).list("GM9901")[0]["id"]
+    at.button(key=f"lk_edit_open_{nid}").click().run()
+    assert at.text_input(key=f"lk_edit_author_{nid}").value == "Sanne"    # the last name used
+    at.text_area(key=f"lk_edit_text_{nid}").input("Jongeren en ouders bij het buurthuis")
+    at.text_input(key=f"lk_edit_author_{nid}").input("Piet")
+    at.button(key=f"lk_edit_save_{nid}").click().run()
+    no_exception(at)
+    assert any("versie 2" in s.value for s in at.success)
+    assert any(t.startswith("— Sanne") and "versie 2, laatst gewijzigd" in t and "door Piet" in t
+               for t in texts(at))
+    at.button(key=f"lk_history_open_{nid}").click().run()             # "Geschiedenis (2 versies)"
+    no_exception(at)
+    shown = texts(at)
+    assert any(t.startswith("Versie 1 · aangemaakt · Sanne") for t in shown)
+    assert any(t.startswith("Versie 2 · gewijzigd · Piet") for t in shown)
+    assert "Jongeren bij het buurthuis" in shown                       # the old text is visible
+
+    at.button(key=f"lk_edit_open_{nid}").click().run()
+    at.checkbox(key=f"lk_del_confirm_{nid}").check()
+    at.button(key=f"lk_del_{nid}").click().run()
+    assert store_for(demo_env).get(nid) is None
+    at.button(key=f"lk_undo_{nid}").click().run()                     # undo straight away
+    no_exception(at)
+    assert any("teruggezet" in s.value for s in at.success)
+    assert store_for(demo_env).get(nid)["text"] == "Jongeren en ouders bij het buurthuis"
+    assert [h["action"] for h in store_for(demo_env).history(nid)] == [
+        "aangemaakt", "gewijzigd", "verwijderd", "hersteld"]
+
+
+def test_edit_based_on_an_older_version_is_refused_showing_the_newer_text(demo_env):
+    at = new_app().run()
+    at = add_note(at, "fase", "Onderstroom")
+    store = store_for(demo_env)
+    nid = store.list("GM9901")[0]["id"]
+    at.button(key=f"lk_edit_open_{nid}").click().run()               # this session edits version 1
+    newer = "Zichtbaar sinds de raadsvergadering " + XSS
+    store.update(nid, newer, expected_version=1, author="Collega")   # a colleague saves first
+    mine = "Onderstroom, maar rustig"
+    at.text_area(key=f"lk_edit_text_{nid}").input(mine)
+    at.button(key=f"lk_edit_save_{nid}").click().run()
+    no_exception(at)
+    assert any("intussen gewijzigd" in e.value and "niet opgeslagen" in e.value for e in at.error)
+    assert newer in texts(at)                                          # the newer text, as text
+    assert any("Versie 2 · Collega" in t for t in texts(at))
+    assert not any("<script>" in b or "alert(1)" in b for b in markdown_bodies(at))
+    assert store.get(nid)["text"] == newer                             # the colleague's edit holds
+    assert at.text_area(key=f"lk_edit_text_{nid}").value == mine       # and mine is still there
+    # a second, informed click saves over it; both stay in the history
+    at.button(key=f"lk_edit_save_{nid}").click().run()
+    no_exception(at)
+    assert store.get(nid)["text"] == mine
+    assert [h["text"] for h in store.history(nid)] == ["Onderstroom", newer, mine]
+    # deleted by a colleague while this session edits: refused, and the text is not lost
+    at.button(key=f"lk_edit_open_{nid}").click().run()
+    store.delete(nid, author="Collega")
+    at.text_area(key=f"lk_edit_text_{nid}").input("nog een aanvulling")
+    at.button(key=f"lk_edit_save_{nid}").click().run()
+    no_exception(at)
+    assert any("is verwijderd" in e.value for e in at.error)
+    assert "nog een aanvulling" in texts(at)
+    assert store.get(nid) is None and store.get(nid, include_deleted=True)["text"] == mine
+
+
+def test_note_of_only_invisible_characters_refused(demo_env):
+    at = new_app().run()
+    at = add_note(at, "themas", "\u200b\u200d\u2060 \u3164")
+    no_exception(at)
+    assert any("onzichtbare tekens" in e.value for e in at.error)
+    assert store_for(demo_env).list("GM9901") == []
+    at = add_note(at, "themas", "tekst", author="San\u200bne")
+    assert any("naam" in e.value for e in at.error)
+    assert store_for(demo_env).list("GM9901") == []
+
+
+def test_many_notes_are_paged_and_the_page_stays_small(demo_env):
+    at = new_app().run()
+    empty = proto_bytes(at._tree)
+    store = store_for(demo_env)
+    body = "tekst " * 333                                               # ~2,000 characters
+    for i in range(400):
+        store.add("GM9901", "plekken" if i < 300 else "beleid", f"Notitie {i:03d}: {body}")
+    at = new_app().run()
+    no_exception(at)
+    shown = [t for t in texts(at) if t.startswith("Notitie ")]
+    assert len(shown) == 2 * view.NOTES_PER_PAGE                          # one page per section
+    assert shown[0].startswith("Notitie 299") and shown[view.NOTES_PER_PAGE].startswith("Notitie 399")
+    captions = [c.value for c in at.caption]
+    assert "Notities 1–10 van 300 (nieuwste eerst) · pagina 1 van 30" in captions
+    sent = proto_bytes(at._tree)
+    # 400 notes of 2,000 characters: all on the page were ~1.9 MB; now the 20 shown ones
+    assert sent - empty < 20 * 2_300 + 60_000, (empty, sent)
+    at.button(key="lk_next_plekken").click().run()
+    shown = [t for t in texts(at) if t.startswith("Notitie ")]
+    assert shown[0].startswith("Notitie 289") and shown[view.NOTES_PER_PAGE - 1].startswith("Notitie 280")
+    assert "Notities 11–20 van 300 (nieuwste eerst) · pagina 2 van 30" in [c.value for c in at.caption]
+    at.button(key="lk_prev_plekken").click().run()
+    assert [t for t in texts(at) if t.startswith("Notitie ")][0].startswith("Notitie 299")
+    # a new note appears on top (page 1)
+    at.button(key="lk_next_plekken").click().run()
+    at = add_note(at, "plekken", "Nieuwste notitie")
+    assert [t for t in texts(at) if t.startswith(("Notitie ", "Nieuwste"))][0] == "Nieuwste notitie"
+
+
+# ---------------------------------------------------------------------------------- notes: browser
+def _old_schema_notes(db: Path, n: int) -> None:
+    """``n`` notes of ~2,000 characters in the notes table as it was before the history."""
+    db.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(db)
+    conn.executescript("""CREATE TABLE notes (id INTEGER PRIMARY KEY AUTOINCREMENT, gemeente_code TEXT NOT NULL,
+        year INTEGER, section TEXT NOT NULL, area_code TEXT, text TEXT NOT NULL, author TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL);""")
+    sections = [s.id for s in load_lokale_kaart().sections]
+    body = "tekst " * 333
+    conn.executemany(
+        "INSERT INTO notes (gemeente_code, year, section, text, author, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [("GM9901", 2024, sections[i % 6], f"Notitie {i}: {body}", "Sanne",
+          f"2024-05-01T10:00:00.{i:06d}+00:00", f"2024-05-01T10:00:00.{i:06d}+00:00") for i in range(n)])
+    conn.commit()
+    conn.close()
+
+
+@pytest.mark.browser
+def test_browser_400_notes_page_size_over_the_websocket(tmp_path):
+    """The bytes the browser receives for the Lokale kaart page with 400 notes (an old-schema
+    database, migrated by the server). Before paging: 2.40 MB at first load, 800 note texts
+    in the page; now one page of 10 per section."""
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        pytest.skip("Chromium ontbreekt (/usr/bin/chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="Python-pakket playwright ontbreekt")
+    _old_schema_notes(tmp_path / "data" / "notes" / "werkblad.sqlite", 400)
+    env = {"BUURTMONITOR_DATA_DIR": str(tmp_path / "data"), "BUURTMONITOR_CACHE_DIR": str(tmp_path / "cache")}
+    received: list[int] = []
+    with streamlit_process(env) as (url, _proc), sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium),
+                                    args=["--no-sandbox", "--headless", "--disable-gpu",
+                                          "--disable-background-networking"])
+        pg = browser.new_page(viewport={"width": 1440, "height": 1000})
+        pg.on("websocket", lambda ws: ws.on("framereceived", lambda d: received.append(
+            len(d) if isinstance(d, (bytes, bytearray)) else len(d.encode()))))
+        pg.goto(f"{url}/lokale_kaart")
+        pg.get_by_role("tab", name="Werkblad").click(timeout=120_000)
+        pg.get_by_text("Notities 1–10 van 67 (nieuwste eerst)").first.wait_for(timeout=60_000)
+        pg.wait_for_timeout(1500)
+        first_load = sum(received)
+        in_page = pg.get_by_text(re.compile(r"^Notitie \d+:")).count()
+        pg.get_by_role("button", name="Oudere ›").first.click()
+        pg.get_by_text("Notities 11–20 van 67 (nieuwste eerst)").first.wait_for(timeout=60_000)
+        browser.close()
+    assert in_page == 6 * view.NOTES_PER_PAGE
+    assert first_load < 600_000, first_load
+    assert NotesStore(tmp_path / "data" / "notes" / "werkblad.sqlite").count("GM9901") == 400

@@ -9,7 +9,8 @@ import pytest
 
 from buurtmonitor.catalogue import CATALOGUE_DIR, load_catalogue
 
-VIEWS = {"kaart", "herkomst", "gebiedsprofiel", "ontwikkeling", "lokale_kaart", "briefing", "hulpmiddelen"}
+VIEWS = {"kaart", "herkomst", "gebiedsprofiel", "ontwikkeling", "lokale_kaart", "briefing", "hulpmiddelen",
+         "integratie"}
 INDICATOR_VIEWS = ("kaart", "herkomst", "gebiedsprofiel", "ontwikkeling")
 EXTRA_THEMES = {"polarisatie", "radicalisering", "sociale_stabiliteit", "integratie", "jeugd", "crisis"}
 #: a distinctive piece of each of the 11 titles

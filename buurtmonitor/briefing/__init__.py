@@ -7,6 +7,7 @@ the command line (``python -m buurtmonitor export``) hand in the tables they hav
 * :mod:`~buurtmonitor.briefing.common`     views, formats, errors, :class:`Sources`;
 * :mod:`~buurtmonitor.briefing.sentences`  the key figures (Dutch sentences from the data);
 * :mod:`~buurtmonitor.briefing.items`      one item per view;
+* :mod:`~buurtmonitor.briefing.integratie` the Integratie naar herkomst item;
 * :mod:`~buurtmonitor.briefing.pack`       PDF/PPTX packs and the bytes of the CLI export.
 
 Each item carries 2–4 key figures computed from the data (never typed by hand), the
@@ -30,6 +31,7 @@ from buurtmonitor.briefing.common import (
     normalise_view,
     resources,
 )
+from buurtmonitor.briefing.integratie import integratie_item
 from buurtmonitor.briefing.items import (
     composition_item,
     indicator_table,
@@ -63,7 +65,7 @@ from buurtmonitor.briefing.sentences import (
 __all__ = [
     "BUILDERS", "CHART_AREAS", "DEFAULT_INDICATOR", "FORMATS", "PACK_RESOURCES", "PROFILE_ROWS",
     "VIEWS", "VIEW_ALIASES", "ExportError", "ProgressCallback", "Sources", "build_items",
-    "build_pack", "change_sentence", "check_indicator", "composition_item",
+    "build_pack", "change_sentence", "integratie_item", "check_indicator", "composition_item",
     "composition_key_figures", "export_bytes", "gemeente_name", "indicator_table",
     "lokale_kaart_item", "lokale_kaart_key_figures", "map_item", "map_key_figures",
     "measures_figure", "measures_table", "normalise_view", "notes_for", "pack_resources",

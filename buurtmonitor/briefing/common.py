@@ -26,6 +26,7 @@ VIEWS: dict[str, str] = {
     "herkomst": "Herkomst: samenstelling",
     "gebiedsprofiel": "Gebiedsprofiel",
     "ontwikkeling": "Ontwikkeling",
+    "integratie": "Integratie naar herkomst",
     "lokale_kaart": "Lokale kaart: maten en notities",
 }
 #: other spellings accepted for a view id
@@ -34,6 +35,7 @@ VIEW_ALIASES = {
     "samenstelling": "herkomst", "composition": "herkomst", "profiel": "gebiedsprofiel",
     "profile": "gebiedsprofiel", "trend": "ontwikkeling", "lokale-kaart": "lokale_kaart",
     "lokale kaart": "lokale_kaart",
+    "integratie naar herkomst": "integratie", "herkomstgroepen": "integratie",
 }
 DEFAULT_INDICATOR = "pct_herkomst_buiten_europa"
 #: formats of :func:`export_indicator`
@@ -77,13 +79,18 @@ class Sources:
         ``gemeente -> years`` with data (for the development over time and change signals).
     notes_loader : callable, optional
         ``gemeente -> notes`` as :meth:`loaders.notes.NotesStore.export` gives them.
+    origin_loader : callable, optional
+        ``gemeente -> figures by origin`` as :func:`loaders.by_origin.load_by_origin` gives
+        them (for the Integratie view).
     """
 
     table_loader: Callable[[int, str], AreaTable]
     geo_loader: Callable[[int, str, str], Any] | None = None
     years_loader: Callable[[str], Sequence[int]] | None = None
     notes_loader: Callable[[str], list[dict[str, Any]]] | None = None
+    origin_loader: Callable[[str], Any] | None = None
     _tables: dict = field(default_factory=dict, repr=False)
+    _origin: dict = field(default_factory=dict, repr=False)
     _geoms: dict = field(default_factory=dict, repr=False)
 
     def table(self, year: int, scope: str) -> AreaTable:
@@ -120,6 +127,20 @@ class Sources:
         if self.years_loader is None:
             return []
         return sorted(int(y) for y in self.years_loader(gemeente))
+
+    def by_origin(self, gemeente: str) -> Any:
+        """The figures by origin of ``gemeente`` (loaded once per export)."""
+        if gemeente not in self._origin:
+            try:
+                if self.origin_loader is None:
+                    raise LookupError("geen bron voor cijfers naar herkomst opgegeven")
+                self._origin[gemeente] = self.origin_loader(gemeente)
+            except Exception as exc:  # noqa: BLE001 - remembered: not retried within one export
+                self._origin[gemeente] = exc
+        got = self._origin[gemeente]
+        if isinstance(got, Exception):
+            raise got
+        return got
 
     def notes(self, gemeente: str) -> list[dict[str, Any]]:
         """The worksheet notes of ``gemeente`` (empty without a notes loader)."""

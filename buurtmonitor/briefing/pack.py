@@ -26,6 +26,7 @@ from buurtmonitor.briefing.common import (
     need_sources,
     normalise_view,
 )
+from buurtmonitor.briefing.integratie import integratie_item
 from buurtmonitor.briefing.items import (
     composition_item,
     lokale_kaart_item,
@@ -50,6 +51,7 @@ from buurtmonitor.exports.items import (
 BUILDERS: dict[str, Callable[..., ExportItem]] = {
     "kaart": map_item, "herkomst": composition_item, "gebiedsprofiel": profile_item,
     "ontwikkeling": trend_item, "lokale_kaart": lokale_kaart_item,
+    "integratie": integratie_item,
 }
 
 

@@ -26,6 +26,7 @@ import numpy as np
 from buurtmonitor.exports.static import (
     ExportItem,
     StaticExportUnavailable,
+    alt_text,
     export_date_text,
     figure_to_image,
     static_export_status,
@@ -288,7 +289,7 @@ def build_pdf_pack(items: Sequence[ExportItem], title: str, gemeente: str, year:
             if pdf.will_page_break(h):
                 pdf.add_page()
             pdf.image(io.BytesIO(png), x=pdf.l_margin, y=pdf.get_y(), w=w, h=h,
-                      alt_text=T(f"Figuur: {item.title}"))
+                      alt_text=T(alt_text(item)))
             pdf.set_y(pdf.get_y() + h + 3)
         elif item.figure is not None:
             pdf.set_font(pdf.family, "", 10)
@@ -308,6 +309,9 @@ def build_pdf_pack(items: Sequence[ExportItem], title: str, gemeente: str, year:
             for sentence in item.key_figures:
                 para(f"•  {sentence}", 10, h=5.2, indent=2)
                 pdf.ln(0.6)
+        if item.summary_table is not None and not item.summary_table.empty:
+            heading("In cijfers")
+            _pdf_frame(pdf, item.summary_table, T)
         if item.definitions:
             heading("Definities")
             for d in item.definitions:
@@ -367,6 +371,17 @@ def _pdf_table(pdf, item: ExportItem, T, max_rows: int = 30) -> None:
                                        "tabel staat in de XLSX- of CSV-export."),
                        new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(3)
+
+
+def _pdf_frame(pdf, df, T) -> None:
+    """A small table of text cells (an item's ``summary_table``), all rows."""
+    pdf.set_font(pdf.family, "", 7.5)
+    pdf.set_fill_color(255, 255, 255)
+    with pdf.table(text_align="LEFT", line_height=4.2, first_row_as_headings=True) as table:
+        table.row([T(str(c)) for c in df.columns])
+        for _, row in df.iterrows():
+            table.row([T("" if _isna(v) else _fmt(v)) for v in row.tolist()])
+    pdf.ln(2)
 
 
 def _isna(v) -> bool:
@@ -501,7 +516,10 @@ def build_pptx_pack(items: Sequence[ExportItem], title: str, gemeente: str, year
         pic_x, pic_y, pic_w = Inches(0.4), Inches(1.72), Inches(8.1)
         pic_h = Emu(int(pic_w * IMAGE_HEIGHT / IMAGE_WIDTH))
         if png is not None:
-            slide.shapes.add_picture(io.BytesIO(png), pic_x, pic_y, width=pic_w, height=pic_h)
+            pic = slide.shapes.add_picture(io.BytesIO(png), pic_x, pic_y, width=pic_w, height=pic_h)
+            # the alt text PowerPoint and screen readers show (python-pptx writes "image.png")
+            pic._element.nvPicPr.cNvPr.set("descr", alt_text(item))
+            pic._element.nvPicPr.cNvPr.set("name", f"Figuur: {item.title}"[:250])
         elif item.figure is not None:
             box = textbox(slide, pic_x, pic_y, pic_w, pic_h,
                           ["De figuur kon niet als afbeelding worden gemaakt.", reason],

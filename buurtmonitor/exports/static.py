@@ -120,6 +120,8 @@ class ExportItem:
     ``definitions``: dicts with keys ``id``, ``label``, ``definition``, ``unit``.
     ``resources``: dicts with ``title``, ``publisher``, ``url``, ``why``.
     ``notes``: worksheet notes, dicts with ``section``, ``area``, ``text`` (shown verbatim).
+    ``summary_table``: a small table (text cells) a PDF pack prints under the key figures,
+    beside a figure; ``table`` stays the full table of the CSV/XLSX export.
     ``fictitious``: every export then carries :data:`FICTITIOUS_LABEL` visibly.
     """
 
@@ -135,6 +137,7 @@ class ExportItem:
     resources: list[dict] = field(default_factory=list)
     notes: list[dict] = field(default_factory=list)
     fictitious: bool = False
+    summary_table: pd.DataFrame | None = None
 
     @classmethod
     def from_meta(cls, meta: TableMeta, **kwargs: Any) -> ExportItem:
@@ -144,6 +147,23 @@ class ExportItem:
         kwargs.setdefault("years", [meta.year])
         kwargs.setdefault("fictitious", meta.fictitious)
         return cls(**kwargs)
+
+
+def alt_text(item: ExportItem, *, max_chars: int = 1000) -> str:
+    """The text alternative of an item's picture in a PDF or PPTX: what it shows (title and
+    subtitle), its key figures, that the numbers are in the table, the source; fictitious data
+    say so first. Never a file name."""
+    parts = [FICTITIOUS_LABEL + "." if item.fictitious else "", f"Figuur: {item.title.strip()}."]
+    if item.subtitle:
+        parts.append(f"{item.subtitle.strip()}.")
+    if item.key_figures:
+        parts.append("Kerncijfers: " + "; ".join(k.strip().rstrip(".") for k in item.key_figures) + ".")
+    if item.table is not None and not item.table.empty:
+        parts.append("De cijfers staan ook in de tabel bij deze figuur.")
+    if item.source_line:
+        parts.append(item.source_line.strip().rstrip(".") + ".")
+    text = " ".join(p for p in parts if p)
+    return text if len(text) <= max_chars else text[: max_chars - 1].rstrip() + "…"
 
 
 class StaticExportUnavailable(RuntimeError):

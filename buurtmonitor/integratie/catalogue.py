@@ -18,6 +18,8 @@ from pathlib import Path
 
 from buurtmonitor.catalogue import CATALOGUE_DIR, SCHEMES, CatalogueError
 
+from .own_catalogue import OwnCatalogue, load_own_catalogue
+
 FILE_NAME = "origin_tables.toml"
 APIS = ("v3", "v4")
 ROLES = ("region", "period", "origin", "generation", "sex", "person", "age")
@@ -37,6 +39,7 @@ class OriginGroupDef:
     scheme: str                    # "herkomst" | "migratieachtergrond" | "*" (the total)
     parent: str | None = None
     origin_group: str | None = None  # id in data/origin_groups.toml, where the group is there
+    country: bool = False          # one country of origin (Eritrea, Polen, ...), not a group of countries
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,10 @@ class MeasureSpec:
     scale: float = 1.0
     n: str | None = None           # indicator id that is this measure's number of persons
     group: str | None = None       # wide tables: the origin group this measure counts
+    #: members of a fixed dimension (``split_role``) that are kept besides its total, each as an
+    #: indicator of its own: ((member title prefix, indicator id), ...), e.g. born in NL / abroad
+    split: tuple[tuple[str, str], ...] = ()
+    split_role: str = "generation"
 
 
 @dataclass(frozen=True)
@@ -114,6 +121,8 @@ class OriginRules:
     country_prefix: str
     year_pattern: str
     reference_group: dict[str, str] = field(default_factory=dict)
+    #: a country of origin is "a group in the gemeente" from this many inhabitants (see the toml)
+    country_group_min: float = 50
 
     def year_of(self, period_key: str) -> int | None:
         """The year of a period key (``"2021JJ00"`` -> 2021); None when it is not a year."""
@@ -144,6 +153,11 @@ class OriginCatalogue:
 
     def reference_group(self, scheme: str) -> str:
         return self.rules.reference_group[scheme]
+
+    @property
+    def countries(self) -> dict[str, OriginGroupDef]:
+        """The groups that are one country of origin (``country = true``), in catalogue order."""
+        return {g.id: g for g in self.groups.values() if g.country}
 
     def tables_for(self, indicator: str) -> list[OriginTableSpec]:
         return [t for t in self.tables.values() if indicator in t.indicator_ids]
@@ -213,7 +227,8 @@ def parse_catalogue(raw: dict) -> OriginCatalogue:
     rules = OriginRules(min_n=float(r.get("min_n", 10)), gemeente_prefix=r.get("gemeente_prefix", "GM"),
                         country_prefix=r.get("country_prefix", "NL"),
                         year_pattern=r.get("year_pattern", r"^(\d{4})JJ00$"),
-                        reference_group=dict(r.get("reference_group", {})))
+                        reference_group=dict(r.get("reference_group", {})),
+                        country_group_min=float(r.get("country_group_min", 50)))
     groups: dict[str, OriginGroupDef] = {}
     for g in raw.get("group", []):
         gid = _req(g, "id", "een groep")
@@ -223,7 +238,8 @@ def parse_catalogue(raw: dict) -> OriginCatalogue:
         if scheme != "*" and scheme not in SCHEMES:
             raise CatalogueError(f"{FILE_NAME}: groep {gid} heeft onbekende indeling {scheme!r}")
         groups[gid] = OriginGroupDef(id=gid, label=_req(g, "label", f"groep {gid}"), scheme=scheme,
-                                     parent=g.get("parent"), origin_group=g.get("origin_group"))
+                                     parent=g.get("parent"), origin_group=g.get("origin_group"),
+                                     country=bool(g.get("country", False)))
     for g in groups.values():
         if g.parent and g.parent not in groups:
             raise CatalogueError(f"{FILE_NAME}: groep {g.id} heeft onbekende bovengroep {g.parent!r}")
@@ -267,8 +283,13 @@ def parse_catalogue(raw: dict) -> OriginCatalogue:
         for m in t.get("measure", []):
             ms = MeasureSpec(key=_req(m, "key", where), title=m.get("title", m["key"]),
                              indicator=_req(m, "indicator", where), scale=float(m.get("scale", 1)),
-                             n=m.get("n"), group=m.get("group"))
-            for ref in (ms.indicator, ms.n):
+                             n=m.get("n"), group=m.get("group"),
+                             split=tuple((str(k), str(v)) for k, v in m.get("split", {}).items()),
+                             split_role=str(m.get("split_role", "generation")))
+            if ms.split and not any(d.role == ms.split_role and d.role not in OPEN_ROLES for d in dims):
+                raise CatalogueError(f"{FILE_NAME}: {where}: maat {ms.key} splitst naar {ms.split_role!r}, "
+                                     "maar die vaste dimensie staat niet in de tabel")
+            for ref in (ms.indicator, ms.n, *[i for _, i in ms.split]):
                 if ref is not None and ref not in indicators:
                     raise CatalogueError(f"{FILE_NAME}: {where} gebruikt onbekende indicator {ref!r}")
             measures.append(ms)
@@ -306,7 +327,49 @@ def read_catalogue(path: Path | str) -> OriginCatalogue:
     return parse_catalogue(raw)
 
 
+def with_own_indicators(cat: OriginCatalogue, own: OwnCatalogue) -> OriginCatalogue:
+    """``cat`` with the indicators and groups that own data (``data/own_indicators.toml``,
+    ``[[by_origin_group]]`` of ``data/origin_groups.toml``) adds: one catalogue of everything
+    measured by origin group.
+
+    An indicator id defined in both files is one indicator with ``origin_tables.toml``'s
+    definition. An own indicator of kind ``share`` in % becomes a ``percentage``, any other an
+    ``amount``. A group of ``origin_groups.toml`` that a CBS group links to (``origin_group``)
+    is that CBS group (:func:`own_group_map`); the countries of origin and other groups without
+    a CBS twin are added with their own scheme, or ``"*"`` when they exist in either scheme
+    (countries of origin).
+    """
+    indicators = dict(cat.indicators)
+    for ind in own.indicators.values():
+        if ind.id in indicators:
+            continue
+        pct = ind.kind == "share" and ind.unit.label == "%"
+        indicators[ind.id] = IndicatorDef(id=ind.id, label=ind.label, kind="percentage" if pct else "amount",
+                                          unit=ind.unit.label, decimals=0 if pct else 1,
+                                          definition=ind.definition, better=ind.better)
+    groups = dict(cat.groups)
+    linked = own_group_map(cat)
+    for g in own.groups.values():
+        if g.id in linked or g.id in groups:
+            continue
+        groups[g.id] = OriginGroupDef(id=g.id, label=g.label, scheme=g.scheme or "*",
+                                      origin_group=g.id if g.scheme else None)
+    return OriginCatalogue(rules=cat.rules, groups=groups, indicators=indicators, tables=cat.tables,
+                           missing_labels=cat.missing_labels)
+
+
+def own_group_map(cat: OriginCatalogue) -> dict[str, str]:
+    """Group id of ``data/origin_groups.toml`` -> the CBS group id of this catalogue that
+    links to it (``origin_group``); ``totaal`` is ``totaal``."""
+    out = {"totaal": "totaal"}
+    for g in cat.groups.values():
+        if g.origin_group:
+            out.setdefault(g.origin_group, g.id)
+    return out
+
+
 @functools.lru_cache(maxsize=1)
 def load_origin_catalogue() -> OriginCatalogue:
-    """The packaged ``data/origin_tables.toml`` (parsed once per process)."""
-    return read_catalogue(CATALOGUE_DIR / FILE_NAME)
+    """The packaged ``data/origin_tables.toml`` with the own-data indicators and groups
+    (:func:`with_own_indicators`), parsed once per process."""
+    return with_own_indicators(read_catalogue(CATALOGUE_DIR / FILE_NAME), load_own_catalogue())

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -113,10 +113,35 @@ class Resolution:
     missing_measures: tuple[str, ...] = ()      # catalogue measures the table does not have
     unmapped_origins: tuple[str, ...] = ()      # origin member titles without a group (left out)
     table_title: str = ""
+    #: measures split by a member of a fixed dimension (``MeasureSpec.split``): virtual key ->
+    #: (CBS measure key, dimension key, member key, the catalogue measure of the split indicator)
+    split_measures: dict[str, tuple[str, str, str, MeasureSpec]] = field(default_factory=dict)
 
     @property
     def measure_keys(self) -> list[str]:
         return list(self.measures)
+
+    def measure_spec(self, key: str) -> MeasureSpec:
+        """The catalogue measure of an observation's measure key (a CBS key or a split key)."""
+        if key in self.measures:
+            return self.measures[key]
+        return self.split_measures[key][3]
+
+    @property
+    def selected_members(self) -> dict[str, list[str]]:
+        """Per fixed dimension the member keys to fetch: its total and any split members."""
+        out = {k: [v] for k, v in self.fixed.items()}
+        for _, dim, member, _ in self.split_measures.values():
+            if member not in out[dim]:
+                out[dim].append(member)
+        return out
+
+    def split_key(self, measure: str, dim: str, member: str) -> str | None:
+        """The split key of ``measure`` for ``member`` of fixed dimension ``dim``, or None."""
+        for vkey, (mk, dk, mem, _) in self.split_measures.items():
+            if mk == measure and dk == dim and mem.strip() == member:
+                return vkey
+        return None
 
 
 def _find_dimension(spec_match: str, dims: Iterable[DimensionInfo]) -> DimensionInfo | None:
@@ -172,12 +197,24 @@ def resolve(spec: OriginTableSpec, lists: CodeLists) -> Resolution:
             measures[hit.key] = m
     if not measures:
         raise ResolveError(f"Tabel {spec.id}: geen van de maten uit de catalogus gevonden")
+    split_measures: dict[str, tuple[str, str, str, MeasureSpec]] = {}
+    for mk, m in measures.items():
+        if not m.split:
+            continue
+        dim = dims[m.split_role]
+        members = lists.codes.get(dim, ())
+        for pattern, indicator in m.split:
+            best = max(members, key=lambda c: title_matches(c.title, pattern), default=None)
+            if best is None or title_matches(best.title, pattern) == 0 or best.key == fixed[dim]:
+                continue                      # the table does not split this way: left out
+            split_measures[f"{mk}|{dim}={best.key.strip()}"] = (
+                mk, dim, best.key, replace(m, indicator=indicator, n=None, split=()))
     regions = lists.codes.get(dims["region"], ())
     return Resolution(spec=spec, dims=dims, fixed=fixed, origin_members=origin_members,
                       measures=measures, region_titles={c.key.strip(): c.title for c in regions},
                       region_raw={c.key.strip(): c.key for c in regions},
                       missing_measures=tuple(missing), unmapped_origins=tuple(unmapped),
-                      table_title=lists.title)
+                      table_title=lists.title, split_measures=split_measures)
 
 
 def _best_measure(mi: MeasureInfo, spec: OriginTableSpec) -> MeasureSpec | None:
@@ -224,14 +261,27 @@ def observations_from_v3(rows: Iterable[Mapping[str, Any]], res: Resolution) -> 
     reg, per, ori = res.dims["region"], res.dims.get("period"), res.dims.get("origin")
     out: list[tuple] = []
     for r in rows:
-        if any(str(r.get(k, "")).strip() != v.strip() for k, v in res.fixed.items()):
+        off = _off_total(r, res)
+        if off is None:
             continue
         base = (str(r[reg]).strip(), str(r[per]).strip() if per else None,
                 str(r[ori]).strip() if ori else None)
         for mk in res.measures:
-            raw = r.get(mk)
-            out.append((*base, mk, _num(raw), None))
+            key = mk if not off else res.split_key(mk, *off)
+            if key is not None:
+                out.append((*base, key, _num(r.get(mk)), None))
     return pd.DataFrame(out, columns=OBS_COLUMNS)
+
+
+def _off_total(r: Mapping[str, Any], res: Resolution) -> tuple[str, str] | tuple[()] | None:
+    """``()`` when every fixed dimension of ``r`` is its total; ``(dimension, member)`` when
+    exactly one is not (a candidate for a split measure); None otherwise (the row is dropped)."""
+    off = [(k, str(r.get(k, "")).strip()) for k, v in res.fixed.items() if str(r.get(k, "")).strip() != v.strip()]
+    if not off:
+        return ()
+    if len(off) == 1 and res.split_measures:
+        return off[0]
+    return None
 
 
 def observations_from_v4(obs: Iterable[Mapping[str, Any]], res: Resolution) -> pd.DataFrame:
@@ -244,11 +294,13 @@ def observations_from_v4(obs: Iterable[Mapping[str, Any]], res: Resolution) -> p
         mk = str(o.get("Measure", "")).strip()
         if mk not in res.measures:
             continue
-        if any(str(o.get(k, "")).strip() != v.strip() for k, v in res.fixed.items()):
+        off = _off_total(o, res)
+        key = None if off is None else mk if not off else res.split_key(mk, *off)
+        if key is None:
             continue
         attr = o.get("ValueAttribute")
         out.append((str(o[reg]).strip(), str(o[per]).strip() if per else None,
-                    str(o[ori]).strip() if ori else None, mk, _num(o.get("Value")),
+                    str(o[ori]).strip() if ori else None, key, _num(o.get("Value")),
                     None if attr in (None, "None") else str(attr)))
     return pd.DataFrame(out, columns=OBS_COLUMNS)
 
@@ -295,7 +347,7 @@ def harmonise(obs: pd.DataFrame, res: Resolution, *, api: str,
             level = "gemeente"
         else:
             continue
-        m = res.measures[r.measure]
+        m = res.measure_spec(r.measure)
         group = m.group if m.group is not None else res.origin_members.get(r.origin) if r.origin else "totaal"
         if group is None:
             continue

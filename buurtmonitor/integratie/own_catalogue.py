@@ -53,6 +53,7 @@ class OwnIndicator:
     definition: str
     numerator_label: str = ""
     denominator_label: str = ""
+    better: str = "none"      # "higher" | "lower" | "none": which way a group is better off
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,9 @@ def load_own_catalogue() -> OwnCatalogue:
         indicators[i["id"]] = OwnIndicator(
             id=i["id"], label=i["label"], kind=i["kind"], unit=units[i["unit"]],
             definition=i.get("definition", ""), numerator_label=i.get("teller", ""),
-            denominator_label=i.get("noemer", ""))
+            denominator_label=i.get("noemer", ""), better=i.get("better", "none"))
+        if indicators[i["id"]].better not in ("higher", "lower", "none"):
+            raise CatalogueError(f"Indicator {i['id']}: richting (better) moet higher, lower of none zijn")
     groups: dict[str, GroupRef] = {}
     for scheme in load_catalogue().schemes.values():
         for g in scheme.groups:

@@ -15,6 +15,11 @@
 //
 // Everything the user or the data provide is put on the page as text (textContent), never
 // as HTML. A click on an area sets the trigger value "clicked" (its code).
+//
+// Without a mouse: the map is one tab stop; N or Page Down / P or Page Up go to the next /
+// previous area in view (by name), which is outlined, its value shown beside it and read out by
+// a live region (role="status"); Enter or Space chooses it (as a click does), Escape leaves it;
+// +/− zoom, the arrow keys pan, 0 shows the whole map. A new selection is announced too.
 
 const GEO = (window.__bmCanvasGeo = window.__bmCanvasGeo || new Map()); // url -> Promise<geo>
 const VIEWS = (window.__bmCanvasViews = window.__bmCanvasViews || new Map()); // view_key -> view
@@ -28,6 +33,8 @@ const SMALL_N_COLOUR = "#d55e00";
 const SELECTED_COLOUR = "#000000";
 const HOVER_COLOUR = "#222222";
 const GRID = 96;
+const KEYS_HELP = "Toetsen: N of Page Down gaat naar het volgende gebied in beeld, P of Page Up naar het vorige; "
+  + "Enter of spatie kiest het gebied, Escape stopt. Plus en min zoomen, de pijltjes verschuiven de kaart, 0 toont de hele kaart.";
 
 // world coordinates: integers, 1e-5 degree of longitude (Web Mercator, y grows downwards)
 const Q = 1e5;
@@ -204,7 +211,16 @@ function build(parent) {
   const wrap = el("div", "bm-wrap");
   const canvas = el("canvas", "bm-canvas");
   canvas.tabIndex = 0;
-  canvas.setAttribute("role", "img");
+  // an interactive map with its own keys (see the top of this file), not a picture
+  canvas.setAttribute("role", "application");
+  canvas.setAttribute("aria-roledescription", "kaart");
+  const keys = el("div", "bm-sr", KEYS_HELP);
+  keys.id = "bm-keys";
+  canvas.setAttribute("aria-describedby", "bm-keys");
+  const live = el("div", "bm-sr"); // what the keyboard points at, and what is selected
+  live.setAttribute("role", "status");
+  live.setAttribute("aria-live", "polite");
+  live.setAttribute("aria-atomic", "true");
   const status = el("div", "bm-status", "Kaart laden …");
   const tip = el("div", "bm-tip");
   tip.hidden = true;
@@ -217,11 +233,13 @@ function build(parent) {
   bIn.setAttribute("aria-label", "Inzoomen"); bOut.setAttribute("aria-label", "Uitzoomen");
   const focus = el("span", "bm-focus"); // "Naar <gemeente>", "Naar selectie": filled per render
   tools.append(bIn, bOut, bFit, focus);
-  const hint = el("div", "bm-hint", "Scrollen, knijpen of +/− zoomt (dubbelklik: inzoomen), slepen verschuift, klikken kiest een gebied.");
-  wrap.append(canvas, status, tip, legend, banner, tools, hint);
+  const hint = el("div", "bm-hint", "Scrollen, knijpen of +/− zoomt (dubbelklik: inzoomen), slepen verschuift, klikken kiest een gebied. "
+    + "Toetsenbord: N/P (of Page Down/Up) volgend/vorig gebied, Enter kiest.");
+  hint.setAttribute("aria-hidden", "true"); // the same as KEYS_HELP, which the map itself refers to
+  wrap.append(canvas, status, tip, legend, banner, tools, hint, keys, live);
   root.append(wrap);
   parent.appendChild(root);
-  return { root, wrap, canvas, status, tip, legend, banner, bIn, bOut, bFit, focus, ctx: canvas.getContext("2d") };
+  return { root, wrap, canvas, status, tip, legend, banner, bIn, bOut, bFit, focus, live, ctx: canvas.getContext("2d") };
 }
 
 class CanvasMap {
@@ -231,6 +249,8 @@ class CanvasMap {
     this.data = null;
     this.view = null; // {s, tx, ty}: screen = world * s + t (CSS px)
     this.hover = -1;
+    this.kb = -1; // the area the keyboard points at (index of a feature), -1: none
+    this.announced = null; // the selection last announced
     this.paths = null;
     this.frame = 0;
     this.w = 0; this.h = 0; this.dpr = 1;
@@ -313,15 +333,15 @@ class CanvasMap {
         // wait a moment: the first click of a double-click (zoom) selects nothing
         clearTimeout(clickTimer);
         if (i >= 0 && this.setTrigger) {
-          const code = this.geo.ids[i];
-          clickTimer = setTimeout(() => this.setTrigger("clicked", code), 260);
+          clickTimer = setTimeout(() => this.choose(i), 260);
         }
       }
     };
     on(canvas, "pointerup", (e) => release(e, false));
     on(canvas, "pointercancel", (e) => release(e, true));
     this.off.push(() => clearTimeout(clickTimer));
-    on(canvas, "pointerleave", () => { if (!drag) { this.hover = -1; this.hideTip(); this.request(); } });
+    on(canvas, "pointerleave", () => { if (!drag) { this.hover = -1; this.kb = -1; this.hideTip(); this.request(); } });
+    on(canvas, "blur", () => { if (this.kb >= 0) this.keyLeave(); });
     on(canvas, "dblclick", (e) => {
       clearTimeout(clickTimer);
       const r = canvas.getBoundingClientRect();
@@ -330,6 +350,10 @@ class CanvasMap {
     on(canvas, "keydown", (e) => {
       if (!this.view) return;
       const step = 60, k = e.key;
+      if (k === "n" || k === "N" || k === "PageDown") { e.preventDefault(); this.keyStep(1); return; }
+      if (k === "p" || k === "P" || k === "PageUp") { e.preventDefault(); this.keyStep(-1); return; }
+      if ((k === "Enter" || k === " ") && this.kb >= 0) { e.preventDefault(); this.choose(this.kb); return; }
+      if (k === "Escape" && this.kb >= 0) { e.preventDefault(); this.keyLeave(); return; }
       if (k === "+" || k === "=") this.zoomAt(this.w / 2, this.h / 2, 1.5);
       else if (k === "-" || k === "_") this.zoomAt(this.w / 2, this.h / 2, 1 / 1.5);
       else if (k === "ArrowLeft") this.view.tx += step;
@@ -397,6 +421,7 @@ class CanvasMap {
     this.renderFocus();
     T("prepared");
     this.resize(true);
+    this.announceSelection();
     // the outlines of the level above (gemeentegrenzen, wijkgrenzen) follow when loaded
     const parent = data.parent;
     this.parentPath = null;
@@ -443,6 +468,7 @@ class CanvasMap {
       selected: sel !== undefined ? pathOf(geo, [sel]) : null,
     };
     this.hover = -1;
+    if (this.kb >= n) this.kb = -1;
   }
 
   // -------------------------------------------------------------- view
@@ -589,6 +615,83 @@ class CanvasMap {
       canvas.dataset.painted = String(Math.round(performance.now()));
       window.__bmCanvasPainted = window.__bmCanvasPainted || performance.now();
     }
+  }
+
+  // -------------------------------------------------------------- keyboard, screen readers
+  // the areas in view (their box meets the screen), by name: what N and P step through
+  keyList() {
+    const { geo, view } = this, b = geo.bbox, out = [];
+    const x0 = -view.tx / view.s, y0 = -view.ty / view.s, x1 = (this.w - view.tx) / view.s, y1 = (this.h - view.ty) / view.s;
+    for (let i = 0; i < geo.n; i++) {
+      if (!geo.rings[i].length) continue;
+      if (b[4 * i + 2] < x0 || b[4 * i] > x1 || b[4 * i + 3] < y0 || b[4 * i + 1] > y1) continue;
+      out.push(i);
+    }
+    return out.sort((a, c) => geo.names[a].localeCompare(geo.names[c], "nl") || (geo.ids[a] < geo.ids[c] ? -1 : 1));
+  }
+
+  keyStep(dir) {
+    if (!this.geo || !this.paths) return;
+    const list = this.keyList();
+    if (!list.length) { this.say("Geen gebied in beeld. Druk op 0 voor de hele kaart."); return; }
+    const at = list.indexOf(this.kb);
+    const k = at < 0 ? (dir > 0 ? 0 : list.length - 1) : (at + dir + list.length) % list.length;
+    this.kb = list[k];
+    this.hover = this.kb;
+    const [sx, sy] = this.screenCentre(this.kb);
+    this.showTip(this.kb, sx, sy);
+    this.say(`${this.describe(this.kb)} Gebied ${k + 1} van ${list.length} in beeld.`);
+    this.request();
+  }
+
+  keyLeave() {
+    this.kb = -1; this.hover = -1;
+    this.hideTip();
+    this.request();
+  }
+
+  choose(i) {
+    if (!this.setTrigger || i < 0) return;
+    this.setTrigger("clicked", this.geo.ids[i]);
+  }
+
+  screenCentre(i) {
+    const b = this.geo.bbox, v = this.view;
+    const x = ((b[4 * i] + b[4 * i + 2]) / 2) * v.s + v.tx, y = ((b[4 * i + 1] + b[4 * i + 3]) / 2) * v.s + v.ty;
+    return [Math.min(Math.max(x, 4), this.w - 4), Math.min(Math.max(y, 4), this.h - 4)];
+  }
+
+  // one area in words, as the tooltip says it: name (code): indicator value; n
+  describe(i) {
+    const { data, geo } = this, L = data.labels || {}, r = this.row[i];
+    let s = `${geo.names[i]} (${geo.ids[i]}): ${L.indicator}: `;
+    if (r >= 0 && data.cls[r] >= 0) {
+      s += data.txt[r];
+      if (L.ref_label && data.v[r] != null) {
+        const d = data.v[r] - L.ref_value;
+        s += `, ${d > 0 ? "hoger dan" : d < 0 ? "lager dan" : "gelijk aan"} ${L.ref_label} (${L.ref_text})`;
+      }
+    } else {
+      s += `geen waarde (${r >= 0 ? data.txt[r] : L.not_in_table})`;
+    }
+    if (r >= 0 && data.n[r]) s += `; n = ${data.n[r]} (${L.n_label})${this.isSmall[r] ? ", klein aantal, onzeker" : ""}`;
+    return s + ".";
+  }
+
+  say(text) {
+    // a change of the text is what a screen reader reads; the same text twice is read twice
+    const { live } = this.ui;
+    live.textContent = live.textContent === text ? `${text}\u00a0` : text;
+  }
+
+  announceSelection() {
+    const sel = this.data.selected;
+    if (sel === this.announced) return;
+    this.announced = sel;
+    const i = sel != null ? this.geo.byId.get(sel) : undefined;
+    if (i === undefined) return;
+    this.kb = i; // the keyboard goes on from the chosen area
+    this.say(`Geselecteerd: ${this.describe(i)}`);
   }
 
   // -------------------------------------------------------------- hover, legend
