@@ -93,3 +93,17 @@ def test_real_kwb2024_opens_and_shows_cbs_numbers(real_env, gemeente):
     assert not at.exception
     assert "Bron: CBS, Kerncijfers wijken en buurten 2024 (85984NED)" in texts(at.caption)
     assert figure(at)["data"]
+
+
+def test_small_area_has_no_shares_and_says_why(real_env):
+    """Issue 12 item 6: De Vallei (5 inwoners) shows no 100% and no z-scores for its shares;
+    the page states the small-area rule."""
+    from buurtmonitor import small_areas
+
+    at = run(gemeente="GM0228", jaar="2024", niveau="buurt", gebied="BU02281303")
+    assert not at.exception, [e.value for e in at.exception]
+    herkomst = at.dataframe[0].value.set_index("Indicator")
+    assert herkomst["Waarde"].isna().all()
+    assert herkomst["z-score"].isna().all()
+    assert (herkomst["Duiding"].str.contains("te klein gebied")).all()
+    assert small_areas.rule_text() in texts(at.info)
