@@ -80,6 +80,8 @@ ONLINE_STYLE = "carto-positron"
 #: the online background: CARTO's light raster tiles (OpenStreetMap data)
 ONLINE_TILES = tuple(f"https://{s}.basemaps.cartocdn.com/light_all/{{z}}/{{x}}/{{y}}.png" for s in "abcd")
 ONLINE_ATTRIBUTION = "© OpenStreetMap-bijdragers © CARTO"
+#: the part of the figure's width the map takes; the colour bar stands right of it
+MAP_DOMAIN_X = (0.0, 0.8)
 #: text colours of the area names: on light and on dark fills
 LABEL_DARK, LABEL_LIGHT = "#111111", "#ffffff"
 
@@ -258,6 +260,7 @@ def choropleth(gdf_web, frame: pd.DataFrame, indicator: Indicator | str, *,
     classes = legend.classes
 
     # colours
+    # the colour bar stands right of the map (MAP_DOMAIN_X), never over the areas
     colorbar: dict[str, Any] = {"title": {"text": _esc(legend.title), "side": "top"},
                                 "thickness": 14, "len": 0.75, "x": 1.0, "xanchor": "right", "xpad": 6,
                                 "bgcolor": "rgba(255,255,255,0.85)", "outlinewidth": 0}
@@ -355,7 +358,8 @@ def choropleth(gdf_web, frame: pd.DataFrame, indicator: Indicator | str, *,
     if fictitious:
         annotations.append(fictitious_annotation())
     fig.update_layout(
-        map={"style": style, "center": center, "zoom": zoom, "uirevision": rev},
+        map={"style": style, "center": center, "zoom": zoom, "uirevision": rev,
+             "domain": {"x": list(MAP_DOMAIN_X), "y": [0, 1]}},
         uirevision=rev, height=height, separators=",.",
         margin={"l": 0, "r": 0, "t": 36 if title else 0, "b": 0},
         title={"text": _esc(title), "x": 0, "xanchor": "left", "font": {"size": 15}} if title else None,

@@ -61,6 +61,7 @@ def _sint(number: int, value: int) -> bytes:
 
 
 def _font_path() -> str | None:
+    extra: tuple[str, ...]
     try:
         import matplotlib
 
