@@ -54,7 +54,7 @@ test: venv-dev sysdeps lint
 
 # the fast lane: no browser, no slow tests (under a minute)
 test-fast: venv-dev
-	$(PY) -m pytest -m "not browser and not slow" -q
+	$(PY) -m pytest -m "not browser and not slow" -q -n auto
 
 bench: venv-dev sysdeps
 	$(PY) bench/run.py
