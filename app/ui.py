@@ -677,6 +677,28 @@ def load_error(exc: BaseException, what: str) -> str:
     return f"{what} konden niet worden geladen ({type(exc).__name__})."
 
 
+#: why a year could not be loaded, in words an official understands (see :func:`failure_kind`)
+FAILURE_REASONS = {
+    "niet_gepubliceerd": "CBS heeft de Kerncijfers wijken en buurten van {jaren} (nog) niet gepubliceerd.",
+    "geen_tabel": "CBS is bereikbaar, maar levert de tabel van {jaren} niet.",
+    "geen_verbinding": "CBS is nu niet bereikbaar en de cijfers van {jaren} staan nog niet in de cache; "
+                       "probeer het later opnieuw.",
+    "fout": "De cijfers van {jaren} konden niet worden geladen; probeer het later opnieuw.",
+}
+
+
+def failure_kind(exc: BaseException) -> str:
+    """Why a load failed, as a key of :data:`FAILURE_REASONS`: no table known for the year,
+    a table CBS does not deliver (404), no connection, or another error."""
+    if isinstance(exc, cbs.UnknownYear) or isinstance(exc.__cause__, cbs.UnknownYear):
+        return "niet_gepubliceerd"
+    if table_missing(exc):
+        return "geen_tabel"
+    if isinstance(exc, repository.DataUnavailable) and not cbs_reachable():
+        return "geen_verbinding"
+    return "fout"
+
+
 def show_load_error(exc: BaseException, what: str) -> None:
     """The Dutch line of :func:`load_error`, with the technical detail in a closed panel."""
     st.error(load_error(exc, what), icon=":material/error:")
