@@ -327,3 +327,18 @@ def test_large_map_geometry_is_a_file_under_the_cache_folder(demo_env, monkeypat
     at = run(niveau="buurt_nl", indicator="pct_herkomst_buiten_europa")
     data = canvas_data(at)
     assert data["url"] is None and data["geojson"]["features"] and not path.exists()
+
+
+def test_guidance_beside_the_map_fits_the_indicator_and_says_where_links_go(demo_env):
+    """Issue 12, item 10: the Kaart's guidance panel changes with the indicator, and every
+    link says whether it goes to the document or to the publisher's website."""
+    def titles(at):
+        return [m.value for m in at.markdown if m.value.startswith("**[")]
+    herkomst = run(indicator="pct_herkomst_buiten_europa")
+    veiligheid = run(indicator="geweld_per_1000")
+    assert titles(herkomst) and titles(veiligheid) and titles(herkomst) != titles(veiligheid)
+    assert any("Sociaal Calamiteitenplan" in t for t in titles(veiligheid))
+    assert not any("Buurtmonitor Integratie" in t for t in titles(veiligheid))
+    notes = [c.value for c in veiligheid.caption if "link naar" in c.value]
+    assert len(notes) == len(titles(veiligheid))
+    assert all(n.endswith("link naar de website van de uitgever: zoek daar op de titel") for n in notes)
