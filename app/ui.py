@@ -54,6 +54,7 @@ def load_geo(year: int, level: str, gemeente: str | None):
     """(GeoDataFrame prepared for the web, origin, warning). The simplified boundaries are
     computed once and kept in the disk cache (``repository.load_web_boundaries``)."""
     got = repository.load_web_boundaries(year, level, gemeente)
+    got.gdf.attrs["provenance"] = got.meta  # the boundaries' own year (MapGeometry.year)
     return got.gdf, got.origin, got.warning
 
 
