@@ -84,7 +84,8 @@ with main:
         st.markdown(f"**{ind.label}** ({ind.unit}) · {ind.definition}")
     else:
         defaults = analysis.comparable_indicators(ind.id)
-        st.info(analysis.COMPARABLE_NOTE, icon="ℹ️")
+        if len(schemes_loaded) > 1:  # the break is in the series: explain it
+            st.info(analysis.COMPARABLE_NOTE, icon="ℹ️")
         cols = st.columns(max(len(schemes_loaded), 1))
         mapping = {}
         for col, scheme in zip(cols, schemes_loaded):
