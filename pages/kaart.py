@@ -9,8 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from app import export_widgets as ui_export
+from app import kaart_herkomst, ui
 from app import maps as app_maps
-from app import ui
 from buurtmonitor import briefing, formatting
 from buurtmonitor.catalogue import load_catalogue
 from buurtmonitor.exports.items import ExportItem
@@ -23,6 +23,10 @@ from buurtmonitor.model import MISSING_LABELS
 
 cat = load_catalogue()
 sel = ui.sidebar(levels=("wijk", "buurt", "gemeente", nat.LEVEL))
+figures = kaart_herkomst.source_choice(sel)   # KWB, or figures by origin group (gap map, own data)
+if figures != kaart_herkomst.KWB:
+    kaart_herkomst.render(sel, figures)
+    st.stop()
 ind = cat.indicators[sel.indicator]
 national = sel.level == "gemeente"
 all_buurten = sel.level == nat.LEVEL          # every buurt of the country on one map

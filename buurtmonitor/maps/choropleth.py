@@ -75,14 +75,15 @@ def _esc(s: Any) -> str:
     return html.escape(str(s), quote=False)
 
 
-def _hover(row: Mapping, indicator: Indicator, n_text: str, definition: str, ref_text: str) -> str:
+def _hover(row: Mapping, indicator: Indicator, n_text: str, definition: str, ref_text: str,
+           labels: Mapping[str, str] = MISSING_LABELS) -> str:
     name, code = _esc(row.get("name") or ""), _esc(row["code"])
     lines = [f"<b>{name}</b> ({code})"]
     value = row.get("value")
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        reason = MISSING_LABELS.get(row.get("missing") or "", "geen gegevens")
+        reason = labels.get(row.get("missing") or "", "geen gegevens")
         lines.append(f"{_esc(indicator.label)}: <b>geen waarde</b>")
-        lines.append(f"Reden: {_esc(reason)}")
+        lines.append(f"Reden: {_esc(reason)}{ref_text}")
     else:
         lines.append(f"{_esc(indicator.label)}: <b>{_esc(formatting.value(value, indicator.unit))}</b>{ref_text}")
     n = row.get("n")
@@ -137,7 +138,8 @@ def choropleth(gdf_web, frame: pd.DataFrame, indicator: Indicator | str, *,
                source_line: str = "", palette: str | None = None, online: bool = False,
                level: str | None = None, uirevision: str | None = None, title: str = "",
                height: int = 620, geojson_url: str | None = None,
-               compact: bool | None = None) -> go.Figure:
+               compact: bool | None = None, missing_labels: Mapping[str, str] | None = None,
+               hover_extra: Mapping[str, str] | None = None, n_text: str | None = None) -> go.Figure:
     """The choropleth of one indicator.
 
     ``gdf_web``: boundaries prepared for the web (GeoDataFrame) or a :class:`MapGeometry`.
@@ -150,6 +152,10 @@ def choropleth(gdf_web, frame: pd.DataFrame, indicator: Indicator | str, *,
     :meth:`MapGeometry.geojson_file`) instead of carrying it inline; for a static export use
     :func:`with_inline_geojson` first.
     ``compact``: the form for many areas (None: from :data:`COMPACT_MIN_AREAS` areas on).
+    ``missing_labels``: reason key -> Dutch label, over :data:`~buurtmonitor.model.MISSING_LABELS`
+    (e.g. the by-origin reasons such as ``klein_aantal``). ``hover_extra``: code -> plain-text
+    lines (escaped here) shown in the hover instead of the comparison with ``reference``.
+    ``n_text``: what n counts, instead of :func:`~buurtmonitor.maps.labels.n_label`.
     """
     cat = load_catalogue()
     ind = cat.indicators[indicator] if isinstance(indicator, str) else indicator
@@ -166,7 +172,8 @@ def choropleth(gdf_web, frame: pd.DataFrame, indicator: Indicator | str, *,
     with_missing = bool((~has_value).any())
 
     unit = ind.unit
-    n_text = n_label(ind, cat)
+    n_text = n_text or n_label(ind, cat)
+    labels = {**MISSING_LABELS, **(missing_labels or {})}
     definition = short_definition(ind.definition)
 
     # orientation outlines of the level above
@@ -193,8 +200,11 @@ def choropleth(gdf_web, frame: pd.DataFrame, indicator: Indicator | str, *,
         colorbar["title"]["text"] = f"{_esc(unit)}<br><sup>{_esc(legend.subtitle)}</sup>"
 
     ref_texts = []
-    for v in values:
-        if diverging and not math.isnan(v):
+    for code, v in zip(geom.codes, values):
+        if hover_extra is not None:
+            extra = hover_extra.get(code)
+            ref_texts.append("".join(f"<br>{_esc(line)}" for line in extra.split("\n")) if extra else "")
+        elif diverging and not math.isnan(v):
             diff = v - ref_value
             word = "hoger dan" if diff > 0 else ("lager dan" if diff < 0 else "gelijk aan")
             ref_texts.append(f"<br>{word} {_esc(ref_label)} ({_esc(formatting.value(ref_value, ind.unit))})")
@@ -206,9 +216,9 @@ def choropleth(gdf_web, frame: pd.DataFrame, indicator: Indicator | str, *,
     small = [c for c, s, ok in zip(geom.codes, rows["small_n"], has_value) if s and ok]
     if compact:
         _compact_traces(fig, geom, rows, values, has_value, z, scale, zmin, zmax, colorbar, ind,
-                        n_text, definition, legend, geojson_url)
+                        n_text, definition, legend, geojson_url, labels)
     else:
-        hover = [_hover({"code": c, **r}, ind, n_text, "", rt)
+        hover = [_hover({"code": c, **r}, ind, n_text, "", rt, labels)
                  for c, r, rt in zip(geom.codes, rows.reset_index(drop=True).to_dict("records"), ref_texts)]
         fig.add_trace(dict(type="choroplethmap",
             geojson=geojson_url or geom.geojson, featureidkey="id", z=z,
@@ -301,7 +311,8 @@ def _new_figure() -> go.Figure:
 def _compact_traces(fig: go.Figure, geom: MapGeometry, rows: pd.DataFrame, values: np.ndarray,
                     has_value: np.ndarray, z: np.ndarray, scale: list, zmin: float, zmax: float,
                     colorbar: dict, ind: Indicator, n_text: str, definition: str,
-                    legend: Legend, url: str | None) -> None:
+                    legend: Legend, url: str | None,
+                    labels: Mapping[str, str] = MISSING_LABELS) -> None:
     """The two choropleth traces of a map with thousands of areas: the areas with a value
     (trace 0: ``customdata`` = float32 ``[value, n]``, formatted by a hover template, so no
     text per area) and the areas without one (trace 1, grey, the reason in the hover, with a
@@ -333,7 +344,7 @@ def _compact_traces(fig: go.Figure, geom: MapGeometry, rows: pd.DataFrame, value
         return
     missing = codes[~has_value]
     reasons = rows["missing"].to_numpy(dtype=object)[~has_value]
-    why = [MISSING_LABELS.get(r or "", "geen gegevens") for r in reasons]
+    why = [labels.get(r or "", "geen gegevens") for r in reasons]
     fig.add_trace(dict(type="choroplethmap",
         geojson=url or geom.subset_geojson(missing), locations=missing, featureidkey="id",
         z=np.zeros(len(missing), dtype=np.int8), colorscale=[[0, MISSING_FILL], [1, MISSING_FILL]],

@@ -10,7 +10,7 @@ import html
 from typing import Any
 
 from buurtmonitor import formatting
-from buurtmonitor.catalogue import Catalogue, Indicator, load_catalogue
+from buurtmonitor.catalogue import Catalogue, Indicator
 from buurtmonitor.model import FICTITIOUS_LABEL, LEVEL_LABELS
 
 #: the n of an indicator that is not a share (a count or a value per area)
@@ -26,23 +26,20 @@ def decimals(indicator: Indicator) -> int:
 
 
 def n_label(indicator: Indicator, catalogue: Catalogue | None = None, *, short: bool = False) -> str:
-    """What the "n" of ``indicator`` counts: the label of its denominator variable for a share
-    (``"huishoudens totaal"``, ``"aantal inwoners"``), inhabitants otherwise.
+    """What the "n" of ``indicator`` counts, from the catalogue (``n_label`` in
+    indicators.toml): ``"aantal huishoudens"``, ``"aantal woningen"``, ``"aantal inwoners"``.
 
     Parameters
     ----------
     indicator : Indicator
     catalogue : Catalogue, optional
-        Where the denominator variable is looked up (default: the packaged catalogue).
+        Unused (kept for callers that pass it).
     short : bool
-        Without a leading ``"aantal "`` (``"inwoners"``), for sentences such as "12 van de
+        Without the leading ``"aantal "`` (``"inwoners"``), for sentences such as "12 van de
         340 inwoners".
     """
-    label = DEFAULT_N_LABEL
-    if indicator.kind == "share" and indicator.denominator:
-        cat = catalogue or load_catalogue()
-        label = cat.variables[indicator.denominator].label.lower()
-    return label.removeprefix("aantal ") if short else label
+    label = indicator.n_label or DEFAULT_N_LABEL.removeprefix("aantal ")
+    return label if short else f"aantal {label}"
 
 
 def fictitious_note(fictitious: bool) -> str:
