@@ -106,6 +106,7 @@ with main:
                            help="Laadt een achtergrondkaart van CARTO/OpenStreetMap via internet. "
                                 "Standaard uit: de kaart werkt dan zonder externe verbindingen.")
     reference = refs[compare] if diverging else None
+    online, background_note = app_maps.background(online)
 
     # ------------------------------------------------------------ boundaries
     level_frame = frame[frame["level"] == data_level]
@@ -120,8 +121,8 @@ with main:
             st.warning(geo_warning, icon=":material/inventory_2:")
         if geometry.empty:
             geometry = None
-            geo_message = (f"Voor de {level_plural} van {place} ({sel.year}) zijn geen grenzen beschikbaar. "
-                           "De cijfers staan hieronder in de tabel.")
+            geo_message = (f"Er is geen kaart: de grenzen van de {level_plural} van {place} ({sel.year}) zijn "
+                           "niet te krijgen bij de bron van de grenzen (PDOK). De cijfers staan hieronder in de tabel.")
     except Exception as exc:  # noqa: BLE001 - no boundaries: say so, still show the table
         geo_message = (f"De grenzen van de {level_plural} van {place} ({sel.year}) zijn nu niet beschikbaar, "
                        f"dus de kaart kan niet worden getekend. De cijfers staan hieronder in de tabel. "
@@ -157,7 +158,7 @@ with main:
                      "staan op de kaart zonder waarde of ontbreken (ze staan wel in de tabel)."
                      if other_boundary_year else None)
 
-    def what_you_see(meta: dict | None = None) -> None:
+    def what_you_see(meta: dict | None = None, on_map: bool = True) -> None:
         s = areas.summary(shown_rows)
         reasons = ", ".join(f"{n} {MISSING_LABELS.get(r, r).split(' (')[0]}" for r, n in
                             sorted(s["missing_by_reason"].items()))
@@ -173,7 +174,8 @@ with main:
         if s["missing"]:
             lines.append(f"- **Zonder waarde: {s['missing']}** {level_plural}"
                          + (f" ({reasons})" if reasons else "")
-                         + ". Die zijn grijs gearceerd en tellen nooit als 0.")
+                         + (". Die zijn grijs gearceerd en tellen nooit als 0." if on_map
+                            else ". Die staan in de tabel zonder getal en tellen nooit als 0."))
         else:
             lines.append(f"- Alle {level_plural} {'op de kaart ' if geometry is not None else ''}hebben een waarde.")
         if boundary_line:
@@ -201,7 +203,7 @@ with main:
     # ------------------------------------------------------------ map + table
     if geometry is None:
         st.warning(geo_message, icon=":material/map:")
-        what_you_see()
+        what_you_see(on_map=False)
         st.markdown("## Tabel")
         ui.table_alternative(table_df, filename, key="kaart_tabel_csv")
         st.caption(table.meta.source_line())
@@ -251,6 +253,8 @@ with main:
                         ui.set_selection(gebied=clicked)
                         st.rerun()
             st.caption(table.meta.source_line())
+            if background_note:
+                st.caption(background_note)
             missing_geo = sorted(set(level_frame["code"]) - set(codes_on_map))
             if missing_geo:
                 st.info(f"{len(missing_geo)} {level_plural} uit de cijfers hebben geen grens op deze kaart "

@@ -102,7 +102,7 @@ def test_small_area_has_no_shares_and_says_why(real_env):
 
     at = run(gemeente="GM0228", jaar="2024", niveau="buurt", gebied="BU02281303")
     assert not at.exception, [e.value for e in at.exception]
-    herkomst = at.dataframe[0].value.set_index("Indicator")
+    herkomst = grid(at, 0).set_index("Indicator")
     assert herkomst["Waarde"].isna().all()
     assert herkomst["z-score"].isna().all()
     assert (herkomst["Duiding"].str.contains("te klein gebied")).all()

@@ -87,6 +87,25 @@ def indicator_table(table: AreaTable, indicator: str, level: str, gemeente: str)
     return out
 
 
+def area_table(table: AreaTable, indicator: str, level: str, gemeente: str) -> pd.DataFrame:
+    """The compact per-area table of a map in a pack: every area of ``level`` by name, its value
+    as the map shows it, n and a note (why a value is missing, a small n), then the gemeente and
+    Nederland. Text cells, formatted by :mod:`buurtmonitor.formatting`."""
+    cat = load_catalogue()
+    ind = cat.indicators[indicator]
+    f = indicator_frame(_scope_table(table, gemeente), ind.id)
+    areas = f[f["level"] == level].sort_values("name", kind="stable", key=lambda s: s.astype(str).str.lower())
+    f = pd.concat([areas, f[f["code"] == gemeente], f[f["level"] == "land"]], ignore_index=True)
+    return pd.DataFrame({
+        LEVEL_LABELS.get(level, level): [str(x) for x in f["name"]],
+        f"{ind.label}": [fmt.value(v, ind.unit) if pd.notna(v) else "–" for v in f["value"]],
+        "n": [fmt.integer(n) if pd.notna(n) else "" for n in f["n"]],
+        "Toelichting": [
+            MISSING_LABELS.get(m, analysis.missing_label(m)).split(" (")[0] if m else
+            ("klein aantal, onzeker" if s else "") for m, s in zip(f["missing"], f["small_n"])],
+    })
+
+
 def map_item(year: int, gemeente: str, level: str = "wijk", indicator: str = DEFAULT_INDICATOR, *,
              area: str | None = None, sources: Sources | None = None, table: AreaTable | None = None,
              figure: Any = None, map_options: Mapping[str, Any] | None = None) -> ExportItem:
@@ -137,6 +156,7 @@ def map_item(year: int, gemeente: str, level: str = "wijk", indicator: str = DEF
         subtitle=subtitle,
         figure=fig,
         table=indicator_table(table, ind.id, level, gemeente),
+        area_table=area_table(table, ind.id, level, gemeente),
         definitions=_definitions([ind.id]),
         key_figures=key_figures,
         resources=resources("kaart", ind.id),

@@ -278,9 +278,9 @@ def no_boundaries_text(level: str, gemeente: str, year: int, *, clusters: bool =
     why = (" Zonder grenzen is niet bekend welke gebieden aan elkaar grenzen, en dat is de basis "
            "van de clusteranalyse." if clusters else "")
     what = "de clusterkaart" if clusters else "deze kaart"
-    return (f"Er zijn geen grenzen van de {fmt.level_plural(level)} van deze gemeente voor {year} "
-            f"beschikbaar, dus {what} kan niet worden gemaakt.{why} Probeer het later opnieuw "
-            "(PDOK is misschien niet bereikbaar) of kies een ander niveau.")
+    return (f"Er is geen {what.split(' ', 1)[1]}: de grenzen van de {fmt.level_plural(level)} van deze "
+            f"gemeente voor {year} zijn niet te krijgen bij de bron van de grenzen (PDOK), dus {what} kan "
+            f"niet worden gemaakt.{why} Probeer het later opnieuw.")
 
 
 def cluster_table(res: clusters_mod.ClusterResult, names: dict[str, str], decimals: int = 1) -> pd.DataFrame:
