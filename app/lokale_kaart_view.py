@@ -260,10 +260,9 @@ def change_view(year: int, gemeente: str, level: str,
         view.scheme_break = True
         view.message = str(exc)
     except Exception as exc:  # noqa: BLE001 - shown as a Dutch message
-        view.message = (f"De cijfers van {prev} zijn nu niet beschikbaar, dus er zijn geen "
-                        f"veranderingssignalen tussen {prev} en {year}. Ze worden opgehaald zodra "
-                        "CBS bereikbaar is; met een verbinding kunt u ze ook vooraf in de cache zetten "
-                        f"met 'python -m buurtmonitor fetch --year {prev} --gemeente {gemeente}'.")
+        view.message = (f"Er zijn geen cijfers van {prev}, dus er zijn geen veranderingssignalen tussen "
+                        f"{prev} en {year}. "
+                        + ui.FAILURE_REASONS[ui.failure_kind(exc)].format(jaren=prev))
         view.detail = str(exc)
     if view.result is not None:
         view.boundary_changes = view.result.boundary_changes

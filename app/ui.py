@@ -54,6 +54,7 @@ def load_geo(year: int, level: str, gemeente: str | None):
     """(GeoDataFrame prepared for the web, origin, warning). The simplified boundaries are
     computed once and kept in the disk cache (``repository.load_web_boundaries``)."""
     got = repository.load_web_boundaries(year, level, gemeente)
+    got.gdf.attrs["provenance"] = got.meta  # the boundaries' own year (MapGeometry.year)
     return got.gdf, got.origin, got.warning
 
 
@@ -408,10 +409,19 @@ def sidebar(*, levels: tuple[str, ...] = ("wijk", "buurt", "gemeente"), indicato
         ids = [i.id for i in inds]
         ind_id, notices["indicator"] = _resolve_indicator(ind_id, ids, year, cat)
         st.session_state["w_indicator"] = ind_id
-        ind_id = sb.selectbox("Indicator", ids, key="w_indicator",
-                              format_func=lambda i: f"{cat.themes.get(cat.indicators[i].theme, '')}: {cat.indicators[i].label}",
-                              on_change=_widget("indicator"))
+        with_data = indicators_with_data(year, gem)  # None: not known (the table cannot be loaded)
+
+        def ind_label(i: str) -> str:
+            text = f"{cat.themes.get(cat.indicators[i].theme, '')}: {cat.indicators[i].label}"
+            return text if with_data is None or i in with_data else f"{text} (geen cijfers in {year})"
+
+        ind_id = sb.selectbox("Indicator", ids, key="w_indicator", format_func=ind_label,
+                              on_change=_widget("indicator"),
+                              help=f"Indicatoren waarvoor CBS in {year} geen cijfers heeft, staan er met "
+                                   f"‘geen cijfers in {year}’ bij.")
         st.session_state["sel_indicator"] = ind_id
+        if with_data is not None and ind_id not in with_data:
+            _empty_indicator_notice(cat, ind_id, year, gem, years)
     elif ind_id and ind_id not in cat.indicators:
         notices["indicator"] = f"De indicator {quoted(ind_id)} bestaat niet; hij is uit de link gehaald."
         ind_id = ""
@@ -424,6 +434,58 @@ def sidebar(*, levels: tuple[str, ...] = ("wijk", "buurt", "gemeente"), indicato
     _show_notices(sig, {k: v for k, v in notices.items() if v})
     return Selection(year=int(year), gemeente=gem, gemeente_name=gemeente_name,
                      level=lv, indicator=ind_id, area=area)
+
+
+def _table_loadable(year: int, gemeente: str) -> bool:
+    """Whether the table of ``year`` can be asked for without waiting on a source that does not
+    answer: the demo, a cached table, or CBS reachable (and the year not failed before)."""
+    if repository.is_demo_scope(gemeente):
+        return True
+    if (year, gemeente) in st.session_state.get("_years_failed", set()):
+        return False
+    return (year, gemeente) in set(repository.cached_scopes()) or cbs_reachable()
+
+
+def indicators_with_data(year: int, gemeente: str) -> set[str] | None:
+    """The ids of the indicators with at least one value in the gemeente's table of ``year``
+    (CBS leaves some empty in a first release, e.g. income in KWB 2024); None when the table
+    cannot be loaded (the page says why)."""
+    if not _table_loadable(year, gemeente):
+        return None
+    try:
+        table = load_table(year, gemeente)[0]
+    except Exception:  # noqa: BLE001 - the page shows the error; the list stays plain
+        st.session_state.setdefault("_years_failed", set()).add((year, gemeente))
+        return None
+    return {i.id for i in available_indicators(table)}
+
+
+def latest_year_with(indicator: str, gemeente: str, years: list[int], cat: Catalogue) -> int | None:
+    """The newest of ``years`` in which ``indicator`` has figures for ``gemeente`` (only years
+    whose origin classification has the indicator, and whose table can be loaded)."""
+    for y in sorted(years, reverse=True):
+        if cat.indicators[indicator].applies_to(cat.scheme_for_year(y)):
+            got = indicators_with_data(y, gemeente)
+            if got is not None and indicator in got:
+                return y
+    return None
+
+
+def _empty_indicator_notice(cat: Catalogue, ind_id: str, year: int, gemeente: str, years: list[int]) -> None:
+    """One Dutch line at the top: the chosen indicator has no figures in this year; with the
+    newest year that has them and a button to go there."""
+    label = _md_escape(cat.indicators[ind_id].label)
+    latest = latest_year_with(ind_id, gemeente, [y for y in years if y != year], cat)
+    box = st.session_state.get(NOTICE_BOX) or st
+    if latest is None:
+        box.info(f"Voor {year} heeft CBS (nog) geen cijfers over ‘{label}’; ook in de andere jaren die nu te "
+                 f"laden zijn, staan ze er niet. Kies een andere indicator.", icon=":material/info:")
+        return
+    box.info(f"Voor {year} heeft CBS (nog) geen cijfers over ‘{label}’. Het laatste jaar met cijfers is "
+             f"{latest}.", icon=":material/info:")
+    if box.button(f"Toon {latest}", key="indicator_naar_jaar"):
+        set_selection(jaar=latest, gebied=None)
+        st.rerun()
 
 
 def check_link() -> None:
@@ -553,8 +615,7 @@ def guidance_panel(view: str, indicator: str | None = None, *, container=None,
         why = r.why.get(view) or r.description
         with box.container(border=True):
             st.markdown(f"**[{_md_escape(r.title)}]({r.url})**")
-            st.caption(f"{r.publisher}{f', {r.year}' if r.year else ''}"
-                       f"{' · link naar de pagina van de uitgever' if r.url_is_publisher_page else ''}")
+            st.caption(f"{r.publisher}{f', {r.year}' if r.year else ''} · {r.link_note}")
             st.text(why)
             for sid in r.situations:
                 if sid in holding:
@@ -675,6 +736,28 @@ def load_error(exc: BaseException, what: str) -> str:
     if isinstance(exc, (LookupError, ValueError)):
         return f"{what}: {exc}"
     return f"{what} konden niet worden geladen ({type(exc).__name__})."
+
+
+#: why a year could not be loaded, in words an official understands (see :func:`failure_kind`)
+FAILURE_REASONS = {
+    "niet_gepubliceerd": "CBS heeft de Kerncijfers wijken en buurten van {jaren} (nog) niet gepubliceerd.",
+    "geen_tabel": "CBS is bereikbaar, maar levert de tabel van {jaren} niet.",
+    "geen_verbinding": "CBS is nu niet bereikbaar en de cijfers van {jaren} staan nog niet in de cache; "
+                       "probeer het later opnieuw.",
+    "fout": "De cijfers van {jaren} konden niet worden geladen; probeer het later opnieuw.",
+}
+
+
+def failure_kind(exc: BaseException) -> str:
+    """Why a load failed, as a key of :data:`FAILURE_REASONS`: no table known for the year,
+    a table CBS does not deliver (404), no connection, or another error."""
+    if isinstance(exc, cbs.UnknownYear) or isinstance(exc.__cause__, cbs.UnknownYear):
+        return "niet_gepubliceerd"
+    if table_missing(exc):
+        return "geen_tabel"
+    if isinstance(exc, repository.DataUnavailable) and not cbs_reachable():
+        return "geen_verbinding"
+    return "fout"
 
 
 def show_load_error(exc: BaseException, what: str) -> None:

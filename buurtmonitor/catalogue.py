@@ -114,7 +114,9 @@ class Resource:
     publisher: str
     year: int | None
     url: str
-    url_is_publisher_page: bool
+    #: where the link goes: "document" (the document's own page) or "uitgever" (the
+    #: publisher's website: search there for the title)
+    link_kind: str
     last_checked: str
     description: str
     themes: tuple[str, ...]
@@ -128,6 +130,25 @@ class Resource:
     #: origin group ids (data/origin_tables.toml): on the Integratie view only shown when one
     #: of them is a group with figures in the gemeente (empty = always)
     groups: tuple[str, ...] = ()
+    #: view id -> the indicator ids and indicator themes the resource helps with beside that
+    #: view (its ``why`` says how); a view without an entry: every indicator
+    fits: dict = field(default_factory=dict)
+    #: written for the council: always in a briefing pack (its closing list and first slide)
+    in_briefing: bool = False
+
+    @property
+    def url_is_publisher_page(self) -> bool:
+        return self.link_kind == "uitgever"
+
+    @property
+    def link_note(self) -> str:
+        """Where the link goes, in one Dutch phrase (shown beside every link)."""
+        return LINK_KINDS[self.link_kind]
+
+
+#: ``link_kind`` of a resource -> what the UI says beside its link
+LINK_KINDS = {"document": "link naar het document",
+              "uitgever": "link naar de website van de uitgever: zoek daar op de titel"}
 
 
 @dataclass(frozen=True)
@@ -193,9 +214,13 @@ class Catalogue:
                 continue
             if r.situations and view != "hulpmiddelen" and not holding & set(r.situations):
                 continue
+            # tied to indicators beside this view: only with one of them (or their theme)
+            if ind is not None and view in r.fits:
+                if ind.id not in r.fits[view] and ind.theme not in r.fits[view]:
+                    continue
             # a resource with a priority for this view always leads it; others must fit
             # the indicator (listed) or its theme
-            if ind is not None and r.indicators and view not in r.priority \
+            elif ind is not None and r.indicators and view not in r.priority \
                     and ind.id not in r.indicators and ind.theme not in r.themes:
                 continue
             out.append(r)
@@ -305,18 +330,27 @@ def load_catalogue() -> Catalogue:
         schemes[sid] = OriginScheme(id=sid, label=s["label"], note=s.get("note", ""), groups=groups)
     resources = tuple(
         Resource(id=r["id"], title=r["title"], publisher=r["publisher"], year=r.get("year"),
-                 url=r["url"], url_is_publisher_page=bool(r.get("url_is_publisher_page", False)),
+                 url=r["url"], link_kind=str(r.get("link_kind", "")),
                  last_checked=str(r.get("last_checked", "")), description=r.get("description", ""),
                  themes=tuple(r.get("themes", ())), views=tuple(r.get("views", ())),
                  indicators=tuple(r.get("indicators", ())), why=dict(r.get("why", {})),
                  priority=dict(r.get("priority", {})), situations=tuple(r.get("situations", ())),
-                 groups=tuple(r.get("groups", ())))
+                 groups=tuple(r.get("groups", ())),
+                 fits={str(v): tuple(x) for v, x in r.get("fits", {}).items()},
+                 in_briefing=bool(r.get("in_briefing", False)))
         for r in res.get("resource", []))
     views = {str(k): str(v) for k, v in res.get("views", {}).items()}
     themes = dict(inds.get("themes", {}))
     resource_themes = {str(k): str(v) for k, v in res.get("themes", {}).items()}
     situations = {str(k): str(v) for k, v in res.get("situations", {}).items()}
     for r in resources:
+        if r.link_kind not in LINK_KINDS:
+            raise CatalogueError(f"Handreiking {r.id}: link_kind moet 'document' of 'uitgever' zijn, "
+                                 f"niet {r.link_kind!r}")
+        unknown_fits = {x for xs in r.fits.values() for x in xs} - set(indicators) - set(themes)
+        if unknown_fits or set(r.fits) - set(r.views):
+            raise CatalogueError(f"Handreiking {r.id}: [fits] noemt onbekende indicatoren of thema's "
+                                 f"{sorted(unknown_fits)} of een weergave die niet in views staat")
         unknown_situations = set(r.situations) - set(situations)
         if unknown_situations:
             raise CatalogueError(f"Handreiking {r.id} noemt onbekende situatie(s) {sorted(unknown_situations)} "

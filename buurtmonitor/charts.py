@@ -336,7 +336,8 @@ def trend_chart(series_df: pd.DataFrame, indicator: Indicator | str | None = Non
                 width, symbol = 2, "square"
             seg_name = f"{part['name'].dropna().iloc[-1] if part['name'].notna().any() else name}"
             fig.add_trace(go.Scatter(
-                x=part["year"].astype(int).tolist(), y=part["value"].tolist(), mode="lines+markers",
+                x=part["year"].astype(int).tolist(), y=part["value"].tolist(),
+                mode="lines+markers" if y0 != y1 else "markers",  # one year: a dot, not a line
                 name=f"{seg_name} · {lab} ({period})", legendgroup=code,
                 line=dict(color=colour, dash=dash, width=width), marker=dict(symbol=symbol, size=8),
                 connectgaps=False, meta={"code": code, "segment": int(seg)},

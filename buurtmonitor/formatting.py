@@ -164,3 +164,19 @@ def csv_number(x: Any) -> str:
         return str(int(f))
     text = f"{f:.10f}".rstrip("0").rstrip(".")
     return (text if text not in ("", "-0") else "0").replace(".", ",")
+
+
+def year_ranges(years) -> str:
+    """Years as people write them: consecutive years joined by an en dash, the rest by
+    commas and a final "en": ``[2016, 2017, 2018, 2020, 2025]`` -> ``"2016–2018, 2020 en 2025"``."""
+    ys = sorted({int(y) for y in years})
+    parts: list[str] = []
+    i = 0
+    while i < len(ys):
+        j = i
+        while j + 1 < len(ys) and ys[j + 1] == ys[j] + 1:
+            j += 1
+        parts.append(str(ys[i]) if i == j else f"{ys[i]}–{ys[j]}" if j > i + 1 else f"{ys[i]}, {ys[j]}")
+        i = j + 1
+    flat = ", ".join(parts).split(", ")
+    return flat[0] if len(flat) == 1 else ", ".join(flat[:-1]) + " en " + flat[-1]

@@ -333,12 +333,30 @@ def fetch_boundaries(year: int, level: str, gemeente: str | None = None,
     if gdf.empty:
         raise LookupError(f"PDOK heeft geen {label}"
                           + (f"; bestaat gemeente {gemeente} in {year}?" if gemeente else "."))
-    prov = {"source": "PDOK", "source_url": url, "year": int(year), "level": level,
+    prov = {"source": "PDOK", "source_url": url, "year": int(year), "boundary_year": features_year(features),
+            "level": level,
             "gemeente": gemeente, "fetched_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "n_features": int(len(gdf)), "pages": pages, "crs": "EPSG:4326"}
     gdf.attrs["provenance"] = prov
     report(1.0, "Klaar")
     return gdf, prov
+
+
+def features_year(features) -> int | None:
+    """The year the features say they are of (``jaar``/``jaarcode``, or the year in front of
+    ``jrstatcode`` such as ``2022GM0228``): the most common one, None when they do not say."""
+    years: dict[int, int] = {}
+    for f in features:
+        if not isinstance(f, dict):  # wijken/buurten arrive as frames: they do not say
+            continue
+        props = f.get("properties") or {}
+        raw = props.get("jaar") or props.get("jaarcode") or str(props.get("jrstatcode") or "")[:4]
+        try:
+            y = int(raw)
+        except (TypeError, ValueError):
+            continue
+        years[y] = years.get(y, 0) + 1
+    return max(years, key=years.__getitem__) if years else None
 
 
 def _fetch_or_missing(url, s, sess, progress, max_pages, label, year, on_page=None):

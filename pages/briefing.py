@@ -199,5 +199,6 @@ with main:
     if not listed:
         st.caption("Bij deze weergaven hoort geen handreiking uit de catalogus.")
     for r in listed:
-        st.markdown(f"- **[{ui.md_escape(r['title'])}]({r['url']})** · {ui.md_escape(r['publisher'])}  \n"
+        st.markdown(f"- **[{ui.md_escape(r['title'])}]({r['url']})** · {ui.md_escape(r['publisher'])}"
+                    f"{' · ' + ui.md_escape(r['link']) if r.get('link') else ''}  \n"
                     f"  {ui.md_escape(r['why'])}")

@@ -149,14 +149,23 @@ with main:
                           + (f" Hier: de buurten van {sel.gemeente_name} (de gemeente in de zijbalk)."
                              if all_buurten else ""))
 
+    # the counts of the text are those of the map (its legend), when a map is drawn
+    shown_rows = areas.rows_for(geometry, level_frame) if geometry is not None else level_frame
+    boundary_year = geometry.year if geometry is not None else None
+    other_boundary_year = boundary_year is not None and int(boundary_year) != int(sel.year)
+    boundary_line = (f"De grenzen op deze kaart zijn van {boundary_year}, de cijfers van {sel.year}: "
+                     f"{level_plural} die in de tussentijd zijn samengevoegd, gesplitst of nieuw zijn, "
+                     "staan op de kaart zonder waarde of ontbreken (ze staan wel in de tabel)."
+                     if other_boundary_year else None)
+
     def what_you_see(meta: dict | None = None, on_map: bool = True) -> None:
-        s = areas.summary(level_frame)
+        s = areas.summary(shown_rows)
         reasons = ", ".join(f"{n} {MISSING_LABELS.get(r, r).split(' (')[0]}" for r, n in
                             sorted(s["missing_by_reason"].items()))
         lines = [
             f"**Wat zie je?** {ui.md_escape(ind.definition)}",
-            f"- **Jaar** {sel.year}: {s['areas']} {level_plural} van {ui.md_escape(place)}, "
-            f"waarvan {s['with_value']} met een waarde"
+            f"- **Jaar** {sel.year}: {s['areas']} {level_plural} van {ui.md_escape(place)}"
+            f"{' op de kaart' if geometry is not None else ''}, waarvan {s['with_value']} met een waarde"
             + (f" (van {formatting.value(s['min'], ind.unit)} tot {formatting.value(s['max'], ind.unit)})."
                if s["with_value"] else "."),
             f"- **n** is het aantal waarop de waarde berust ({ui.md_escape(n_label(ind, cat))}); samen "
@@ -168,7 +177,9 @@ with main:
                          + (". Die zijn grijs gearceerd en tellen nooit als 0." if on_map
                             else ". Die staan in de tabel zonder getal en tellen nooit als 0."))
         else:
-            lines.append(f"- Alle {level_plural} hebben een waarde.")
+            lines.append(f"- Alle {level_plural} {'op de kaart ' if geometry is not None else ''}hebben een waarde.")
+        if boundary_line:
+            lines.append(f"- **Grenzen van {boundary_year}**: de cijfers zijn van {sel.year}.")
         if s["small_n"]:
             lines.append(f"- **Klein aantal:** {s['small_n']} {level_plural} met n kleiner dan {SMALL_N}; "
                          "de uitkomst is daar onzeker (oranje rand).")
@@ -204,6 +215,8 @@ with main:
                       label=lambda v: v.split(": ", 1)[-1])
         tab_map, tab_table = st.tabs(list(tab_labels.values()), key="kaart_tab", on_change="rerun")
         with tab_map:
+            if boundary_line:
+                st.info(boundary_line, icon=":material/history:")
             view_key = f"kaart-{'NL' if national or all_buurten else sel.gemeente}-{sel.level}"
             alt = (f"Kaart: {ind.label} per {ui.level_label(data_level).lower()}, {place}, {sel.year}. "
                    f"De cijfers staan ook in de tab Tabel.")
@@ -253,7 +266,8 @@ with main:
                                              area=selected, table=table, figure=inline)
                 return ExportItem.from_meta(
                     table.meta, title=f"{ind.label} per {ui.level_label(data_level).lower()}, {place}, {sel.year}",
-                    subtitle=f"{place} · {sel.year} · {ui.level_label(data_level).lower()}",
+                    subtitle=f"{place} · {sel.year} · {ui.level_label(data_level).lower()}"
+                             + (f" · grenzen van {boundary_year}" if other_boundary_year else ""),
                     figure=inline, table=table_df,
                     definitions=[{"id": ind.id, "label": ind.label, "definition": ind.definition, "unit": ind.unit}])
 

@@ -6,7 +6,7 @@ import streamlit as st
 
 from app import export_widgets as ui_export
 from app import ui
-from buurtmonitor import analysis, briefing, charts
+from buurtmonitor import analysis, briefing, charts, formatting
 from buurtmonitor.catalogue import load_catalogue
 from loaders import repository
 
@@ -21,7 +21,7 @@ main, side = st.columns([3, 1], gap="large")
 ui.guidance_panel(VIEW, sel.indicator, container=side)
 
 with main:
-    # ---- load every year of the gemeente; a year that fails is listed, not fatal
+    # ---- load every year of the gemeente; a year that fails is named with why, not fatal
     years = sorted(repository.available_years(sel.gemeente))
     failed: dict = st.session_state.setdefault(FAILED, {})
     tables = {}
@@ -32,21 +32,34 @@ with main:
             continue
         try:
             tables[year] = ui.load_table(year, sel.gemeente)[0]
-        except Exception as exc:  # noqa: BLE001 - listed below, the other years still show
-            failed[(sel.gemeente, year)] = str(exc).split("\n")[0][:300]
+        except Exception as exc:  # noqa: BLE001 - named below, the other years still show
+            failed[(sel.gemeente, year)] = (ui.failure_kind(exc), str(exc).split("\n")[0][:300])
     bar.empty()
     mine = {y: m for (g, y), m in failed.items() if g == sel.gemeente}
-    if not tables:
-        st.error(f"Voor {sel.gemeente_name} kon geen enkel jaar worden geladen.")
     if mine:
-        with st.expander(f"Niet geladen: {', '.join(map(str, sorted(mine)))} "
-                         f"(de reeks toont de andere jaren)", expanded=not tables):
+        # which years are there and why the others are not, in plain words; the technical
+        # detail only behind the toggle
+        shown = formatting.year_ranges(tables) if tables else None
+        head = (f"De reeks toont {'alleen ' if len(tables) == 1 else ''}{shown}: "
+                f"{'dat is het enige jaar' if len(tables) == 1 else 'dat zijn de jaren'} waarvoor er cijfers "
+                f"van {ui.md_escape(sel.gemeente_name)} zijn. "
+                + ("Met één jaar is er nog geen ontwikkeling te zien." if len(tables) == 1 else "")
+                if tables else f"Voor {ui.md_escape(sel.gemeente_name)} zijn er voor geen enkel jaar cijfers.")
+        by_kind: dict[str, list[int]] = {}
+        for y, (kind, _) in sorted(mine.items()):
+            by_kind.setdefault(kind, []).append(y)
+        why = [f"- Niet in de reeks: {ui.FAILURE_REASONS[k].format(jaren=formatting.year_ranges(ys))}"
+               for k, ys in by_kind.items()]
+        (st.info if tables else st.error)("\n".join([head, "", *why]), icon=":material/info:")
+        if st.toggle("Technische details", key="ontwikkeling_details"):
             for y in sorted(mine):
-                st.text(f"{y}: {mine[y]}")
-            if st.button("Opnieuw proberen", key="ontwikkeling_opnieuw"):
-                for y in mine:
-                    failed.pop((sel.gemeente, y), None)
-                st.rerun()
+                st.text(f"{y}: {mine[y][1]}")
+        if st.button("Opnieuw proberen", key="ontwikkeling_opnieuw"):
+            for y in mine:
+                failed.pop((sel.gemeente, y), None)
+            st.rerun()
+    elif not tables:
+        st.error(f"Voor {sel.gemeente_name} zijn er voor geen enkel jaar cijfers.")
     if not tables:
         st.stop()
 
@@ -71,7 +84,8 @@ with main:
         st.markdown(f"**{ind.label}** ({ind.unit}) · {ind.definition}")
     else:
         defaults = analysis.comparable_indicators(ind.id)
-        st.info(analysis.COMPARABLE_NOTE, icon="ℹ️")
+        if len(schemes_loaded) > 1:  # the break is in the series: explain it
+            st.info(analysis.COMPARABLE_NOTE, icon="ℹ️")
         cols = st.columns(max(len(schemes_loaded), 1))
         mapping = {}
         for col, scheme in zip(cols, schemes_loaded):
@@ -101,7 +115,7 @@ with main:
     name = series.attrs.get("name", code)
     shown = " / ".join(dict.fromkeys(cat.indicators[i].label for i in mapping.values()))
     fig = charts.trend_chart(everything, ind, area_code=code, source=source, fictitious=fictitious,
-                             title=f"{name}: {shown}")
+                             title=f"{name}: {shown}" + (f" (alleen {next(iter(tables))})" if len(tables) == 1 else ""))
     st.plotly_chart(fig, width="stretch", key="ontwikkeling_chart")
     st.caption(source)
     ui_export.export_buttons(

@@ -27,7 +27,8 @@ def annotation_texts(fig: go.Figure) -> list[str]:
 
 
 def line_traces(fig: go.Figure) -> list:
-    return [t for t in fig.data if t.type == "scatter" and t.mode and "lines" in t.mode]
+    """The series traces: a line, or a dot for a segment of one year."""
+    return [t for t in fig.data if t.type == "scatter" and t.mode in ("lines+markers", "markers")]
 
 
 # ------------------------------------------------------------------------------ composition
@@ -145,6 +146,9 @@ def test_trend_chart_segments_never_cross_breaks(demo):
     assert assert_no_trace_spans_a_break(fig, s) == 3 * 2 + 2 + 2
     spans = sorted((min(t.x), max(t.x)) for t in line_traces(fig) if t.meta["code"] == SPLIT_INTO[0])
     assert spans == [(2019, 2021), (2022, 2022), (2023, 2024)]
+    # a segment of one year is a dot (and a dot in the legend), the others lines
+    modes = [t.mode for t in line_traces(fig) if t.meta["code"] == SPLIT_INTO[0]]
+    assert modes == ["lines+markers", "markers", "lines+markers"]
     # vertical markers with their labels, midway between the years
     vlines = sorted(s_.x0 for s_ in fig.layout.shapes if s_.type == "line")
     assert vlines == [2021.5, 2022.5]

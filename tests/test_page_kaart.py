@@ -329,3 +329,55 @@ def test_large_map_geometry_is_a_file_under_the_cache_folder(demo_env, monkeypat
     at = run(niveau="buurt_nl", indicator="pct_herkomst_buiten_europa")
     data = canvas_data(at)
     assert data["url"] is None and data["geojson"]["features"] and not path.exists()
+
+
+def test_guidance_beside_the_map_fits_the_indicator_and_says_where_links_go(demo_env):
+    """Issue 12, item 10: the Kaart's guidance panel changes with the indicator, and every
+    link says whether it goes to the document or to the publisher's website."""
+    def titles(at):
+        return [m.value for m in at.markdown if m.value.startswith("**[")]
+    herkomst = run(indicator="pct_herkomst_buiten_europa")
+    veiligheid = run(indicator="geweld_per_1000")
+    assert titles(herkomst) and titles(veiligheid) and titles(herkomst) != titles(veiligheid)
+    assert any("Sociaal Calamiteitenplan" in t for t in titles(veiligheid))
+    assert not any("Buurtmonitor Integratie" in t for t in titles(veiligheid))
+    notes = [c.value for c in veiligheid.caption if "link naar" in c.value]
+    assert len(notes) == len(titles(veiligheid))
+    assert all(n.endswith("link naar de website van de uitgever: zoek daar op de titel") for n in notes)
+
+
+@pytest.fixture
+def pdok_2022_gemeenten_for_2024(cbs_kwb2024, monkeypatch, tmp_path):
+    """Stand-in CBS (real KWB 2024 extract: 172 gemeenten) and a stand-in PDOK whose 2024
+    gemeenten are still the 345 gemeenten of 2022 (the features say jaarcode 2022)."""
+    from devtools.standins.pdok import GEMEENTEN_2022, PdokServer, features_from_shared_gemeenten_2022
+    from devtools.standins.shared_data import require_shared
+    feats = features_from_shared_gemeenten_2022(require_shared(GEMEENTEN_2022))
+    server = PdokServer()
+    server.add_gebiedsindeling("gemeente_gegeneraliseerd", feats)
+    server.add_collection(2024, "gemeenten", feats)
+    with server:
+        monkeypatch.delenv("BUURTMONITOR_OFFLINE", raising=False)
+        monkeypatch.setenv("CBS_ODATA_URL", cbs_kwb2024.url)
+        monkeypatch.setenv("PDOK_URL", server.url)
+        monkeypatch.setenv("BUURTMONITOR_CACHE_DIR", str(tmp_path / "cache"))
+        monkeypatch.setenv("BUURTMONITOR_RETRIES", "0")
+        yield server
+
+
+@pytest.mark.slow
+def test_all_gemeenten_text_and_legend_agree_and_boundary_year_is_stated(pdok_2022_gemeenten_for_2024):
+    """Issue 12, item 8: 2024 figures (172 gemeenten in the extract) on 2022 boundaries (345):
+    the text counts what the legend counts, and says the boundaries are of another year."""
+    at = run_page(PAGE, timeout=120, jaar="2024", gemeente="GM0228", niveau="gemeente",
+                  indicator="pct_herkomst_buiten_europa")
+    fig = figure(at)
+    legend = [t.get("name") or "" for t in fig["data"]]
+    no_data = [n for n in legend if n.startswith("geen gegevens")]
+    assert no_data == ["geen gegevens (173)"], legend
+    text = texts(at.markdown)
+    assert "345 gemeenten van Nederland op de kaart, waarvan 172 met een waarde" in text, text
+    assert "Zonder waarde: 173** gemeenten (173 niet in de CBS-tabel van dit jaar)" in text, text
+    assert "hebben een waarde" not in text
+    assert "Grenzen van 2022**: de cijfers zijn van 2024" in text
+    assert "De grenzen op deze kaart zijn van 2022, de cijfers van 2024" in texts(at.info)

@@ -270,7 +270,7 @@ def test_ede_wijk_and_buurt_with_standins(real_env):
     rank = expected.national.ranks["dissimilarity"].rank
     assert any(f"Plaats {rank} van" in m.value for m in at.markdown)
     # no boundaries for Ede buurten in the PDOK stand-in: a message instead of a map
-    assert any("geen grenzen" in i.value.lower() for i in at.info)
+    assert any("niet te krijgen bij de bron van de grenzen" in i.value for i in at.info)
 
 
 @pytest.mark.slow
@@ -291,9 +291,11 @@ def test_amsterdam_with_standins(real_env):
     no_exception(at)
     assert metric(at, "Ongelijkheidsindex D (twee groepen)") not in ("", "–")
     # the stand-in PDOK has only Ede: the cluster tab explains that there are no boundaries
-    assert any("geen grenzen" in i.value.lower() for i in at.info)
-    # 2023 is not in the CBS stand-in: the change tab says so in Dutch
-    assert any("2023" in i.value and "niet beschikbaar" in i.value for i in at.info)
+    assert any("niet te krijgen bij de bron van de grenzen" in i.value for i in at.info)
+    # 2023 is not in the CBS stand-in: the change tab says so in plain Dutch, without a command
+    assert any("geen cijfers van 2023" in i.value and "CBS is bereikbaar, maar levert de tabel van 2023 niet"
+               in i.value for i in at.info), [i.value for i in at.info]
+    assert not any("python -m" in i.value for i in at.info)
 
 
 def test_worksheet_text_has_context_and_verbatim_notes(demo_env):

@@ -18,7 +18,8 @@ def run(**params) -> AppTest:
 
 
 def line_traces(fig: dict) -> list[dict]:
-    return [t for t in fig["data"] if "lines" in (t.get("mode") or "")]
+    """The traces of the series (a line, or a dot for a segment of one year)."""
+    return [t for t in fig["data"] if (t.get("mode") or "") in ("lines+markers", "markers")]
 
 
 # ------------------------------------------------------------------------------ demo
@@ -81,8 +82,10 @@ def test_suppressed_values_are_shown_as_such(demo_env):
 def test_years_that_fail_are_listed_not_fatal(demo_env, monkeypatch):
     monkeypatch.setattr(repository, "available_years", lambda scope: [2018, *DEMO_YEARS])
     at = run()
-    assert [e.label for e in at.expander if e.label.startswith("Niet geladen")] == [
-        "Niet geladen: 2018 (de reeks toont de andere jaren)"]
+    info = texts(at.info)
+    assert "De reeks toont 2019–2024" in info and "Niet in de reeks: De cijfers van 2018" in info, info
+    assert "2018: " not in texts(at.text)           # the technical detail only behind the toggle
+    at.toggle(key="ontwikkeling_details").set_value(True).run()
     assert "2018: " in texts(at.text)
     assert sorted(set(grid(at, 0)["Jaar"])) == list(DEMO_YEARS)
 
@@ -98,9 +101,8 @@ def test_real_kwb2024_opens_and_shows_cbs_numbers(real_env, gemeente):
         assert (be, inw) == (EDE_BUITEN_EUROPA, EDE_INWONERS)
     at = run(gemeente=gemeente, jaar="2024", indicator="pct_herkomst_buiten_europa")
     assert FICTITIOUS_LABEL not in texts(at.warning)
-    # the stand-in only serves 2024: the other years are listed, not fatal
-    failed = [e.label for e in at.expander if e.label.startswith("Niet geladen")]
-    assert len(failed) == 1 and "2023" in failed[0] and "2024" not in failed[0]
+    # the stand-in only serves 2024: the other years are named, not fatal
+    assert "De reeks toont alleen 2024" in texts(at.info)
     table = grid(at, 0)
     mine = table[(table["Code"] == gemeente) & (table["Jaar"] == 2024)].iloc[0]
     assert mine["Waarde"] == round(100 * be / inw, 1)
@@ -109,3 +111,26 @@ def test_real_kwb2024_opens_and_shows_cbs_numbers(real_env, gemeente):
     (t,) = [t for t in line_traces(fig) if t["meta"]["code"] == gemeente]
     assert t["x"] == [2024] and t["y"][0] == pytest.approx(100 * be / inw, rel=1e-12)
     assert "Bron: CBS, Kerncijfers wijken en buurten 2024 (85984NED)" in texts(at.caption)
+
+
+def test_one_year_says_which_years_and_why_in_plain_words(real_env):
+    """Issue 12, item 9: with only 2024 from CBS the page says which year is there and why the
+    others are not (no raw 404s, no URLs, no command line until "Technische details" is on),
+    and a year on its own is a dot in chart and legend, not a line."""
+    at = run(gemeente="GM0228", jaar="2024", indicator="pct_herkomst_buiten_europa")
+    info = texts(at.info)
+    assert "De reeks toont alleen 2024: dat is het enige jaar waarvoor er cijfers van Ede zijn" in info, info
+    assert "Met één jaar is er nog geen ontwikkeling te zien" in info
+    assert "CBS is bereikbaar, maar levert de tabel van 2016–2023 niet" in info, info
+    assert "CBS heeft de Kerncijfers wijken en buurten van 2025 (nog) niet gepubliceerd" in info, info
+    visible = "\n".join([info, texts(at.markdown), texts(at.text), texts(at.caption), texts(at.warning),
+                         " ".join(e.label for e in at.expander)])
+    for raw in ("404", "http://", "python -m", "ODataFeed", "Niet geladen"):
+        assert raw not in visible, raw
+    fig = figure(at)
+    assert fig["layout"]["title"]["text"].startswith("Ede: Herkomst buiten Europa (alleen 2024)")
+    series = line_traces(fig)
+    assert series and all(t["mode"] == "markers" and len(t["x"]) == 1 for t in series)
+    at.toggle(key="ontwikkeling_details").set_value(True).run()
+    detail = texts(at.text)
+    assert "2023: " in detail and "404" in detail

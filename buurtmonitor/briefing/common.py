@@ -221,12 +221,23 @@ def _definitions(ids: Sequence[str]) -> list[dict]:
     return out
 
 
+def resource_dict(r, view: str) -> dict:
+    """A catalogue resource as a briefing lists it: ``title``, ``publisher``, ``url``, ``why``
+    (why it helps with ``view``) and ``link`` (where the link goes, in words)."""
+    return {"title": r.title, "publisher": r.publisher, "url": r.url,
+            "why": r.why.get(view) or r.description, "link": r.link_note}
+
+
 def resources(view: str, indicator: str | None = None) -> list[dict]:
-    """The guidance resources of the catalogue for ``view`` (and indicator), as dicts with
-    ``title``, ``publisher``, ``url`` and ``why`` (why it helps with this view)."""
-    return [{"title": r.title, "publisher": r.publisher, "url": r.url,
-             "why": r.why.get(view) or r.description}
-            for r in load_catalogue().resources_for(view, indicator)]
+    """The guidance resources of the catalogue for ``view`` (and indicator), as dicts
+    (:func:`resource_dict`)."""
+    return [resource_dict(r, view) for r in load_catalogue().resources_for(view, indicator)]
+
+
+def briefing_resources() -> list[dict]:
+    """The resources written for the council (``in_briefing`` in the catalogue): in every
+    briefing pack, whatever its views."""
+    return [resource_dict(r, "briefing") for r in load_catalogue().resources if r.in_briefing]
 
 
 def _areas_of(table: AreaTable, gemeente: str, level: str) -> pd.DataFrame:

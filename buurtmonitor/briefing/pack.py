@@ -20,6 +20,7 @@ from buurtmonitor.briefing.common import (
     Sources,
     _check_level,
     _unavailable_item,
+    briefing_resources,
     call_progress,
     check_indicator,
     gemeente_name,
@@ -94,17 +95,18 @@ def pack_title(year: int, name: str) -> str:
 
 
 def pack_resources(items: Sequence[ExportItem]) -> list[dict]:
-    """Every guidance resource of ``items`` once, in order of first appearance; ``why`` is
-    the catalogue's reason for a briefing where it has one, else that of the first view."""
+    """Every guidance resource of ``items`` once, in order of first appearance, then the ones
+    written for the council (``in_briefing``) that no view brought; ``why`` is the catalogue's
+    reason for a briefing where it has one, else that of the first view."""
     by_title = {r.title: r for r in load_catalogue().resources}
     out: dict[tuple[str, str], dict] = {}
-    for item in items:
-        for r in item.resources:
-            key = (r.get("url", ""), r.get("title", ""))
-            if key not in out:
-                res = by_title.get(r.get("title", ""))
-                why = (res.why.get("briefing") if res is not None else None) or r.get("why", "")
-                out[key] = {**r, "why": why}
+    listed = [r for item in items for r in item.resources] + (briefing_resources() if items else [])
+    for r in listed:
+        key = (r.get("url", ""), r.get("title", ""))
+        if key not in out:
+            res = by_title.get(r.get("title", ""))
+            why = (res.why.get("briefing") if res is not None else None) or r.get("why", "")
+            out[key] = {**r, "why": why}
     return list(out.values())
 
 
@@ -172,7 +174,12 @@ def build_pack(views: Sequence[str], year: int, gemeente: str, level: str = "wij
     if fmt == "pdf":
         return build_pdf_pack(pdf_items(items), title, name, int(year), exported_at=when,
                               progress=pack_progress)
-    # PPTX: one slide per view; definitions and every resource go into the slide notes
+    # PPTX: one slide per view; definitions and every resource go into the slide notes (the
+    # resources written for the council with the first slide)
+    if items:
+        have = {r.get("title") for i in items for r in i.resources}
+        extra = [r for r in briefing_resources() if r["title"] not in have]
+        items[0] = replace(items[0], resources=list(items[0].resources) + extra)
     return build_pptx_pack(items, title, name, int(year), exported_at=when, progress=pack_progress)
 
 

@@ -340,7 +340,8 @@ def build_pdf_pack(items: Sequence[ExportItem], title: str, gemeente: str, year:
                                link=url, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
                 pdf.set_text_color(0, 0, 0)
                 if pub or url:
-                    para(f"{url}{pub}", 8, "", _GREY, h=4, link=url or None)
+                    link_note = f" ({res['link']})" if res.get("link") else ""
+                    para(f"{url}{pub}{link_note}", 8, "", _GREY, h=4, link=url or None)
                 if res.get("why"):
                     para(str(res["why"]), 9, "", (40, 40, 40), h=4.6, indent=3)
                 pdf.ln(1.2)
@@ -651,7 +652,8 @@ def _slide_notes(item: ExportItem, when: datetime) -> str:
         parts.append("\nMeer weten")
         for res in item.resources:
             pub = f" ({res['publisher']})" if res.get("publisher") else ""
-            parts.append(f"- {res.get('title', '')}{pub}: {res.get('url', '')}")
+            link_note = f" ({res['link']})" if res.get("link") else ""
+            parts.append(f"- {res.get('title', '')}{pub}: {res.get('url', '')}{link_note}")
             if res.get("why"):
                 parts.append(f"  Waarom: {res['why']}")
     if item.notes:

@@ -351,11 +351,11 @@ def choropleth(gdf_web, frame: pd.DataFrame, indicator: Indicator | str, *,
                                         name=name, showlegend=True))
 
     # the names of the areas, above everything else
-    labels = area_labels(rows, geom.shapes, ind, selected=sel)
+    names = area_labels(rows, geom.shapes, ind, selected=sel)
     fills = dict(zip(geom.codes, _fills(legend, values, has_value, palette)))
-    style = map_style(online, "".join(lab.text for lab in labels))
+    style = map_style(online, "".join(lab.text for lab in names))
     if "glyphs" in style:
-        for trace in label_traces(labels, fills):
+        for trace in label_traces(names, fills):
             fig.add_trace(trace)
 
     center, zoom = center_zoom(geom.bounds)
@@ -381,7 +381,7 @@ def choropleth(gdf_web, frame: pd.DataFrame, indicator: Indicator | str, *,
         meta={"indicator": ind.id, "level": level, "method": classes.method, "k": classes.k,
               "reference": ref_value, "codes_missing": int((~has_value).sum()),
               "areas": len(geom.codes), "compact": compact, "geojson_url": geojson_url,
-              "achtergrond": "online" if online else "geen", "namen": [lab.code for lab in labels]},
+              "achtergrond": "online" if online else "geen", "namen": [lab.code for lab in names]},
     )
     return fig
 

@@ -109,6 +109,8 @@ class MapGeometry:
     bounds: tuple[float, float, float, float]
     parent: Lines | None = None
     key: str = ""
+    #: the year the boundaries are of, where the source says (PDOK ``jaarcode``/``jrstatcode``)
+    year: int | None = None
     #: derived pieces computed once per geometry (hatching, outlines, GeoJSON file bytes)
     cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
@@ -223,6 +225,7 @@ def prepare_geometry(gdf, level: str, *, key: str = "") -> MapGeometry:
     if gdf is None or len(gdf) == 0:
         return MapGeometry(level, {"type": "FeatureCollection", "features": []}, [], {}, {},
                            (3.3, 50.7, 7.3, 53.6), None, key)
+    boundary_year = (gdf.attrs.get("provenance") or {}).get("boundary_year")
     if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
         gdf = gdf.to_crs("EPSG:4326")
     gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty].copy()
@@ -232,7 +235,8 @@ def prepare_geometry(gdf, level: str, *, key: str = "") -> MapGeometry:
     minx, miny, maxx, maxy = (float(x) for x in gdf.total_bounds)
     return MapGeometry(level=level, geojson=_geojson(gdf), codes=gdf["code"].tolist(), names=names,
                        shapes=dict(zip(gdf["code"], gdf.geometry.values)), bounds=(minx, miny, maxx, maxy),
-                       parent=parent_outlines(gdf, level), key=key)
+                       parent=parent_outlines(gdf, level), key=key,
+                       year=boundary_year)
 
 
 def center_zoom(bounds: Sequence[float], width_px: int = MAP_FIT_WIDTH_PX, height_px: int = 600, *,
