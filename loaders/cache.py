@@ -14,7 +14,7 @@ one atomic rename publishes an entry together with its checksum, and any change 
 boundaries becomes one Arrow table with its provenance, and back. A backend keeps Parquet bytes
 under a key and checks them on read. :class:`ParquetStore` is the embedded default (a folder);
 :class:`loaders.cache_pg.PgStore` keeps the same bytes and checksums in PostgreSQL for a team
-deployment (:func:`loaders.stores.open_store` chooses by ``BUURTMONITOR_DATABASE_URL``).
+deployment (:func:`loaders.stores.open_cache` chooses by ``BUURTMONITOR_DATABASE_URL``).
 """
 
 from __future__ import annotations
@@ -109,6 +109,16 @@ class CacheStore:
 
     def describe(self) -> str:
         """Where the entries are, in Dutch (for messages and the CLI)."""
+        raise NotImplementedError
+
+    def checksum(self, key: str) -> str | None:
+        """A short checksum of the stored bytes of ``key`` (None when absent): changes when the
+        entry is written again with other content."""
+        raise NotImplementedError
+
+    def stamp(self) -> str:
+        """A value that changes with every write or removal of an entry (for "has anything been
+        refreshed since"; see :func:`loaders.stores.cache_stamp`)."""
         raise NotImplementedError
 
     # ------------------------------------------------------------------ tables
@@ -279,6 +289,20 @@ class ParquetStore(CacheStore):
 
     def describe(self) -> str:
         return f"cachemap {self.root}"
+
+    def checksum(self, key: str) -> str | None:
+        path = self._path(key)
+        return path.name.split(".")[1] if path is not None else None
+
+    def stamp(self) -> str:
+        """A digest of the names of the entries: each name carries its content's checksum, so
+        any write or removal changes it (one directory listing, no file is read)."""
+        try:
+            names = sorted(e.name for e in os.scandir(self.root)
+                           if e.name.endswith(".parquet") and e.name.count(".") == 2)
+        except OSError:
+            return "0"
+        return hashlib.sha256("\n".join(names).encode()).hexdigest()[:16] if names else "0"
 
 def default_store() -> ParquetStore:
     return ParquetStore()

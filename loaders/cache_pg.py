@@ -134,8 +134,13 @@ class PgStore(CacheStore):
     def describe(self) -> str:
         return f"gedeelde cache in {_redacted(self.url)}"
 
-    def stamp(self) -> int:
-        """A number that changes with every write to the cache (for "has anything been refreshed")."""
+    def checksum(self, key: str) -> str | None:
         with self._connect() as conn:
-            row = conn.execute("SELECT coalesce(max(version), 0) FROM buurtmonitor_cache").fetchone()
-        return int(row[0]) if row else 0
+            row = conn.execute("SELECT sha256 FROM buurtmonitor_cache WHERE key = %s", (_safe(key),)).fetchone()
+        return str(row[0])[:16] if row else None
+
+    def stamp(self) -> str:
+        """Changes with every write (the version sequence grows) and every removal (the count)."""
+        with self._connect() as conn:
+            row = conn.execute("SELECT coalesce(max(version), 0), count(*) FROM buurtmonitor_cache").fetchone()
+        return f"{row[0]}:{row[1]}" if row else "0:0"

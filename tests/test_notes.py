@@ -3,8 +3,10 @@ limits and invisible text, paging, the migration from the schema without history
 processes and a restart.
 
 The tests take the store from the ``store``/``make_store`` fixtures, parametrised over the
-implementations of :class:`loaders.notes.NotesRepository` in :data:`BACKENDS`: another backend
-(PostgreSQL) is one more entry there, and the same tests run against it."""
+implementations of :class:`loaders.notes.NotesRepository` in :data:`BACKENDS` (SQLite, and
+PostgreSQL on the session's throwaway server with a fresh database per test): the same tests
+run against each. Tests of what only SQLite has (its file, WAL, the migration of its old
+schema) use it directly."""
 
 from __future__ import annotations
 
@@ -27,15 +29,25 @@ from loaders.notes import (
     SQLiteNotesStore,
     StaleNoteError,
 )
+from loaders.notes_pg import PgNotesStore
 
-#: name -> factory(tmp_path) of a fresh, empty store
-BACKENDS = {"sqlite": lambda tmp: SQLiteNotesStore(tmp / "werkblad.sqlite")}
+#: name -> factory(where) of a store; ``where`` comes from :func:`_where` (a file or a database URL)
+BACKENDS = {"sqlite": lambda where: SQLiteNotesStore(where),
+            "postgresql": lambda where: PgNotesStore(where)}
+
+
+def _where(request, tmp_path: Path):
+    """A fresh, empty location for ``request.param``: a file, or a new database."""
+    if request.param == "postgresql":
+        return request.getfixturevalue("pg_url")
+    return tmp_path / "werkblad.sqlite"
 
 
 @pytest.fixture(params=sorted(BACKENDS))
 def make_store(request, tmp_path: Path):
     """A factory of stores on the same (backend, database): a second store = a restart."""
-    return lambda: BACKENDS[request.param](tmp_path)
+    where = _where(request, tmp_path)
+    return lambda: BACKENDS[request.param](where)
 
 
 @pytest.fixture
@@ -112,20 +124,19 @@ def test_default_path_from_settings(tmp_path: Path, monkeypatch):
         assert conn.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal"
 
 
-def _writer(path: str, who: str, n: int, go) -> None:
+def _writer(make_store, who: str, n: int, go) -> None:
     go.wait(30)                      # both processes start writing at the same moment
-    store = NotesStore(path)         # both may create the (new) database concurrently
+    store = make_store()             # both may create the (new) database concurrently
     for i in range(n):
         section = list(SECTIONS)[i % len(SECTIONS)]
         store.add("GM0228", section, f"{who}-{i}", author=who,
                   area_code=None if i % 2 else f"BU0228{i:04d}")
 
 
-def test_two_writer_processes_then_restart(tmp_path: Path):
-    path = tmp_path / "notes" / "werkblad.sqlite"
-    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+def test_two_writer_processes_then_restart(make_store):
+    ctx = mp.get_context("fork")     # the children inherit the factory (and its database)
     go = ctx.Event()
-    procs = [ctx.Process(target=_writer, args=(str(path), who, 200, go)) for who in ("A", "B")]
+    procs = [ctx.Process(target=_writer, args=(make_store, who, 200, go)) for who in ("A", "B")]
     for p in procs:
         p.start()
     go.set()
@@ -133,7 +144,7 @@ def test_two_writer_processes_then_restart(tmp_path: Path):
         p.join(timeout=60)
     assert all(p.exitcode == 0 for p in procs), [p.exitcode for p in procs]
 
-    restarted = NotesStore(path)   # "restart": a fresh store on the same file
+    restarted = make_store()       # "restart": a fresh store on the same database
     got = restarted.export("GM0228")
     texts = sorted(n["text"] for n in got)
     expected = sorted(f"{who}-{i}" for who in ("A", "B") for i in range(200))
@@ -193,14 +204,13 @@ def test_edit_on_an_older_version_is_refused_with_the_newer_text(store: NotesRep
     assert store.get(nid) is not None
 
 
-def test_lost_update_race_between_processes(tmp_path: Path):
+def test_lost_update_race_between_processes(make_store):
     """Many processes edit the same note, each based on the version it read: every saved
     edit is a version, every refused one was told so; none is silently overwritten."""
-    path = tmp_path / "werkblad.sqlite"
-    nid = NotesStore(path).add("GM0228", "themas", "start")
-    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+    nid = make_store().add("GM0228", "themas", "start")
+    ctx = mp.get_context("fork")
     go, results = ctx.Event(), ctx.Queue()
-    procs = [ctx.Process(target=_editor, args=(str(path), nid, f"P{i}", go, results)) for i in range(4)]
+    procs = [ctx.Process(target=_editor, args=(make_store, nid, f"P{i}", go, results)) for i in range(4)]
     for p in procs:
         p.start()
     go.set()
@@ -209,13 +219,13 @@ def test_lost_update_race_between_processes(tmp_path: Path):
         p.join(timeout=60)
     saved = [g for g in got if g[1] == "ok"]
     assert saved and all(g[1] in ("ok", "stale") for g in got)
-    hist = NotesStore(path).history(nid)
+    hist = make_store().history(nid)
     assert len(hist) == 1 + len(saved)                         # each saved edit is one version
     assert {h["text"] for h in hist[1:]} == {g[0] for g in saved}
 
 
-def _editor(path: str, nid: int, who: str, go, results) -> None:
-    store = NotesStore(path)
+def _editor(make_store, nid: int, who: str, go, results) -> None:
+    store = make_store()
     seen = store.get(nid)["version"]
     go.wait(30)
     try:
@@ -317,9 +327,23 @@ def test_paging_and_counts(store: NotesRepository):
         store.list("GM0228", offset=-1)
 
 
-def test_store_implements_the_interface(store: NotesRepository):
+def test_store_implements_the_interface(store: NotesRepository, monkeypatch, tmp_path: Path):
+    """:func:`loaders.notes.open_store` chooses by BUURTMONITOR_DATABASE_URL (SQLite without it)."""
     assert isinstance(store, NotesRepository)
-    assert isinstance(notes_mod.open_store(Path(store.path)), NotesRepository)
+    monkeypatch.setenv("BUURTMONITOR_DATA_DIR", str(tmp_path / "data"))
+    if isinstance(store, PgNotesStore):
+        monkeypatch.setenv("BUURTMONITOR_DATABASE_URL", store.url)
+        opened = notes_mod.open_store()
+        assert isinstance(opened, PgNotesStore) and opened.url == store.url
+    else:
+        monkeypatch.delenv("BUURTMONITOR_DATABASE_URL", raising=False)
+        opened = notes_mod.open_store()
+        assert isinstance(opened, SQLiteNotesStore) and opened.path == tmp_path / "data" / "notes" / "werkblad.sqlite"
+        assert isinstance(notes_mod.open_store(Path(store.path)), SQLiteNotesStore)
+    assert isinstance(opened, NotesRepository)
+    nid = store.add("GM0228", "themas", "via de ene")
+    seen = opened.get(nid)             # the same database for PostgreSQL; another file for SQLite
+    assert (seen is not None and seen["text"] == "via de ene") is isinstance(store, PgNotesStore)
 
 
 # ----------------------------------------------------------------------------- migration
