@@ -116,9 +116,13 @@ class CacheStore:
         entry is written again with other content."""
         raise NotImplementedError
 
+    def checksums(self) -> dict[str, str]:
+        """{key: :meth:`checksum`} of every entry, in one listing (see :func:`loaders.stores.entry_stamp`)."""
+        raise NotImplementedError
+
     def stamp(self) -> str:
-        """A value that changes with every write or removal of an entry (for "has anything been
-        refreshed since"; see :func:`loaders.stores.cache_stamp`)."""
+        """A value that changes with every write or removal of an entry ("has anything been
+        refreshed since")."""
         raise NotImplementedError
 
     # ------------------------------------------------------------------ tables
@@ -294,14 +298,21 @@ class ParquetStore(CacheStore):
         path = self._path(key)
         return path.name.split(".")[1] if path is not None else None
 
+    def _names(self) -> list[str]:
+        try:
+            return sorted(e.name for e in os.scandir(self.root)
+                          if e.name.endswith(".parquet") and e.name.count(".") == 2)
+        except OSError:
+            return []
+
+    def checksums(self) -> dict[str, str]:
+        """From the file names alone (one directory listing, no file is read)."""
+        return {name.split(".")[0]: name.split(".")[1] for name in self._names()}
+
     def stamp(self) -> str:
         """A digest of the names of the entries: each name carries its content's checksum, so
-        any write or removal changes it (one directory listing, no file is read)."""
-        try:
-            names = sorted(e.name for e in os.scandir(self.root)
-                           if e.name.endswith(".parquet") and e.name.count(".") == 2)
-        except OSError:
-            return "0"
+        any write or removal changes it."""
+        names = self._names()
         return hashlib.sha256("\n".join(names).encode()).hexdigest()[:16] if names else "0"
 
 def default_store() -> ParquetStore:

@@ -6,8 +6,9 @@ frames and boundaries, with their provenance in the Parquet metadata), one row p
 ``buurtmonitor_cache`` with their SHA-256, size, kind and a version that grows with every write.
 A write is one ``INSERT … ON CONFLICT DO UPDATE`` in its own transaction, so a reader sees the
 old entry or the new one, never half; a row whose bytes do not match their checksum is deleted
-and reported as absent (fetched again), as the file store does. :meth:`PgStore.stamp` changes
-with every write, so running servers notice a refresh (``fetch`` from a timer) without a restart.
+and reported as absent (fetched again), as the file store does. :meth:`PgStore.checksums` lists
+every entry's checksum in one query, so running servers notice a refresh (``fetch`` from a timer)
+without a restart (:func:`loaders.stores.entry_stamp`).
 """
 
 from __future__ import annotations
@@ -138,6 +139,10 @@ class PgStore(CacheStore):
         with self._connect() as conn:
             row = conn.execute("SELECT sha256 FROM buurtmonitor_cache WHERE key = %s", (_safe(key),)).fetchone()
         return str(row[0])[:16] if row else None
+
+    def checksums(self) -> dict[str, str]:
+        with self._connect() as conn:
+            return {str(k): str(d)[:16] for k, d in conn.execute("SELECT key, sha256 FROM buurtmonitor_cache")}
 
     def stamp(self) -> str:
         """Changes with every write (the version sequence grows) and every removal (the count)."""

@@ -6,9 +6,11 @@ Without ``BUURTMONITOR_DATABASE_URL`` the cache is the Parquet folder
 app process and by the scheduled ``fetch``. (The notes backend is chosen the same way in
 :func:`loaders.notes.open_store`.)
 
-:func:`cache_stamp` is what running servers use to notice a refresh written by another process
-(the ``fetch`` of a timer): a value that changes with every write to the cache, read at most once
-per :data:`STAMP_MAX_AGE` seconds per process.
+:func:`entry_stamp` is what running servers use to notice a refresh written by another process
+(the ``fetch`` of a timer): the checksum of one entry as the store has it now, from a listing of
+every entry's checksum read at most once per :data:`STAMP_MAX_AGE` seconds per process (one
+directory listing, or one query). The app puts it in the keys of its in-memory caches, so only
+the entries that changed are read again.
 """
 
 from __future__ import annotations
@@ -20,11 +22,11 @@ from .cache import CacheStore, ParquetStore
 from .cache_pg import PgStore
 from .settings import Settings, get_settings
 
-#: how long a process trusts the last stamp it read (seconds): a refresh is seen within this time
+#: how long a process trusts the last listing of checksums (seconds): a refresh is seen within this time
 STAMP_MAX_AGE = 5.0
 
 _stamp_lock = threading.Lock()
-_stamps: dict[str, tuple[float, str]] = {}
+_listings: dict[str, tuple[float, dict[str, str]]] = {}
 
 
 def open_cache(settings: Settings | None = None) -> CacheStore:
@@ -40,22 +42,21 @@ def _where(s: Settings) -> str:
     return f"pg:{s.database_url}" if s.database_url else f"dir:{s.cache_dir}"
 
 
-def cache_stamp(settings: Settings | None = None, *, max_age: float | None = None) -> str:
-    """The cache's current stamp (:meth:`loaders.cache.CacheStore.stamp`), at most ``max_age``
-    seconds old (default :data:`STAMP_MAX_AGE`). When the store cannot be read the stamp is
-    ``"?"``: the callers then keep what they have."""
+def entry_stamp(key: str, settings: Settings | None = None, *, max_age: float | None = None) -> str:
+    """The checksum of cache entry ``key`` now (``"-"`` when absent, ``"?"`` when the store cannot
+    be listed), from a listing at most ``max_age`` seconds old (default :data:`STAMP_MAX_AGE`)."""
     s = settings or get_settings()
     age = STAMP_MAX_AGE if max_age is None else max_age
     where = _where(s)
     now = time.monotonic()
     with _stamp_lock:
-        hit = _stamps.get(where)
-        if hit is not None and now - hit[0] < age:
-            return hit[1]
-    try:
-        stamp = open_cache(s).stamp()
-    except Exception:  # noqa: BLE001 - an unreachable store is reported where it is read
-        stamp = "?"
-    with _stamp_lock:
-        _stamps[where] = (now, stamp)
-    return stamp
+        hit = _listings.get(where)
+    if hit is None or now - hit[0] >= age:
+        try:
+            listing = open_cache(s).checksums()
+        except Exception:  # noqa: BLE001 - an unreachable store is reported where it is read
+            return "?"
+        hit = (now, listing)
+        with _stamp_lock:
+            _listings[where] = hit
+    return hit[1].get(key, "-")

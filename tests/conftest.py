@@ -13,6 +13,7 @@ import uuid
 import psycopg
 import pytest
 
+from devtools.postgres_server import pg_bindir, postgres_server
 from devtools.standins.cbs_odata import KWB2024_CSV, KWB2024_DIR, CbsODataServer, table_from_shared_kwb2024
 from devtools.standins.pdok import (
     EDE_WIJKEN_2024,
@@ -21,7 +22,6 @@ from devtools.standins.pdok import (
     features_from_shared_ede_wijken,
     features_from_shared_gemeenten_2022,
 )
-from devtools.postgres_server import pg_bindir, postgres_server
 from devtools.standins.shared_data import REQUIRE_VAR, require_shared
 
 #: modules whose tests start Chromium (static export, packs), run the CLI in subprocesses or build
