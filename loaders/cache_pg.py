@@ -17,10 +17,13 @@ import hashlib
 import json
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
 import pyarrow as pa
 
+from . import pg_pool
 from .cache import CacheStore, _safe, arrow_bytes, arrow_from_bytes
 
 log = logging.getLogger(__name__)
@@ -38,12 +41,14 @@ CREATE TABLE IF NOT EXISTS buurtmonitor_cache (
 );
 CREATE SEQUENCE IF NOT EXISTS buurtmonitor_cache_stamp;
 """
+_LOCK_ID = 0x42_4D_43_41  # advisory lock of the schema creation ("BMCA")
 _schema_done: set[str] = set()
 _schema_lock = threading.Lock()
 
 
-class StoreUnavailable(RuntimeError):
-    """The database cannot be reached or used (message in Dutch)."""
+class StoreUnavailable(OSError):
+    """The database cannot be reached or used (message in Dutch; an OSError, like a cache
+    folder that cannot be written)."""
 
 
 def _redacted(url: str) -> str:
@@ -63,19 +68,31 @@ class PgStore(CacheStore):
         self.connect_timeout = connect_timeout
         self._ensure_schema()
 
-    def _connect(self) -> psycopg.Connection:
+    def _new_connection(self) -> psycopg.Connection:
         try:
             return psycopg.connect(self.url, connect_timeout=max(1, int(self.connect_timeout)),
-                                   application_name="buurtmonitor")
+                                   application_name="buurtmonitor", autocommit=True)
         except psycopg.Error as exc:
             raise StoreUnavailable(f"De gedeelde cache ({_redacted(self.url)}) is niet bereikbaar: "
+                                   f"{type(exc).__name__}.") from exc
+
+    @contextmanager
+    def _connect(self) -> Iterator[psycopg.Connection]:
+        """A pooled connection (:mod:`loaders.pg_pool`) in autocommit mode: every statement of
+        this store is a transaction of its own."""
+        try:
+            with pg_pool.connection(self.url, self._new_connection, kind="cache") as conn:
+                yield conn
+        except psycopg.Error as exc:
+            raise StoreUnavailable(f"De gedeelde cache ({_redacted(self.url)}) gaf een fout: "
                                    f"{type(exc).__name__}.") from exc
 
     def _ensure_schema(self) -> None:
         with _schema_lock:
             if self.url in _schema_done:
                 return
-            with self._connect() as conn:
+            with self._connect() as conn, conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_ID,))   # several processes at once
                 conn.execute(SCHEMA)
             _schema_done.add(self.url)
 

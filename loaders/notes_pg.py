@@ -21,7 +21,6 @@ A database that cannot be reached gives :class:`loaders.notes.NotesUnavailableEr
 from __future__ import annotations
 
 import builtins
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +31,7 @@ from psycopg.rows import DictRow, dict_row
 
 from buurtmonitor import formatting
 
+from . import pg_pool
 from .cache_pg import _redacted
 from .notes import (
     LOCAL_ROLE,
@@ -105,10 +105,6 @@ _SCHEMA = (
 _LOCK_ID = 0x42_4D_4E_54  # advisory lock of the schema creation ("BMNT")
 _schema_done: set[str] = set()
 _schema_lock = threading.Lock()
-#: idle connections per (process, URL): a connection costs ~25 ms, a page asks for ~9 things
-_idle: dict[tuple[int, str], builtins.list[psycopg.Connection[DictRow]]] = {}
-_idle_lock = threading.Lock()
-MAX_IDLE = 4
 
 
 class PgNotesStore:
@@ -126,32 +122,6 @@ class PgNotesStore:
 
     # -- connections -------------------------------------------------------------------
 
-    def _take(self) -> psycopg.Connection[DictRow]:
-        """An idle connection of this process that still answers, or a new one."""
-        key = (os.getpid(), self.url)
-        while True:
-            with _idle_lock:
-                pool = _idle.get(key)
-                conn = pool.pop() if pool else None
-            if conn is None:
-                return self._connect()
-            try:
-                conn.execute("SELECT 1")
-                return conn
-            except psycopg.Error:
-                conn.close()
-
-    def _give_back(self, conn: psycopg.Connection[DictRow]) -> None:
-        if conn.closed or conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-            conn.close()
-            return
-        with _idle_lock:
-            pool = _idle.setdefault((os.getpid(), self.url), [])
-            if len(pool) < MAX_IDLE:
-                pool.append(conn)
-                return
-        conn.close()
-
     def _connect(self) -> psycopg.Connection[DictRow]:
         try:
             return psycopg.connect(self.url, connect_timeout=max(1, int(self.connect_timeout)),
@@ -166,22 +136,17 @@ class PgNotesStore:
             snapshot: bool = False) -> Iterator[psycopg.Connection[DictRow]]:
         """One transaction (committed when the block ends without an error). A write raises the
         high-water mark in the same transaction (``exact_mark``: sets it, after a restore)."""
-        conn = self._take()
         try:
-            conn.isolation_level = (psycopg.IsolationLevel.REPEATABLE_READ if snapshot
-                                    else psycopg.IsolationLevel.READ_COMMITTED)
-            with conn.transaction():
-                yield conn
-                if write:
-                    self._mark(conn, exact=exact_mark)
+            with pg_pool.connection(self.url, self._connect, kind="notes") as conn:
+                conn.isolation_level = (psycopg.IsolationLevel.REPEATABLE_READ if snapshot
+                                        else psycopg.IsolationLevel.READ_COMMITTED)
+                with conn.transaction():
+                    yield conn
+                    if write:
+                        self._mark(conn, exact=exact_mark)
         except psycopg.Error as exc:
-            conn.close()
             raise NotesUnavailableError(f"De notitiedatabase ({self.describe()}) gaf een fout: "
                                         f"{type(exc).__name__}: {str(exc).strip()[:200]}") from exc
-        except BaseException:
-            conn.close()
-            raise
-        self._give_back(conn)
 
     def _init_schema(self) -> None:
         with _schema_lock:
