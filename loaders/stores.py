@@ -26,7 +26,7 @@ from .settings import Settings, get_settings
 STAMP_MAX_AGE = 5.0
 
 _stamp_lock = threading.Lock()
-_listings: dict[str, tuple[float, dict[str, str]]] = {}
+_listings: dict[str, tuple[float, dict[str, str] | None]] = {}
 
 
 def open_cache(settings: Settings | None = None) -> CacheStore:
@@ -53,10 +53,10 @@ def entry_stamp(key: str, settings: Settings | None = None, *, max_age: float | 
         hit = _listings.get(where)
     if hit is None or now - hit[0] >= age:
         try:
-            listing = open_cache(s).checksums()
+            listing: dict[str, str] | None = open_cache(s).checksums()
         except Exception:  # noqa: BLE001 - an unreachable store is reported where it is read
-            return "?"
+            listing = None         # remembered too: a store that is down is not asked on every call
         hit = (now, listing)
         with _stamp_lock:
             _listings[where] = hit
-    return hit[1].get(key, "-")
+    return "?" if hit[1] is None else hit[1].get(key, "-")
