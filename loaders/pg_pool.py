@@ -54,13 +54,16 @@ def _give_back(key: tuple[int, str, str], conn: psycopg.Connection[Any]) -> None
 def connection(url: str, connect: Callable[[], psycopg.Connection[Any]], *,
                kind: str = "") -> Iterator[psycopg.Connection[Any]]:
     """A connection to ``url`` for one operation (``connect()`` makes a new one, in autocommit
-    mode; ``kind`` tells pools of different row factories apart). A connection that saw an
-    error is closed, not kept."""
+    mode; ``kind`` tells pools of different row factories apart). A connection that saw a
+    database error, or is left inside a transaction, is closed, not kept."""
     key = (os.getpid(), url, kind)
     conn = _take(key, connect)
     try:
         yield conn
-    except BaseException:
+    except psycopg.Error:
         conn.close()
+        raise
+    except BaseException:
+        _give_back(key, conn)          # e.g. a refused edit: rolled back, the connection is fine
         raise
     _give_back(key, conn)

@@ -613,3 +613,21 @@ def test_a_newer_schema_is_refused_untouched(tmp_path: Path):
         NotesStore(path)
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 99
+
+
+def test_postgresql_connections_are_reused_and_survive_their_end(pg_url):
+    """The store keeps idle connections (one per operation would cost ~25 ms each) and notices
+    when the server ended them (a restart, an idle timeout): the next operation simply works."""
+    store = PgNotesStore(pg_url)
+    nid = store.add("GM0228", "themas", "voor het einde")
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        pids = {r[0] for r in admin.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND application_name = 'buurtmonitor-notities'")}
+        assert pids                                               # an idle connection is kept
+        for pid in pids:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    assert store.get(nid)["text"] == "voor het einde"
+    with pytest.raises(StaleNoteError):
+        store.update(nid, "x", expected_version=9)
+    assert store.update(nid, "na het einde", expected_version=1) == 2   # the refused edit left nothing open
