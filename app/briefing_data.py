@@ -63,6 +63,16 @@ def load_years(year: int, gemeente: str, sources: Sources | None = None
     return tables_up_to(year, gemeente, sources if sources is not None else repository_sources())
 
 
+def notes_of(gemeente: str, store: NotesRepository | None = None, *, may_read: bool = True) -> list[dict[str, Any]]:
+    """The worksheet notes of ``gemeente`` (for the preview of what may go into a pack);
+    empty when the user may not read them (no role)."""
+    if not may_read:
+        return []
+    st = store if store is not None else open_store()
+    st.verify()                        # an emptied or damaged database is said, not an empty list
+    return list(st.export(gemeente))
+
+
 def notes_signature(gemeente: str, store: NotesRepository | None = None, *, may_read: bool = True) -> tuple:
     """Changes when a worksheet note of ``gemeente`` is added, edited or deleted; empty when
     the notes cannot be read (the pack then says so itself) or may not be (no role)."""

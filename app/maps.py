@@ -22,6 +22,7 @@ from buurtmonitor.maps import national
 from buurtmonitor.maps.canvas import CanvasSpec
 from buurtmonitor.maps.geometry import MapGeometry, prepare_geometry
 from loaders import repository, static_files
+from loaders.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -129,3 +130,23 @@ def canvas_map(spec: CanvasSpec, *, key: str) -> str | None:
                                  on_clicked_change=lambda: None)
     clicked = result.get("clicked") if hasattr(result, "get") else getattr(result, "clicked", None)
     return str(clicked) if clicked else None
+
+
+#: said under a map with the online background: what happens when the tiles do not load
+ONLINE_BACKGROUND_NOTE = ("Online achtergrond: kaarttegels van CARTO (© OpenStreetMap-bijdragers) via internet. "
+                          "Lukt dat niet, dan blijft de kaart zichtbaar op een witte achtergrond.")
+#: said instead when the app runs without network (BUURTMONITOR_OFFLINE)
+ONLINE_BACKGROUND_OFFLINE = ("De online achtergrond is niet beschikbaar: Buurtmonitor werkt hier zonder internet. "
+                             "De kaart wordt zonder achtergrond getoond.")
+
+
+def background(online: bool) -> tuple[bool, str | None]:
+    """(whether the map gets the online background, the Dutch line to show with it): without
+    network (``BUURTMONITOR_OFFLINE``) the map falls back to no background and says so; with
+    it the tiles are a layer over white (:func:`buurtmonitor.maps.choropleth.map_style`), so a
+    tile server that cannot be reached leaves the map drawn, and the line says that too."""
+    if not online:
+        return False, None
+    if get_settings().offline:
+        return False, ONLINE_BACKGROUND_OFFLINE
+    return True, ONLINE_BACKGROUND_NOTE

@@ -602,8 +602,8 @@ def table_alternative(df: pd.DataFrame, filename: str, *, key: str) -> None:
     """The accessible table beside a chart: sortable, downloadable as CSV.
 
     Numbers are shown the Dutch way (``12.345,6``); the columns stay numeric for sorting. A
-    missing value stays empty (never 0); Streamlit's grid shows such a cell as a grey
-    ``None`` (it ignores the Styler's ``na_rep`` for missing cells), so say why beside it."""
+    missing value is shown as "–" (never 0; a column with missing values is shown as text, the
+    CSV keeps the numbers), and the reason stands beside it."""
     config = {c: st.column_config.TextColumn(width="medium") for c in df.columns if c == "Toelichting"}
     if len(df) > STYLE_MAX_ROWS:  # e.g. all buurten of NL: numbers in the browser's (Dutch) format
         config.update({c: st.column_config.NumberColumn(format="localized") for c in df.columns
@@ -729,10 +729,20 @@ def dutch_style(df: pd.DataFrame):
     num = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])]
     if not num or df.empty:
         return df
-    sty = df.style
+    shown = df.copy()
+    plain = []
     for c in num:
         vals = pd.to_numeric(df[c], errors="coerce").dropna()
         whole = bool(len(vals)) and bool(((vals - vals.round()).abs() < 1e-9).all())
         index_like = bool(len(vals)) and float(vals.abs().max()) <= 1.0  # 0–1 measures: 0,326
-        sty = sty.format(lambda v, d=0 if whole else 3 if index_like else 1: formatting.number(v, d), subset=[c])
+        d = 0 if whole else 3 if index_like else 1
+        if df[c].isna().any():
+            # Streamlit's grid writes an English "None" in a missing cell whatever the Styler says:
+            # such a column is shown as Dutch text with "–" (the CSV keeps the numbers)
+            shown[c] = [formatting.number(v, d) for v in df[c]]
+        else:
+            plain.append((c, d))
+    sty = shown.style
+    for c, d in plain:
+        sty = sty.format(lambda v, d=d: formatting.number(v, d), subset=[c])
     return sty

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import small_areas
 from .catalogue import Catalogue, Indicator, OriginGroup, OriginScheme, load_catalogue
 from .harmonise import SMALL_N, indicator_frame
 from .model import (
@@ -46,6 +47,7 @@ from .model import (
     LEVEL_LABELS,
     MISSING_LABELS,
     MISSING_NOT_IN_TABLE,
+    MISSING_SMALL_AREA,
     MISSING_ZERO_DENOMINATOR,
     SOURCE_CBS,
     AreaTable,
@@ -63,6 +65,7 @@ MISSING_SHORT = {
     "geen_gegevens": "geen gegevens",
     "niet_in_tabel": "niet in tabel",
     "noemer_nul": "niet te berekenen",
+    MISSING_SMALL_AREA: "te klein gebied",
     MISSING_AREA_ABSENT: "bestaat niet",
 }
 
@@ -235,6 +238,9 @@ def composition(table: AreaTable, level: str, scheme_id: str | None = None, deta
     out = out.reset_index(drop=True)
     out["missing"] = _none(out["missing"])
     out["parent"] = _none(out["parent"])
+    hide = small_areas.hide_mask(out["total"], out["level"], cat) & out["share"].notna()
+    out.loc[hide, "share"] = np.nan
+    out.loc[hide, "missing"] = MISSING_SMALL_AREA
     out["small_n"] = out["total"].notna() & (out["total"] < SMALL_N)
     out.attrs.update(_source_attrs(table))
     out.attrs.update({"level": level, "scheme": scheme.id, "scheme_label": scheme.label,

@@ -66,6 +66,14 @@ class Indicator:
     denominator: str | None = None
     variable: str | None = None
     scale: float = 100.0
+    #: what ``n`` counts, plural, as a sentence needs it ("inwoners", "huishoudens", "woningen")
+    n_label: str = "inwoners"
+    #: the variable that is ``n`` of a value indicator (default: inwoners); a share's n is
+    #: its denominator
+    n_variable: str | None = None
+    #: the small-area rule (:mod:`buurtmonitor.small_areas`) hides the value of an area whose
+    #: n is below the minimum; False for counts and densities
+    small_area_rule: bool = True
 
     @property
     def inputs(self) -> list[str]:
@@ -137,6 +145,9 @@ class Catalogue:
     resource_themes: dict[str, str] = field(default_factory=dict)
     #: situations a resource can be tied to: id -> Dutch label
     situations: dict[str, str] = field(default_factory=dict)
+    #: the small-area rule: a share or rate of an area whose n is below this is not shown
+    #: (``[small_areas] min_n`` in indicators.toml)
+    small_area_min_n: int = 50
 
     @property
     def theme_labels(self) -> dict[str, str]:
@@ -271,8 +282,10 @@ def load_catalogue() -> Catalogue:
             id=i["id"], label=i["label"], theme=i["theme"], kind=i["kind"], unit=i.get("unit", ""),
             definition=i.get("definition", ""), scheme=i.get("scheme"),
             numerator=i.get("numerator"), denominator=i.get("denominator"),
-            variable=i.get("variable"), scale=float(i.get("scale", 100)))
-        for name in ind.inputs:
+            variable=i.get("variable"), scale=float(i.get("scale", 100)),
+            n_label=str(i.get("n_label", "inwoners")), n_variable=i.get("n_variable"),
+            small_area_rule=bool(i.get("small_area_rule", i["kind"] != "count")))
+        for name in ind.inputs + ([ind.n_variable] if ind.n_variable else []):
             if name not in variables:
                 raise CatalogueError(f"Indicator {ind.id} gebruikt onbekende variabele {name!r}")
         indicators[ind.id] = ind
@@ -316,10 +329,14 @@ def load_catalogue() -> Catalogue:
         if unknown_themes:
             raise CatalogueError(f"Handreiking {r.id} noemt onbekend(e) thema('s) {sorted(unknown_themes)} "
                                  "(zie [themes] in resources.toml en indicators.toml)")
+    min_n = inds.get("small_areas", {}).get("min_n", 50)
+    if not isinstance(min_n, int) or min_n < 0:
+        raise CatalogueError("[small_areas] min_n in indicators.toml moet een geheel getal ≥ 0 zijn")
     return Catalogue(title_pattern=tabs.get("title_pattern", "Kerncijfers wijken en buurten {year}"),
                      tables=tables, variables=variables, indicators=indicators,
                      themes=themes, schemes=schemes, resources=resources,
-                     views=views, resource_themes=resource_themes, situations=situations)
+                     views=views, resource_themes=resource_themes, situations=situations,
+                     small_area_min_n=min_n)
 
 
 # ---------------------------------------------------------------------------- lokale kaart
@@ -346,6 +363,11 @@ class MeasureText:
     explanation: str
     range: str
     how_to_read: str
+    #: reading bands of the literature for this measure only: ((upper bound, word), ...),
+    #: ascending; the last bound is the top of the range
+    bands: tuple[tuple[float, str], ...] = ()
+    #: where the bands come from and what they were made for (one Dutch phrase)
+    bands_source: str = ""
 
 
 @dataclass(frozen=True)
@@ -356,6 +378,8 @@ class LokaleKaartTexts:
     sections: tuple[WorksheetSection, ...]
     measures: dict[str, MeasureText] = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict)
+    #: words for a place among all gemeenten: ((lowest percentile, words), ...), descending
+    percentile_bands: tuple[tuple[float, str], ...] = ()
 
     def section(self, section_id: str) -> WorksheetSection:
         """The section with ``section_id``; KeyError when there is none."""
@@ -400,9 +424,18 @@ def load_lokale_kaart() -> LokaleKaartTexts:
     measures: dict[str, MeasureText] = {}
     for mid, m in raw.get("measure", {}).items():
         try:
+            bands = tuple((float(b["upto"]), str(b["label"])) for b in m.get("bands", ()))
             measures[mid] = MeasureText(id=mid, label=m["label"], explanation=m["explanation"],
-                                        range=m["range"], how_to_read=m["how_to_read"])
+                                        range=m["range"], how_to_read=m["how_to_read"],
+                                        bands=bands, bands_source=str(m.get("bands_source", "")))
         except KeyError as exc:
             raise CatalogueError(f"Maat {mid} mist {exc} in lokale_kaart.toml") from exc
+        if [b for b, _ in bands] != sorted(b for b, _ in bands):
+            raise CatalogueError(f"De banden van maat {mid} staan niet oplopend in lokale_kaart.toml")
+    pct = tuple((float(b["from"]), str(b["words"]))
+                for b in raw.get("reading", {}).get("percentile_bands", ()))
+    if [b for b, _ in pct] != sorted((b for b, _ in pct), reverse=True):
+        raise CatalogueError("percentile_bands staan niet aflopend in lokale_kaart.toml")
     return LokaleKaartTexts(tabs=tuple(raw.get("tabs", ())), sections=tuple(sections),
-                            measures=measures, texts={k: str(v) for k, v in raw.get("texts", {}).items()})
+                            measures=measures, texts={k: str(v) for k, v in raw.get("texts", {}).items()},
+                            percentile_bands=pct)

@@ -66,7 +66,7 @@ def _wrap(text: str, width: int = 85) -> list[str]:
 
 
 def _finish(fig: go.Figure, *, source: str | None, fictitious: bool, title: str | None,
-            height: int, legend_below: bool = False) -> go.Figure:
+            height: int, legend_below: bool = False, left: int = 10) -> go.Figure:
     """Title, source line under the chart, fictitious label, common layout.
 
     ``height`` is the height of the plot area in px; margins are added for the fictitious
@@ -88,12 +88,13 @@ def _finish(fig: go.Figure, *, source: str | None, fictitious: bool, title: str 
                    y=1 - (6 + fict_px) / (height + top + bottom), yanchor="top",
                    font=dict(size=16), pad=dict(l=10)),
         font=FONT, height=height + top + bottom,
-        margin=dict(l=10, r=20, t=top, b=bottom),
+        margin=dict(l=left, r=20, t=top, b=bottom),
         template="plotly_white", separators=",.", legend=legend,
     )
     if source:
+        # from the left edge of the figure, not of the plot area (long axis labels push that right)
         fig.add_annotation(text="<br>".join(source_lines), xref="paper", yref="paper", x=0, y=0,
-                           yshift=-(bottom - 4),
+                           yshift=-(bottom - 4), xshift=-(left - 10),
                            xanchor="left", yanchor="bottom", showarrow=False,
                            font=dict(size=11, color="#555555"), align="left", name="bronregel")
     if fictitious:
@@ -274,11 +275,28 @@ def profile_chart(profile_df: pd.DataFrame, *, title: str | None = None, source:
             text=[r.replace("geen waarde: ", "") for r in miss["reading"]], textposition="middle right",
             textfont=dict(size=11, color="#555555"),
             hovertemplate="%{y}<br>%{text}<extra></extra>"))
-    fig.update_yaxes(categoryorder="array", categoryarray=ylab[::-1], automargin=True)
-    fig.update_xaxes(range=[-lim, lim], zeroline=False, dtick=1,
+    # the labels get a fixed margin (not automargin), so the source line can start at the left edge
+    left = min(PROFILE_LABEL_MAX_PX, 24 + 7 * max((len(y) for y in ylab), default=10))
+    fig.update_yaxes(categoryorder="array", categoryarray=ylab[::-1], automargin=False)
+    fig.update_xaxes(range=[-lim, lim], zeroline=False, dtick=profile_dtick(lim),
                      title_text="z-score: afwijking in standaardafwijkingen")
     height = 40 + 26 * len(p)
-    return _finish(fig, source=src, fictitious=fic, title=title, height=max(height, 200))
+    return _finish(fig, source=src, fictitious=fic, title=title, height=max(height, 200), left=left)
+
+
+#: at most this many px for the indicator labels of a profile chart
+PROFILE_LABEL_MAX_PX = 360
+#: at most this many tick labels on the z-axis of a profile chart
+PROFILE_MAX_TICKS = 13
+
+
+def profile_dtick(lim: float) -> int:
+    """The tick step of a z-axis from ``-lim`` to ``lim``: 1 while that gives at most
+    :data:`PROFILE_MAX_TICKS` labels, else 2, 5, 10, ... (a buurt can lie at z = 20)."""
+    for step in (1, 2, 5, 10, 20, 50, 100, 200, 500):
+        if 2 * lim / step + 1 <= PROFILE_MAX_TICKS:
+            return step
+    return 1000
 
 
 # ----------------------------------------------------------------------------- trend

@@ -104,15 +104,38 @@ def z_score(z: Any) -> str:
     return number(z, 1, sign=True)
 
 
+#: units that CBS publishes scaled -> (factor, the unit as people read it): a WOZ value of
+#: ``299.0`` "x 1 000 euro" is read as "€ 299.000"
+SCALED_UNITS = {"x 1 000 euro": (1000.0, "euro"), "x 1000 euro": (1000.0, "euro")}
+#: units as people write them in a sentence or a column header
+UNIT_WORDS = {"per 1 000 inwoners": "per 1.000 inwoners", "euro": "€", "aantal": "aantal"}
+
+
+def readable(x: Any, unit: str) -> tuple[float | None, str]:
+    """``(value, unit)`` as people read them: ``(299.0, "x 1 000 euro")`` ->
+    ``(299000.0, "euro")``; other units unchanged; a missing value -> ``(None, unit)``."""
+    f = to_float(x)
+    factor, plain = SCALED_UNITS.get(unit, (1.0, unit))
+    return (None if f is None else f * factor), plain
+
+
+def unit_label(unit: str) -> str:
+    """A unit as a column header or axis title shows it: ``"x 1 000 euro"`` -> ``"€"``,
+    ``"per 1 000 inwoners"`` -> ``"per 1.000 inwoners"``, ``"%"`` -> ``"%"``."""
+    plain = SCALED_UNITS.get(unit, (1.0, unit))[1]
+    return UNIT_WORDS.get(plain, plain)
+
+
 def decimals_for_unit(unit: str) -> int:
     """Decimals an indicator of ``unit`` is shown with."""
     return 0 if unit in ("aantal", "euro", "personen", "huishoudens", "woningen") else 1
 
 
 def value(x: Any, unit: str, decimals: int | None = None) -> str:
-    """A value with its unit as people read it: ``"61,0%"``, ``"€ 299.000"``, ``"12.345"``,
-    ``"3,4 per 1.000"``; missing -> ``"–"``."""
-    f = to_float(x)
+    """A value with its unit as people read it: ``"61,0%"``, ``"€ 299.000"`` (also for
+    ``value(299.0, "x 1 000 euro")``), ``"12.345"``, ``"3,4 per 1.000 inwoners"``; missing
+    -> ``"–"``."""
+    f, unit = readable(x, unit)
     if f is None:
         return MISSING
     d = decimals_for_unit(unit) if decimals is None else decimals
@@ -123,7 +146,7 @@ def value(x: Any, unit: str, decimals: int | None = None) -> str:
         return num
     if unit == "euro":
         return f"€ {num}"
-    return f"{num} {unit}"
+    return f"{num} {UNIT_WORDS.get(unit, unit)}"
 
 
 def level_plural(level: str) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import small_areas
 from .catalogue import Catalogue, Indicator, Variable, load_catalogue
 from .model import (
     ID_COLUMNS,
@@ -250,10 +251,13 @@ def select_keys(data_properties: list[dict], catalogue: Catalogue | None = None)
 # ------------------------------------------------------------------------- indicators
 def indicator_frame(table: AreaTable, indicator_id: str,
                     catalogue: Catalogue | None = None) -> pd.DataFrame:
-    """Values of one indicator for every area of ``table``.
+    """Values of one indicator for every area of ``table``, with the small-area rule
+    applied (:func:`buurtmonitor.small_areas.apply`: hidden values are missing with reason
+    ``klein_gebied``).
 
-    Columns: code, name, level, value, n (the denominator for shares, inwoners otherwise),
-    numerator (shares), missing (reason key or None), small_n (bool).
+    Columns: code, name, level, value, n (the denominator for shares, the indicator's
+    ``n_variable`` or inwoners otherwise), numerator (shares), missing (reason key or None),
+    small_n (bool: a shown share on fewer than :data:`SMALL_N`).
     """
     cat = catalogue or load_catalogue()
     ind: Indicator = cat.indicators[indicator_id]
@@ -275,11 +279,13 @@ def indicator_frame(table: AreaTable, indicator_id: str,
         out["value"], out["n"], out["numerator"] = val, den, num
     else:
         out["value"] = d[ind.variable]
-        out["n"] = d["inwoners"]
+        n_var = ind.n_variable if ind.n_variable and ind.n_variable in d else "inwoners"
+        out["n"] = d[n_var]
         out["numerator"] = np.nan
         reason = m[ind.variable]
     out["missing"] = reason.where(out["value"].isna(), None)
-    out["small_n"] = (ind.kind == "share") & out["n"].notna() & (out["n"] < SMALL_N)
+    out = small_areas.apply(out, ind, cat)
+    out["small_n"] = (ind.kind == "share") & out["n"].notna() & (out["n"] < SMALL_N) & out["value"].notna()
     return out
 
 

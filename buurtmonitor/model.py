@@ -26,12 +26,14 @@ MISSING_EMPTY = "leeg"               # null / empty cell in the source
 MISSING_SENTINEL = "geen_gegevens"   # PDOK/gpkg negative sentinel (-99995, -99997, ...)
 MISSING_NOT_IN_TABLE = "niet_in_tabel"  # the variable does not exist in this year's table
 MISSING_ZERO_DENOMINATOR = "noemer_nul"
+MISSING_SMALL_AREA = "klein_gebied"   # hidden by the small-area rule (buurtmonitor.small_areas)
 MISSING_LABELS = {
     MISSING_SUPPRESSED: "geheim of onbetrouwbaar (CBS: '.')",
     MISSING_EMPTY: "niet beschikbaar (leeg bij CBS)",
     MISSING_SENTINEL: "geen gegevens (CBS-code voor ontbrekend)",
     MISSING_NOT_IN_TABLE: "niet in de CBS-tabel van dit jaar",
     MISSING_ZERO_DENOMINATOR: "niet te berekenen (noemer is 0)",
+    MISSING_SMALL_AREA: "te klein gebied: niet getoond",
 }
 
 SOURCE_CBS = "Bron: CBS"

@@ -12,7 +12,7 @@ import streamlit as st
 
 from app import auth, briefing_data, ui
 from buurtmonitor import briefing
-from buurtmonitor.catalogue import load_catalogue
+from buurtmonitor.catalogue import load_catalogue, load_lokale_kaart
 from buurtmonitor.exports.items import static_export_status
 from buurtmonitor.model import FICTITIOUS_LABEL, LEVEL_LABELS
 
@@ -25,6 +25,35 @@ MIME = {"pdf": "application/pdf",
 def _slug(text: str) -> str:
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:80] or "raadsbriefing"
+
+
+def _note_choices(gemeente: str) -> list[str]:
+    """Per worksheet section with notes: a checkbox (off by default) and a preview of its
+    notes as plain text. Returns the ticked section ids: only those go into the pack."""
+    try:
+        notes = briefing_data.notes_of(gemeente)
+    except Exception:  # noqa: BLE001 - the notes are optional; say so and go on
+        st.caption("De notities van het werkblad konden niet worden gelezen; de briefing gaat "
+                   "zonder notities.")
+        return []
+    st.markdown("#### Notities uit het werkblad")
+    if not notes:
+        st.caption("Er zijn geen notities in het werkblad van de Lokale kaart voor deze gemeente.")
+        return []
+    st.caption("Notities gaan alleen in de briefing als u ze per onderdeel aanvinkt. Ze worden "
+               "letterlijk overgenomen: lees ze hieronder eerst na.")
+    ticked = []
+    for sec in load_lokale_kaart().sections:
+        own = [n for n in notes if n.get("section") == sec.id]
+        if not own:
+            continue
+        if st.checkbox(f"{sec.title} ({len(own)} notitie(s)) in de briefing opnemen",
+                       value=False, key=f"briefing_notities_{sec.id}"):
+            ticked.append(sec.id)
+        with st.expander(f"Voorbeeld: {sec.title}", expanded=False):
+            for n in own:
+                st.text(n.get("text", ""))
+    return ticked
 
 
 sel = ui.sidebar(levels=("wijk", "buurt"))
@@ -70,28 +99,31 @@ with main:
         f"Indicator: {ind.label} · {LEVEL_LABELS[sel.level].lower()}en · {sel.year}. "
         + (f"Gebiedsprofiel en ontwikkeling gaan over {area_name} (gekozen op de kaart)."
            if area_name else
-           f"Geen gebied gekozen: het gebiedsprofiel beschrijft de {sel.level} met de hoogste waarde "
-           f"voor {ind.label}, de ontwikkeling gaat over de gemeente. Kies op de kaart een gebied om "
-           "dat te veranderen.")
+           "Geen gebied gekozen: het gebiedsprofiel en de ontwikkeling gaan over de gemeente als "
+           "geheel. Kies op de kaart een gebied om dat te veranderen.")
         + " Deze keuzes maakt u in de zijbalk.")
 
     if not views:
         st.info("Kies minstens één weergave.")
         st.stop()
 
-    # ------------------------------------------------------------ the items (preview = pack)
+    # ------------------------------------------------------------ worksheet notes: only when ticked
     may_read_notes = auth.rights(sel.gemeente).read
+    note_sections = (_note_choices(sel.gemeente) if "lokale_kaart" in views and may_read_notes
+                     else [])
+
+    # ------------------------------------------------------------ the items (preview = pack)
     sources = briefing_data.repository_sources(table_loader=lambda y, s: ui.load_table(y, s)[0],
                                                geo_loader=lambda y, lv, g: ui.load_geo(y, lv, g)[0],
                                                may_read_notes=lambda g: auth.rights(g).read)
     sig = (tuple(views), sel.year, sel.gemeente, sel.level, sel.indicator, area,
-           briefing_data.notes_signature(sel.gemeente, may_read=may_read_notes))
+           briefing_data.notes_signature(sel.gemeente, may_read=may_read_notes), tuple(note_sections))
     cached = st.session_state.get(ITEMS)
     if not cached or cached["sig"] != sig:
         bar = st.progress(0.0, text="Weergaven samenstellen…")
         try:
             items = briefing.build_items(views, sel.year, sel.gemeente, sel.level, sel.indicator,
-                                         area, sources=sources,
+                                         area, sources=sources, note_sections=note_sections,
                                          progress=lambda f, m, bar=bar: bar.progress(f, text=m))
         except ValueError as exc:
             bar.empty()
@@ -119,6 +151,7 @@ with main:
                     data = briefing.build_pack(views, sel.year, sel.gemeente, sel.level, sel.indicator,
                                                area, fmt=fmt, title=title, sources=sources,
                                                items=items, exported_at=started,
+                                               note_sections=note_sections,
                                                progress=lambda f, m, bar=bar: bar.progress(f, text=m))
                 except Exception as exc:  # noqa: BLE001 - shown, the page goes on
                     st.error(f"De {fmt.upper()} kon niet worden gemaakt ({type(exc).__name__}: {exc}).")
@@ -151,7 +184,8 @@ with main:
             if item.figure is None:
                 extra.append("geen figuur: de tabel staat in de briefing")
             if item.notes:
-                extra.append(f"{len(item.notes)} notitie(s) uit het werkblad, letterlijk overgenomen")
+                extra.append(f"{len(item.notes)} aangevinkte notitie(s) uit het werkblad, letterlijk "
+                             "overgenomen")
             if extra:
                 st.caption("; ".join(extra).capitalize() + ".")
     sources_lines = list(dict.fromkeys(i.source_line for i in items if i.source_line))

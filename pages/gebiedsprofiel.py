@@ -6,10 +6,10 @@ import streamlit as st
 
 from app import export_widgets as ui_export
 from app import ui
-from buurtmonitor import analysis, briefing, charts, formatting
+from buurtmonitor import analysis, briefing, charts, formatting, small_areas
 from buurtmonitor.catalogue import load_catalogue
 from buurtmonitor.harmonise import SMALL_N
-from buurtmonitor.model import LEVEL_LABELS
+from buurtmonitor.model import LEVEL_LABELS, MISSING_SMALL_AREA
 
 VIEW = "gebiedsprofiel"
 WIDGET = "profiel_gebied"
@@ -77,6 +77,10 @@ with main:
                 "tegen de andere wijken of buurten van de gemeente.")
         ui.source_caption(table)
 
+    hidden = prof[prof["missing"] == MISSING_SMALL_AREA]
+    if not hidden.empty:
+        st.info(f"{a['name']} is een klein gebied: {len(hidden)} aandelen en gemiddelden worden "
+                f"niet getoond en hebben geen z-score. {small_areas.rule_text()}", icon="ℹ️")
     missing = prof[prof["value"].isna()]
     if not missing.empty:
         st.caption("Zonder waarde: " + "; ".join(

@@ -9,8 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from app import export_widgets as ui_export
+from app import kaart_herkomst, ui
 from app import maps as app_maps
-from app import ui
 from buurtmonitor import briefing, formatting
 from buurtmonitor.catalogue import load_catalogue
 from buurtmonitor.exports.items import ExportItem
@@ -23,6 +23,10 @@ from buurtmonitor.model import MISSING_LABELS
 
 cat = load_catalogue()
 sel = ui.sidebar(levels=("wijk", "buurt", "gemeente", nat.LEVEL))
+figures = kaart_herkomst.source_choice(sel)   # KWB, or figures by origin group (gap map, own data)
+if figures != kaart_herkomst.KWB:
+    kaart_herkomst.render(sel, figures)
+    st.stop()
 ind = cat.indicators[sel.indicator]
 national = sel.level == "gemeente"
 all_buurten = sel.level == nat.LEVEL          # every buurt of the country on one map
@@ -102,6 +106,7 @@ with main:
                            help="Laadt een achtergrondkaart van CARTO/OpenStreetMap via internet. "
                                 "Standaard uit: de kaart werkt dan zonder externe verbindingen.")
     reference = refs[compare] if diverging else None
+    online, background_note = app_maps.background(online)
 
     # ------------------------------------------------------------ boundaries
     level_frame = frame[frame["level"] == data_level]
@@ -116,8 +121,8 @@ with main:
             st.warning(geo_warning, icon=":material/inventory_2:")
         if geometry.empty:
             geometry = None
-            geo_message = (f"Voor de {level_plural} van {place} ({sel.year}) zijn geen grenzen beschikbaar. "
-                           "De cijfers staan hieronder in de tabel.")
+            geo_message = (f"Er is geen kaart: de grenzen van de {level_plural} van {place} ({sel.year}) zijn "
+                           "niet te krijgen bij de bron van de grenzen (PDOK). De cijfers staan hieronder in de tabel.")
     except Exception as exc:  # noqa: BLE001 - no boundaries: say so, still show the table
         geo_message = (f"De grenzen van de {level_plural} van {place} ({sel.year}) zijn nu niet beschikbaar, "
                        f"dus de kaart kan niet worden getekend. De cijfers staan hieronder in de tabel. "
@@ -144,7 +149,7 @@ with main:
                           + (f" Hier: de buurten van {sel.gemeente_name} (de gemeente in de zijbalk)."
                              if all_buurten else ""))
 
-    def what_you_see(meta: dict | None = None) -> None:
+    def what_you_see(meta: dict | None = None, on_map: bool = True) -> None:
         s = areas.summary(level_frame)
         reasons = ", ".join(f"{n} {MISSING_LABELS.get(r, r).split(' (')[0]}" for r, n in
                             sorted(s["missing_by_reason"].items()))
@@ -160,7 +165,8 @@ with main:
         if s["missing"]:
             lines.append(f"- **Zonder waarde: {s['missing']}** {level_plural}"
                          + (f" ({reasons})" if reasons else "")
-                         + ". Die zijn grijs gearceerd en tellen nooit als 0.")
+                         + (". Die zijn grijs gearceerd en tellen nooit als 0." if on_map
+                            else ". Die staan in de tabel zonder getal en tellen nooit als 0."))
         else:
             lines.append(f"- Alle {level_plural} hebben een waarde.")
         if s["small_n"]:
@@ -186,7 +192,7 @@ with main:
     # ------------------------------------------------------------ map + table
     if geometry is None:
         st.warning(geo_message, icon=":material/map:")
-        what_you_see()
+        what_you_see(on_map=False)
         st.markdown("## Tabel")
         ui.table_alternative(table_df, filename, key="kaart_tabel_csv")
         st.caption(table.meta.source_line())
@@ -234,6 +240,8 @@ with main:
                         ui.set_selection(gebied=clicked)
                         st.rerun()
             st.caption(table.meta.source_line())
+            if background_note:
+                st.caption(background_note)
             missing_geo = sorted(set(level_frame["code"]) - set(codes_on_map))
             if missing_geo:
                 st.info(f"{len(missing_geo)} {level_plural} uit de cijfers hebben geen grens op deze kaart "

@@ -4,8 +4,11 @@ plotly figures, canvas maps and texts. Constants of the real Ede data used acros
 from __future__ import annotations
 
 import json
+import math
+import re
 from pathlib import Path
 
+import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
@@ -22,6 +25,34 @@ def run_page(page: str | Path, *, timeout: float = 30, **params) -> AppTest:
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+_DUTCH_NUMBER = re.compile(r"^[\u2212-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$")
+
+
+def _dutch(v: object) -> object:
+    if not isinstance(v, str):
+        return v
+    t = v.strip()
+    if t == "\u2013":
+        return math.nan
+    if _DUTCH_NUMBER.match(t):
+        return float(t.replace(".", "").replace(",", ".").replace("\u2212", "-"))
+    return v
+
+
+def grid(at: AppTest, i: int = 0) -> pd.DataFrame:
+    """The i-th table (``st.dataframe``) as numbers: the grid shows a column with missing values
+    as Dutch text ("1.950", "\u221214", "\u2013" for missing); such a column is read back as numbers
+    with NaN for "\u2013" (a column that is not all numbers stays text)."""
+    df = at.dataframe[i].value.copy()
+    for c in df.columns:
+        if not (df[c].dtype == object or pd.api.types.is_string_dtype(df[c])):
+            continue
+        vals = [_dutch(v) for v in df[c]]
+        if all(not isinstance(v, str) for v in vals) and any(isinstance(v, float) for v in vals):
+            df[c] = pd.to_numeric(pd.Series(vals, index=df.index), errors="coerce")
+    return df
 
 
 def figure(at: AppTest, i: int = 0) -> dict:

@@ -136,7 +136,8 @@ def test_every_view_builds_an_item(demo_env):
         assert isinstance(item, ExportItem), view
         assert item.title and item.source_line and item.fictitious, view
         assert 2 <= len(item.key_figures) <= 4, (view, item.key_figures)
-        assert item.figure is not None, view
+        # without a chosen area the profile is that of the gemeente: no z-scores, no chart
+        assert (item.figure is None) == (view == "gebiedsprofiel"), view
         assert item.table is not None and not item.table.empty, view
         assert item.resources, view
 
@@ -151,15 +152,15 @@ def test_trend_item_marks_the_origin_break(demo_env):
 
 def test_profile_item_explains_the_chosen_area(demo_env):
     auto = briefing.profile_item(2024, "GM9901", "wijk", IND, sources=src())
-    assert any("Gekozen gebied" in s for s in auto.key_figures)
+    assert any("Geen wijk of buurt gekozen" in s for s in auto.key_figures)
     chosen = briefing.profile_item(2024, "GM9901", "buurt", IND, area="BU99010101", sources=src())
-    assert not any("Gekozen gebied" in s for s in chosen.key_figures)
+    assert not any("Geen wijk of buurt gekozen" in s for s in chosen.key_figures)
     assert "BU99010101" not in chosen.title and chosen.figure is not None
 
 
 def test_lokale_kaart_item_has_measures_and_notes_verbatim(demo_env):
     add_note("GM9901")
-    item = briefing.lokale_kaart_item(2024, "GM9901", "wijk", IND, sources=src())
+    item = briefing.lokale_kaart_item(2024, "GM9901", "wijk", IND, sources=src(), note_sections=["plekken"])
     assert item.notes == [{"section": "Plekken", "area": "2024", "text": NOTE}]
     assert "Ongelijkheidsindex D" in item.key_figures[0]
     assert set(item.table["Onderdeel"]) == {"Segregatie", "Isolatie", "Samenstelling"}
@@ -196,7 +197,8 @@ def test_pdf_pack_demo_all_views(demo_env):
     add_note("GM9901")
     seen = []
     data = briefing.build_pack(ALL_VIEWS, 2024, "GM9901", "wijk", IND, fmt="pdf",
-                               exported_at=WHEN, progress=lambda f, m: seen.append(f), sources=src())
+                               exported_at=WHEN, progress=lambda f, m: seen.append(f), sources=src(),
+                               note_sections=["plekken"])
     texts = pdf_texts(data)
     assert len(texts) >= 1 + len(ALL_VIEWS)
     for n, text in enumerate(texts, start=1):
@@ -226,11 +228,13 @@ def test_pptx_one_slide_per_view_with_picture(demo_env):
     from pptx.enum.shapes import MSO_SHAPE_TYPE
 
     add_note("GM9901")
-    data = briefing.build_pack(ALL_VIEWS, 2024, "GM9901", "wijk", IND, fmt="pptx", exported_at=WHEN, sources=src())
+    data = briefing.build_pack(ALL_VIEWS, 2024, "GM9901", "wijk", IND, "WK990101", fmt="pptx", exported_at=WHEN,
+                               sources=src(), note_sections=["plekken"])
     slides = pptx_slides(data)
-    assert len(slides) == 1 + len(ALL_VIEWS)
-    for slide in slides[1:]:
-        assert any(sh.shape_type == MSO_SHAPE_TYPE.PICTURE for sh in slide.shapes), slide_text(slide)
+    pictured = [s for s in slides[1:] if any(sh.shape_type == MSO_SHAPE_TYPE.PICTURE for sh in s.shapes)]
+    assert len(pictured) == len(ALL_VIEWS)              # one slide per view, with its picture
+    assert len(slides) > 1 + len(ALL_VIEWS)             # plus the table of every area of the map
+    for slide in pictured:
         assert FICTITIOUS_LABEL in slide_text(slide)
     assert NOTE in slide_text(slides[-1])  # worksheet notes go into the slide notes, verbatim
 
@@ -342,3 +346,150 @@ def test_ui_export_deferred_files(demo_env):
     assert set(zipfile.ZipFile(io.BytesIO(xlsx)).namelist()) >= {"xl/workbook.xml"}
     html = ui_export._deferred(lambda: item, "html")()
     assert b"<html" in html and FICTITIOUS_LABEL.encode() in html
+
+
+# ----------------------------------------------------------------------------- words, definitions, defaults, small areas
+def _code(table, name: str, level: str) -> str:
+    d = table.data
+    return str(d[(d["name"] == name) & (d["level"] == level)]["code"].iloc[0])
+
+
+def test_ede_pack_reads_d_as_the_lokale_kaart_page_does(ede_env):
+    """Item 3: the pack's words for D are those of the Lokale kaart page (presenters.national_lines
+    over the same national comparison): Ede's D = 0,29 is 8th of 162, not "laag"."""
+    from buurtmonitor.lokale_kaart import indices, presenters
+
+    s = src()
+    item = briefing.lokale_kaart_item(2024, "GM0228", "wijk", IND, sources=s)
+    page = indices.measures(s.table(2024, "GM0228"), "GM0228", "wijk", national=s.table(2024, "alle"))
+    line = presenters.national_lines(page)["dissimilarity"]
+    assert line.startswith("Plaats 8 van 162 gemeenten") and "hoogste 10%" in line
+    assert line in item.key_figures[0]
+    assert not re.search(r"0,29\d?, laag", item.key_figures[0])
+    assert "zegt hier weinig" in item.key_figures[0]
+
+
+def test_measures_chart_draws_each_index_its_own_bands_in_greys(ede_env):
+    """Item 3: no D bands behind Theil's H; no green "good" band; the place beside each bar."""
+    from buurtmonitor.lokale_kaart import interpretation
+
+    item = briefing.lokale_kaart_item(2024, "GM0228", "wijk", IND, sources=src())
+    fig = item.figure
+    rows = fig.data[0].y                      # bars bottom-up: H, multigroup D, D
+    assert [r.split("<br>")[0] for r in rows] == ["Entropie-index H", "D (alle groepen)", "D (twee groepen)"]
+    for i, key in enumerate(["theil_h", "multigroup_dissimilarity", "dissimilarity"]):
+        mine = [sh for sh in fig.layout.shapes if sh.name and sh.name.startswith(f"band {key} ")]
+        assert [(sh.x0, sh.x1) for sh in mine] == [(b[0], b[1]) for b in
+                                                   interpretation.bands(key)], key
+        assert all(sh.y0 > i - 0.5 and sh.y1 < i + 0.5 for sh in mine), key
+    assert not [sh for sh in fig.layout.shapes if sh.yref == "y domain"]
+    fills = {str(sh.fillcolor).upper() for sh in fig.layout.shapes}
+    assert "#E3F0DC" not in fills and fills <= set(interpretation.BAND_FILLS)
+    assert "plaats 8 van 162 gemeenten" in fig.data[0].y[-1] and fig.data[0].text[-1] == "0,291"
+
+
+def test_ede_pack_one_share_per_area(ede_env):
+    """Item 4: Bedrijventerrein has one share of "herkomst buiten Europa" in the whole pack
+    (share of all inwoners, the catalogue definition); the composition chart says it uses
+    the sum of the groups."""
+    s = src()
+    bt = _code(s.table(2024, "GM0228"), "Bedrijventerrein", "wijk")
+    items = briefing.build_items(["kaart", "herkomst", "gebiedsprofiel"], 2024, "GM0228", "wijk", IND,
+                                 bt, sources=s)
+    text = " ".join(k for i in items for k in i.key_figures)
+    shares = set(re.findall(r"Bedrijventerrein:? \((\d+,\d)%\)|in Bedrijventerrein: (\d+,\d)%", text))
+    values = {v for pair in shares for v in pair if v}
+    assert values == {"27,8"}, text
+    comp = items[1].table.set_index("Code")
+    assert comp.at[bt, "Buiten Europa (% van de inwoners)"] == 27.8
+    assert items[0].table.set_index("Code").at[bt, "Herkomst buiten Europa (%)"] == 27.8
+    fig = items[1].figure
+    titles = [fig.layout[k].title.text for k in fig.layout if k.startswith("xaxis") and fig.layout[k].title.text]
+    assert titles and all("som van de herkomstgroepen" in t and "van alle inwoners" in t for t in titles)
+
+
+def test_profile_without_area_never_picks_an_area_by_value(ede_env):
+    """Item 5: no area chosen (or the gemeente itself, as the page's export passes it): the
+    profile is Ede's, not the wijk with the highest share of herkomst buiten Europa."""
+    for area in (None, "GM0228"):
+        item = briefing.profile_item(2024, "GM0228", "wijk", IND, area=area, sources=src())
+        assert item.title == "Gebiedsprofiel Ede, 2024", item.title
+        text = " ".join(item.key_figures)
+        assert "Bedrijventerrein" not in text and "hoogste waarde" not in text
+        assert "Geen wijk of buurt gekozen" in text
+
+
+def test_notes_go_into_a_pack_only_when_ticked(demo_env):
+    """Item 5: a worksheet note is not in the pack unless its section is ticked."""
+    add_note("GM9901")
+    views = ["lokale_kaart"]
+
+    def text(**kw) -> str:
+        return flat("\n".join(pdf_texts(briefing.build_pack(views, 2024, "GM9901", "wijk", IND, fmt="pdf",
+                                                            exported_at=WHEN, sources=src(), **kw))))
+
+    assert NOTE not in text()
+    assert NOTE not in text(note_sections=["themas"])
+    assert NOTE in text(note_sections=["plekken"])
+    items = briefing.build_items(views, 2024, "GM9901", "wijk", IND, sources=src())
+    assert items[0].notes == []
+
+
+def test_small_area_rule_the_same_on_map_table_profile_pack_and_export(ede_env, tmp_path):
+    """Item 6: De Vallei (5 inwoners) gets no share anywhere: not in the indicator frame that
+    the maps use, not in the map table and its CSV, not in the composition, not in its
+    profile (no z-scores), and the pack says why."""
+    from buurtmonitor import small_areas
+    from buurtmonitor.harmonise import indicator_frame
+    from buurtmonitor.model import MISSING_SMALL_AREA
+
+    s = src()
+    table = s.table(2024, "GM0228")
+    dv = _code(table, "De Vallei", "buurt")
+    assert table.row(dv)["inwoners"] < small_areas.min_n()
+    f = indicator_frame(table, IND).set_index("code")
+    assert pd.isna(f.at[dv, "value"]) and f.at[dv, "missing"] == MISSING_SMALL_AREA
+    m = briefing.map_item(2024, "GM0228", "buurt", IND, sources=s)
+    row = m.table.set_index("Code").loc[dv]
+    assert pd.isna(row["Herkomst buiten Europa (%)"]) and "te klein gebied" in row["Toelichting"]
+    out = briefing_export.export_indicator(2024, "GM0228", IND, "buurt", "csv", tmp_path / "k.csv", sources=s)
+    csv = pd.read_csv(out, sep=";", decimal=",", encoding="utf-8-sig", dtype={"Code": str}).set_index("Code")
+    assert pd.isna(csv.loc[dv].filter(like="(%)").iloc[0])
+    comp = briefing.composition_item(2024, "GM0228", "buurt", IND, sources=s).table.set_index("Code")
+    assert comp.loc[dv].filter(like="(% van de inwoners)").isna().all()
+    prof = briefing.profile_item(2024, "GM0228", "buurt", IND, area=dv, sources=s)
+    shares = prof.table[prof.table["Eenheid"] == "%"]
+    assert shares["Waarde"].isna().all() and shares["z-score"].isna().all()
+    assert "klein gebied" in prof.key_figures[0] and small_areas.rule_text() in prof.key_figures[0]
+    assert "100,0%" not in " ".join(prof.key_figures)
+
+
+def test_n_is_what_the_indicator_counts_and_units_read_as_people_read_them(ede_env):
+    """Item 6: n of a household share counts households, of the WOZ value dwellings; the WOZ
+    value reads "€ 414.000", not "414,0 x 1 000 euro"."""
+    s = src()
+    hh = briefing.map_item(2024, "GM0228", "wijk", "pct_eenpersoonshuishoudens", sources=s)
+    assert set(hh.table["n telt"]) == {"huishoudens"}
+    assert "huishoudens)" in hh.key_figures[0] and "inwoners)" not in hh.key_figures[0]
+    woz = briefing.map_item(2024, "GM0228", "wijk", "woz", sources=s)
+    t = woz.table.set_index("Code")
+    assert set(woz.table["n telt"]) == {"woningen"}
+    assert t.at["GM0228", "n"] == s.table(2024, "GM0228").row("GM0228")["woningvoorraad"]
+    assert t.at["GM0228", "Gemiddelde WOZ-waarde (€)"] == 414_000
+    text = " ".join(woz.key_figures) + woz.subtitle
+    assert "€ 414.000" in text and "x 1 000 euro" not in text
+
+
+def test_lokale_kaart_area_table_follows_the_small_area_rule(ede_env):
+    """Item 6: the per-area table of the Lokale kaart shows no shares, diversity or LQ for
+    De Vallei (5 inwoners), only its residents and why."""
+    from buurtmonitor.lokale_kaart import indices, presenters
+
+    table = src().table(2024, "GM0228")
+    t = presenters.areas_table(indices.measures(table, "GM0228", "buurt")).set_index("Code")
+    dv = _code(table, "De Vallei", "buurt")
+    assert t.at[dv, "Inwoners"] == 5
+    assert t.loc[dv].filter(like="(%)").isna().all() and pd.isna(t.at[dv, "Diversiteit (entropie, 0–1)"])
+    assert "te klein gebied" in t.at[dv, "Toelichting"]
+    big = t[t["Inwoners"] >= 1000]
+    assert big.filter(like="(%)").notna().all().all()

@@ -75,6 +75,7 @@ def test_build_pdf_gives_download_button_and_bytes(demo_env):
 
     NotesStore().add("GM9901", "plekken", NOTE, year=2024)
     at = run()
+    at.checkbox(key="briefing_notities_plekken").check().run()
     assert "notitie(s) uit het werkblad" in texts(at.caption)
     at.text_input(key="briefing_titel").input("Briefing voor de raad").run()
     at.button(key="briefing_maak_pdf").click().run()
@@ -90,6 +91,28 @@ def test_build_pdf_gives_download_button_and_bytes(demo_env):
     # another title: the old file no longer matches, so no download until it is made again
     at.text_input(key="briefing_titel").input("Andere titel").run()
     assert "briefing_download_pdf" not in downloads(at)
+
+
+def test_notes_ticked_per_section_with_preview(demo_env):
+    """Issue 12 item 5: notes go into the pack only when their section is ticked (off by
+    default), and the page shows them first, verbatim, as plain text."""
+    from loaders.notes import NotesStore
+
+    NotesStore().add("GM9901", "plekken", NOTE, year=2024)
+    NotesStore().add("GM9901", "themas", "Spanning rond de uitbreiding", year=2024)
+    at = run()
+    assert not at.exception, [e.value for e in at.exception]
+    boxes = {c.key: c for c in at.checkbox}
+    assert {"briefing_notities_plekken", "briefing_notities_themas"} <= set(boxes)
+    assert not any(c.value for k, c in boxes.items() if k.startswith("briefing_notities_"))
+    assert NOTE in texts(at.text)                            # the preview, plain text
+    lk = at.session_state["briefing_items"]["items"][-1]
+    assert lk.title.startswith("Lokale kaart") and lk.notes == []
+    at.checkbox(key="briefing_notities_plekken").check().run()
+    lk = at.session_state["briefing_items"]["items"][-1]
+    assert [n["text"] for n in lk.notes] == [NOTE]          # only the ticked section
+    # no default singles out an area: the caption does not speak of the highest value
+    assert "hoogste waarde" not in texts(at.caption)
 
 
 def test_build_pptx_for_chosen_views(demo_env):

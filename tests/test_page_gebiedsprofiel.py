@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from apptest_tools import EDE_BUITEN_EUROPA, EDE_INWONERS, figure, run_page, texts
+from apptest_tools import EDE_BUITEN_EUROPA, EDE_INWONERS, figure, grid, run_page, texts
 from streamlit.testing.v1 import AppTest
 
 from buurtmonitor.model import FICTITIOUS_LABEL
@@ -39,7 +39,7 @@ def test_deep_link_restores_selection(demo_env):
     assert "Buurt Bloemhof 1.3" in texts(at.header)
     fig = figure(at)
     assert any(FICTITIOUS_LABEL in (a.get("text") or "") for a in fig["layout"]["annotations"])
-    herkomst = at.dataframe[0].value
+    herkomst = grid(at, 0)
     assert list(herkomst.columns[:4]) == ["Indicator", "Eenheid", "Waarde", "n"]
     assert {"Wijk", "Gemeente", "Nederland", "z-score", "Duiding"} <= set(herkomst.columns)
     # the chart shows the z-scores of the table
@@ -61,7 +61,7 @@ def test_choosing_an_area_updates_the_selection(demo_env):
 
 def test_suppressed_values_are_shown_as_such(demo_env):
     at = run(gebied="BU99010107")
-    herkomst = at.dataframe[0].value.set_index("Indicator")
+    herkomst = grid(at, 0).set_index("Indicator")
     row = herkomst.loc["Herkomst buiten Europa"]
     assert math.isnan(row["Waarde"])  # missing, never 0
     assert row["Duiding"] == "geen waarde: niet beschikbaar (leeg bij CBS)"
@@ -83,7 +83,7 @@ def test_real_kwb2024_opens_and_shows_cbs_numbers(real_env, gemeente):
     at = run(gemeente=gemeente, jaar="2024", niveau="wijk")
     assert FICTITIOUS_LABEL not in texts(at.warning)
     assert at.selectbox(key="profiel_gebied").value == gemeente
-    herkomst = at.dataframe[0].value.set_index("Indicator")
+    herkomst = grid(at, 0).set_index("Indicator")
     assert herkomst.loc["Herkomst buiten Europa", "Waarde"] == round(100 * be / inw, 1)
     assert herkomst.loc["Herkomst buiten Europa", "n"] == inw
     # a wijk of the gemeente, with its z-scores against the other wijken
@@ -93,3 +93,17 @@ def test_real_kwb2024_opens_and_shows_cbs_numbers(real_env, gemeente):
     assert not at.exception
     assert "Bron: CBS, Kerncijfers wijken en buurten 2024 (85984NED)" in texts(at.caption)
     assert figure(at)["data"]
+
+
+def test_small_area_has_no_shares_and_says_why(real_env):
+    """Issue 12 item 6: De Vallei (5 inwoners) shows no 100% and no z-scores for its shares;
+    the page states the small-area rule."""
+    from buurtmonitor import small_areas
+
+    at = run(gemeente="GM0228", jaar="2024", niveau="buurt", gebied="BU02281303")
+    assert not at.exception, [e.value for e in at.exception]
+    herkomst = grid(at, 0).set_index("Indicator")
+    assert herkomst["Waarde"].isna().all()
+    assert herkomst["z-score"].isna().all()
+    assert (herkomst["Duiding"].str.contains("te klein gebied")).all()
+    assert small_areas.rule_text() in texts(at.info)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from apptest_tools import EDE_BUITEN_EUROPA, EDE_INWONERS, figure, run_page, texts
+from apptest_tools import EDE_BUITEN_EUROPA, EDE_INWONERS, figure, grid, run_page, texts
 from streamlit.testing.v1 import AppTest
 
 from buurtmonitor.catalogue import load_catalogue
@@ -28,7 +28,7 @@ def test_demo_renders_with_label_guidance_source_and_scheme_note(demo_env):
     fig = figure(at)
     assert {t["name"] for t in fig["data"]} == {"Nederland", "Europa (excl. Nederland)", "Buiten Europa"}
     assert any(FICTITIOUS_LABEL in (a.get("text") or "") for a in fig["layout"]["annotations"])
-    table = at.dataframe[0].value
+    table = grid(at, 0)
     assert table["Code"].tolist()[-2:] == ["GM9901", "NL00"]
 
 
@@ -49,7 +49,7 @@ def test_deep_link_restores_selection(demo_env):
 
 def test_suppressed_values_are_shown_as_such(demo_env):
     at = run(niveau="buurt")
-    table = at.dataframe[0].value
+    table = grid(at, 0)
     row = table[table["Code"] == "BU99010107"].iloc[0]
     for col in ("Nederland (aantal)", "Nederland (%)", "Buiten Europa (aantal)", "Buiten Europa (%)"):
         assert math.isnan(row[col])  # missing, never 0
@@ -69,7 +69,7 @@ def test_toggles_counts_and_detail(demo_env):
     names = [t["name"] for t in fig["data"] if t.get("showlegend", True)]
     assert names == ["Nederland", "Europa, geboren in Nederland", "Europa, geboren buiten Nederland",
                      "Buiten Europa, geboren in Nederland", "Buiten Europa, geboren buiten Nederland"]
-    table = at.dataframe[0].value
+    table = grid(at, 0)
     gem = table[table["Code"] == "GM9901"].iloc[0]
     ref = next(t for t in fig["data"] if t["name"] == "Nederland" and t["meta"]["panel"] == 2)
     assert dict(zip(ref["y"], ref["x"]))["Voorbeeldgemeente"] == gem["Nederland (aantal)"]
@@ -87,7 +87,7 @@ def test_real_kwb2024_opens_and_shows_cbs_numbers(real_env, gemeente):
     at = run(gemeente=gemeente, jaar="2024", niveau="wijk")
     assert FICTITIOUS_LABEL not in texts(at.warning)
     assert "Bron: CBS, Kerncijfers wijken en buurten 2024 (85984NED)" in texts(at.caption)
-    table = at.dataframe[0].value
+    table = grid(at, 0)
     row = table[table["Code"] == gemeente].iloc[0]
     assert row["Buiten Europa (aantal)"] == be
     assert row["Buiten Europa (%)"] == round(100 * be / inw, 1)

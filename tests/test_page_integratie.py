@@ -42,9 +42,22 @@ def texts(elements) -> str:
     return re.sub(r"\\(.)", r"\1", raw_texts(elements))
 
 
+def _number(v):
+    """A cell as a number: the grid shows a column with missing values as Dutch text ("1.950",
+    "−14", "–" for missing)."""
+    if not isinstance(v, str):
+        return v
+    t = v.replace(".", "").replace(",", ".").replace("\u2212", "-").strip()
+    try:
+        return float(t)
+    except ValueError:
+        return math.nan if t in ("\u2013", "") else v
+
+
 def table_rows(at: AppTest, i: int = 0) -> dict:
     df = at.dataframe[i].value
-    return {r["Groep"]: r for r in df.to_dict("records")}
+    return {r["Groep"]: {k: (v if k in ("Groep", "Toelichting") else _number(v)) for k, v in r.items()}
+            for r in df.to_dict("records")}
 
 
 # ------------------------------------------------------------------------------ demo (offline)

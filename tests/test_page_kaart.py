@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import streamlit as st
-from apptest_tools import canvas_data, canvas_elements, figure, run_page, texts
+from apptest_tools import canvas_data, canvas_elements, figure, grid, run_page, texts
 from streamlit.testing.v1 import AppTest
 
 from buurtmonitor import formatting
@@ -55,7 +55,8 @@ def test_demo_offline_renders_map_label_guidance_and_source(demo_env):
     fig = figure(at)
     main = fig["data"][0]
     assert main["type"] == "choroplethmap"
-    assert fig["layout"]["map"]["style"] == "white-bg"          # offline: no tiles
+    assert fig["layout"]["map"]["style"]["sources"] == {}       # offline: no tiles
+    assert fig["layout"]["meta"]["achtergrond"] == "geen"
     assert len(main["geojson"]["features"]) == len(main["locations"]) == 6  # six demo wijken
     assert {f["id"] for f in main["geojson"]["features"]} == set(main["locations"])
     assert any(FICTITIOUS_LABEL in (a.get("text") or "") for a in fig["layout"]["annotations"])
@@ -120,7 +121,7 @@ def test_area_picker_sets_shared_selection_in_url(demo_env):
 
 def test_suppressed_values_are_missing_never_zero(demo_env):
     at = run(niveau="buurt", indicator="pct_herkomst_buiten_europa")
-    table = at.dataframe[0].value
+    table = grid(at, 0)
     tiny = table[table["Code"].str.endswith("07")]
     assert len(tiny) >= 1
     value_col = next(c for c in table.columns if c.startswith("Herkomst buiten Europa"))
@@ -188,7 +189,7 @@ def test_ede_wijk_map_has_real_values(real_env):
         assert values[code] == pytest.approx(want, rel=1e-9), code
     assert "Bron: CBS" in texts(at.caption) and "85984NED" in texts(at.caption)
     # the same numbers in the table alternative
-    table = at.dataframe[0].value
+    table = grid(at, 0)
     col = next(c for c in table.columns if c.startswith("Herkomst buiten Europa"))
     got = dict(zip(table["Code"], table[col]))
     for code, want in expected.items():
@@ -201,7 +202,7 @@ def test_amsterdam_without_boundaries_shows_message_and_table(real_env):
     assert not at.get("plotly_chart")
     warning = texts(at.warning)
     assert "geen grenzen" in warning or "niet beschikbaar" in warning, warning
-    table = at.dataframe[0].value
+    table = grid(at, 0)
     assert len(table) > 50 and table["Code"].str.startswith("WK0363").all()
     assert "Handreikingen bij deze weergave" in texts(at.markdown)
 
@@ -216,11 +217,12 @@ def test_indicator_frame_and_choropleth_direct(demo_env):
                              method="quantiles", k=3, reference=("Nederland", 15.0), selected="WK990101",
                              fictitious=True, source_line="bron", level="wijk")
     assert fig.data[0].type == "choroplethmap"
-    assert fig.layout.map.style == "white-bg"
+    assert fig.layout.map.style["name"] == "white-bg" and fig.layout.map.style["sources"] == {}
     assert 2.0 <= fig.layout.map.zoom <= 16.0
     online = mapping.choropleth(gdf, frame[frame["level"] == "wijk"], "pct_herkomst_buiten_europa",
                                 online=True, level="wijk")
-    assert online.layout.map.style == "carto-positron"
+    assert online.layout.map.style["name"] == "carto-positron"
+    assert online.layout.map.style["layers"][0]["type"] == "background"   # white below the tiles
     assert load_catalogue().indicators["pct_herkomst_buiten_europa"].label in fig.data[0].hovertext[0]
 
 
@@ -265,7 +267,7 @@ def test_canvas_map_branch_of_the_page(demo_env, monkeypatch):
     at = run(niveau="buurt", indicator="pct_herkomst_buiten_europa")
     assert not at.get("plotly_chart")
     data = canvas_data(at)
-    table = at.dataframe[0].value
+    table = grid(at, 0)
     value_col = next(c for c in table.columns if c.startswith("Herkomst buiten Europa"))
     fc = data["geojson"]                                   # small: the geometry travels inline
     codes = [f["id"] for f in fc["features"]] if data["codes"] is None else data["codes"]
@@ -314,7 +316,7 @@ def test_large_map_geometry_is_a_file_under_the_cache_folder(demo_env, monkeypat
     path = static_files.static_path(data["url"])
     assert path.parent == demo_env / "cache" / "static" / "geo" and path.is_file()
     assert {f["id"] for f in json.loads(path.read_bytes())["features"]} == set(
-        c for c in at.dataframe[0].value["Code"])
+        c for c in grid(at, 0)["Code"])
     assert not (Path(__file__).resolve().parents[1] / "static" / "geo" / path.name).exists()
     # the plotly map of the same view (canvas off) refers to the same file
     monkeypatch.setenv("BUURTMONITOR_CANVAS_MIN_AREAS", "100000")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from apptest_tools import EDE_BUITEN_EUROPA, EDE_INWONERS, figure, run_page, texts
+from apptest_tools import EDE_BUITEN_EUROPA, EDE_INWONERS, figure, grid, run_page, texts
 from streamlit.testing.v1 import AppTest
 
 from buurtmonitor.model import FICTITIOUS_LABEL
@@ -29,7 +29,7 @@ def test_demo_renders_all_years_with_breaks(demo_env):
     assert "FICTIEVE VOORBEELDGEGEVENS – geen echte cijfers · gegenereerd door Buurtmonitor, jaren 2019–2024" \
         in texts(at.caption)
     assert at.selectbox(key="ontwikkeling_gebied").value == "GM9901"
-    table = at.dataframe[0].value
+    table = grid(at, 0)
     assert sorted(set(table["Jaar"])) == list(DEMO_YEARS)
     assert "Breuk: herkomst vanaf 2023" in texts(at.markdown)
     assert not at.expander or "Niet geladen" not in " ".join(e.label for e in at.expander)
@@ -70,7 +70,7 @@ def test_non_origin_indicator_has_one_series(demo_env):
 
 def test_suppressed_values_are_shown_as_such(demo_env):
     at = run(gebied="BU99010107", indicator="pct_herkomst_buiten_europa")
-    table = at.dataframe[0].value
+    table = grid(at, 0)
     mine = table[table["Code"] == "BU99010107"]
     assert len(mine) == len(DEMO_YEARS)
     assert mine["Waarde"].isna().all()  # missing, never 0
@@ -84,7 +84,7 @@ def test_years_that_fail_are_listed_not_fatal(demo_env, monkeypatch):
     assert [e.label for e in at.expander if e.label.startswith("Niet geladen")] == [
         "Niet geladen: 2018 (de reeks toont de andere jaren)"]
     assert "2018: " in texts(at.text)
-    assert sorted(set(at.dataframe[0].value["Jaar"])) == list(DEMO_YEARS)
+    assert sorted(set(grid(at, 0)["Jaar"])) == list(DEMO_YEARS)
 
 
 # ------------------------------------------------------------------------------ real CBS
@@ -101,7 +101,7 @@ def test_real_kwb2024_opens_and_shows_cbs_numbers(real_env, gemeente):
     # the stand-in only serves 2024: the other years are listed, not fatal
     failed = [e.label for e in at.expander if e.label.startswith("Niet geladen")]
     assert len(failed) == 1 and "2023" in failed[0] and "2024" not in failed[0]
-    table = at.dataframe[0].value
+    table = grid(at, 0)
     mine = table[(table["Code"] == gemeente) & (table["Jaar"] == 2024)].iloc[0]
     assert mine["Waarde"] == round(100 * be / inw, 1)
     assert mine["n"] == inw

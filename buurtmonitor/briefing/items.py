@@ -14,20 +14,20 @@ The same inputs give the same content.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace as dataclass_replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from buurtmonitor import analysis, charts
+from buurtmonitor import analysis, charts, small_areas
 from buurtmonitor import formatting as fmt
 from buurtmonitor.briefing.common import (
     CHART_AREAS,
     DEFAULT_INDICATOR,
     PROFILE_ROWS,
     Sources,
-    _areas_of,
     _check_level,
     _definitions,
     _missing,
@@ -45,41 +45,65 @@ from buurtmonitor.briefing.sentences import (
     map_key_figures,
     year_ranges,
 )
-from buurtmonitor.catalogue import Indicator, load_catalogue, load_lokale_kaart
+from buurtmonitor.catalogue import load_catalogue, load_lokale_kaart
 from buurtmonitor.exports.items import ExportItem
 from buurtmonitor.harmonise import SMALL_N, available_indicators, indicator_frame
-from buurtmonitor.lokale_kaart import change
+from buurtmonitor.lokale_kaart import change, interpretation, presenters
 from buurtmonitor.lokale_kaart import indices as lokale_kaart
 from buurtmonitor.lokale_kaart.indices import GemeenteMeasures
 from buurtmonitor.maps import choropleth as mapping
 from buurtmonitor.maps.areas import reference_values
-from buurtmonitor.maps.labels import fictitious_annotation, title_for
-from buurtmonitor.model import LEVEL_LABELS, MISSING_LABELS, AreaTable
+from buurtmonitor.maps.labels import fictitious_annotation, n_label, title_for
+from buurtmonitor.model import LEVEL_LABELS, MISSING_LABELS, MISSING_SMALL_AREA, AreaTable
 
 
 # ----------------------------------------------------------------------------- kaart
 def indicator_table(table: AreaTable, indicator: str, level: str, gemeente: str) -> pd.DataFrame:
     """The indicator per area of ``level`` (code order), then the gemeente and Nederland:
-    value, the counts it rests on, n and the reason where a value is missing."""
+    value (in the unit as people read it: euro, not "x 1 000 euro"), the counts it rests on,
+    n and what n counts ("n telt": inwoners, huishoudens, woningen), and the reason where a
+    value is missing (including the small-area rule)."""
     cat = load_catalogue()
     ind = cat.indicators[indicator]
     f = indicator_frame(_scope_table(table, gemeente), ind.id)
     areas = f[f["level"] == level].sort_values("code", kind="stable")
     refs = pd.concat([f[f["code"] == gemeente], f[f["level"] == "land"]])
     f = pd.concat([areas, refs], ignore_index=True)
+    factor = fmt.readable(1.0, ind.unit)[0] or 1.0   # "x 1 000 euro": shown in euro
     out = pd.DataFrame({
         "Code": f["code"].values, "Naam": f["name"].values,
         "Soort": f["level"].map(LEVEL_LABELS).values,
-        f"{ind.label} ({ind.unit})": f["value"].astype(float).round(1).values,
+        f"{ind.label} ({fmt.unit_label(ind.unit)})":
+            (f["value"].astype(float) * factor).round(1 if factor == 1.0 else 0).values,
     })
     if ind.kind == "share" and ind.numerator:
         out[f"{cat.variables[ind.numerator].label} (aantal)"] = f["numerator"].astype(float).values
     out["n"] = f["n"].astype(float).values
+    out["n telt"] = n_label(ind, short=True)
     out["Toelichting"] = [
         MISSING_LABELS.get(m, analysis.missing_label(m)) if m else
         (f"klein aantal (n < {SMALL_N}): onzeker" if s else "")
         for m, s in zip(f["missing"], f["small_n"])]
     return out
+
+
+def area_table(table: AreaTable, indicator: str, level: str, gemeente: str) -> pd.DataFrame:
+    """The compact per-area table of a map in a pack: every area of ``level`` by name, its value
+    as the map shows it, n and a note (why a value is missing, a small n), then the gemeente and
+    Nederland. Text cells, formatted by :mod:`buurtmonitor.formatting`."""
+    cat = load_catalogue()
+    ind = cat.indicators[indicator]
+    f = indicator_frame(_scope_table(table, gemeente), ind.id)
+    areas = f[f["level"] == level].sort_values("name", kind="stable", key=lambda s: s.astype(str).str.lower())
+    f = pd.concat([areas, f[f["code"] == gemeente], f[f["level"] == "land"]], ignore_index=True)
+    return pd.DataFrame({
+        LEVEL_LABELS.get(level, level): [str(x) for x in f["name"]],
+        f"{ind.label}": [fmt.value(v, ind.unit) if pd.notna(v) else "–" for v in f["value"]],
+        "n": [fmt.integer(n) if pd.notna(n) else "" for n in f["n"]],
+        "Toelichting": [
+            MISSING_LABELS.get(m, analysis.missing_label(m)).split(" (")[0] if m else
+            ("klein aantal, onzeker" if s else "") for m, s in zip(f["missing"], f["small_n"])],
+    })
 
 
 def map_item(year: int, gemeente: str, level: str = "wijk", indicator: str = DEFAULT_INDICATOR, *,
@@ -132,6 +156,7 @@ def map_item(year: int, gemeente: str, level: str = "wijk", indicator: str = DEF
         subtitle=subtitle,
         figure=fig,
         table=indicator_table(table, ind.id, level, gemeente),
+        area_table=area_table(table, ind.id, level, gemeente),
         definitions=_definitions([ind.id]),
         key_figures=key_figures,
         resources=resources("kaart", ind.id),
@@ -181,36 +206,67 @@ def composition_item(year: int, gemeente: str, level: str = "wijk",
                                       title=None)
         # an export image is smaller than the screen: keep every area labelled
         fig.update_yaxes(tickmode="linear", dtick=1, tickfont=dict(size=11))
+    if value == "share" and hasattr(fig, "for_each_xaxis"):
+        # on the chart itself: the axis title says which denominator the bars use
+        fig.for_each_xaxis(lambda ax: ax.update(title_text=COMPOSITION_AXIS_TITLE)
+                           if ax.title.text == "Aandeel (%)" else None)
+    # the text and the table use the definition of the indicators (share of all inwoners)
+    per_inhabitant = shares_of_inhabitants(comp)
     # the classification and its groups in one paragraph
-    definitions = [{"id": scheme.id, "label": scheme.label, "definition": scheme.note, "unit": ""}]
+    definitions = [{"id": scheme.id, "label": scheme.label,
+                    "definition": f"{scheme.note} {COMPOSITION_DENOMINATOR_NOTE}", "unit": ""}]
     return ExportItem.from_meta(
         table.meta,
         title=f"Herkomst per {level}, {name}, {year}",
         subtitle=subtitle,
         figure=fig,
-        table=analysis.composition_table(comp),
+        table=composition_table(per_inhabitant),
         definitions=definitions,
-        key_figures=composition_key_figures(comp, sort_group, name, level, year, scheme.label),
+        key_figures=composition_key_figures(per_inhabitant, sort_group, name, level, year, scheme.label),
         resources=resources("herkomst", indicator),
     )
 
 
+#: the one place where the pack uses another denominator than the indicator definition: the
+#: axis title of the stacked bars, and the definition on the page of the view
+COMPOSITION_AXIS_TITLE = "Aandeel (%) van de som van de herkomstgroepen; in tekst en tabel: van alle inwoners"
+COMPOSITION_DENOMINATOR_NOTE = (
+    "Aandelen in de figuur: van de som van de herkomstgroepen, zodat elke balk optelt tot 100%. "
+    "In de tekst en de tabel: van alle inwoners, zoals elders in deze briefing; door de afronding "
+    "van CBS op vijftallen kan dat enkele tienden verschillen.")
+
+
+def shares_of_inhabitants(comp: pd.DataFrame) -> pd.DataFrame:
+    """:func:`analysis.composition` with ``share`` = count / inwoners × 100, the definition of
+    the origin indicators (``data/indicators.toml``), instead of the share of the sum of
+    the groups that a stacked bar needs. Shares hidden or missing stay missing."""
+    out = comp.copy()
+    inw = pd.to_numeric(out["inwoners"], errors="coerce")
+    share = pd.to_numeric(out["count"], errors="coerce") / inw.where(inw > 0) * 100.0
+    out["share"] = share.where(out["share"].notna())
+    out["total"] = inw
+    out.attrs.update(comp.attrs)
+    return out
+
+
+def composition_table(per_inhabitant: pd.DataFrame) -> pd.DataFrame:
+    """The table of the composition item: per area the inwoners, the count and the share of
+    all inwoners of each group (:func:`shares_of_inhabitants`)."""
+    out = analysis.composition_table(per_inhabitant)
+    return out.rename(columns={"Totaal": "Inwoners", **{c: c.replace("(%)", "(% van de inwoners)")
+                                                       for c in out.columns if c.endswith("(%)")}})
+
+
 # ----------------------------------------------------------------------------- profiel
-def _pick_area(table: AreaTable, gemeente: str, level: str, ind: Indicator,
-               area: str | None) -> tuple[str, bool]:
+def _pick_area(table: AreaTable, gemeente: str, area: str | None) -> tuple[str, bool]:
     """(area code, chosen automatically?): ``area`` when it is a wijk/buurt of the
-    gemeente, else the area of ``level`` with the highest value of the indicator."""
+    gemeente, else the gemeente itself. Never an area picked by its value: a default that
+    singles out a wijk by (say) its origin share would put it in the spotlight of a council
+    without anyone having chosen it."""
     d = table.data
     own = d[(d["gemeente_code"] == gemeente) & d["level"].isin(["wijk", "buurt"])]
     if area and area in set(own["code"]):
         return area, False
-    f = indicator_frame(table, ind.id)
-    f = f[f["code"].isin(_areas_of(table, gemeente, level)["code"]) & f["value"].notna()]
-    if (~f["small_n"]).any():  # an area with enough residents says more than a tiny one
-        f = f[~f["small_n"]]
-    if not f.empty:
-        f = f.sort_values(["value", "code"], ascending=[False, True], kind="stable")
-        return str(f.iloc[0]["code"]), True
     return gemeente, True
 
 
@@ -220,15 +276,16 @@ def profile_item(year: int, gemeente: str, level: str = "wijk", indicator: str =
                  max_rows: int = PROFILE_ROWS) -> ExportItem:
     """One wijk or buurt against the average of the areas of the gemeente (z-scores).
 
-    ``area`` defaults to the area of ``level`` with the highest value of ``indicator``
-    (the key figures say so). The chart of an export shows the indicator and the
+    Without ``area`` (a wijk or buurt of the gemeente) the profile is that of the gemeente
+    as a whole against Nederland (the key figures say so), never an area picked by its
+    value. The chart of an export shows the indicator and the
     ``max_rows`` - 1 indicators that deviate most; the table holds every indicator."""
     ind = check_indicator(indicator, year)
     _check_level(level)
     table = table if table is not None else need_sources(sources, "the table").table(year, gemeente)
     table = _scope_table(table, gemeente)
     name = gemeente_name(table, gemeente)
-    code, automatic = _pick_area(table, gemeente, level, ind, area)
+    code, automatic = _pick_area(table, gemeente, area)
     inds = [i.id for i in available_indicators(table)]
     if ind.id not in inds:
         inds = [ind.id] + inds
@@ -254,6 +311,13 @@ def profile_item(year: int, gemeente: str, level: str = "wijk", indicator: str =
             fig = charts.profile_chart(shown, title=None)
     me = prof[prof["indicator"] == ind.id].iloc[0]
     key: list[str] = []
+    hidden = prof[prof["missing"] == MISSING_SMALL_AREA]
+    if lvl in ("wijk", "buurt") and len(hidden):
+        row = table.row(code)
+        inw = row["inwoners"] if row is not None else None
+        key.append(f"{area_name} is een klein gebied ({fmt.integer(inw)} inwoners): "
+                   f"{len(hidden)} aandelen en gemiddelden worden niet getoond. "
+                   + small_areas.rule_text())
     if _missing(me["value"]):
         key.append(f"{area_name}: geen waarde voor {ind.label} ({me['missing_label']}).")
     else:
@@ -264,8 +328,9 @@ def profile_item(year: int, gemeente: str, level: str = "wijk", indicator: str =
             refs.append(f"gemeente {fmt.value(me['gemeente'], ind.unit)}")
         if not _missing(me["nederland"]):
             refs.append(f"Nederland {fmt.value(me['nederland'], ind.unit)}")
+        reading = f": {me['reading']}" if lvl != "gemeente" and me["reading"] else ""
         key.append(f"{ind.label} in {area_name}: {fmt.value(me['value'], ind.unit)}"
-                   + (f" ({'; '.join(refs)})" if refs else "") + f": {me['reading']}.")
+                   + (f" ({'; '.join(refs)})" if refs else "") + f"{reading}.")
     z = prof[prof["z"].notna()]
     if len(z):
         hi = z.sort_values(["z", "indicator"], ascending=[False, True]).iloc[0]
@@ -285,12 +350,11 @@ def profile_item(year: int, gemeente: str, level: str = "wijk", indicator: str =
     n_missing = int(prof["value"].isna().sum())
     if n_missing:
         key.append(f"{n_missing} van de {len(prof)} indicatoren hebben geen waarde voor "
-                   f"{area_name} (geheim of niet beschikbaar; ontbrekend is niet 0).")
-    if automatic and code != gemeente:
-        key.append(f"Gekozen gebied: de {LEVEL_LABELS[lvl].lower()} met de hoogste waarde voor "
-                   f"{ind.label}. Kies op de kaart een ander gebied om dat te beschrijven.")
-    elif lvl == "gemeente":
-        key.append("Voor de gemeente zelf is er geen z-score: kies een wijk of buurt.")
+                   f"{area_name} (geheim, niet beschikbaar of te klein gebied; ontbrekend is niet 0).")
+    if automatic:
+        key.append(f"Geen wijk of buurt gekozen: dit profiel beschrijft {area_name} als geheel "
+                   "(zonder z-scores). Kies op de kaart of in de zijbalk een gebied voor een "
+                   "profiel van dat gebied.")
     return ExportItem.from_meta(
         table.meta,
         title=f"Gebiedsprofiel {area_name}, {year}",
@@ -438,8 +502,9 @@ def measures_table(m: GemeenteMeasures) -> pd.DataFrame:
 
 
 def measures_figure(m: GemeenteMeasures, *, source: str = "", fictitious: bool = False):
-    """Bar chart of the measures: the three segregation indices on 0–1 with the bands
-    laag / matig / hoog, and per group the isolation against its share in the gemeente."""
+    """Bar chart of the measures: the three segregation indices on 0–1, each with its own
+    reading bands behind its bar and its national place beside it, and per group the
+    isolation against its share in the gemeente."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
@@ -449,11 +514,17 @@ def measures_figure(m: GemeenteMeasures, *, source: str = "", fictitious: bool =
                         subplot_titles=["Segregatie-indexen (0 = gemengd, 1 = gescheiden)",
                                         "Isolatie tegen aandeel in de gemeente"])
     names = ["D (twee groepen)", "D (alle groepen)", "Entropie-index H"]
+    keys = ["dissimilarity", "multigroup_dissimilarity", "theil_h"]
     vals = [m.dissimilarity, m.multigroup_dissimilarity, m.theil_h]
+    readings = [presenters.reading(m, k) for k in keys]
+    texts = ["–" if v is None else fmt.index(v) for v in vals]
+    # the national place under each name (the words of the Lokale kaart page)
+    names = [f"{n}<br><span style='font-size:11px'>{r.rank_text()}</span>" if r.has_rank else n
+             for n, r in zip(names, readings)]
     fig.add_trace(go.Bar(
         orientation="h", y=names[::-1], x=[None if v is None else float(v) for v in vals[::-1]],
-        marker_color="#0072B2", name="Index", showlegend=False,
-        text=["–" if v is None else fmt.number(v, 2) for v in vals[::-1]], textposition="outside",
+        marker_color="#0072B2", name="Index", showlegend=False, width=0.5,
+        text=texts[::-1], textposition="outside",
         cliponaxis=False, hovertemplate="%{y}: %{x:.3f}<extra></extra>"), row=1, col=1)
     groups = m.groups
     glabels = [labels[g] for g in groups][::-1]
@@ -470,14 +541,16 @@ def measures_figure(m: GemeenteMeasures, *, source: str = "", fictitious: bool =
         name=f"Isolatie: aandeel van de eigen groep in de eigen {level}", marker_color="#D55E00",
         text=["–" if v is None else f"{fmt.number(100 * v, 1)}%" for v in iso], textposition="outside",
         cliponaxis=False, hovertemplate="%{y}: %{x:.1f}%<extra>isolatie</extra>"), row=1, col=2)
-    # reading bands of D, behind the bars (after the traces: plotly skips empty subplots)
-    for x0, x1, colour, text in ((0, 0.3, "#E3F0DC", "laag"), (0.3, 0.6, "#FFEFCC", "matig"),
-                                 (0.6, 1.0, "#F8D7CF", "hoog")):
-        fig.add_vrect(x0=x0, x1=x1, fillcolor=colour, opacity=0.8, line_width=0, layer="below",
-                      row=1, col=1)
-        fig.add_annotation(x=(x0 + x1) / 2, y=0.0, xref="x", yref="y domain", yanchor="bottom",
-                           yshift=2, text=text, showarrow=False, font=dict(size=11, color="#444444"),
-                           name="band")
+    # each index its own reading bands (interpretation.bands), behind its own bar only, in
+    # greys: a rule of thumb, not a judgement; the bar text carries the national place
+    for row_i, key in enumerate(keys[::-1]):
+        for j, (x0, x1, word) in enumerate(interpretation.bands(key)):
+            fig.add_shape(type="rect", x0=x0, x1=x1, y0=row_i - 0.45, y1=row_i + 0.45, xref="x", yref="y",
+                          fillcolor=interpretation.BAND_FILLS[j % len(interpretation.BAND_FILLS)],
+                          line_width=0, layer="below", name=f"band {key} {word}")
+            fig.add_annotation(x=(x0 + x1) / 2, y=row_i + 0.45, xref="x", yref="y", yanchor="top",
+                               text=word, showarrow=False, font=dict(size=10, color="#444444"),
+                               name=f"band {key}")
     fig.update_xaxes(range=[0, 1.0], dtick=0.2, row=1, col=1, title_text="index (0–1)")
     hi = max([100 * float(v) for v in iso + share if v is not None] or [100.0])
     fig.update_xaxes(range=[0, min(100.0, hi * 1.2) or 100.0], row=1, col=2, ticksuffix="%",
@@ -532,17 +605,32 @@ def _change_line(year: int, gemeente: str, level: str, table: AreaTable, src: So
 def lokale_kaart_item(year: int, gemeente: str, level: str = "wijk",
                       indicator: str | None = DEFAULT_INDICATOR, *, sources: Sources | None = None,
                       table: AreaTable | None = None, national: AreaTable | None = None,
-                      measures: GemeenteMeasures | None = None) -> ExportItem:
-    """Segregation and diversity measures of the lokale kaart, the change signals against
-    the previous year of the same origin classification, and the worksheet notes of the
-    gemeente (verbatim, from ``sources.notes``)."""
+                      measures: GemeenteMeasures | None = None,
+                      note_sections: Collection[str] = ()) -> ExportItem:
+    """Segregation and diversity measures of the lokale kaart (read against all gemeenten
+    as on the Lokale kaart page: ``national``, else ``sources.table(year, "alle")`` for real
+    data), the change signals against the previous year of the same origin classification,
+    and the worksheet notes of the sections in ``note_sections`` (verbatim, from
+    ``sources.notes``). No section is included unless it is named: notes go into a pack only
+    when the user ticks them."""
     _check_level(level)
     src = need_sources(sources, "the earlier years and the notes")
     table = table if table is not None else src.table(year, gemeente)
     name = gemeente_name(table, gemeente)
     plural = fmt.level_plural(level)
-    m = measures if measures is not None else lokale_kaart.measures(
-        table, gemeente, level, national=national)
+    if measures is None:
+        national_error = None
+        if national is None and not table.meta.fictitious:
+            try:
+                national = src.table(year, "alle")
+            except Exception:  # noqa: BLE001 - the comparison is optional; the item says so
+                national_error = (f"De cijfers van alle gemeenten in {year} konden niet worden geladen, "
+                                  "dus er is geen landelijke vergelijking.")
+        m = lokale_kaart.measures(table, gemeente, level, national=national)
+        if national_error:
+            m = dataclass_replace(m, national_error=national_error)
+    else:
+        m = measures
     ex = load_lokale_kaart().measures
     key = lokale_kaart_key_figures(m, level, _change_line(year, gemeente, level, table, src))
     names = {str(c): str(n) for c, n in zip(table.data["code"], table.data["name"])}
@@ -553,6 +641,8 @@ def lokale_kaart_item(year: int, gemeente: str, level: str = "wijk",
             for k in ("dissimilarity", "multigroup_dissimilarity", "theil_h", "isolation")
             if k in ex]
     fig = measures_figure(m, source=table.meta.source_line(), fictitious=table.meta.fictitious)
+    wanted = set(note_sections)
+    notes = [n for n in src.notes(gemeente) if n.get("section") in wanted] if wanted else []
     return ExportItem.from_meta(
         table.meta,
         title=f"Lokale kaart: segregatie en diversiteit, {name}, {year}",
@@ -563,7 +653,5 @@ def lokale_kaart_item(year: int, gemeente: str, level: str = "wijk",
         definitions=defs,
         key_figures=key[:4],
         resources=resources("lokale_kaart", indicator),
-        notes=notes_for(src.notes(gemeente), names),
+        notes=notes_for(notes, names),
     )
-
-

@@ -5,7 +5,7 @@ command-line export of one indicator. Bytes only: writing a file is
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -59,10 +59,13 @@ def build_items(views: Sequence[str], year: int, gemeente: str, level: str = "wi
                 indicator: str = DEFAULT_INDICATOR, area: str | None = None, *,
                 sources: Sources | None = None,
                 progress: ProgressCallback | None = None,
-                max_resources: int | None = None) -> list[ExportItem]:
+                max_resources: int | None = None,
+                note_sections: Collection[str] = ()) -> list[ExportItem]:
     """One item per view, in the order given. A view that cannot be made becomes a page
     that says why (the other views still go out); a wrong indicator or level raises.
-    Each item keeps its ``max_resources`` most relevant guidance resources (None = all)."""
+    Each item keeps its ``max_resources`` most relevant guidance resources (None = all).
+    ``note_sections``: the worksheet sections whose notes go into the lokale-kaart view
+    (none unless named)."""
     check_indicator(indicator, year)
     _check_level(level)
     views = list(dict.fromkeys(normalise_view(v) for v in views))
@@ -73,6 +76,8 @@ def build_items(views: Sequence[str], year: int, gemeente: str, level: str = "wi
         kwargs: dict[str, Any] = {"sources": src}
         if view in ("kaart", "herkomst", "gebiedsprofiel", "ontwikkeling"):
             kwargs["area"] = area
+        if view == "lokale_kaart":
+            kwargs["note_sections"] = tuple(note_sections)
         try:
             item = BUILDERS[view](year, gemeente, level, indicator, **kwargs)
         except Exception as exc:  # noqa: BLE001 - this view only
@@ -130,7 +135,8 @@ def build_pack(views: Sequence[str], year: int, gemeente: str, level: str = "wij
                indicator: str = DEFAULT_INDICATOR, area: str | None = None, fmt: str = "pdf",
                progress: ProgressCallback | None = None, exported_at: datetime | None = None, *,
                title: str | None = None, sources: Sources | None = None,
-               items: Sequence[ExportItem] | None = None) -> bytes:
+               items: Sequence[ExportItem] | None = None,
+               note_sections: Collection[str] = ()) -> bytes:
     """A briefing pack of ``views`` as PDF (``fmt="pdf"``) or PPTX (``fmt="pptx"``).
 
     PDF: a title page with contents, a page per view and a closing page with every
@@ -139,7 +145,8 @@ def build_pack(views: Sequence[str], year: int, gemeente: str, level: str = "wij
 
     ``progress(fraction, message)`` is called while the views are gathered (first 40 %,
     unless ``items`` are given) and per figure while the pack is made. ``items``: views
-    already built (e.g. for the preview on the page) instead of building them again. The
+    already built (e.g. for the preview on the page) instead of building them again.
+    ``note_sections``: the worksheet sections whose notes go in (none unless named). The
     same inputs with the same ``exported_at`` give the same content."""
     fmt = fmt.lower()
     if fmt not in ("pdf", "pptx"):
@@ -149,7 +156,8 @@ def build_pack(views: Sequence[str], year: int, gemeente: str, level: str = "wij
     if items is None:
         start = 0.4
         items = build_items(views, year, gemeente, level, indicator, area, sources=src,
-                            progress=lambda f, msg: call_progress(progress, 0.4 * f, msg))
+                            progress=lambda f, msg: call_progress(progress, 0.4 * f, msg),
+                            note_sections=note_sections)
     items = list(items)
     try:
         name = gemeente_name(need_sources(src, "the gemeente").table(year, gemeente), gemeente)

@@ -3,8 +3,6 @@ typed by hand), per view. Pure: every function takes the frames or results it de
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 
 from buurtmonitor import analysis
@@ -12,7 +10,7 @@ from buurtmonitor import formatting as fmt
 from buurtmonitor.briefing.common import _missing
 from buurtmonitor.catalogue import Indicator
 from buurtmonitor.harmonise import SMALL_N
-from buurtmonitor.lokale_kaart import change
+from buurtmonitor.lokale_kaart import change, presenters
 from buurtmonitor.lokale_kaart.indices import GemeenteMeasures
 from buurtmonitor.maps.labels import n_label
 from buurtmonitor.model import MISSING_LABELS
@@ -137,12 +135,6 @@ def year_ranges(years) -> str:
     return ", ".join(parts)
 
 
-def _reading_d(d: float | None) -> str:
-    if d is None or not math.isfinite(d):
-        return "niet te berekenen"
-    return "laag" if d < 0.3 else ("matig" if d < 0.6 else "hoog")
-
-
 def change_sentence(year: int, level: str, previous: int | None,
                     result: change.ChangeResult | None = None, error: str | None = None) -> str:
     """One sentence on the change signals between ``previous`` and ``year``.
@@ -176,7 +168,8 @@ def change_sentence(year: int, level: str, previous: int | None,
 
 def lokale_kaart_key_figures(m: GemeenteMeasures, level: str, change_line: str | None = None) -> list[str]:
     """Up to four sentences on the segregation measures ``m`` of one gemeente: the
-    dissimilarity index with its reading and national rank, Theil's H and multigroup D,
+    dissimilarity index with its reading (:func:`presenters.reading`, the words of the Lokale
+    kaart page: the national place first, the rule of thumb second), Theil's H and multigroup D,
     the isolation of the second group of the pair, and ``change_line``."""
     plural = fmt.level_plural(level)
     labels = m.labels
@@ -184,16 +177,19 @@ def lokale_kaart_key_figures(m: GemeenteMeasures, level: str, change_line: str |
     key: list[str] = []
     d = m.dissimilarity
     if d is not None:
-        s = (f"Ongelijkheidsindex D ({labels[a]} / {labels[b]}) over {m.n_areas} {plural}: "
-             f"{fmt.number(d, 2)}, {_reading_d(d)} (onder 0,3 laag, boven 0,6 hoog)")
-        nat = m.national.ranks.get("dissimilarity") if m.national is not None else None
-        if nat is not None and nat.rank:
-            s += f"; plaats {nat.rank} van {nat.of} gemeenten"
-        key.append(s + ".")
+        key.append(f"Ongelijkheidsindex D ({labels[a]} / {labels[b]}) over {m.n_areas} {plural}: "
+                   f"{fmt.index(d)}. {presenters.reading(m, 'dissimilarity').sentence()}")
     h = m.theil_h
     if h is not None:
-        key.append(f"Entropie-index H: {fmt.number(h, 2)}; meergroeps-D: "
-                   f"{fmt.number(m.multigroup_dissimilarity, 2)}.")
+        parts = []
+        for k, label in (("theil_h", "Entropie-index H"), ("multigroup_dissimilarity", "meergroeps-D")):
+            r = presenters.reading(m, k)
+            if r.value is None:
+                continue
+            where = r.rank_text() or "geen landelijke vergelijking"
+            band = f"; vuistregel: “{r.band}”" if r.band else ""
+            parts.append(f"{label} {fmt.index(r.value)} ({where}{band})")
+        key.append("; ".join(parts) + ".")
     iso = m.isolation.get(b)
     share = m.group_shares.get(b)
     if iso is not None and share is not None:

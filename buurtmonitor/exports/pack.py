@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from buurtmonitor.exports.static import (
     ExportItem,
@@ -309,6 +310,9 @@ def build_pdf_pack(items: Sequence[ExportItem], title: str, gemeente: str, year:
             for sentence in item.key_figures:
                 para(f"•  {sentence}", 10, h=5.2, indent=2)
                 pdf.ln(0.6)
+        if item.area_table is not None and not item.area_table.empty:
+            heading(area_table_heading(item))
+            _pdf_frame(pdf, side_by_side(item.area_table, PDF_AREA_ROWS), T)
         if item.summary_table is not None and not item.summary_table.empty:
             heading("In cijfers")
             _pdf_frame(pdf, item.summary_table, T)
@@ -373,6 +377,30 @@ def _pdf_table(pdf, item: ExportItem, T, max_rows: int = 30) -> None:
     pdf.ln(3)
 
 
+#: a per-area table longer than this is printed in two halves side by side (PDF)
+PDF_AREA_ROWS = 24
+#: rows of a per-area table per half slide (PPTX)
+PPTX_AREA_ROWS = 15
+
+
+def area_table_heading(item: ExportItem) -> str:
+    """"Alle gebieden van de kaart" with the count of areas."""
+    n = len(item.area_table) if item.area_table is not None else 0
+    return f"Alle gebieden van de kaart ({n} rijen, met gemeente en Nederland)" if n else "Alle gebieden"
+
+
+def side_by_side(df, max_rows: int):
+    """``df`` as is up to ``max_rows`` rows, else its two halves next to each other (the
+    columns of the second half get a trailing space, so the names stay unique)."""
+    if len(df) <= max_rows:
+        return df
+    half = -(-len(df) // 2)
+    left = df.iloc[:half].reset_index(drop=True)
+    right = df.iloc[half:].reset_index(drop=True).reindex(range(half)).fillna("")
+    right.columns = [f"{c} " for c in df.columns]
+    return pd.concat([left, right], axis=1)
+
+
 def _pdf_frame(pdf, df, T) -> None:
     """A small table of text cells (an item's ``summary_table``), all rows."""
     pdf.set_font(pdf.family, "", 7.5)
@@ -386,8 +414,6 @@ def _pdf_frame(pdf, df, T) -> None:
 
 def _isna(v) -> bool:
     try:
-        import pandas as pd
-
         return bool(pd.isna(v))
     except (TypeError, ValueError):
         return False
@@ -539,6 +565,29 @@ def build_pptx_pack(items: Sequence[ExportItem], title: str, gemeente: str, year
         if item.fictitious or any_fict:
             fict_label(slide)
         slide.notes_slide.notes_text_frame.text = _slide_notes(item, when)
+        area_df = item.area_table
+        if area_df is not None and not area_df.empty:
+            per_slide = 2 * PPTX_AREA_ROWS
+            parts = [area_df.iloc[i:i + per_slide] for i in range(0, len(area_df), per_slide)]
+            for n, part in enumerate(parts, start=1):
+                slide = prs.slides.add_slide(prs.slide_layouts[5])
+                t = slide.shapes.title
+                more = f" ({n} van {len(parts)})" if len(parts) > 1 else ""
+                t.text = f"{item.title}: alle gebieden{more}"
+                t.left, t.top, t.width, t.height = Inches(0.4), Inches(0.45), SW - Inches(0.8), Inches(0.75)
+                for p in t.text_frame.paragraphs:
+                    p.alignment = PP_ALIGN.LEFT
+                    for r in p.runs:
+                        r.font.size, r.font.bold = Pt(22), True
+                t.text_frame.word_wrap = True
+                shown = side_by_side(part, PPTX_AREA_ROWS)
+                rows_h = Inches(0.33) * (len(shown) + 1)
+                _frame_table(slide, shown, Inches(0.4), Inches(1.35), SW - Inches(0.8), rows_h, size=11)
+                textbox(slide, Inches(0.4), Inches(7.0), SW - Inches(0.8), Inches(0.4),
+                        [item.source_line], size=10, color=_GREY)
+                if item.fictitious or any_fict:
+                    fict_label(slide)
+                slide.notes_slide.notes_text_frame.text = _slide_notes(item, when)
     _progress(progress, 1.0, "Presentatie is klaar")
     buf = io.BytesIO()
     prs.save(buf)
@@ -563,6 +612,25 @@ def _pptx_table(slide, item: ExportItem, x, y, w, h, max_rows: int = 12) -> None
             for p in table.cell(r, c).text_frame.paragraphs:
                 for run in p.runs:
                     run.font.size = Pt(10)
+
+
+def _frame_table(slide, df, x, y, w, h, size: int = 10) -> None:
+    """A table of text cells on a slide (header row bold)."""
+    from pptx.util import Pt
+
+    rows, cols = len(df) + 1, max(len(df.columns), 1)
+    table = slide.shapes.add_table(rows, cols, x, y, w, h).table
+    for c, name in enumerate(df.columns):
+        table.cell(0, c).text = str(name).strip()
+    for r, (_, row) in enumerate(df.iterrows(), start=1):
+        for c, v in enumerate(row.tolist()):
+            table.cell(r, c).text = "" if _isna(v) else _fmt(v)
+    for r in range(rows):
+        for c in range(cols):
+            for p in table.cell(r, c).text_frame.paragraphs:
+                for run in p.runs:
+                    run.font.size = Pt(size)
+                    run.font.bold = r == 0
 
 
 def _slide_notes(item: ExportItem, when: datetime) -> str:

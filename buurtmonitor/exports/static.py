@@ -123,6 +123,8 @@ class ExportItem:
     ``summary_table``: a small table (text cells) a PDF pack prints under the key figures,
     beside a figure; ``table`` stays the full table of the CSV/XLSX export.
     ``fictitious``: every export then carries :data:`FICTITIOUS_LABEL` visibly.
+    ``area_table``: the compact per-area table of a map (text cells: area, value, n, note),
+    printed by the packs beside the map so every area can be found by name.
     """
 
     title: str
@@ -138,6 +140,7 @@ class ExportItem:
     notes: list[dict] = field(default_factory=list)
     fictitious: bool = False
     summary_table: pd.DataFrame | None = None
+    area_table: pd.DataFrame | None = None
 
     @classmethod
     def from_meta(cls, meta: TableMeta, **kwargs: Any) -> ExportItem:
@@ -397,7 +400,10 @@ class _Engine:
             return base64.b64decode(payload["png"])
         finally:
             self._since_reload += 1
-            if not ok or self._since_reload >= _RELOAD_EVERY:
+            # a map with names (a text layer with its own glyphs) fails when it is updated in
+            # place by the next map: the tab is reloaded after it
+            named_map = '"mode":"text"' in fig_json and '"glyphs"' in fig_json
+            if not ok or named_map or self._since_reload >= _RELOAD_EVERY:
                 self._since_reload = 0
                 try:
                     await ktab.reload()

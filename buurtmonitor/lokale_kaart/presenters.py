@@ -18,12 +18,13 @@ import numpy as np
 import pandas as pd
 
 from buurtmonitor import formatting as fmt
+from buurtmonitor import small_areas
 from buurtmonitor.catalogue import load_catalogue, load_lokale_kaart
 from buurtmonitor.lokale_kaart import change as change_mod
 from buurtmonitor.lokale_kaart import clusters as clusters_mod
-from buurtmonitor.lokale_kaart import segregation
+from buurtmonitor.lokale_kaart import interpretation, segregation
 from buurtmonitor.lokale_kaart.indices import GemeenteMeasures
-from buurtmonitor.model import FICTITIOUS_LABEL, AreaTable
+from buurtmonitor.model import FICTITIOUS_LABEL, MISSING_LABELS, MISSING_SMALL_AREA, AreaTable
 
 VIEW = "lokale_kaart"
 WHOLE_GEMEENTE = ""   # area "code" of notes about the whole gemeente
@@ -104,17 +105,22 @@ def exposure_table(m: GemeenteMeasures) -> pd.DataFrame:
 
 
 def areas_table(m: GemeenteMeasures) -> pd.DataFrame:
-    """Per area: residents, shares, diversity (entropy, Gini-Simpson), location quotients."""
+    """Per area: residents, shares, diversity (entropy, Gini-Simpson), location quotients.
+    An area below the small-area rule (:mod:`buurtmonitor.small_areas`) keeps its residents
+    but shows no shares, diversity or LQ ("Toelichting" says why)."""
     groups, labels = m.groups, m.labels
+    minimum = small_areas.min_n()
     rows = []
     for a in m.areas:
-        row = {"Code": a.code, "Naam": a.name or a.code, "Inwoners": a.total}
+        small = a.total is not None and _f(a.total) < minimum
+        row: dict[str, Any] = {"Code": a.code, "Naam": a.name or a.code, "Inwoners": a.total}
         for g in groups:
-            row[f"Aandeel {labels[g]} (%)"] = _r(100 * _f(a.shares.get(g)), 1)
-        row["Diversiteit (entropie, 0–1)"] = _r(a.entropy, 3)
-        row["Diversiteit (Gini-Simpson)"] = _r(a.gini_simpson, 3)
+            row[f"Aandeel {labels[g]} (%)"] = None if small else _r(100 * _f(a.shares.get(g)), 1)
+        row["Diversiteit (entropie, 0–1)"] = None if small else _r(a.entropy, 3)
+        row["Diversiteit (Gini-Simpson)"] = None if small else _r(a.gini_simpson, 3)
         for g in groups:
-            row[f"LQ {labels[g]}"] = _r(a.lq.get(g), 2)
+            row[f"LQ {labels[g]}"] = None if small else _r(a.lq.get(g), 2)
+        row["Toelichting"] = MISSING_LABELS[MISSING_SMALL_AREA] if small else ""
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -135,21 +141,19 @@ def _readable_reason(reason: str) -> str:
 
 
 def national_lines(m: GemeenteMeasures) -> dict[str, str]:
-    """measure key -> one Dutch line on its place among all gemeenten (with the median)."""
-    nat = m.national
-    if nat is None:
+    """measure key -> the Dutch reading of its value (:func:`interpretation.read`): the place
+    among all gemeenten first (with the median), the rule of thumb of the literature second.
+    The briefing pack uses the same lines."""
+    if m.national is None:
         return {}
-    out = {}
-    for key in segregation.NATIONAL_MEASURES:
-        r = nat.ranks.get(key)
-        if r is None or r.rank is None:
-            out[key] = r.text if r is not None else "Geen vergelijking mogelijk."
-            continue
-        med = nat.median.get(key)
-        out[key] = (f"Plaats {r.rank} van {r.of} gemeenten (1 = hoogste); hoger dan bij "
-                    f"{fmt.number(r.percentile, 0)}% van de gemeenten. Mediaan van alle gemeenten: "
-                    f"{fmt.index(med)}.")
-    return out
+    return {key: reading(m, key).sentence() for key in segregation.NATIONAL_MEASURES}
+
+
+def reading(m: GemeenteMeasures, key: str) -> interpretation.Reading:
+    """The reading of measure ``key`` of ``m`` (with the national place when ``m`` has it)."""
+    why = ("Geen landelijke vergelijking (fictieve gegevens)." if m.fictitious else
+           (m.national_error or "Geen landelijke vergelijking beschikbaar."))
+    return interpretation.read(key, m.value(key), m.national, why_no_rank=why)
 
 
 # ----------------------------------------------------------------------------- tab 2
@@ -274,9 +278,9 @@ def no_boundaries_text(level: str, gemeente: str, year: int, *, clusters: bool =
     why = (" Zonder grenzen is niet bekend welke gebieden aan elkaar grenzen, en dat is de basis "
            "van de clusteranalyse." if clusters else "")
     what = "de clusterkaart" if clusters else "deze kaart"
-    return (f"Er zijn geen grenzen van de {fmt.level_plural(level)} van deze gemeente voor {year} "
-            f"beschikbaar, dus {what} kan niet worden gemaakt.{why} Probeer het later opnieuw "
-            "(PDOK is misschien niet bereikbaar) of kies een ander niveau.")
+    return (f"Er is geen {what.split(' ', 1)[1]}: de grenzen van de {fmt.level_plural(level)} van deze "
+            f"gemeente voor {year} zijn niet te krijgen bij de bron van de grenzen (PDOK), dus {what} kan "
+            f"niet worden gemaakt.{why} Probeer het later opnieuw.")
 
 
 def cluster_table(res: clusters_mod.ClusterResult, names: dict[str, str], decimals: int = 1) -> pd.DataFrame:

@@ -16,8 +16,13 @@ Design:
 * Areas with a small n (uncertain shares) get a coloured outline with a legend entry, the
   selected area a thick black outline; the outlines of the level above (the gemeente
   around its wijken, the wijken around their buurten) are drawn for orientation.
-* Offline by default (``map_style="white-bg"``: no tiles are fetched). An online
-  background (``carto-positron``) only when the user asks for it.
+* Offline by default (a white style of our own, :func:`map_style`: nothing is fetched). An
+  online background (CARTO's light tiles as a raster layer) only when the user asks for it;
+  when the tiles cannot be loaded the map is still drawn, on white (never a blank map).
+* The areas are named on the map (:func:`buurtmonitor.maps.labels.area_labels`: every wijk,
+  or on a large map the selected area and the extremes) by a text trace whose glyphs come
+  with the figure (:mod:`buurtmonitor.maps.glyphs`), so the names also show offline and in
+  the exports. Dark text on light colours, white text on dark ones.
 * ``uirevision`` is a stable string per gemeente and level, so zoom and pan survive reruns.
 
 Performance (see README, "Performance"):
@@ -47,13 +52,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
 
 from buurtmonitor import formatting
 from buurtmonitor.catalogue import Indicator, load_catalogue
 from buurtmonitor.maps.areas import rows_for
-from buurtmonitor.maps.classes import DEFAULT_K, DEFAULT_METHOD, continuous_scale, map_classes
+from buurtmonitor.maps.classes import DEFAULT_K, DEFAULT_METHOD, continuous_scale, map_classes, to_hex
 from buurtmonitor.maps.geometry import Lines, MapGeometry, center_zoom, hatch_lines, lines_from, prepare_geometry
-from buurtmonitor.maps.labels import decimals, fictitious_annotation, n_label, short_definition
+from buurtmonitor.maps.glyphs import FONT_STACK, glyphs_url
+from buurtmonitor.maps.labels import AreaLabel, area_labels, decimals, fictitious_annotation, n_label, short_definition
 from buurtmonitor.maps.legend import (
     AREA_LINE_COLOUR,
     LEGEND_NO_DATA,
@@ -67,22 +74,93 @@ from buurtmonitor.model import MISSING_LABELS
 
 #: From this many areas on, the figure is built in its compact form (see the module doc).
 COMPACT_MIN_AREAS = 2500
+#: names of the two backgrounds (``layout.meta["achtergrond"]``)
 OFFLINE_STYLE = "white-bg"
 ONLINE_STYLE = "carto-positron"
+#: the online background: CARTO's light raster tiles (OpenStreetMap data)
+ONLINE_TILES = tuple(f"https://{s}.basemaps.cartocdn.com/light_all/{{z}}/{{x}}/{{y}}.png" for s in "abcd")
+ONLINE_ATTRIBUTION = "© OpenStreetMap-bijdragers © CARTO"
+#: the part of the figure's width the map takes; the colour bar stands right of it
+MAP_DOMAIN_X = (0.0, 0.8)
+#: text colours of the area names: on light and on dark fills
+LABEL_DARK, LABEL_LIGHT = "#111111", "#ffffff"
+
+
+def map_style(online: bool = False, label_text: str = "") -> dict[str, Any]:
+    """The MapLibre style of a map: white, with the glyphs of ``label_text`` (the names drawn
+    on it, :mod:`buurtmonitor.maps.glyphs`) and, when ``online``, CARTO's tiles as a raster
+    layer above the white (if they do not load, the white stays and the map is drawn)."""
+    style: dict[str, Any] = {
+        "version": 8, "name": ONLINE_STYLE if online else OFFLINE_STYLE, "sources": {},
+        "layers": [{"id": "white-bg", "type": "background", "paint": {"background-color": "#ffffff"}}]}
+    if online:
+        style["sources"]["carto"] = {"type": "raster", "tiles": list(ONLINE_TILES), "tileSize": 256,
+                                     "attribution": ONLINE_ATTRIBUTION, "maxzoom": 19}
+        style["layers"].append({"id": "carto", "type": "raster", "source": "carto"})
+    url = glyphs_url() if label_text else None
+    if url:
+        style["glyphs"] = url
+    return style
+
+
+def _luminance(colour: str) -> float:
+    """Relative luminance (WCAG) of a colour."""
+    hexa = to_hex(colour).lstrip("#")
+    rgb = [int(hexa[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def label_colour(fill: str) -> str:
+    """The text colour of a name drawn on ``fill``: the one with the higher contrast."""
+    lum = _luminance(fill)
+    return LABEL_DARK if (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) else LABEL_LIGHT
+
+
+def _fills(legend: Legend, values: np.ndarray, has_value: np.ndarray, palette: str | None) -> list[str]:
+    """The fill colour of every area (in the order of ``values``)."""
+    classes = legend.classes
+    if classes.k > 0:
+        return [legend.colours[int(i)] if ok else MISSING_FILL for i, ok in zip(classes.idx, has_value)]
+    if legend.value_range is None:
+        return [MISSING_FILL] * len(values)
+    vmin, vmax = legend.value_range
+    scale = continuous_scale(palette, legend.diverging, vmin, vmax)[0]
+    span = (vmax - vmin) or 1.0
+    ts = [min(1.0, max(0.0, (float(v) - vmin) / span)) if ok else 0.0 for v, ok in zip(values, has_value)]
+    sampled = sample_colorscale(scale, ts) if ts else []
+    return [c if ok else MISSING_FILL for c, ok in zip(sampled, has_value)]
+
+
+def label_traces(labels: Sequence[AreaLabel], fills: Mapping[str, str], *, size: int = 11) -> list[dict]:
+    """The text traces of the area names (one per text colour), drawn above the areas; the
+    selected area and the extremes in a larger size. Not in the legend, no hover."""
+    out = []
+    for colour in (LABEL_DARK, LABEL_LIGHT):
+        mine = [lab for lab in labels if label_colour(fills.get(lab.code, MISSING_FILL)) == colour]
+        if not mine:
+            continue
+        out.append(dict(type="scattermap", mode="text", name="namen", showlegend=False, hoverinfo="skip",
+                        lon=[lab.lon for lab in mine], lat=[lab.lat for lab in mine],
+                        text=[lab.text for lab in mine], textposition="middle center",
+                        textfont={"family": FONT_STACK, "size": size, "color": colour},
+                        customdata=[lab.code for lab in mine], meta={"labels": [lab.kind for lab in mine]}))
+    return out
 
 
 def _esc(s: Any) -> str:
     return html.escape(str(s), quote=False)
 
 
-def _hover(row: Mapping, indicator: Indicator, n_text: str, definition: str, ref_text: str) -> str:
+def _hover(row: Mapping, indicator: Indicator, n_text: str, definition: str, ref_text: str,
+           labels: Mapping[str, str] = MISSING_LABELS) -> str:
     name, code = _esc(row.get("name") or ""), _esc(row["code"])
     lines = [f"<b>{name}</b> ({code})"]
     value = row.get("value")
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        reason = MISSING_LABELS.get(row.get("missing") or "", "geen gegevens")
+        reason = labels.get(row.get("missing") or "", "geen gegevens")
         lines.append(f"{_esc(indicator.label)}: <b>geen waarde</b>")
-        lines.append(f"Reden: {_esc(reason)}")
+        lines.append(f"Reden: {_esc(reason)}{ref_text}")
     else:
         lines.append(f"{_esc(indicator.label)}: <b>{_esc(formatting.value(value, indicator.unit))}</b>{ref_text}")
     n = row.get("n")
@@ -137,7 +215,8 @@ def choropleth(gdf_web, frame: pd.DataFrame, indicator: Indicator | str, *,
                source_line: str = "", palette: str | None = None, online: bool = False,
                level: str | None = None, uirevision: str | None = None, title: str = "",
                height: int = 620, geojson_url: str | None = None,
-               compact: bool | None = None) -> go.Figure:
+               compact: bool | None = None, missing_labels: Mapping[str, str] | None = None,
+               hover_extra: Mapping[str, str] | None = None, n_text: str | None = None) -> go.Figure:
     """The choropleth of one indicator.
 
     ``gdf_web``: boundaries prepared for the web (GeoDataFrame) or a :class:`MapGeometry`.
@@ -150,6 +229,10 @@ def choropleth(gdf_web, frame: pd.DataFrame, indicator: Indicator | str, *,
     :meth:`MapGeometry.geojson_file`) instead of carrying it inline; for a static export use
     :func:`with_inline_geojson` first.
     ``compact``: the form for many areas (None: from :data:`COMPACT_MIN_AREAS` areas on).
+    ``missing_labels``: reason key -> Dutch label, over :data:`~buurtmonitor.model.MISSING_LABELS`
+    (e.g. the by-origin reasons such as ``klein_aantal``). ``hover_extra``: code -> plain-text
+    lines (escaped here) shown in the hover instead of the comparison with ``reference``.
+    ``n_text``: what n counts, instead of :func:`~buurtmonitor.maps.labels.n_label`.
     """
     cat = load_catalogue()
     ind = cat.indicators[indicator] if isinstance(indicator, str) else indicator
@@ -166,7 +249,8 @@ def choropleth(gdf_web, frame: pd.DataFrame, indicator: Indicator | str, *,
     with_missing = bool((~has_value).any())
 
     unit = ind.unit
-    n_text = n_label(ind, cat)
+    n_text = n_text or n_label(ind, cat)
+    labels = {**MISSING_LABELS, **(missing_labels or {})}
     definition = short_definition(ind.definition)
 
     # orientation outlines of the level above
@@ -183,6 +267,7 @@ def choropleth(gdf_web, frame: pd.DataFrame, indicator: Indicator | str, *,
     classes = legend.classes
 
     # colours
+    # the colour bar stands right of the map (MAP_DOMAIN_X), never over the areas
     colorbar: dict[str, Any] = {"title": {"text": _esc(legend.title), "side": "top"},
                                 "thickness": 14, "len": 0.75, "x": 1.0, "xanchor": "right", "xpad": 6,
                                 "bgcolor": "rgba(255,255,255,0.85)", "outlinewidth": 0}
@@ -193,8 +278,11 @@ def choropleth(gdf_web, frame: pd.DataFrame, indicator: Indicator | str, *,
         colorbar["title"]["text"] = f"{_esc(unit)}<br><sup>{_esc(legend.subtitle)}</sup>"
 
     ref_texts = []
-    for v in values:
-        if diverging and not math.isnan(v):
+    for code, v in zip(geom.codes, values):
+        if hover_extra is not None:
+            extra = hover_extra.get(code)
+            ref_texts.append("".join(f"<br>{_esc(line)}" for line in extra.split("\n")) if extra else "")
+        elif diverging and not math.isnan(v):
             diff = v - ref_value
             word = "hoger dan" if diff > 0 else ("lager dan" if diff < 0 else "gelijk aan")
             ref_texts.append(f"<br>{word} {_esc(ref_label)} ({_esc(formatting.value(ref_value, ind.unit))})")
@@ -206,9 +294,9 @@ def choropleth(gdf_web, frame: pd.DataFrame, indicator: Indicator | str, *,
     small = [c for c, s, ok in zip(geom.codes, rows["small_n"], has_value) if s and ok]
     if compact:
         _compact_traces(fig, geom, rows, values, has_value, z, scale, zmin, zmax, colorbar, ind,
-                        n_text, definition, legend, geojson_url)
+                        n_text, definition, legend, geojson_url, labels)
     else:
-        hover = [_hover({"code": c, **r}, ind, n_text, "", rt)
+        hover = [_hover({"code": c, **r}, ind, n_text, "", rt, labels)
                  for c, r, rt in zip(geom.codes, rows.reset_index(drop=True).to_dict("records"), ref_texts)]
         fig.add_trace(dict(type="choroplethmap",
             geojson=geojson_url or geom.geojson, featureidkey="id", z=z,
@@ -262,6 +350,14 @@ def choropleth(gdf_web, frame: pd.DataFrame, indicator: Indicator | str, *,
                                         line={"width": 4, "color": selected_entry.colour}, hoverinfo="skip",
                                         name=name, showlegend=True))
 
+    # the names of the areas, above everything else
+    labels = area_labels(rows, geom.shapes, ind, selected=sel)
+    fills = dict(zip(geom.codes, _fills(legend, values, has_value, palette)))
+    style = map_style(online, "".join(lab.text for lab in labels))
+    if "glyphs" in style:
+        for trace in label_traces(labels, fills):
+            fig.add_trace(trace)
+
     center, zoom = center_zoom(geom.bounds)
     rev = uirevision or f"kaart-{geom.key or level}"
     annotations = []
@@ -272,8 +368,8 @@ def choropleth(gdf_web, frame: pd.DataFrame, indicator: Indicator | str, *,
     if fictitious:
         annotations.append(fictitious_annotation())
     fig.update_layout(
-        map={"style": ONLINE_STYLE if online else OFFLINE_STYLE, "center": center, "zoom": zoom,
-             "uirevision": rev},
+        map={"style": style, "center": center, "zoom": zoom, "uirevision": rev,
+             "domain": {"x": list(MAP_DOMAIN_X), "y": [0, 1]}},
         uirevision=rev, height=height, separators=",.",
         margin={"l": 0, "r": 0, "t": 36 if title else 0, "b": 0},
         title={"text": _esc(title), "x": 0, "xanchor": "left", "font": {"size": 15}} if title else None,
@@ -284,7 +380,8 @@ def choropleth(gdf_web, frame: pd.DataFrame, indicator: Indicator | str, *,
         hoverlabel={"bgcolor": "white", "font": {"size": 13}, "align": "left"},
         meta={"indicator": ind.id, "level": level, "method": classes.method, "k": classes.k,
               "reference": ref_value, "codes_missing": int((~has_value).sum()),
-              "areas": len(geom.codes), "compact": compact, "geojson_url": geojson_url},
+              "areas": len(geom.codes), "compact": compact, "geojson_url": geojson_url,
+              "achtergrond": "online" if online else "geen", "namen": [lab.code for lab in labels]},
     )
     return fig
 
@@ -301,7 +398,8 @@ def _new_figure() -> go.Figure:
 def _compact_traces(fig: go.Figure, geom: MapGeometry, rows: pd.DataFrame, values: np.ndarray,
                     has_value: np.ndarray, z: np.ndarray, scale: list, zmin: float, zmax: float,
                     colorbar: dict, ind: Indicator, n_text: str, definition: str,
-                    legend: Legend, url: str | None) -> None:
+                    legend: Legend, url: str | None,
+                    labels: Mapping[str, str] = MISSING_LABELS) -> None:
     """The two choropleth traces of a map with thousands of areas: the areas with a value
     (trace 0: ``customdata`` = float32 ``[value, n]``, formatted by a hover template, so no
     text per area) and the areas without one (trace 1, grey, the reason in the hover, with a
@@ -333,7 +431,7 @@ def _compact_traces(fig: go.Figure, geom: MapGeometry, rows: pd.DataFrame, value
         return
     missing = codes[~has_value]
     reasons = rows["missing"].to_numpy(dtype=object)[~has_value]
-    why = [MISSING_LABELS.get(r or "", "geen gegevens") for r in reasons]
+    why = [labels.get(r or "", "geen gegevens") for r in reasons]
     fig.add_trace(dict(type="choroplethmap",
         geojson=url or geom.subset_geojson(missing), locations=missing, featureidkey="id",
         z=np.zeros(len(missing), dtype=np.int8), colorscale=[[0, MISSING_FILL], [1, MISSING_FILL]],

@@ -29,6 +29,9 @@ AREA_LINE_COLOUR = "#ffffff"
 
 LEGEND_MISSING = "geen gegevens / geheim"
 LEGEND_NO_DATA = "geen gegevens"
+LEGEND_TOO_FEW = "geen gegevens / te weinig personen"
+#: the reason of a value hidden under the small-number rule (figures by origin group)
+TOO_FEW = "klein_aantal"
 LEGEND_SMALL_N = f"klein aantal (n < {SMALL_N}): onzeker"
 
 #: the kinds of :class:`LegendEntry`
@@ -107,8 +110,12 @@ def reference_pair(reference: float | tuple[str, float] | None) -> tuple[str, fl
 
 
 def missing_label(reasons) -> str:
-    """The legend label of the areas without a value: "geheim" named when it is a reason."""
-    return LEGEND_MISSING if "geheim" in set(reasons) else LEGEND_NO_DATA
+    """The legend label of the areas without a value: "geheim" named when it is a reason, "te
+    weinig personen" when a value is hidden under the small-number rule."""
+    found = set(reasons)
+    if "geheim" in found:
+        return LEGEND_MISSING
+    return LEGEND_TOO_FEW if TOO_FEW in found else LEGEND_NO_DATA
 
 
 def build_legend(rows: pd.DataFrame, indicator: Indicator, classes: Classes, *,
