@@ -171,13 +171,16 @@ def test_pack_notes_come_from_the_shared_store_and_an_emptied_one_is_said(demo_e
     file); when the database lost its notes the pack says so instead of leaving them out."""
     monkeypatch.setenv("BUURTMONITOR_DATABASE_URL", pg_url)
     PgNotesStore(pg_url).add("GM9901", "plekken", NOTE, year=2024)
-    item = briefing.lokale_kaart_item(2024, "GM9901", "wijk", IND, sources=src())
+    item = briefing.lokale_kaart_item(2024, "GM9901", "wijk", IND, sources=src(),
+                                      note_sections=["plekken"])
     assert item.notes == [{"section": "Plekken", "area": "2024", "text": NOTE}]
     with psycopg.connect(pg_url) as conn:
         conn.execute("TRUNCATE buurtmonitor_note_versions, buurtmonitor_notes")
     with pytest.raises(NotesDamagedError, match="leeggemaakt"):
-        briefing.lokale_kaart_item(2024, "GM9901", "wijk", IND, sources=src())
-    (item,) = pack.build_items(["lokale_kaart"], 2024, "GM9901", "wijk", IND, sources=src())
+        briefing.lokale_kaart_item(2024, "GM9901", "wijk", IND, sources=src(),
+                                      note_sections=["plekken"])
+    (item,) = pack.build_items(["lokale_kaart"], 2024, "GM9901", "wijk", IND, sources=src(),
+                               note_sections=["plekken"])
     assert "kon niet worden gemaakt" in item.key_figures[0] and "leeggemaakt" in item.key_figures[0]
 
 
