@@ -14,14 +14,16 @@ from buurtmonitor.briefing import Sources, tables_up_to
 from buurtmonitor.model import AreaTable
 from loaders import repository
 from loaders.by_origin import load_by_origin
-from loaders.notes import NotesStore
+from loaders.notes import NotesRepository, open_store
 
 
-def _notes_loader(store: NotesStore | None, may_read: Callable[[str], bool] | None = None):
+def _notes_loader(store: NotesRepository | None, may_read: Callable[[str], bool] | None = None):
     def load(gemeente: str) -> list[dict[str, Any]]:
         if may_read is not None and not may_read(gemeente):
             return []                  # no role on this gemeente: its notes do not exist for this user
-        return (store if store is not None else NotesStore()).export(gemeente)
+        st = store if store is not None else open_store()
+        st.verify()                    # an emptied or damaged database is said, not an empty list
+        return st.export(gemeente)
     return load
 
 
@@ -29,7 +31,7 @@ def _web_boundaries(year: int, level: str, gemeente: str) -> Any:
     return geo.prepare_for_web(repository.load_boundaries(int(year), level, gemeente).gdf, level)
 
 
-def repository_sources(notes_store: NotesStore | None = None, *,
+def repository_sources(notes_store: NotesRepository | None = None, *,
                        table_loader: Callable[[int, str], AreaTable] | None = None,
                        geo_loader: Callable[[int, str, str], Any] | None = None,
                        may_read_notes: Callable[[str], bool] | None = None) -> Sources:
@@ -37,8 +39,8 @@ def repository_sources(notes_store: NotesStore | None = None, *,
 
     Parameters
     ----------
-    notes_store : NotesStore, optional
-        Where the worksheet notes are read (default: the notes database of the settings).
+    notes_store : NotesRepository, optional
+        Where the worksheet notes are read (default: :func:`loaders.notes.open_store`, SQLite or PostgreSQL).
     table_loader : callable, optional
         ``(year, scope) -> AreaTable``; default ``repository.load_table(year, scope).table``
         (cache -> CBS -> demo). The dashboard passes its cached ``ui.load_table``.
@@ -61,21 +63,23 @@ def load_years(year: int, gemeente: str, sources: Sources | None = None
     return tables_up_to(year, gemeente, sources if sources is not None else repository_sources())
 
 
-def notes_of(gemeente: str, store: NotesStore | None = None, *, may_read: bool = True) -> list[dict[str, Any]]:
+def notes_of(gemeente: str, store: NotesRepository | None = None, *, may_read: bool = True) -> list[dict[str, Any]]:
     """The worksheet notes of ``gemeente`` (for the preview of what may go into a pack);
     empty when the user may not read them (no role)."""
     if not may_read:
         return []
-    return list((store if store is not None else NotesStore()).export(gemeente))
+    st = store if store is not None else open_store()
+    st.verify()                        # an emptied or damaged database is said, not an empty list
+    return list(st.export(gemeente))
 
 
-def notes_signature(gemeente: str, store: NotesStore | None = None, *, may_read: bool = True) -> tuple:
+def notes_signature(gemeente: str, store: NotesRepository | None = None, *, may_read: bool = True) -> tuple:
     """Changes when a worksheet note of ``gemeente`` is added, edited or deleted; empty when
     the notes cannot be read (the pack then says so itself) or may not be (no role)."""
     if not may_read:
         return ()
     try:
-        notes: list[dict[str, Any]] = list((store if store is not None else NotesStore()).export(gemeente))
+        notes: list[dict[str, Any]] = list((store if store is not None else open_store()).export(gemeente))
     except Exception:  # noqa: BLE001 - the pack says so itself when notes cannot be read
         return ()
     return tuple((n["id"], n["updated_at"]) for n in notes)

@@ -8,6 +8,8 @@ export      export a chart/map/table of one indicator (png, svg, pdf, csv, xlsx,
 integratie  every indicator by origin group of a gemeente: value, n, gap to herkomst Nederland
 import      import a gemeente's own figures by origin group (CSV/XLSX, docs/eigen-gegevens.md)
 voorbeeld-eigen-gegevens  write the fictitious example file of such figures (Voorbeeldgemeente)
+notes       backup | restore | check of the worksheet notes (SQLite, or PostgreSQL with
+            BUURTMONITOR_DATABASE_URL)
 
 Every failure ends with a clear Dutch message on stderr and a non-zero exit code.
 Statistics come through the one data path, :mod:`loaders.repository`. ``--format csv`` and
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -33,7 +36,7 @@ from buurtmonitor.integratie import table as origin_table
 from buurtmonitor.integratie.sentences import key_figures
 from buurtmonitor.lokale_kaart import indices as lokale_kaart
 from buurtmonitor.model import FICTITIOUS_LABEL
-from loaders import imports, repository
+from loaders import imports, notes, notes_backup, repository
 from loaders import own_data as own_data_io
 from loaders.by_origin import load_by_origin
 from loaders.files import UnsafeTarget, write_atomic
@@ -298,6 +301,58 @@ def cmd_example_own_data(args) -> int:
     return 0
 
 
+def cmd_notes_backup(args) -> int:
+    """All notes with every version (of one gemeente with --gemeente) as JSON, written atomically
+    and readable by the owner only; ``--out -`` writes to standard output."""
+    store = notes.open_store()
+    data, backup = notes_backup.backup_bytes(store, args.gemeente)
+    what = notes_backup.summary(len(backup.notes), len(backup.versions))
+    if args.out == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        print(f"Back-up van {store.describe()} naar de uitvoer: {what}.", file=sys.stderr)
+        return 0
+    try:
+        out = write_atomic(args.out, data, mode=0o600)
+    except UnsafeTarget as exc:
+        raise CliError(str(exc), EXIT_USAGE) from exc
+    print(f"Back-up van {store.describe()} geschreven naar {out}: {what}"
+          + (f" (alleen {args.gemeente})" if args.gemeente else "") + ".", file=sys.stderr)
+    return 0
+
+
+def cmd_notes_restore(args) -> int:
+    """Put a backup back into an empty store (or, with --replace, instead of what is there)."""
+    path = Path(args.file)
+    try:
+        data = sys.stdin.buffer.read() if args.file == "-" else path.read_bytes()
+    except FileNotFoundError:
+        raise CliError(f"Bestand niet gevonden: {path}. Er is niets teruggezet.", EXIT_USAGE) from None
+    except OSError as exc:
+        raise CliError(f"{path} is niet te lezen ({exc.strerror}). Er is niets teruggezet.", EXIT_USAGE) from exc
+    store = notes.open_store()
+    try:
+        report = notes_backup.restore(store, data, gemeente=args.gemeente, replace=args.replace)
+    except notes_backup.BackupError as exc:
+        raise CliError(f"{path.name}: {exc}", EXIT_DATA) from exc
+    except notes.NotesNotEmptyError as exc:
+        raise CliError(str(exc), EXIT_DATA) from exc
+    print(f"Teruggezet in {report.where}: {notes_backup.summary(report.notes, report.versions)}"
+          + (f" van {args.gemeente}" if args.gemeente else "") + ".", file=sys.stderr)
+    if report.renumbered:
+        print("Let op: de nummers van de notities waren in deze database al in gebruik; de teruggezette "
+              "notities hebben nieuwe nummers gekregen.", file=sys.stderr)
+    return 0
+
+
+def cmd_notes_check(args) -> int:
+    """0 when the notes database is readable and not smaller than before; 3 (with the reason) otherwise."""
+    store = notes.open_store()
+    store.verify()
+    print(f"De notitiedatabase ({store.describe()}) is in orde.", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m buurtmonitor",
                                 description="Buurtmonitor: CBS-wijk- en buurtcijfers naar herkomst.")
@@ -360,6 +415,21 @@ def build_parser() -> argparse.ArgumentParser:
                        help="fictief voorbeeldbestand met eigen cijfers naar herkomst (Voorbeeldgemeente)")
     v.add_argument("--out", required=True, help="doelbestand, .xlsx of .csv")
     v.set_defaults(func=cmd_example_own_data)
+
+    n = sub.add_parser("notes", help="de notities van het werkblad: back-up maken, terugzetten, controleren")
+    nsub = n.add_subparsers(dest="notes_command", required=True)
+    nb = nsub.add_parser("backup", help="alle notities met elke versie als JSON-bestand (alleen voor de eigenaar leesbaar)")
+    nb.add_argument("--out", required=True, help="doelbestand, of - voor de uitvoer")
+    nb.add_argument("--gemeente", type=_gemeente, help="alleen de notities van deze gemeente")
+    nb.set_defaults(func=cmd_notes_backup)
+    nr = nsub.add_parser("restore", help="een back-up terugzetten (in een lege database, of met --replace)")
+    nr.add_argument("--file", required=True, help="het back-upbestand (van notes backup), of - voor de invoer")
+    nr.add_argument("--gemeente", type=_gemeente, help="alleen de notities van deze gemeente terugzetten")
+    nr.add_argument("--replace", action="store_true",
+                    help="de notities die er staan (van de gemeente, met --gemeente) vervangen door de back-up")
+    nr.set_defaults(func=cmd_notes_restore)
+    nc = nsub.add_parser("check", help="controleren of de notitiedatabase leesbaar is en niet kleiner dan eerder")
+    nc.set_defaults(func=cmd_notes_check)
     return p
 
 
@@ -376,6 +446,12 @@ def main(argv: list[str] | None = None) -> int:
     except (SourceUnavailable, repository.DataUnavailable) as exc:
         print(f"Fout: de bron is niet bereikbaar. {exc}", file=sys.stderr)
         return EXIT_SOURCE
+    except notes.NotesSchemaError as exc:
+        print(f"Fout: {exc}", file=sys.stderr)
+        return EXIT_DATA
+    except sqlite3.Error as exc:
+        print(f"Fout: de notitiedatabase kan niet worden gebruikt ({exc}). Er is niets gewijzigd.", file=sys.stderr)
+        return EXIT_DATA
     except (LookupError, ValueError, OSError) as exc:
         print(f"Fout: {exc}", file=sys.stderr)
         return EXIT_DATA

@@ -831,6 +831,7 @@ def render_worksheet(data: PageData) -> None:
     role = rights.role.label
     try:
         store = notes_store()
+        store.verify()                 # an emptied or damaged database is said, not "Nog geen notities"
         counts = store.counts(data.gemeente, area_code=area or None)
         deleted = (store.counts(data.gemeente, area_code=area or None, deleted=True)
                    if notes.can_restore(role) else {})

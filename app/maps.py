@@ -35,21 +35,28 @@ INLINE_GEOJSON_MAX_BYTES = 150_000
 CANVAS_MIN_AREAS = 2500
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
 def map_geometry(year: int, level: str, gemeente: str | None) -> tuple[MapGeometry, str, str | None]:
     """(MapGeometry, origin, warning): boundaries prepared once per year + gemeente + level
     (GeoJSON, shapes, bounds, parent outlines). Shared between sessions, read-only (its memo
     is thread-safe). ``level="buurt_nl"``: every buurt of the country (the demo's when
-    ``gemeente`` is the Voorbeeldgemeente), one shared geometry whatever the gemeente."""
+    ``gemeente`` is the Voorbeeldgemeente), one shared geometry whatever the gemeente. Keyed
+    on the checksum of the cached boundaries (:func:`app.ui.geo_stamp`): a refresh is seen
+    without a restart."""
+    stamp = ui.geo_stamp(year, level, gemeente)
     if level == national.LEVEL:
-        return national_geometry(year, repository.is_demo_scope(gemeente))
+        return national_geometry(year, repository.is_demo_scope(gemeente), stamp)
+    return _map_geometry(year, level, gemeente, stamp)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _map_geometry(year: int, level: str, gemeente: str | None, stamp: str) -> tuple[MapGeometry, str, str | None]:
     gdf, origin, warning = ui.load_geo(year, level, gemeente)
     key = f"{'NL' if level == 'gemeente' else gemeente}-{level}-{year}"
     return prepare_geometry(gdf, level, key=key), origin, warning
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def national_geometry(year: int, demo: bool) -> tuple[MapGeometry, str, str | None]:
+def national_geometry(year: int, demo: bool, stamp: str = "") -> tuple[MapGeometry, str, str | None]:
     """(MapGeometry, origin, warning) of all buurten of NL (or of the demo), simplified for a
     national zoom; computed once per process (and once on disk)."""
     got = repository.load_web_boundaries(year, "buurt", None, national=True, demo=demo)

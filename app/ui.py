@@ -19,7 +19,7 @@ from buurtmonitor.catalogue import Catalogue, load_catalogue
 from buurtmonitor.exports.tabular import frame_to_csv
 from buurtmonitor.harmonise import available_indicators, indicator_frame
 from buurtmonitor.model import FICTITIOUS_LABEL, LEVEL_LABELS, MISSING_LABELS, AreaTable
-from loaders import cbs, http, repository
+from loaders import cbs, http, repository, stores
 
 #: selection keys kept in st.session_state (prefix sel_) and in the URL (without prefix)
 STATE_KEYS = ("jaar", "gemeente", "niveau", "indicator", "gebied")
@@ -41,18 +41,45 @@ class Selection:
 
 
 # ------------------------------------------------------------------ cached loading
-@st.cache_data(show_spinner=False, max_entries=64)
 def load_table(year: int, scope: str, demo: bool = False) -> tuple[AreaTable, str, str | None]:
     """(table, origin, warning) of :func:`loaders.repository.load_table`, cached per session
-    data (``demo=True``: the fictitious data of that scope)."""
+    data (``demo=True``: the fictitious data of that scope). The cache entry's checksum is part
+    of the key, so a refresh written by another process (a scheduled ``fetch``) is served within
+    :data:`loaders.stores.STAMP_MAX_AGE` seconds, without a restart."""
+    return _load_table(year, scope, demo, table_stamp(year, scope, demo))
+
+
+def table_stamp(year: int, scope: str, demo: bool = False) -> str:
+    """The checksum of the cached table (``""`` for the demo, which is never cached)."""
+    if demo or repository.is_demo_scope(scope):
+        return ""
+    return stores.entry_stamp(repository.table_key(year, scope))
+
+
+def geo_stamp(year: int, level: str, gemeente: str | None) -> str:
+    """The checksum of the cached boundaries the map of ``level`` is made from (``""`` for the demo)."""
+    if repository.is_demo_scope(gemeente):
+        return ""
+    if level == "buurt_nl":
+        level, gemeente = "buurt", None
+    return stores.entry_stamp(repository.geo_key(year, level, gemeente if level != "gemeente" else None))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _load_table(year: int, scope: str, demo: bool, stamp: str) -> tuple[AreaTable, str, str | None]:
     got = repository.load_table(year, scope, demo=demo)
     return got.table, got.origin, got.warning
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
 def load_geo(year: int, level: str, gemeente: str | None):
     """(GeoDataFrame prepared for the web, origin, warning). The simplified boundaries are
-    computed once and kept in the disk cache (``repository.load_web_boundaries``)."""
+    computed once and kept in the cache (``repository.load_web_boundaries``); keyed on the
+    checksum of the cached boundaries, as :func:`load_table`."""
+    return _load_geo(year, level, gemeente, geo_stamp(year, level, gemeente))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _load_geo(year: int, level: str, gemeente: str | None, stamp: str):
     got = repository.load_web_boundaries(year, level, gemeente)
     got.gdf.attrs["provenance"] = got.meta  # the boundaries' own year (MapGeometry.year)
     return got.gdf, got.origin, got.warning
@@ -211,10 +238,14 @@ def _resolve_year(raw, years: list[int]) -> tuple[int, str | None]:
                      f"(te kiezen: {min(years)} tot en met {max(years)}); getoond wordt {default}.")
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
 def _gemeente_list(year: int) -> tuple[list[tuple[str, str]], bool]:
     """([(code, name)], complete): every gemeente of the year plus the demo; ``complete`` is
     False when the year's list could not be loaded (only what is cached, or only the demo)."""
+    return _gemeente_list_at(year, table_stamp(year, "gemeenten"))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _gemeente_list_at(year: int, stamp: str) -> tuple[list[tuple[str, str]], bool]:
     opts = [(repository.DEMO_GEMEENTE, f"{repository.DEMO_NAME} (fictief)")]
     if demo_only():
         return opts, False
@@ -686,7 +717,6 @@ def view_labels() -> dict[str, str]:
     return load_catalogue().views
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
 def load_national(year: int, gemeente: str) -> tuple[AreaTable, str, str | None]:
     """All gemeenten of the year. For the (fictitious) Voorbeeldgemeente: its fictitious
     'country', so real and made-up areas never share one map."""
@@ -697,11 +727,12 @@ def load_national_buurten(year: int, gemeente: str) -> tuple[AreaTable, str, str
     """Every area of the country (``scope="alle"``) for the national buurt map, or the demo's
     fictitious 'country' for the Voorbeeldgemeente. Shared (not copied per rerun, unlike
     ``st.cache_data``): read-only."""
-    return _national_table(year, repository.is_demo_scope(gemeente))
+    demo = repository.is_demo_scope(gemeente)
+    return _national_table(year, demo, table_stamp(year, "alle", demo))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _national_table(year: int, demo: bool) -> tuple[AreaTable, str, str | None]:
+def _national_table(year: int, demo: bool, stamp: str) -> tuple[AreaTable, str, str | None]:
     got = repository.load_table(year, "alle", demo=demo)
     return got.table, got.origin, got.warning
 

@@ -27,11 +27,12 @@ from buurtmonitor.integratie.harmonise import ResolveError
 from buurtmonitor.integratie.model import OriginProvenance
 
 from . import own_data
-from .cache import ParquetStore, Store
+from .cache import CacheStore, Store
 from .cbs_origin import load_origin_table
 from .demo import is_demo_scope
 from .http import NotFound, SourceUnavailable
 from .settings import Settings, get_settings
+from .stores import open_cache
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +105,7 @@ def load_by_origin(scope: str, *, tables: Sequence[str] | None = None, demo: boo
     """
     s = settings or get_settings()
     cat = catalogue or load_origin_catalogue()
-    st = store if store is not None else ParquetStore(s.cache_dir)
+    st = store if store is not None else open_cache(s)
     if demo or is_demo_scope(scope):
         got = own_data.load_own_data(scope if is_demo_scope(scope) else own_data.DEMO_GEMEENTE, demo=True)
         frame = combined.own_as_origin_frame(got.frame, levels=own_levels, catalogue=cat)
@@ -137,7 +138,7 @@ def load_by_origin(scope: str, *, tables: Sequence[str] | None = None, demo: boo
             warnings.append(loaded.warning)
     own_lines: tuple[str, ...] = ()
     if own and scope != "gemeenten":
-        got = own_data.load_own_data(scope, store=st if isinstance(st, ParquetStore) else None)
+        got = own_data.load_own_data(scope, store=st if isinstance(st, CacheStore) else None)
         if got.warning:
             warnings.append(got.warning)
         if not got.frame.empty:

@@ -14,7 +14,7 @@ one atomic rename publishes an entry together with its checksum, and any change 
 boundaries becomes one Arrow table with its provenance, and back. A backend keeps Parquet bytes
 under a key and checks them on read. :class:`ParquetStore` is the embedded default (a folder);
 :class:`loaders.cache_pg.PgStore` keeps the same bytes and checksums in PostgreSQL for a team
-deployment (:func:`loaders.stores.open_store` chooses by ``BUURTMONITOR_DATABASE_URL``).
+deployment (:func:`loaders.stores.open_cache` chooses by ``BUURTMONITOR_DATABASE_URL``).
 """
 
 from __future__ import annotations
@@ -109,6 +109,20 @@ class CacheStore:
 
     def describe(self) -> str:
         """Where the entries are, in Dutch (for messages and the CLI)."""
+        raise NotImplementedError
+
+    def checksum(self, key: str) -> str | None:
+        """A short checksum of the stored bytes of ``key`` (None when absent): changes when the
+        entry is written again with other content."""
+        raise NotImplementedError
+
+    def checksums(self) -> dict[str, str]:
+        """{key: :meth:`checksum`} of every entry, in one listing (see :func:`loaders.stores.entry_stamp`)."""
+        raise NotImplementedError
+
+    def stamp(self) -> str:
+        """A value that changes with every write or removal of an entry ("has anything been
+        refreshed since")."""
         raise NotImplementedError
 
     # ------------------------------------------------------------------ tables
@@ -279,6 +293,27 @@ class ParquetStore(CacheStore):
 
     def describe(self) -> str:
         return f"cachemap {self.root}"
+
+    def checksum(self, key: str) -> str | None:
+        path = self._path(key)
+        return path.name.split(".")[1] if path is not None else None
+
+    def _names(self) -> list[str]:
+        try:
+            return sorted(e.name for e in os.scandir(self.root)
+                          if e.name.endswith(".parquet") and e.name.count(".") == 2)
+        except OSError:
+            return []
+
+    def checksums(self) -> dict[str, str]:
+        """From the file names alone (one directory listing, no file is read)."""
+        return {name.split(".")[0]: name.split(".")[1] for name in self._names()}
+
+    def stamp(self) -> str:
+        """A digest of the names of the entries: each name carries its content's checksum, so
+        any write or removal changes it."""
+        names = self._names()
+        return hashlib.sha256("\n".join(names).encode()).hexdigest()[:16] if names else "0"
 
 def default_store() -> ParquetStore:
     return ParquetStore()

@@ -6,8 +6,9 @@ frames and boundaries, with their provenance in the Parquet metadata), one row p
 ``buurtmonitor_cache`` with their SHA-256, size, kind and a version that grows with every write.
 A write is one ``INSERT … ON CONFLICT DO UPDATE`` in its own transaction, so a reader sees the
 old entry or the new one, never half; a row whose bytes do not match their checksum is deleted
-and reported as absent (fetched again), as the file store does. :meth:`PgStore.stamp` changes
-with every write, so running servers notice a refresh (``fetch`` from a timer) without a restart.
+and reported as absent (fetched again), as the file store does. :meth:`PgStore.checksums` lists
+every entry's checksum in one query, so running servers notice a refresh (``fetch`` from a timer)
+without a restart (:func:`loaders.stores.entry_stamp`).
 """
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ import hashlib
 import json
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
 import pyarrow as pa
 
+from . import pg_pool
 from .cache import CacheStore, _safe, arrow_bytes, arrow_from_bytes
 
 log = logging.getLogger(__name__)
@@ -37,12 +41,14 @@ CREATE TABLE IF NOT EXISTS buurtmonitor_cache (
 );
 CREATE SEQUENCE IF NOT EXISTS buurtmonitor_cache_stamp;
 """
+_LOCK_ID = 0x42_4D_43_41  # advisory lock of the schema creation ("BMCA")
 _schema_done: set[str] = set()
 _schema_lock = threading.Lock()
 
 
-class StoreUnavailable(RuntimeError):
-    """The database cannot be reached or used (message in Dutch)."""
+class StoreUnavailable(OSError):
+    """The database cannot be reached or used (message in Dutch; an OSError, like a cache
+    folder that cannot be written)."""
 
 
 def _redacted(url: str) -> str:
@@ -62,19 +68,31 @@ class PgStore(CacheStore):
         self.connect_timeout = connect_timeout
         self._ensure_schema()
 
-    def _connect(self) -> psycopg.Connection:
+    def _new_connection(self) -> psycopg.Connection:
         try:
             return psycopg.connect(self.url, connect_timeout=max(1, int(self.connect_timeout)),
-                                   application_name="buurtmonitor")
+                                   application_name="buurtmonitor", autocommit=True)
         except psycopg.Error as exc:
             raise StoreUnavailable(f"De gedeelde cache ({_redacted(self.url)}) is niet bereikbaar: "
+                                   f"{type(exc).__name__}.") from exc
+
+    @contextmanager
+    def _connect(self) -> Iterator[psycopg.Connection]:
+        """A pooled connection (:mod:`loaders.pg_pool`) in autocommit mode: every statement of
+        this store is a transaction of its own."""
+        try:
+            with pg_pool.connection(self.url, self._new_connection, kind="cache") as conn:
+                yield conn
+        except psycopg.Error as exc:
+            raise StoreUnavailable(f"De gedeelde cache ({_redacted(self.url)}) gaf een fout: "
                                    f"{type(exc).__name__}.") from exc
 
     def _ensure_schema(self) -> None:
         with _schema_lock:
             if self.url in _schema_done:
                 return
-            with self._connect() as conn:
+            with self._connect() as conn, conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_ID,))   # several processes at once
                 conn.execute(SCHEMA)
             _schema_done.add(self.url)
 
@@ -134,8 +152,17 @@ class PgStore(CacheStore):
     def describe(self) -> str:
         return f"gedeelde cache in {_redacted(self.url)}"
 
-    def stamp(self) -> int:
-        """A number that changes with every write to the cache (for "has anything been refreshed")."""
+    def checksum(self, key: str) -> str | None:
         with self._connect() as conn:
-            row = conn.execute("SELECT coalesce(max(version), 0) FROM buurtmonitor_cache").fetchone()
-        return int(row[0]) if row else 0
+            row = conn.execute("SELECT sha256 FROM buurtmonitor_cache WHERE key = %s", (_safe(key),)).fetchone()
+        return str(row[0])[:16] if row else None
+
+    def checksums(self) -> dict[str, str]:
+        with self._connect() as conn:
+            return {str(k): str(d)[:16] for k, d in conn.execute("SELECT key, sha256 FROM buurtmonitor_cache")}
+
+    def stamp(self) -> str:
+        """Changes with every write (the version sequence grows) and every removal (the count)."""
+        with self._connect() as conn:
+            row = conn.execute("SELECT coalesce(max(version), 0), count(*) FROM buurtmonitor_cache").fetchone()
+        return f"{row[0]}:{row[1]}" if row else "0:0"

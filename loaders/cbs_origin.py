@@ -6,7 +6,7 @@ API the catalogue names first, then the other one when the first does not have t
 (HTTP 404) or cannot be reached. The result says which API served it
 (:class:`~buurtmonitor.integratie.model.OriginProvenance`: ``api``, url, fetched_at, table id
 and title). A harmonised frame is written to the cache only when the whole load succeeded
-(every page of every request), through :class:`loaders.cache.ParquetStore` with its checksums
+(every page of every request), through the cache (:func:`loaders.stores.open_cache`) with its checksums
 and atomic rename.
 
 The v3 path talks to ``{CBS_ODATA_URL}/ODataApi/odata/{table}/`` directly through
@@ -48,9 +48,10 @@ from buurtmonitor.integratie.model import API_LABELS, OriginProvenance
 from buurtmonitor.model import AreaTable, TableMeta
 
 from . import cbs_v4
-from .cache import ParquetStore, Store
+from .cache import Store
 from .http import NotFound, SourceUnavailable, get_pages
 from .settings import Settings, get_settings
+from .stores import open_cache
 
 log = logging.getLogger(__name__)
 SOURCE_V3 = "cbs"
@@ -249,7 +250,7 @@ def load_origin_table(table_id: str, scope: str, *, refresh: bool = False, store
     cat = catalogue or load_origin_catalogue()
     spec = cat.table(table_id)
     _check_scope(scope, cat)
-    st = store if store is not None else ParquetStore((settings or get_settings()).cache_dir)
+    st = store if store is not None else open_cache(settings or get_settings())
     key = cache_key(spec.id, scope)
     if not refresh:
         cached = st.get_table(key)

@@ -35,6 +35,8 @@ without losing a note.
 from __future__ import annotations
 
 import builtins
+import json
+import logging
 import re
 import sqlite3
 import time
@@ -47,7 +49,10 @@ from typing import Any, Protocol, runtime_checkable
 
 from buurtmonitor import formatting
 
+from .files import write_atomic
 from .settings import get_settings
+
+log = logging.getLogger(__name__)
 
 #: Worksheet sections: key -> (Dutch title, one-line prompt). Order = order on the page.
 SECTIONS: dict[str, dict[str, str]] = {
@@ -139,6 +144,36 @@ class StaleNoteError(RuntimeError):
 
 class NotesSchemaError(RuntimeError):
     """The notes database has a schema this version does not know (newer). Dutch message."""
+
+
+class NotesUnavailableError(OSError):
+    """The notes database cannot be reached or read now. Dutch message."""
+
+
+class NotesDamagedError(NotesUnavailableError):
+    """The notes database is damaged, or holds fewer notes or versions than it did before
+    (emptied, replaced or restored from an old copy): reported, never shown as "no notes yet"."""
+
+
+class NotesNotEmptyError(ValueError):
+    """A restore into a store that already holds notes (without ``replace``). Dutch message."""
+
+
+# ----------------------------------------------------------------------------- high-water mark
+#: What a store remembers of its own size (the most versions and the highest note id it ever
+#: held), so that an emptied or replaced database is noticed (:meth:`NotesRepository.verify`).
+Tally = tuple[int, int]
+
+
+def check_tally(seen: Tally | None, now: Tally, where: str) -> None:
+    """:class:`NotesDamagedError` when ``now`` (versions, highest id) is below what was ``seen``."""
+    if seen is None or (now[0] >= seen[0] and now[1] >= seen[1]):
+        return
+    raise NotesDamagedError(
+        f"De notitiedatabase ({where}) bevat {formatting.integer(now[0])} versies van notities, terwijl er "
+        f"eerder {formatting.integer(seen[0])} in stonden: ze is leeggemaakt, vervangen of beschadigd. "
+        "De notities worden daarom niet getoond. Zet een back-up terug met "
+        "'python -m buurtmonitor notes restore --file <back-up> --replace', of vraag het de beheerder.")
 
 
 # ----------------------------------------------------------------------------- roles
@@ -345,6 +380,35 @@ class NotesRepository(Protocol):
         """The notes of a gemeente that are not deleted, in worksheet order (:func:`export_order`)."""
         ...
 
+    def verify(self) -> None:
+        """Raise :class:`NotesDamagedError` when the database is damaged or holds fewer versions
+        or a lower highest note id than it once did (see :func:`check_tally`)."""
+        ...
+
+    def dump(self, gemeente_code: str | None = None) -> tuple[builtins.list[Note], builtins.list[dict[str, Any]]]:
+        """Every note (deleted ones too) and every version, of one gemeente or all, read in one
+        consistent snapshot, ordered by id and version (for a backup)."""
+        ...
+
+    def load(self, notes: builtins.list[Note], versions: builtins.list[dict[str, Any]], *,
+             gemeente_code: str | None = None, replace: bool = False) -> dict[int, int]:
+        """Put backed-up notes and versions back, in one transaction (all or nothing).
+        :class:`NotesNotEmptyError` when the store (or the gemeente) already holds notes and not
+        ``replace``; with ``replace`` those are removed first. Ids are kept unless one is taken;
+        then every restored note gets a new id. Returns {old id: new id}."""
+        ...
+
+    def describe(self) -> str:
+        """Where the notes are, in Dutch (for messages)."""
+        ...
+
+
+def renumber(ids: builtins.list[int], taken: set[int], next_id: int) -> dict[int, int]:
+    """{old: new}: the ids unchanged when none of them is taken, else all renumbered from ``next_id``."""
+    if not taken.intersection(ids):
+        return {i: i for i in ids}
+    return {old: next_id + k for k, old in enumerate(sorted(ids))}
+
 
 # ----------------------------------------------------------------------------- SQLite
 _CREATE = (
@@ -392,7 +456,23 @@ class SQLiteNotesStore:
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path is not None else default_path()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._init_schema()
+        try:
+            self._init_schema()
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError):
+                raise
+            raise NotesDamagedError(f"De notitiedatabase {self.path.name} is beschadigd en kan niet worden "
+                                    f"gelezen ({exc}). Zet een back-up terug met 'python -m buurtmonitor "
+                                    "notes restore'.") from exc
+
+    @property
+    def marker_path(self) -> Path:
+        """The high-water mark beside the database (``werkblad.sqlite.stand.json``): outside the
+        file, so that it survives the file being emptied, replaced or removed."""
+        return self.path.with_name(self.path.name + ".stand.json")
+
+    def describe(self) -> str:
+        return f"bestand {self.path.name}"
 
     # -- connections -------------------------------------------------------------------
 
@@ -413,19 +493,53 @@ class SQLiteNotesStore:
             conn.close()
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction: BEGIN IMMEDIATE takes the write lock up front."""
+    def _write(self, *, exact_mark: bool = False) -> Iterator[sqlite3.Connection]:
+        """A write transaction: BEGIN IMMEDIATE takes the write lock up front. After the commit
+        the high-water mark beside the file is raised (``exact_mark``: set, after a restore)."""
         conn = self._connect()
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
+                tally = self._tally(conn)
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
         finally:
             conn.close()
+        self._mark(tally, exact=exact_mark)
+
+    @staticmethod
+    def _tally(conn: sqlite3.Connection) -> Tally:
+        row = conn.execute("SELECT (SELECT COUNT(*) FROM note_versions), "
+                           "(SELECT COALESCE(MAX(id), 0) FROM notes)").fetchone()
+        return int(row[0]), int(row[1])
+
+    def _seen(self) -> Tally | None:
+        try:
+            raw = json.loads(self.marker_path.read_text(encoding="utf-8"))
+            return int(raw["versions"]), int(raw["max_id"])
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise NotesDamagedError(f"Het controlebestand {self.marker_path.name} naast de notitiedatabase "
+                                    f"is onleesbaar ({exc}).") from exc
+
+    def _mark(self, tally: Tally, *, exact: bool = False) -> None:
+        try:
+            seen = None if exact else self._seen()
+        except NotesDamagedError:
+            seen = None
+        if seen is not None:
+            tally = (max(tally[0], seen[0]), max(tally[1], seen[1]))
+            if tally == seen:
+                return
+        try:
+            write_atomic(self.marker_path, json.dumps({"versions": tally[0], "max_id": tally[1]}).encode(),
+                         mode=0o600)
+        except OSError as exc:  # the note itself is saved; only the check is weaker
+            log.warning("Controlebestand %s niet bijgewerkt: %s", self.marker_path, exc)
 
     def _init_schema(self) -> None:
         deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
@@ -618,12 +732,71 @@ class SQLiteNotesStore:
     def export(self, gemeente_code: str) -> builtins.list[Note]:
         return export_order(self.list(gemeente_code))
 
+    def verify(self) -> None:
+        seen = self._seen()
+        try:
+            with self._read() as conn:
+                check = conn.execute("PRAGMA quick_check").fetchone()[0]
+                tally = self._tally(conn)
+        except sqlite3.DatabaseError as exc:
+            raise NotesDamagedError(f"De notitiedatabase {self.path.name} is beschadigd ({exc}).") from exc
+        if str(check).lower() != "ok":
+            raise NotesDamagedError(f"De notitiedatabase {self.path.name} is beschadigd (controle: {check}).")
+        check_tally(seen, tally, self.describe())
+
+    def dump(self, gemeente_code: str | None = None) -> tuple[builtins.list[Note], builtins.list[dict[str, Any]]]:
+        where, args = "", []
+        if gemeente_code is not None:
+            where, args = " WHERE n.gemeente_code = ?", [_validate_gemeente(gemeente_code)]
+        with self._read() as conn:
+            conn.execute("BEGIN")                         # one snapshot for both tables
+            rows = conn.execute("SELECT n.* FROM notes n" + where + " ORDER BY n.id", args).fetchall()
+            vers = conn.execute("SELECT v.* FROM note_versions v JOIN notes n ON n.id = v.note_id" + where
+                                + " ORDER BY v.note_id, v.version", args).fetchall()
+            conn.execute("COMMIT")
+        return [self._note(r) for r in rows], [{k: r[k] for k in VERSION_KEYS} for r in vers]
+
+    def load(self, notes: builtins.list[Note], versions: builtins.list[dict[str, Any]], *,
+             gemeente_code: str | None = None, replace: bool = False) -> dict[int, int]:
+        scope, args = "", []
+        if gemeente_code is not None:
+            scope, args = " WHERE gemeente_code = ?", [_validate_gemeente(gemeente_code)]
+        with self._write(exact_mark=True) as conn:
+            present = int(conn.execute("SELECT COUNT(*) FROM notes" + scope, args).fetchone()[0])
+            if present and not replace:
+                raise NotesNotEmptyError(
+                    f"Er staan al {formatting.integer(present)} notities in {self.describe()}"
+                    + (f" voor {gemeente_code}" if gemeente_code else "")
+                    + "; er is niets teruggezet. Gebruik --replace om ze te vervangen door de back-up.")
+            if present:
+                conn.execute("DELETE FROM note_versions WHERE note_id IN (SELECT id FROM notes" + scope + ")", args)
+                conn.execute("DELETE FROM notes" + scope, args)
+            taken = {int(r[0]) for r in conn.execute("SELECT id FROM notes")}
+            next_id = max([*taken, *(int(r[0]) for r in conn.execute("SELECT seq FROM sqlite_sequence "
+                                                                    "WHERE name = 'notes'"))], default=0) + 1
+            ids = renumber([int(n["id"]) for n in notes], taken, next_id)
+            conn.executemany(f"INSERT INTO notes ({', '.join(NOTE_KEYS)}) VALUES ({', '.join('?' * len(NOTE_KEYS))})",
+                             [tuple(ids[int(n['id'])] if k == "id" else n[k] for k in NOTE_KEYS) for n in notes])
+            conn.executemany(f"INSERT INTO note_versions ({', '.join(VERSION_KEYS)}) "
+                             f"VALUES ({', '.join('?' * len(VERSION_KEYS))})",
+                             [tuple(ids[int(v['note_id'])] if k == "note_id" else v[k] for k in VERSION_KEYS)
+                              for v in versions])
+        return ids
+
 
 #: The default implementation under its historic name.
 NotesStore = SQLiteNotesStore
 
 
 def open_store(path: str | Path | None = None) -> NotesRepository:
-    """The notes store of this installation: SQLite at ``path`` (default :func:`default_path`).
-    The place where another backend is chosen."""
+    """The notes store of this installation, the one place that chooses the backend: SQLite at
+    ``path`` when given; else PostgreSQL when ``BUURTMONITOR_DATABASE_URL`` is set
+    (:class:`loaders.notes_pg.PgNotesStore`); else SQLite at :func:`default_path`."""
+    if path is None:
+        url = get_settings().database_url
+        if url:
+            return notes_pg.PgNotesStore(url)
     return SQLiteNotesStore(path)
+
+
+from . import notes_pg  # noqa: E402 - notes_pg builds on the definitions above

@@ -47,10 +47,11 @@ from buurtmonitor.model import AreaTable
 from buurtmonitor.synthetic import DEMO_GEMEENTE
 
 from . import repository
-from .cache import ParquetStore, Store
+from .cache import CacheStore, Store
 from .files import write_atomic
 from .http import SourceUnavailable
 from .settings import Settings, get_settings
+from .stores import open_cache
 
 KEY_PREFIX = "eigen"
 SUFFIXES_CSV = (".csv", ".txt")
@@ -333,7 +334,7 @@ def read_file(path: str | Path, *, limits: Limits | None = None) -> tuple[Parsed
 class _DeferredStore:
     """Reads from the cache, keeps writes until :meth:`flush` (nothing is written on error)."""
 
-    def __init__(self, store: ParquetStore):
+    def __init__(self, store: CacheStore):
         self.store = store
         self.pending: dict[str, AreaTable] = {}
 
@@ -462,7 +463,7 @@ def provenance_line(sources: Iterable[str]) -> str:
 
 
 def import_file(path: str | Path, *, gemeente: str | None = None, check: bool = False,
-                store: ParquetStore | None = None, settings: Settings | None = None,
+                store: CacheStore | None = None, settings: Settings | None = None,
                 areas: AreaIndex | None = None, limits: Limits | None = None,
                 now: Callable[[], datetime] | None = None) -> ImportResult:
     """Read, check and (unless ``check`` or on any error) store an own-data file.
@@ -498,7 +499,7 @@ def import_file(path: str | Path, *, gemeente: str | None = None, check: bool = 
     """
     p = Path(path)
     s = settings or get_settings()
-    st = store or ParquetStore(s.cache_dir)
+    st = store or open_cache(s)
     parsed, data = read_file(p, limits=limits)
     sha = hashlib.sha256(data).hexdigest()
     years, named = _file_years_and_gemeenten(parsed)
@@ -541,7 +542,7 @@ def import_file(path: str | Path, *, gemeente: str | None = None, check: bool = 
 _KEY_COLUMNS = ["area_code", "year", "group", "indicator"]
 
 
-def _overlaps(frame: pd.DataFrame, gemeente: str, store: ParquetStore, *, exclude: str) -> str | None:
+def _overlaps(frame: pd.DataFrame, gemeente: str, store: CacheStore, *, exclude: str) -> str | None:
     others = [s for s in list_sets(gemeente, store=store) if s.id != exclude]
     if not others:
         return None
@@ -559,9 +560,9 @@ def _overlaps(frame: pd.DataFrame, gemeente: str, store: ParquetStore, *, exclud
             + ". Waar ze overlappen gelden de cijfers van de laatst ingelezen set.")
 
 
-def list_sets(gemeente: str | None = None, *, store: ParquetStore | None = None) -> list[OwnDataSet]:
+def list_sets(gemeente: str | None = None, *, store: CacheStore | None = None) -> list[OwnDataSet]:
     """The imported sets (of ``gemeente``, or all), oldest import first."""
-    st = store or ParquetStore()
+    st = store or open_cache()
     out = []
     for key in st.keys():
         if not key.startswith(KEY_PREFIX + "_"):
@@ -575,16 +576,16 @@ def list_sets(gemeente: str | None = None, *, store: ParquetStore | None = None)
     return sorted(out, key=lambda d: (d.imported_at, d.id))
 
 
-def remove_set(set_id: str, *, store: ParquetStore | None = None) -> bool:
+def remove_set(set_id: str, *, store: CacheStore | None = None) -> bool:
     """Remove an imported set; False when there is no such set."""
-    st = store or ParquetStore()
+    st = store or open_cache()
     if not set_id.startswith(KEY_PREFIX + "_") or set_id not in st.keys():
         return False
     st.delete(set_id)
     return True
 
 
-def load_own_data(gemeente: str, *, demo: bool = False, store: ParquetStore | None = None) -> LoadedOwnData:
+def load_own_data(gemeente: str, *, demo: bool = False, store: CacheStore | None = None) -> LoadedOwnData:
     """Every imported set of ``gemeente`` as one long frame; where sets overlap (same area,
     year, group and indicator) the later import wins.
 
@@ -594,7 +595,7 @@ def load_own_data(gemeente: str, *, demo: bool = False, store: ParquetStore | No
     fictitious = demo or repository.is_demo_scope(gemeente)
     if demo:
         return LoadedOwnData(own_synthetic.demo_own_data().frame.copy(), (), "demo", fictitious=True)
-    st = store or ParquetStore()
+    st = store or open_cache()
     frames, sets, damaged = [], [], []
     for ds in list_sets(gemeente, store=st):
         got = st.get_frame(ds.id)

@@ -26,10 +26,11 @@ from buurtmonitor.catalogue import load_catalogue
 from buurtmonitor.model import AreaTable
 
 from . import cbs, pdok
-from .cache import ParquetStore, Store
+from .cache import Store
 from .demo import DEMO_GEMEENTE, DEMO_NAME, DEMO_YEARS, check_scope, demo_boundaries, demo_table, is_demo_scope
 from .http import SourceUnavailable
 from .settings import Settings, get_settings
+from .stores import open_cache
 
 log = logging.getLogger(__name__)
 Progress = Callable[[float, str], None]
@@ -87,7 +88,7 @@ WEB_FORMAT = 1
 
 # ------------------------------------------------------------------------------ tables
 def _store(s: Settings, store: Store | None) -> Store:
-    return store if store is not None else ParquetStore(s.cache_dir)
+    return store if store is not None else open_cache(s)
 
 
 def load_table(year: int, scope: str, *, demo: bool = False, refresh: bool = False,
@@ -244,12 +245,9 @@ def load_web_boundaries(year: int, level: str, gemeente: str | None = None, *,
 
 
 def _checksum(st: Store, key: str) -> str | None:
-    """The checksum in the file name of a ParquetStore entry (None for other stores)."""
-    path_of = getattr(st, "_path", None)
-    if path_of is None:
-        return None
-    path = path_of(key)
-    return path.name.split(".")[1] if path is not None else None
+    """The checksum of the stored entry ``key`` (None for a store that keeps none)."""
+    checksum = getattr(st, "checksum", None)
+    return checksum(key) if checksum is not None else None
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ Environment variables (documented in README):
 ``BUURTMONITOR_TIMEOUT``   read timeout in seconds for one HTTP request (default 30)
 ``BUURTMONITOR_RETRIES``   retries per request after a reset, timeout, 429, 5xx or truncated answer (default 4)
 ``BUURTMONITOR_OFFLINE``   ``1`` = never go to the network; use the cache and the demo only
+``BUURTMONITOR_DATABASE_URL`` ``postgresql://…``: notes and cache in PostgreSQL (a team deployment);
+                           unset = SQLite notes and the Parquet cache folder (the embedded default)
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class Settings:
     offline: bool
     cbs_odata4_url: str = DEFAULT_CBS_ODATA4_URL
     roles_file: Path | None = None       # who has which role per gemeente (login deployments)
+    database_url: str | None = None      # PostgreSQL for notes and cache (None: SQLite + Parquet)
 
     @property
     def cbs_scheme_and_host(self) -> tuple[bool, str]:
@@ -79,4 +82,5 @@ def get_settings() -> Settings:
         offline=os.environ.get("BUURTMONITOR_OFFLINE", "") in ("1", "true", "yes"),
         cbs_odata4_url=(os.environ.get("CBS_ODATA4_URL") or DEFAULT_CBS_ODATA4_URL).rstrip("/"),
         roles_file=Path(os.environ["BUURTMONITOR_ROLES_FILE"]) if os.environ.get("BUURTMONITOR_ROLES_FILE") else None,
+        database_url=os.environ.get("BUURTMONITOR_DATABASE_URL", "").strip() or None,
     )

@@ -7,8 +7,13 @@ which reset before and after the test).
 
 from __future__ import annotations
 
+import os
+import uuid
+
+import psycopg
 import pytest
 
+from devtools.postgres_server import pg_bindir, postgres_server
 from devtools.standins.cbs_odata import KWB2024_CSV, KWB2024_DIR, CbsODataServer, table_from_shared_kwb2024
 from devtools.standins.pdok import (
     EDE_WIJKEN_2024,
@@ -17,7 +22,7 @@ from devtools.standins.pdok import (
     features_from_shared_ede_wijken,
     features_from_shared_gemeenten_2022,
 )
-from devtools.standins.shared_data import require_shared
+from devtools.standins.shared_data import REQUIRE_VAR, require_shared
 
 #: modules whose tests start Chromium (static export, packs), run the CLI in subprocesses or build
 #: national geometry: every test in them counts as slow. The fast lane
@@ -65,6 +70,46 @@ def pdok_ede(pdok_ede_server):
     pdok_ede_server.reset()
     yield pdok_ede_server
     pdok_ede_server.reset()
+
+
+# ------------------------------------------------------------------ PostgreSQL
+@pytest.fixture(scope="session")
+def pg_server():
+    """One throwaway PostgreSQL server for the session (:func:`devtools.postgres_server.postgres_server`):
+    its admin URL. Skipped when PostgreSQL is not installed, except in CI (``.ci/run`` sets
+    BUURTMONITOR_REQUIRE_SHARED=1), where that is a failure."""
+    if pg_bindir() is None:
+        why = "PostgreSQL is niet geïnstalleerd (Debian: apt-get install postgresql; make test doet dat als root)"
+        if os.environ.get(REQUIRE_VAR) == "1":
+            pytest.fail(why, pytrace=False)
+        pytest.skip(why)
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture
+def pg_database(pg_server):
+    """``pg_database()`` makes a fresh, empty database on the session's server and returns its
+    URL; every database made in the test is dropped afterwards."""
+    made: list[str] = []
+
+    def make() -> str:
+        name = f"t_{uuid.uuid4().hex[:16]}"
+        with psycopg.connect(pg_server, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        made.append(name)
+        return pg_server.rsplit("/", 1)[0] + "/" + name
+
+    yield make
+    with psycopg.connect(pg_server, autocommit=True) as admin:
+        for name in made:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_url(pg_database):
+    """A fresh, empty database on the session's server for one test (dropped afterwards)."""
+    return pg_database()
 
 
 @pytest.fixture

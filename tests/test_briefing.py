@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
+import psycopg
 import pytest
 from apptest_tools import EDE_BUITEN_EUROPA, EDE_INWONERS
 
@@ -25,6 +26,8 @@ from buurtmonitor import briefing
 from buurtmonitor.briefing import pack
 from buurtmonitor.exports.items import ExportItem, StaticExportUnavailable
 from buurtmonitor.model import FICTITIOUS_LABEL
+from loaders.notes import NotesDamagedError
+from loaders.notes_pg import PgNotesStore
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 WHEN = datetime(2026, 11, 30, 9, 30)
@@ -161,6 +164,24 @@ def test_lokale_kaart_item_has_measures_and_notes_verbatim(demo_env):
     assert item.notes == [{"section": "Plekken", "area": "2024", "text": NOTE}]
     assert "Ongelijkheidsindex D" in item.key_figures[0]
     assert set(item.table["Onderdeel"]) == {"Segregatie", "Isolatie", "Samenstelling"}
+
+
+def test_pack_notes_come_from_the_shared_store_and_an_emptied_one_is_said(demo_env, pg_url, monkeypatch):
+    """With BUURTMONITOR_DATABASE_URL the pack reads the notes from PostgreSQL (not from a local
+    file); when the database lost its notes the pack says so instead of leaving them out."""
+    monkeypatch.setenv("BUURTMONITOR_DATABASE_URL", pg_url)
+    PgNotesStore(pg_url).add("GM9901", "plekken", NOTE, year=2024)
+    item = briefing.lokale_kaart_item(2024, "GM9901", "wijk", IND, sources=src(),
+                                      note_sections=["plekken"])
+    assert item.notes == [{"section": "Plekken", "area": "2024", "text": NOTE}]
+    with psycopg.connect(pg_url) as conn:
+        conn.execute("TRUNCATE buurtmonitor_note_versions, buurtmonitor_notes")
+    with pytest.raises(NotesDamagedError, match="leeggemaakt"):
+        briefing.lokale_kaart_item(2024, "GM9901", "wijk", IND, sources=src(),
+                                      note_sections=["plekken"])
+    (item,) = pack.build_items(["lokale_kaart"], 2024, "GM9901", "wijk", IND, sources=src(),
+                               note_sections=["plekken"])
+    assert "kon niet worden gemaakt" in item.key_figures[0] and "leeggemaakt" in item.key_figures[0]
 
 
 @pytest.mark.parametrize("indicator,words", [

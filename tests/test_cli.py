@@ -9,12 +9,13 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import psycopg
 import pytest
 
 from devtools import kwb_files
 from devtools.standins.cbs_odata import KWB2024_CSV, KWB2024_DIR
 from devtools.standins.shared_data import require_shared
-from loaders import repository
+from loaders import notes, repository
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -209,3 +210,93 @@ def test_fetch_accepts_nl_but_not_nonsense(tmp_path):
     res = run_cli("fetch", "--year", "2024", "--gemeente", "Nederlandje",
                   env={"BUURTMONITOR_CACHE_DIR": str(tmp_path), "CBS_ODATA_URL": "http://127.0.0.1:9"})
     assert res.returncode == 2 and "NL voor heel Nederland" in res.stderr and "Traceback" not in res.stderr
+
+
+# ------------------------------------------------------------------ notes backup / restore
+@pytest.fixture(params=["sqlite", "postgresql"])
+def notes_env(request, tmp_path):
+    """``notes_env()``: the env of a fresh, empty notes store of the backend (a data folder, or a
+    new database in BUURTMONITOR_DATABASE_URL), and a way to open it here."""
+    made = []
+
+    def make() -> tuple[dict, object]:
+        if request.param == "postgresql":
+            env = {"BUURTMONITOR_DATABASE_URL": request.getfixturevalue("pg_database")(),
+                   "BUURTMONITOR_DATA_DIR": str(tmp_path / "unused")}
+            store = notes.notes_pg.PgNotesStore(env["BUURTMONITOR_DATABASE_URL"])
+        else:
+            data = tmp_path / f"data{len(made)}"
+            env = {"BUURTMONITOR_DATA_DIR": str(data), "BUURTMONITOR_DATABASE_URL": ""}
+            store = notes.SQLiteNotesStore(data / "notes" / "werkblad.sqlite")
+        made.append(env)
+        return env, store
+
+    return make
+
+
+def test_notes_backup_restore_and_compare(notes_env, tmp_path):
+    src_env, src = notes_env()
+    a = src.add("GM0228", "themas", "VERTROUWELIJK: aanjagers bij het plein – ‘wij/zij’ 🙂", author="Sanne")
+    src.add("GM0344", "fase", "Onderstroom")
+    src.update(a, "Tweede versie", expected_version=1, author="Piet")
+    b = src.add("GM0228", "plekken", "weg")
+    src.delete(b, author="Ali")
+    out = tmp_path / "backup.json"
+    res = run_cli("notes", "backup", "--out", str(out), env=src_env)
+    assert res.returncode == 0, res.stderr
+    assert "3 notities, 5 versies" in res.stderr
+    assert out.stat().st_mode & 0o077 == 0                        # readable by the owner only
+
+    dst_env, dst = notes_env()
+    res = run_cli("notes", "restore", "--file", str(out), env=dst_env)
+    assert res.returncode == 0, res.stderr
+    assert "Teruggezet" in res.stderr and "3 notities, 5 versies" in res.stderr
+    assert dst.dump() == src.dump()                                # restore-and-compare
+
+    # over a store with notes: refused without --replace, nothing changed
+    dst.add("GM0228", "beleid", "na de back-up geschreven")
+    before = dst.dump()
+    res = run_cli("notes", "restore", "--file", str(out), env=dst_env)
+    assert res.returncode == 3 and "--replace" in res.stderr and "niets teruggezet" in res.stderr
+    assert dst.dump() == before
+    res = run_cli("notes", "restore", "--file", str(out), "--replace", env=dst_env)
+    assert res.returncode == 0, res.stderr
+    assert dst.dump() == src.dump()
+
+    # one gemeente, to standard output
+    res = run_cli("notes", "backup", "--out", "-", "--gemeente", "GM0344", env=src_env)
+    assert res.returncode == 0 and '"gemeente": "GM0344"' in res.stdout and "VERTROUWELIJK" not in res.stdout
+    assert "Traceback" not in res.stderr
+
+
+def test_notes_restore_refuses_bad_files_and_targets(notes_env, tmp_path):
+    env, store = notes_env()
+    store.add("GM0228", "themas", "blijft staan")
+    before = store.dump()
+    bad = tmp_path / "kapot.json"
+    bad.write_text('{"format": "buurtmonitor-notities", "format_version": 1, "notes": [', encoding="utf-8")
+    cases = [(["notes", "restore", "--file", str(bad), "--replace"], 3, "geen geldige JSON"),
+             (["notes", "restore", "--file", str(tmp_path / "bestaat-niet.json")], 2, "niet gevonden"),
+             (["notes", "backup", "--out", "/dev/null"], 2, "geen gewoon bestand"),
+             (["notes", "restore", "--file", str(bad), "--gemeente", "XX"], 2, "gemeentecode")]
+    for args, code, msg in cases:
+        res = run_cli(*args, env=env)
+        assert res.returncode == code, (args, res.stderr)
+        assert msg in res.stderr and "Traceback" not in res.stderr, res.stderr
+    assert store.dump() == before
+
+
+def test_notes_check_reports_an_emptied_database(notes_env):
+    env, store = notes_env()
+    for i in range(3):
+        store.add("GM0228", "themas", f"notitie {i}")
+    assert run_cli("notes", "check", env=env).returncode == 0
+    if env.get("BUURTMONITOR_DATABASE_URL"):
+        with psycopg.connect(env["BUURTMONITOR_DATABASE_URL"]) as conn:
+            conn.execute("TRUNCATE buurtmonitor_note_versions, buurtmonitor_notes")
+    else:
+        for p in store.path.parent.glob("werkblad.sqlite*"):
+            if not p.name.endswith(".stand.json"):
+                p.unlink()
+    res = run_cli("notes", "check", env=env)
+    assert res.returncode == 3 and "eerder 3 in stonden" in res.stderr and "Traceback" not in res.stderr

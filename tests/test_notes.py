@@ -3,39 +3,68 @@ limits and invisible text, paging, the migration from the schema without history
 processes and a restart.
 
 The tests take the store from the ``store``/``make_store`` fixtures, parametrised over the
-implementations of :class:`loaders.notes.NotesRepository` in :data:`BACKENDS`: another backend
-(PostgreSQL) is one more entry there, and the same tests run against it."""
+implementations of :class:`loaders.notes.NotesRepository` in :data:`BACKENDS` (SQLite, and
+PostgreSQL on the session's throwaway server with a fresh database per test): the same tests
+run against each. Tests of what only SQLite has (its file, WAL, the migration of its old
+schema) use it directly."""
 
 from __future__ import annotations
 
+import json
 import multiprocessing as mp
 import sqlite3
+import tempfile
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from loaders import notes as notes_mod
+from loaders import notes_backup
 from loaders.notes import (
     MAX_AUTHOR,
     MAX_TEXT,
     SECTIONS,
     NotAllowedError,
     NoteNotFoundError,
+    NotesDamagedError,
+    NotesNotEmptyError,
     NotesRepository,
     NotesSchemaError,
     NotesStore,
     SQLiteNotesStore,
     StaleNoteError,
 )
+from loaders.notes_pg import PgNotesStore
 
-#: name -> factory(tmp_path) of a fresh, empty store
-BACKENDS = {"sqlite": lambda tmp: SQLiteNotesStore(tmp / "werkblad.sqlite")}
+#: name -> factory(where) of a store; ``where`` comes from :func:`_where` (a file or a database URL)
+BACKENDS = {"sqlite": lambda where: SQLiteNotesStore(where),
+            "postgresql": lambda where: PgNotesStore(where)}
 
 
 @pytest.fixture(params=sorted(BACKENDS))
-def make_store(request, tmp_path: Path):
+def new_store(request, tmp_path: Path):
+    """``new_store()``: a store of the backend on a fresh, empty location (a new file or a new
+    database) each time it is called."""
+    made = []
+
+    def make() -> NotesRepository:
+        if request.param == "postgresql":
+            where = request.getfixturevalue("pg_database")()
+        else:
+            where = tmp_path / f"werkblad{len(made) or ''}.sqlite"
+        made.append(where)
+        return BACKENDS[request.param](where)
+
+    return make
+
+
+@pytest.fixture
+def make_store(new_store):
     """A factory of stores on the same (backend, database): a second store = a restart."""
-    return lambda: BACKENDS[request.param](tmp_path)
+    first = new_store()
+    where = first.url if isinstance(first, PgNotesStore) else first.path
+    return lambda: type(first)(where)
 
 
 @pytest.fixture
@@ -112,20 +141,19 @@ def test_default_path_from_settings(tmp_path: Path, monkeypatch):
         assert conn.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal"
 
 
-def _writer(path: str, who: str, n: int, go) -> None:
+def _writer(make_store, who: str, n: int, go) -> None:
     go.wait(30)                      # both processes start writing at the same moment
-    store = NotesStore(path)         # both may create the (new) database concurrently
+    store = make_store()             # both may create the (new) database concurrently
     for i in range(n):
         section = list(SECTIONS)[i % len(SECTIONS)]
         store.add("GM0228", section, f"{who}-{i}", author=who,
                   area_code=None if i % 2 else f"BU0228{i:04d}")
 
 
-def test_two_writer_processes_then_restart(tmp_path: Path):
-    path = tmp_path / "notes" / "werkblad.sqlite"
-    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+def test_two_writer_processes_then_restart(make_store):
+    ctx = mp.get_context("fork")     # the children inherit the factory (and its database)
     go = ctx.Event()
-    procs = [ctx.Process(target=_writer, args=(str(path), who, 200, go)) for who in ("A", "B")]
+    procs = [ctx.Process(target=_writer, args=(make_store, who, 200, go)) for who in ("A", "B")]
     for p in procs:
         p.start()
     go.set()
@@ -133,7 +161,7 @@ def test_two_writer_processes_then_restart(tmp_path: Path):
         p.join(timeout=60)
     assert all(p.exitcode == 0 for p in procs), [p.exitcode for p in procs]
 
-    restarted = NotesStore(path)   # "restart": a fresh store on the same file
+    restarted = make_store()       # "restart": a fresh store on the same database
     got = restarted.export("GM0228")
     texts = sorted(n["text"] for n in got)
     expected = sorted(f"{who}-{i}" for who in ("A", "B") for i in range(200))
@@ -193,14 +221,13 @@ def test_edit_on_an_older_version_is_refused_with_the_newer_text(store: NotesRep
     assert store.get(nid) is not None
 
 
-def test_lost_update_race_between_processes(tmp_path: Path):
+def test_lost_update_race_between_processes(make_store):
     """Many processes edit the same note, each based on the version it read: every saved
     edit is a version, every refused one was told so; none is silently overwritten."""
-    path = tmp_path / "werkblad.sqlite"
-    nid = NotesStore(path).add("GM0228", "themas", "start")
-    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+    nid = make_store().add("GM0228", "themas", "start")
+    ctx = mp.get_context("fork")
     go, results = ctx.Event(), ctx.Queue()
-    procs = [ctx.Process(target=_editor, args=(str(path), nid, f"P{i}", go, results)) for i in range(4)]
+    procs = [ctx.Process(target=_editor, args=(make_store, nid, f"P{i}", go, results)) for i in range(4)]
     for p in procs:
         p.start()
     go.set()
@@ -209,13 +236,13 @@ def test_lost_update_race_between_processes(tmp_path: Path):
         p.join(timeout=60)
     saved = [g for g in got if g[1] == "ok"]
     assert saved and all(g[1] in ("ok", "stale") for g in got)
-    hist = NotesStore(path).history(nid)
+    hist = make_store().history(nid)
     assert len(hist) == 1 + len(saved)                         # each saved edit is one version
     assert {h["text"] for h in hist[1:]} == {g[0] for g in saved}
 
 
-def _editor(path: str, nid: int, who: str, go, results) -> None:
-    store = NotesStore(path)
+def _editor(make_store, nid: int, who: str, go, results) -> None:
+    store = make_store()
     seen = store.get(nid)["version"]
     go.wait(30)
     try:
@@ -317,9 +344,160 @@ def test_paging_and_counts(store: NotesRepository):
         store.list("GM0228", offset=-1)
 
 
-def test_store_implements_the_interface(store: NotesRepository):
+def test_store_implements_the_interface(store: NotesRepository, monkeypatch, tmp_path: Path):
+    """:func:`loaders.notes.open_store` chooses by BUURTMONITOR_DATABASE_URL (SQLite without it)."""
     assert isinstance(store, NotesRepository)
-    assert isinstance(notes_mod.open_store(Path(store.path)), NotesRepository)
+    monkeypatch.setenv("BUURTMONITOR_DATA_DIR", str(tmp_path / "data"))
+    if isinstance(store, PgNotesStore):
+        monkeypatch.setenv("BUURTMONITOR_DATABASE_URL", store.url)
+        opened = notes_mod.open_store()
+        assert isinstance(opened, PgNotesStore) and opened.url == store.url
+    else:
+        monkeypatch.delenv("BUURTMONITOR_DATABASE_URL", raising=False)
+        opened = notes_mod.open_store()
+        assert isinstance(opened, SQLiteNotesStore) and opened.path == tmp_path / "data" / "notes" / "werkblad.sqlite"
+        assert isinstance(notes_mod.open_store(Path(store.path)), SQLiteNotesStore)
+    assert isinstance(opened, NotesRepository)
+    nid = store.add("GM0228", "themas", "via de ene")
+    seen = opened.get(nid)             # the same database for PostgreSQL; another file for SQLite
+    assert (seen is not None and seen["text"] == "via de ene") is isinstance(store, PgNotesStore)
+
+
+# ----------------------------------------------------------------------------- backups
+def _worksheet(store: NotesRepository) -> list[int]:
+    """A few notes of two gemeenten with every kind of version: edited, deleted, restored,
+    deleted for good, text that must survive byte for byte."""
+    a = store.add("GM0228", "themas", "Spanning rond het AZC – ‘wij/zij’ <b>x</b> 🙂\r\nregel 2", author="Sanne",
+                  year=2024)
+    b = store.add("GM0228", "plekken", "Winkelcentrum", area_code="BU02280301")
+    c = store.add("GM0344", "fase", "Onderstroom")
+    store.update(a, "Tweede tekst", expected_version=1, author="Piet")
+    store.delete(b, author="Ali")
+    store.restore(b, author="Beheer")
+    d = store.add("GM0228", "beleid", "weg")
+    store.delete(d, author="Ali")
+    return [a, b, c, d]
+
+
+def test_backup_restore_and_compare(new_store):
+    """Backup -> restore into an empty store -> the same notes, versions and ids; a new note
+    after the restore gets a new id; the restored store is verified as it is."""
+    source = new_store()
+    ids = _worksheet(source)
+    data, backup = notes_backup.backup_bytes(source)
+    assert len(backup.notes) == 4 and len(backup.versions) == 8
+    target = new_store()
+    report = notes_backup.restore(target, data)
+    assert (report.notes, report.versions, report.renumbered) == (4, 8, False)
+    assert target.dump() == source.dump()                                  # restore-and-compare
+    assert target.history(ids[0]) == source.history(ids[0])
+    assert target.get(ids[3]) is None and target.get(ids[3], include_deleted=True)["deleted_by"] == "Ali"
+    assert target.export("GM0228") == source.export("GM0228")
+    target.verify()
+    assert target.add("GM0228", "themas", "na het terugzetten") > max(ids)
+    # a second backup of the restored store holds the same content
+    again = notes_backup.read_backup(notes_backup.backup_bytes(target)[0])
+    assert again.notes[:4] == backup.notes and again.versions[:8] == backup.versions
+
+
+def test_backup_of_one_gemeente_and_restore_over_a_full_store(new_store):
+    source = new_store()
+    _worksheet(source)
+    data, backup = notes_backup.backup_bytes(source, "GM0228")
+    assert {n["gemeente_code"] for n in backup.notes} == {"GM0228"} and len(backup.notes) == 3
+    target = new_store()
+    keep = target.add("GM0344", "fase", "eigen notitie van een andere gemeente")
+    target.add("GM0228", "themas", "komt in de weg")
+    before = target.dump()
+    with pytest.raises(NotesNotEmptyError, match="--replace"):
+        notes_backup.restore(target, data, gemeente="GM0228")
+    assert target.dump() == before                                         # nothing changed
+    report = notes_backup.restore(target, data, gemeente="GM0228", replace=True)
+    assert report.notes == 3 and report.renumbered                         # ids 1, 2 were taken
+    assert target.get(keep)["text"] == "eigen notitie van een andere gemeente"   # other gemeente kept
+    assert sorted(n["text"] for n in target.dump("GM0228")[0]) == sorted(n["text"] for n in backup.notes)
+    assert [len(target.history(n["id"])) for n in target.dump("GM0228")[0]] == [2, 3, 2]
+    target.verify()                                                        # fewer versions, but restored
+
+
+@pytest.mark.parametrize("damage, why", [
+    (lambda d: d[: len(d) // 2], "geen geldige JSON"),
+    (lambda d: d.replace(b"Tweede tekst", b"Andere tekst"), "controlegetal"),
+    (lambda d: b'{"format": "iets anders"}', "geen back-up"),
+    (lambda d: d.replace(b'"format_version": 1', b'"format_version": 9'), "indeling"),
+])
+def test_a_damaged_backup_is_refused_and_changes_nothing(new_store, damage, why):
+    source = new_store()
+    _worksheet(source)
+    data, _ = notes_backup.backup_bytes(source)
+    target = new_store()
+    with pytest.raises(notes_backup.BackupError, match=why):
+        notes_backup.restore(target, damage(data))
+    assert target.dump() == ([], [])
+
+
+def test_a_backup_with_an_incomplete_history_is_refused(new_store):
+    source = new_store()
+    _worksheet(source)
+    data, backup = notes_backup.backup_bytes(source)
+    versions = [v for v in backup.versions if not (v["note_id"] == backup.notes[0]["id"] and v["version"] == 1)]
+    doc = {"format": notes_backup.FORMAT, "format_version": 1, "notes": backup.notes, "versions": versions,
+           "sha256": notes_backup._digest(backup.notes, versions)}
+    target = new_store()
+    with pytest.raises(notes_backup.BackupError, match="geschiedenis van notitie"):
+        notes_backup.restore(target, json.dumps(doc).encode())
+    assert target.dump() == ([], [])
+
+
+def test_backup_moves_from_sqlite_to_postgresql_and_back(tmp_path: Path, pg_url):
+    lite = SQLiteNotesStore(tmp_path / "werkblad.sqlite")
+    _worksheet(lite)
+    pg = PgNotesStore(pg_url)
+    notes_backup.restore(pg, notes_backup.backup_bytes(lite)[0])
+    assert pg.dump() == lite.dump()
+    back = SQLiteNotesStore(tmp_path / "terug.sqlite")
+    notes_backup.restore(back, notes_backup.backup_bytes(pg)[0])
+    assert back.dump() == lite.dump()
+
+
+def _empty_behind_its_back(store: NotesRepository) -> None:
+    """What an accident does: the SQLite file replaced by an empty one; the PostgreSQL tables emptied."""
+    if isinstance(store, PgNotesStore):
+        with psycopg.connect(store.url) as conn:
+            conn.execute("TRUNCATE buurtmonitor_note_versions, buurtmonitor_notes")
+        return
+    for p in store.path.parent.glob(store.path.name + "*"):
+        if not p.name.endswith(".stand.json"):
+            p.unlink()
+
+
+def test_an_emptied_database_is_reported_not_shown_as_empty(make_store):
+    store = make_store()
+    store.verify()                                   # a new, empty store is fine
+    _worksheet(store)
+    store.verify()
+    _empty_behind_its_back(store)
+    reopened = make_store()                          # SQLite: a new, empty file is made
+    assert reopened.counts("GM0228") == dict.fromkeys(SECTIONS, 0)
+    with pytest.raises(NotesDamagedError, match="eerder 8 in stonden.*leeggemaakt, vervangen of beschadigd"):
+        reopened.verify()
+    assert isinstance(NotesDamagedError("x"), OSError)   # the page reports it as a read error
+    # putting the backup back makes it whole again
+    restored = make_store()
+    source = SQLiteNotesStore(Path(tempfile.mkdtemp()) / "bron.sqlite")
+    _worksheet(source)
+    notes_backup.restore(restored, notes_backup.backup_bytes(source)[0])
+    restored.verify()
+
+
+def test_a_damaged_sqlite_file_is_a_dutch_message(tmp_path: Path):
+    path = tmp_path / "werkblad.sqlite"
+    _worksheet(SQLiteNotesStore(path))
+    path.write_bytes(b"dit is geen database " * 400)
+    for suffix in ("-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    with pytest.raises(NotesDamagedError, match="beschadigd"):
+        SQLiteNotesStore(path)
 
 
 # ----------------------------------------------------------------------------- migration
@@ -435,3 +613,21 @@ def test_a_newer_schema_is_refused_untouched(tmp_path: Path):
         NotesStore(path)
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 99
+
+
+def test_postgresql_connections_are_reused_and_survive_their_end(pg_url):
+    """The store keeps idle connections (one per operation would cost ~25 ms each) and notices
+    when the server ended them (a restart, an idle timeout): the next operation simply works."""
+    store = PgNotesStore(pg_url)
+    nid = store.add("GM0228", "themas", "voor het einde")
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        pids = {r[0] for r in admin.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND application_name = 'buurtmonitor-notities'")}
+        assert pids                                               # an idle connection is kept
+        for pid in pids:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    assert store.get(nid)["text"] == "voor het einde"
+    with pytest.raises(StaleNoteError):
+        store.update(nid, "x", expected_version=9)
+    assert store.update(nid, "na het einde", expected_version=1) == 2   # the refused edit left nothing open

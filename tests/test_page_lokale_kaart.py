@@ -22,6 +22,7 @@ from buurtmonitor.model import FICTITIOUS_LABEL
 from devtools.streamlit_server import streamlit_process
 from loaders import repository
 from loaders.notes import MAX_TEXT, NotesStore
+from loaders.notes_pg import PgNotesStore
 
 REPO = Path(__file__).resolve().parents[1]
 PAGE = str(REPO / "pages" / "lokale_kaart.py")
@@ -478,3 +479,36 @@ def test_browser_400_notes_page_size_over_the_websocket(tmp_path):
     assert in_page == 6 * view.NOTES_PER_PAGE
     assert first_load < 600_000, first_load
     assert NotesStore(tmp_path / "data" / "notes" / "werkblad.sqlite").count("GM9901") == 400
+
+
+# ---------------------------------------------------------------------------------- shared store
+def test_notes_through_the_page_into_postgresql(demo_env, pg_url, monkeypatch):
+    """With BUURTMONITOR_DATABASE_URL the worksheet writes to and reads from PostgreSQL (no
+    SQLite file is made); a note written by another process is on the next page."""
+    monkeypatch.setenv("BUURTMONITOR_DATABASE_URL", pg_url)
+    at = add_note(new_app().run(), "kerncijfers", "In PostgreSQL bewaard", author="Sanne")
+    no_exception(at)
+    pg = PgNotesStore(pg_url)
+    assert [n["text"] for n in pg.list("GM9901", section="kerncijfers")] == ["In PostgreSQL bewaard"]
+    assert not (demo_env / "data" / "notes" / "werkblad.sqlite").exists()
+    pg.add("GM9901", "fase", "Van een collega op de andere server")
+    again = new_app().run()
+    no_exception(again)
+    assert {"In PostgreSQL bewaard", "Van een collega op de andere server"} <= set(texts(again))
+
+
+def test_an_emptied_notes_database_is_reported_not_shown_as_no_notes(demo_env):
+    store = store_for(demo_env)
+    store.add("GM9901", "themas", "Eerste notitie")
+    store.add("GM9901", "fase", "Tweede notitie")
+    at = new_app().run()
+    no_exception(at)
+    assert "Eerste notitie" in texts(at)
+    for p in store.path.parent.glob("werkblad.sqlite*"):          # the file is lost or replaced
+        if not p.name.endswith(".stand.json"):
+            p.unlink()
+    at = new_app().run()
+    no_exception(at)
+    errors = [e.value for e in at.error]
+    assert any("leeggemaakt, vervangen of beschadigd" in e and "notes restore" in e for e in errors), errors
+    assert not any(c.value.startswith("Nog geen notities") for c in at.caption)

@@ -3,10 +3,12 @@ network or the cache, typed fetch reports."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from loaders import demo, repository
 from loaders.cache import ParquetStore
+from loaders.cache_pg import PgStore
 
 
 @pytest.fixture
@@ -70,3 +72,29 @@ def test_years_of_the_demo():
     assert repository.available_years("GM0228", demo=True) == list(demo.DEMO_YEARS)
     assert repository.available_years("GM9901") == list(demo.DEMO_YEARS)
     assert 2024 in repository.available_years("GM0228")
+
+
+def test_the_shared_store_serves_every_process_and_survives_cbs_down(cbs_kwb2024, pdok_ede, cbs_env,
+                                                                     empty_cache_dir, pg_url, monkeypatch):
+    """With BUURTMONITOR_DATABASE_URL the one data path keeps tables and boundaries in PostgreSQL
+    (nothing in the cache folder); another process finds them there, also when CBS is down; the
+    simplified map boundaries are made once and remade only when their source changes."""
+    cbs_env(cbs=cbs_kwb2024, pdok=pdok_ede, BUURTMONITOR_RETRIES="0", BUURTMONITOR_DATABASE_URL=pg_url)
+    first = repository.load_table(2024, "GM0228")
+    geo = repository.load_boundaries(2024, "wijk", "GM0228")
+    web = repository.load_web_boundaries(2024, "wijk", "GM0228")
+    assert (first.origin, geo.origin, web.origin) == ("cbs", "pdok", "cache")   # web: made from the cached raw
+    assert list(empty_cache_dir.iterdir()) == []
+    shared = PgStore(pg_url)
+    assert {"kwb_2024_GM0228", "geo_2024_wijk_GM0228"} <= set(shared.keys())
+    assert web.meta["source_checksum"] == shared.checksum("geo_2024_wijk_GM0228")
+    cbs_kwb2024.reset()
+    monkeypatch.setenv("CBS_ODATA_URL", "http://127.0.0.1:9")        # CBS and PDOK down now
+    monkeypatch.setenv("PDOK_URL", "http://127.0.0.1:9")
+    again = repository.load_table(2024, "GM0228")
+    assert again.origin == "cache"
+    pd.testing.assert_frame_equal(again.table.data, first.table.data.reset_index(drop=True), check_dtype=False)
+    assert again.table.meta == first.table.meta                          # provenance kept
+    assert repository.load_web_boundaries(2024, "wijk", "GM0228").origin == "cache"
+    assert repository.cached_scopes() == [(2024, "GM0228")]
+    assert not repository.demo_mode_only()
