@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages that static export (kaleido), the browser tests and the login
-# tests (Node.js for the test OpenID Connect provider) and the shared-store tests (PostgreSQL) need.
+# Installs the Debian packages that static export (kaleido), the browser tests, the login
+# tests (Node.js for the test OpenID Connect provider) and the team-deployment tests (nginx,
+# PostgreSQL, openssl) need.
 # As root it installs what is missing; otherwise it says what is missing and carries on
 # (tests that need Chromium are then skipped with that reason).
 set -u
@@ -11,8 +12,10 @@ command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 # the login tests start a real OpenID Connect provider (npm package oidc-provider)
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
-# the shared-store tests start a throwaway PostgreSQL server (initdb in a temporary folder)
-ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || need+=(postgresql)
+# the team-deployment tests: nginx in front of two app processes, PostgreSQL, a TLS test certificate
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || command -v postgres >/dev/null 2>&1 || need+=(postgresql)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "Systeempakketten installeren: ${need[*]}"
