@@ -38,7 +38,9 @@ def main() -> None:
     with st.sidebar:  # <html lang="nl"> (Streamlit's own index.html says "en"); our own file, no user text
         st.html(HERE / "static" / "lang.html", unsafe_allow_javascript=True)
     if auth.gate() is None:          # [auth] in the secrets and not logged in: only the login page
-        st.navigation([st.Page(auth.login_page, title="Inloggen", url_path="inloggen", default=True)],
+        # under every page's address, so a deep link opens the login, not "Page not found"
+        st.navigation([st.Page(auth.login_page, title="Inloggen", url_path="inloggen", default=True)]
+                      + [st.Page(auth.login_page, title="Inloggen", url_path=u) for u in ICONS],
                       position="hidden").run()
         return
     titles = load_catalogue().views

@@ -93,6 +93,7 @@ def test_nothing_before_the_login(login_site, browser):
         body = pg.inner_text("body")
         assert "alleen toegankelijk" in body
         assert "Werkblad" not in body and "Raadsbriefing" not in body and "Kaart\n" not in body
+        assert pg.locator('[role="dialog"]').count() == 0, (path, pg.locator('[role="dialog"]').first.inner_text())
     SHOTS.mkdir(parents=True, exist_ok=True)
     pg.screenshot(path=str(SHOTS / "login_required.png"))
     ctx.close()
