@@ -10,6 +10,7 @@ Environment variables (documented in README):
 ``BUURTMONITOR_TIMEOUT``   read timeout in seconds for one HTTP request (default 30)
 ``BUURTMONITOR_RETRIES``   retries per request after a reset, timeout, 429, 5xx or truncated answer (default 4)
 ``BUURTMONITOR_OFFLINE``   ``1`` = never go to the network; use the cache and the demo only
+``BUURTMONITOR_PDOK_CONCURRENCY`` PDOK requests at the same time for a national layer (default 4, 1-8)
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class Settings:
     offline: bool
     cbs_odata4_url: str = DEFAULT_CBS_ODATA4_URL
     roles_file: Path | None = None       # who has which role per gemeente (login deployments)
+    pdok_concurrency: int = 4            # PDOK pages of a national layer fetched at the same time
 
     @property
     def cbs_scheme_and_host(self) -> tuple[bool, str]:
@@ -79,4 +81,5 @@ def get_settings() -> Settings:
         offline=os.environ.get("BUURTMONITOR_OFFLINE", "") in ("1", "true", "yes"),
         cbs_odata4_url=(os.environ.get("CBS_ODATA4_URL") or DEFAULT_CBS_ODATA4_URL).rstrip("/"),
         roles_file=Path(os.environ["BUURTMONITOR_ROLES_FILE"]) if os.environ.get("BUURTMONITOR_ROLES_FILE") else None,
+        pdok_concurrency=max(1, min(8, int(_float("BUURTMONITOR_PDOK_CONCURRENCY", 4)))),
     )
