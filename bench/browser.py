@@ -129,6 +129,27 @@ class TreeMemory:
         self._thread.join(timeout=2)
 
 
+def first_visible(context, url: str, timeout_s: float = 60.0) -> dict:
+    """The floor: open ``url`` (a bare page) in a new page of ``context``; {'painted_s'} = time from
+    navigation start until its title (h1) and its line of text are in the document."""
+    page = context.new_page()
+    page.add_init_script(PROBE)
+    out: dict = {"painted_s": None}
+    try:
+        page.goto(url, wait_until="commit", timeout=timeout_s * 1000)
+        try:
+            seen = page.wait_for_function(
+                "() => (document.querySelector('[data-testid=\"stMain\"] h1') && document.querySelector("
+                "'[data-testid=\"stMain\"] [data-testid=\"stMarkdownContainer\"] p')) ? performance.now() : false",
+                timeout=timeout_s * 1000, polling=20)
+            out["painted_s"] = round(seen.json_value() / 1000.0, 3)
+        except Exception:  # noqa: BLE001 - timed out: report None
+            pass
+    finally:
+        page.close()
+    return out
+
+
 def first_paint(context, url: str, timeout_s: float = 60.0) -> dict:
     """Open ``url`` in a new page of ``context``; {'painted_s', 'title_s', 'plot_s', 'renderer'}
     (painted_s None when the map was not drawn within ``timeout_s``)."""

@@ -78,7 +78,20 @@ TARGETS = [
     ("gemeente_cold_s", "One gemeente from the stand-in servers (empty cache)", "≤ 2 s", lambda v: v <= 2.0, "s"),
     ("national_peak_rss_mb", "Peak memory of the dashboard with the national buurt map open", "≤ 1 GB (1000 MB)",
      lambda v: v <= 1000, "MB"),
+    ("floor_s", "Floor: a bare Streamlit page (title + a line of text), first paint (same server flags and browser)",
+     "(reference)", lambda v: True, "s"),
+    ("gemeente_paint_ratio", f"Gemeente view ({GEMEENTE_NAME} buurten): first paint as a multiple of the floor",
+     "≤ 1.5×", lambda v: v <= 1.5, "×"),
+    ("national_paint_ratio", "National buurt map: first paint as a multiple of the floor", "≤ 1.5×",
+     lambda v: v <= 1.5, "×"),
+    ("national_cold_s", "First national buurt view on an empty cache (PDOK stand-in: fetch, simplify, cache)",
+     "≤ 5 s", lambda v: v <= 5.0, "s"),
+    ("national_cold_peak_mb", "Peak memory added by that first national load", "≤ 1 GB (1000 MB)",
+     lambda v: v <= 1000, "MB"),
+    ("cli_table_s", "python -m buurtmonitor table, cached gemeente: process start to output (median)", "≤ 0.5 s",
+     lambda v: v <= 0.5, "s"),
 ]
+STEPS = ("load", "national", "sizes", "rerun", "browser", "export", "cli")
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -283,14 +296,33 @@ class Bench:
     def national_cold(self) -> None:
         if self.shared is None:
             return self.skip("landelijk_koud", "../shared/data is missing")
+        from browser import TreeMemory
+
         from app import maps as app_maps
         from app import ui
         from loaders import repository
+        from loaders.settings import get_settings
+        self.set_env()
+        # before: one request at a time, in an empty cache of its own (not used further)
+        one_dir = Path(tempfile.mkdtemp(prefix="cache-one-", dir=WORK))
+        os.environ.update({"BUURTMONITOR_CACHE_DIR": str(one_dir), "BUURTMONITOR_PDOK_CONCURRENCY": "1"})
+        self.clear_st()
+        with TreeMemory(os.getpid()) as mem:
+            base = mem.rss()
+            t = now()
+            repository.load_web_boundaries(YEAR, "buurt", None, national=True)
+            one_s = now() - t
+            one_peak = mem.peak - base
+        shutil.rmtree(one_dir, ignore_errors=True)
+        os.environ.pop("BUURTMONITOR_PDOK_CONCURRENCY", None)
         self.set_env()
         self.clear_st()
-        t = now()
-        got = repository.load_web_boundaries(YEAR, "buurt", None, national=True)
-        geo_s = now() - t
+        with TreeMemory(os.getpid()) as mem:
+            base = mem.rss()
+            t = now()
+            got = repository.load_web_boundaries(YEAR, "buurt", None, national=True)
+            geo_s = now() - t
+            peak = mem.peak - base
         t = now()
         tab = repository.load_table(YEAR, "alle")
         tab_s = now() - t
@@ -302,11 +334,50 @@ class Bench:
         web = got.meta.get("web", {})
         self.put("landelijk", {
             "boundaries_first_time_s": round(geo_s, 2), "boundaries_origin": got.origin,
+            "boundaries_first_time_one_at_a_time_s": round(one_s, 2),
+            "pdok_concurrency": get_settings().pdok_concurrency,
+            "peak_added_mb": mb(peak), "peak_added_one_at_a_time_mb": mb(one_peak),
             "table_alle_first_time_s": round(tab_s, 2), "table_rows": int(len(tab.table.data)),
             "in_process_from_disk_cache_s": round(proc_s, 2),
             "buurten": web.get("areas_out"), "vertices_raw": web.get("vertices_in"),
             "vertices_simplified": web.get("vertices_out"), "tolerance_m": web.get("tolerance_m"),
             "decimals": web.get("decimals")})
+
+    # -- 7: the command line ---------------------------------------------------------------
+    def m7_cli(self) -> None:
+        """``python -m buurtmonitor table`` for a cached gemeente: wall time from process start to
+        the end of the output, and CPU time (user + system) of the process, median of 9."""
+        if self.shared is None:
+            return self.skip("7_cli", "../shared/data is missing")
+        cache = Path(tempfile.mkdtemp(prefix="cache-cli-", dir=WORK))
+        args = [sys.executable, "-m", "buurtmonitor", "table", "--year", str(YEAR), "--gemeente", GEMEENTE,
+                "--level", "buurt", "--format", "csv"]
+        env = {**os.environ, **self.env(cache)}
+        env.pop("BUURTMONITOR_OFFLINE", None)
+        first = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, timeout=300)   # fills the cache
+        if first.returncode != 0:
+            return self.skip("7_cli", f"table failed: {first.stderr.decode()[-300:]}")
+        env["CBS_ODATA_URL"] = "http://127.0.0.1:9"   # from the cache only
+        wall, cpu, loads = [], [], []
+        for _ in range(9):
+            before = os.times()
+            t = now()
+            res = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, timeout=300)
+            wall.append(now() - t)
+            after = os.times()
+            cpu.append((after.children_user - before.children_user) + (after.children_system - before.children_system))
+            loads.append(os.getloadavg()[0])
+            if res.returncode != 0 or len(res.stdout) < 1000:
+                return self.skip("7_cli", f"table from the cache failed: {res.stderr.decode()[-300:]}")
+        shutil.rmtree(cache, ignore_errors=True)
+        bare = []
+        for _ in range(5):
+            t = now()
+            subprocess.run([sys.executable, "-c", "import pandas"], cwd=ROOT, capture_output=True, timeout=120)
+            bare.append(now() - t)
+        self.put("7_cli", {"table_wall_s": med(wall), "table_wall_samples": [round(x, 3) for x in wall],
+                           "table_cpu_s": med(cpu), "table_cpu_samples": [round(x, 3) for x in cpu],
+                           "import_pandas_wall_s": med(bare), "load_1min_during": [round(x, 2) for x in loads]})
 
     # -- 2: figure sizes ----------------------------------------------------------------
     def _project_sizes(self, geometry, frame, indicator: str, level: str, *, url_rule: bool = True) -> dict:
@@ -542,7 +613,15 @@ class Bench:
 
     # -- 4 + 6: browser and memory ---------------------------------------------------------
     def m4_browser(self) -> None:
-        from browser import CHROMIUM, CHROMIUM_ARGS, TreeMemory, chromium_missing, first_paint, streamlit_server
+        from browser import (
+            CHROMIUM,
+            CHROMIUM_ARGS,
+            TreeMemory,
+            chromium_missing,
+            first_paint,
+            first_visible,
+            streamlit_server,
+        )
         if self.shared is None:
             return self.skip("4_browser", "../shared/data is missing")
         if self.args.no_browser:
@@ -559,6 +638,17 @@ class Bench:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             vp = {"viewport": {"width": 1440, "height": 1000}, "locale": "nl-NL"}
             try:
+                # the floor: a bare page, the same server flags and browser, in this run
+                with streamlit_server("bench/floor_app.py", self.env(), log_path=WORK / "streamlit-floor.log") as (url, _):
+                    ctx = browser.new_context(**vp)
+                    first_visible(ctx, f"{url}/", 60)   # warm the server (first script run)
+                    ctx.close()
+                    bare = []
+                    for _ in range(reps + 2):
+                        ctx = browser.new_context(**vp)
+                        bare.append(first_visible(ctx, f"{url}/", 60))
+                        ctx.close()
+                    res["floor"] = {"bare_first_paint_s": med(r.get("painted_s") for r in bare), "samples": bare}
                 with streamlit_server("dashboard.py", self.env(), log_path=WORK / "streamlit-project.log") as (url, proc), \
                         TreeMemory(proc.pid) as mem:
                     idle = mem.rss()
@@ -675,6 +765,14 @@ class Bench:
             "gemeente_from_cache_s": get("1_gemeente_laden", "from_cache_s"),
             "gemeente_cold_s": get("1_gemeente_laden", "cold_s"),
             "national_peak_rss_mb": get("4_browser", "project", "rss_peak_mb"),
+            "floor_s": get("4_browser", "floor", "bare_first_paint_s"),
+            "gemeente_paint_ratio": _div(get("4_browser", "project", "gemeente_first_paint_s"),
+                                         get("4_browser", "floor", "bare_first_paint_s")),
+            "national_paint_ratio": _div(get("4_browser", "project", "national_first_paint_s"),
+                                         get("4_browser", "floor", "bare_first_paint_s")),
+            "national_cold_s": get("landelijk", "boundaries_first_time_s"),
+            "national_cold_peak_mb": get("landelijk", "peak_added_mb"),
+            "cli_table_s": get("7_cli", "table_wall_s"),
         }
         out = []
         for key, desc, goal, test, unit in TARGETS:
@@ -695,12 +793,16 @@ class Bench:
               f"({self.out['machine']['logical_cores']} cores, {self.out['machine']['ram_gb']} GB)")
         try:
             self.step("0 data and stand-in servers", self.prepare)
-            self.step("1 load one gemeente", self.m1_load)
-            self.step("national buurt boundaries (first time)", self.national_cold)
-            self.step("2 figure and size", self.m2_sizes)
-            self.step("3 server rerun on indicator switch", self.m3_rerun)
-            self.step("4+6 first paint in Chromium and memory", self.m4_browser)
-            self.step("5 PNG export", self.m5_export)
+            chosen = set(self.args.steps.split(",")) if self.args.steps else set(STEPS)
+            for key, name, fn in (("load", "1 load one gemeente", self.m1_load),
+                                  ("national", "national buurt boundaries (first time)", self.national_cold),
+                                  ("sizes", "2 figure and size", self.m2_sizes),
+                                  ("rerun", "3 server rerun on indicator switch", self.m3_rerun),
+                                  ("browser", "4+6 first paint in Chromium and memory", self.m4_browser),
+                                  ("export", "5 PNG export", self.m5_export),
+                                  ("cli", "7 python -m buurtmonitor table (cached gemeente)", self.m7_cli)):
+                if key in chosen:
+                    self.step(name, fn)
         finally:
             for s in (self.cbs, self.pdok):
                 if s is not None:
@@ -725,6 +827,10 @@ class Bench:
         tmp.replace(RESULTS / "latest.md")
         print("\n" + md)
         return self.out
+
+
+def _div(a, b):
+    return None if a is None or not b else round(a / b, 2)
 
 
 def _no_paths(text: str) -> str:
@@ -822,12 +928,17 @@ def markdown(out: dict) -> str:
     if bp:
         def paint(v, timeout=None):
             return f"not drawn within {timeout} s" if v is None and timeout else _f(v, "s", 2)
+        fl = (b.get("floor") or {}).get("bare_first_paint_s")
+        L.append(f"| 4. Floor: first paint of a bare Streamlit page (title + a line of text; new browser, median) | "
+                 f"{paint(fl)} (1×) | – | – |")
         L.append(f"| 4. First paint, the same page with 6 demo wijken on plotly's map (page start-up; new browser, median) | "
-                 f"{paint(bp.get('floor_first_paint_s'))} | – | – |")
-        L.append(f"| 4. First paint, gemeente view (new browser, median) | {paint(bp.get('gemeente_first_paint_s'))} | "
+                 f"{paint(bp.get('floor_first_paint_s'))} ({_f(_div(bp.get('floor_first_paint_s'), fl), '×', 1)} the floor) | – | – |")
+        L.append(f"| 4. First paint, gemeente view (new browser, median) | {paint(bp.get('gemeente_first_paint_s'))} "
+                 f"({_f(_div(bp.get('gemeente_first_paint_s'), fl), '×', 1)} the floor) | "
                  f"{paint(bn.get('gemeente_first_paint_s'), bn.get('gemeente_timeout_s'))} | "
                  f"{_ratio(bn.get('gemeente_first_paint_s'), bp.get('gemeente_first_paint_s'))} |")
-        L.append(f"| 4. First paint, all buurten of NL (new browser, median) | {paint(bp.get('national_first_paint_s'))} | "
+        L.append(f"| 4. First paint, all buurten of NL (new browser, median) | {paint(bp.get('national_first_paint_s'))} "
+                 f"({_f(_div(bp.get('national_first_paint_s'), fl), '×', 1)} the floor) | "
                  f"{paint(bn.get('national_first_paint_s'), bn.get('national_timeout_s')) if 'national_samples' in bn else 'not measured'} | "
                  f"{_ratio(bn.get('national_first_paint_s'), bp.get('national_first_paint_s'))} |")
         if bp.get("national_plotly_first_paint_s") is not None:
@@ -858,7 +969,18 @@ def markdown(out: dict) -> str:
                  f"{_f(nd.get('vertices_raw'))} → {_f(nd.get('vertices_simplified'))} vertices at "
                  f"{_f(nd.get('tolerance_m'), 'm', 0)} and {nd.get('decimals')} decimals): "
                  f"{_f(nd.get('boundaries_first_time_s'), 's', 1)}; afterwards from the cache "
-                 f"{_f(nd.get('in_process_from_disk_cache_s'), 's', 2)} (boundaries + table into the process).")
+                 f"{_f(nd.get('in_process_from_disk_cache_s'), 's', 2)} (boundaries + table into the process). "
+                 f"With {nd.get('pdok_concurrency')} bbox strips side by side: {_f(nd.get('boundaries_first_time_s'), 's', 1)}, "
+                 f"peak memory +{_f(nd.get('peak_added_mb'), 'MB', 0)}; one request at a time (before): "
+                 f"{_f(nd.get('boundaries_first_time_one_at_a_time_s'), 's', 1)}, +{_f(nd.get('peak_added_one_at_a_time_mb'), 'MB', 0)} "
+                 f"(the stand-in PDOK runs in the benchmark's own process and shares its 2 cores).")
+    c = m.get("7_cli", {})
+    if c:
+        L.append("")
+        L.append(f"`python -m buurtmonitor table` ({GEMEENTE_NAME}, buurten, csv) from the cache: "
+                 f"{_f(c.get('table_wall_s'), 's', 2)} wall, {_f(c.get('table_cpu_s'), 's', 2)} CPU (median of 9; "
+                 f"`python -c 'import pandas'` alone: {_f(c.get('import_pandas_wall_s'), 's', 2)} wall; "
+                 f"1-minute load during the runs {c.get('load_1min_during')}).")
     d = m.get("data", {})
     if d:
         L.append("")
@@ -884,6 +1006,8 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="fewer repetitions, no naive national browser run")
     ap.add_argument("--no-browser", action="store_true", help="no Chromium measurements (4 and 6)")
     ap.add_argument("--no-naive-national", action="store_true", help="do not measure the naive national map")
+    ap.add_argument("--steps", help=f"only these measurements, comma-separated ({','.join(STEPS)}); "
+                                    "the national one fills the cache the browser step uses")
     ap.add_argument("--markdown-only", action="store_true",
                     help="only rewrite results/latest.md from results/latest.json (no measurements)")
     args = ap.parse_args(argv)

@@ -7,7 +7,12 @@
   (``statcode``/``statnaam``); when that is absent (404, or no features for the year) the
   ``gemeenten`` collection of wijken-en-buurten-{year}.
 
-Pages are followed by their ``links`` ``rel="next"`` (with a page cap and a loop check);
+Pages are followed by their ``links`` ``rel="next"`` (with a page cap and a loop check).
+The wijken or buurten of the whole country are asked in ``BUURTMONITOR_PDOK_CONCURRENCY``
+(default 4) longitude strips with ``bbox`` (standard OGC API Features; together the strips
+cover every longitude), each strip paged by its own ``next`` links, the strips side by side:
+at most that many requests are open at a time. An area that crosses a strip border comes
+twice and is kept once (by code). Each page becomes a frame as soon as it arrives;
 every page is one :func:`loaders.http.get_json` request with the pooled ``"pdok"`` session
 (connect/read timeout; a reset, timeout, 429/5xx or truncated page is retried for that page).
 Features with ``water == "JA"`` are dropped. :func:`fetch_boundaries` returns
@@ -20,8 +25,11 @@ from __future__ import annotations
 
 import logging
 import math
+import queue
 import re
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode, urljoin
@@ -47,6 +55,9 @@ COLLECTIONS = {"gemeente": "gemeenten", "wijk": "wijken", "buurt": "buurten"}
 GENERALISED_GEMEENTEN = "gemeente_gegeneraliseerd"
 PAGE_SIZE = 1000
 MAX_PAGES = 200
+#: approximate longitudes of the 0/8 ... 8/8 quantiles of the buurten of NL: strip borders that
+#: give each strip about the same number of areas (only the balance depends on them)
+LON_QUANTILES = (3.3, 4.44, 4.76, 5.06, 5.37, 5.73, 5.97, 6.42, 7.3)
 COLUMNS = ["code", "name", "level", "gemeente_code", "pdok_inwoners", "indelingswijziging",
            "geometry"]
 
@@ -59,6 +70,10 @@ _GM_CODE = re.compile(r"^GM\d{4}$")
 
 class PdokUnavailable(SourceUnavailable):
     """PDOK could not be reached or answered unusably (message in Dutch)."""
+
+
+class _Cancelled(Exception):
+    """Another strip of the same layer failed: this one stops after its current page."""
 
 
 class _NotFound(Exception):
@@ -102,15 +117,15 @@ def _get_page(session: requests.Session | None, url: str, settings: Settings) ->
 def fetch_features(url: str, settings: Settings, session: requests.Session | None = None,
                    progress: Progress | None = None, max_pages: int = MAX_PAGES,
                    what: str = "grenzen",
-                   on_page: Callable[[list[dict], str | None], Any] | None = None
-                   ) -> tuple[list, str | None, int]:
+                   on_page: Callable[[list[dict], str | None], Any] | None = None,
+                   cancel: threading.Event | None = None) -> tuple[list, str | None, int]:
     """All features of an items URL, following ``next`` links.
 
     Returns (features, declared CRS or None, number of pages). Raises :class:`_NotFound` on
     a 404 of the first page and :class:`PdokUnavailable` on anything else that fails.
     ``on_page(features, crs)``: called per page; the list then holds its results (one per
     page) instead of the features, so a national layer (~140 MB of GeoJSON) never sits in
-    memory as Python dicts all at once.
+    memory as Python dicts all at once. ``cancel``: when set, stop before the next page.
     """
     sess = session
     features: list = []
@@ -120,6 +135,8 @@ def fetch_features(url: str, settings: Settings, session: requests.Session | Non
     pages = 0
     next_url: str | None = url
     while next_url:
+        if cancel is not None and cancel.is_set():
+            raise _Cancelled()
         if next_url in seen:
             raise PdokUnavailable(
                 f"PDOK gaf bij het ophalen van {what} een kringverwijzing in de paginering "
@@ -159,6 +176,73 @@ def fetch_features(url: str, settings: Settings, session: requests.Session | Non
             progress(min(0.9, 0.1 + 0.8 * pages / (pages + 1)),
                      f"{what}: pagina {pages}, {formatting.integer(n_items)} gebieden")
     return features, crs, pages
+
+
+def national_strips(n: int) -> list[tuple[float, float, float, float]]:
+    """``n`` bounding boxes (CRS84 lon/lat) that are longitude strips covering the whole world,
+    split where each gets about the same number of buurten of NL."""
+    n = max(1, int(n))
+    q = LON_QUANTILES
+    edges = [-180.0]
+    for k in range(1, n):
+        pos = k / n * (len(q) - 1)
+        i = int(pos)
+        edges.append(round(q[i] + (q[min(i + 1, len(q) - 1)] - q[i]) * (pos - i), 3))
+    edges.append(180.0)
+    return [(edges[i], -90.0, edges[i + 1], 90.0) for i in range(n)]
+
+
+def fetch_features_concurrently(urls: list[str], settings: Settings, session: requests.Session | None = None,
+                                progress: Progress | None = None, max_pages: int = MAX_PAGES,
+                                what: str = "grenzen",
+                                on_page: Callable[[list[dict], str | None], Any] | None = None,
+                                workers: int | None = None) -> tuple[list, str | None, int]:
+    """:func:`fetch_features` of every URL (disjoint parts of one layer, e.g. strips), at most
+    ``workers`` (default ``settings.pdok_concurrency``) at the same time, each following its
+    own ``next`` links. Returns the results of all parts in the order of ``urls`` (page by page),
+    the first declared CRS and the number of pages. When one part fails the others stop after
+    their current page and the failure is raised. ``progress`` is called from this thread."""
+    if len(urls) == 1:
+        return fetch_features(urls[0], settings, session, progress, max_pages, what, on_page=on_page)
+    cancel = threading.Event()
+    events: queue.Queue[int] = queue.Queue()
+
+    def part(url: str) -> tuple[list, str | None, int]:
+        def count(page: list[dict], crs: str | None) -> Any:
+            events.put(len(page))
+            return on_page(page, crs) if on_page is not None else page
+        try:
+            return fetch_features(url, settings, session, None, max_pages, what, on_page=count, cancel=cancel)
+        except BaseException:
+            cancel.set()
+            raise
+
+    n_workers = max(1, min(len(urls), int(workers or settings.pdok_concurrency)))
+    pages = items = 0
+    with ThreadPoolExecutor(max_workers=n_workers, thread_name_prefix="pdok") as pool:
+        futures = [pool.submit(part, u) for u in urls]
+        while not all(f.done() for f in futures):
+            try:
+                items += events.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            pages += 1
+            if progress:
+                progress(min(0.9, 0.1 + 0.8 * pages / (pages + len(urls))),
+                         f"{what}: pagina {pages}, {formatting.integer(items)} gebieden")
+        errors = [e for e in (f.exception() for f in futures) if e is not None]
+    real = [e for e in errors if not isinstance(e, _Cancelled)]
+    if real:
+        raise real[0]
+    results: list = []
+    crs: str | None = None
+    total = 0
+    for f in futures:
+        got, part_crs, n = f.result()
+        results.extend(got if on_page is not None else [feat for page in got for feat in page])
+        crs = crs or part_crs
+        total += n
+    return results, crs, total
 
 
 # ----------------------------------------------------------------------------- crs
@@ -312,14 +396,19 @@ def fetch_boundaries(year: int, level: str, gemeente: str | None = None,
             if gemeente:
                 params["gemeentecode"] = gemeente
             url = _with_query(items_url(s.pdok_url, year, "gemeente"), params)
-            features, crs, pages = _fetch_or_missing(url, s, sess, progress, max_pages, label, year)
+            features, crs, pages = _fetch_or_missing([url], s, sess, progress, max_pages, label, year)
     else:  # wijken/buurten: each page becomes a frame at once (bounded memory)
         params = {"f": "json", "limit": limit}
         if gemeente:
             params["gemeentecode"] = gemeente
         url = _with_query(items_url(s.pdok_url, year, level), params)
+        urls = [url]
+        if not gemeente and s.pdok_concurrency > 1:   # the whole country: strips side by side
+            urls = [_with_query(items_url(s.pdok_url, year, level),
+                                {**params, "bbox": ",".join(f"{v:g}" for v in box)})
+                    for box in national_strips(s.pdok_concurrency)]
         features, crs, pages = _fetch_or_missing(
-            url, s, sess, progress, max_pages, label, year,
+            urls, s, sess, progress, max_pages, label, year,
             on_page=lambda feats, page_crs: frame_from_features(feats, level, crs=page_crs))
 
     if level == "gemeente":
@@ -359,11 +448,11 @@ def features_year(features) -> int | None:
     return max(years, key=years.__getitem__) if years else None
 
 
-def _fetch_or_missing(url, s, sess, progress, max_pages, label, year, on_page=None):
+def _fetch_or_missing(urls, s, sess, progress, max_pages, label, year, on_page=None):
     try:
-        return fetch_features(url, s, sess, progress, max_pages, label, on_page=on_page)
-    except _NotFound:
-        raise PdokUnavailable(f"PDOK kent geen {label} (404 bij {url}); is de dataset "
+        return fetch_features_concurrently(urls, s, sess, progress, max_pages, label, on_page=on_page)
+    except _NotFound as exc:
+        raise PdokUnavailable(f"PDOK kent geen {label} (404 bij {exc.url}); is de dataset "
                               f"'CBS Wijken en Buurten {year}' al gepubliceerd?") from None
 
 

@@ -12,6 +12,7 @@ Environment variables (documented in README):
 ``BUURTMONITOR_OFFLINE``   ``1`` = never go to the network; use the cache and the demo only
 ``BUURTMONITOR_DATABASE_URL`` ``postgresql://…``: notes and cache in PostgreSQL (a team deployment);
                            unset = SQLite notes and the Parquet cache folder (the embedded default)
+``BUURTMONITOR_PDOK_CONCURRENCY`` PDOK requests at the same time for a national layer (default 4, 1-8)
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class Settings:
     cbs_odata4_url: str = DEFAULT_CBS_ODATA4_URL
     roles_file: Path | None = None       # who has which role per gemeente (login deployments)
     database_url: str | None = None      # PostgreSQL for notes and cache (None: SQLite + Parquet)
+    pdok_concurrency: int = 4            # PDOK pages of a national layer fetched at the same time
 
     @property
     def cbs_scheme_and_host(self) -> tuple[bool, str]:
@@ -83,4 +85,5 @@ def get_settings() -> Settings:
         cbs_odata4_url=(os.environ.get("CBS_ODATA4_URL") or DEFAULT_CBS_ODATA4_URL).rstrip("/"),
         roles_file=Path(os.environ["BUURTMONITOR_ROLES_FILE"]) if os.environ.get("BUURTMONITOR_ROLES_FILE") else None,
         database_url=os.environ.get("BUURTMONITOR_DATABASE_URL", "").strip() or None,
+        pdok_concurrency=max(1, min(8, int(_float("BUURTMONITOR_PDOK_CONCURRENCY", 4)))),
     )

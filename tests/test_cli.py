@@ -300,3 +300,60 @@ def test_notes_check_reports_an_emptied_database(notes_env):
                 p.unlink()
     res = run_cli("notes", "check", env=env)
     assert res.returncode == 3 and "eerder 3 in stonden" in res.stderr and "Traceback" not in res.stderr
+
+
+# ------------------------------------------------------------------------------ start-up
+HEAVY = ("plotly", "streamlit", "kaleido", "pptx", "pyogrio", "matplotlib")
+
+
+def imported_top_level(stderr: str) -> set[str]:
+    """The top-level packages in the ``python -X importtime`` report on ``stderr``."""
+    names = set()
+    for line in stderr.splitlines():
+        if line.startswith("import time:") and line.count("|") == 2:
+            names.add(line.rsplit("|", 1)[1].strip().split(".")[0])
+    return names
+
+
+def test_table_from_the_cache_imports_neither_plotly_nor_streamlit(cbs_kwb2024, tmp_path):
+    """``table`` for a cached gemeente loads only what it needs: the data path and pandas, not
+    plotly, Streamlit, the briefing stack or the file readers (the dispatcher imports the module
+    of the chosen command). The same report of the export command does name plotly, so the
+    check can fail."""
+    env = {"CBS_ODATA_URL": cbs_kwb2024.url, "BUURTMONITOR_CACHE_DIR": str(tmp_path)}
+    args = ("table", "--year", "2024", "--gemeente", "GM0228", "--format", "csv")
+    assert run_cli(*args, env=env).returncode == 0                      # fills the cache
+    env["CBS_ODATA_URL"] = "http://127.0.0.1:9"                           # now from the cache only
+    e = {**os.environ, **env}
+    e.pop("BUURTMONITOR_OFFLINE", None)
+    res = subprocess.run([sys.executable, "-X", "importtime", "-m", "buurtmonitor", *args], cwd=REPO, env=e,
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert len(pd.read_csv(io.StringIO(res.stdout))) == 17
+    seen = imported_top_level(res.stderr)
+    assert {"pandas", "loaders", "app"} <= seen
+    assert not set(HEAVY) & seen, sorted(set(HEAVY) & seen)
+    assert "app.briefing_export" not in res.stderr and "loaders.imports" not in res.stderr
+
+    export = subprocess.run([sys.executable, "-X", "importtime", "-c", "import app.cli_export"], cwd=REPO,
+                            env=e, capture_output=True, text=True, timeout=120)
+    assert "plotly" in imported_top_level(export.stderr)
+
+
+def test_every_command_has_its_handler_in_its_module():
+    """The dispatcher (standard library only) names a module per command; each has the handler."""
+    import ast
+    import importlib
+
+    from app import cli
+    tree = ast.parse((REPO / "app" / "cli.py").read_text(encoding="utf-8"))
+    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert imported <= {"__future__", "argparse", "importlib", "sys"}, imported
+    parser = cli.build_parser()
+    subparsers = next(a for a in parser._actions if a.dest == "command")
+    assert set(subparsers.choices) == set(cli.MODULES)
+    for command, sub in subparsers.choices.items():
+        handler = sub.get_default("handler")
+        assert callable(getattr(importlib.import_module(cli.MODULES[command]), handler)), command
+    assert callable(importlib.import_module(cli.TABLE_FROM_FILE).cmd_table)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 
 import pytest
 import shapely
@@ -211,7 +212,7 @@ class _LoopSession:
 
 def test_pagination_loop_and_page_cap():
     feat = generate(2024).features["wijken"][0]
-    s = _settings()
+    s = dataclasses.replace(_settings(), pdok_concurrency=1)   # one request at a time: exact counts
     sess = _LoopSession(feat)
     with pytest.raises(pdok.PdokUnavailable, match="kringverwijzing"):
         pdok.fetch_boundaries(2024, "wijk", settings=s, session=sess)
@@ -227,6 +228,12 @@ def test_pagination_loop_and_page_cap():
     with pytest.raises(pdok.PdokUnavailable, match="meer dan 3 pagina"):
         pdok.fetch_boundaries(2024, "wijk", settings=s, session=sess, max_pages=3)
     assert sess.calls == 3
+
+    # the national layer in 4 strips side by side: the loop check holds per strip, the others stop
+    sess = _LoopSession(feat)
+    with pytest.raises(pdok.PdokUnavailable, match="kringverwijzing"):
+        pdok.fetch_boundaries(2024, "wijk", settings=dataclasses.replace(s, pdok_concurrency=4), session=sess)
+    assert 2 <= sess.calls <= 8
 
 
 def test_not_geojson_is_unavailable():
@@ -272,3 +279,77 @@ def test_boundaries_round_trip_through_the_cache(pdok_ede, fast_retries, tmp_pat
     assert back.crs.to_epsg() == 4326 and list(back["code"]) == list(gdf["code"])
     assert list(back["pdok_inwoners"]) == list(gdf["pdok_inwoners"])
     assert all(a.equals_exact(b, 0) for a, b in zip(back.geometry, gdf.geometry))
+
+
+# ------------------------------------------------------------------------------ strips side by side
+def test_strips_cover_every_longitude():
+    for n in range(1, 9):
+        strips = pdok.national_strips(n)
+        assert len(strips) == n and strips[0][0] == -180.0 and strips[-1][2] == 180.0
+        assert all(a[2] == b[0] for a, b in zip(strips, strips[1:]))      # no gap between strips
+        assert all(b[1] == -90.0 and b[3] == 90.0 and b[0] < b[2] for b in strips)
+
+
+class _CountingPdok(PdokServer):
+    """The PDOK stand-in, each answer held 0.3 s, counting the requests open at the same time."""
+
+    def __init__(self):
+        super().__init__()
+        self.open = self.most_open = 0
+
+    def route(self, path, query, handler):
+        with self._lock:
+            self.open += 1
+            self.most_open = max(self.most_open, self.open)
+        try:
+            time.sleep(0.3)
+            return super().route(path, query, handler)
+        finally:
+            with self._lock:
+                self.open -= 1
+
+
+@pytest.fixture(scope="module")
+def national_buurten(tmp_path_factory):
+    """600 generated buurten over the whole country (PDOK-like properties)."""
+    from devtools import synth_nl
+    return synth_nl.generate(600, work=tmp_path_factory.mktemp("synth"), log=lambda m: None)
+
+
+@pytest.mark.parametrize("concurrency", [1, 2, 4])
+def test_national_buurten_in_strips_side_by_side(national_buurten, fast_retries, concurrency, monkeypatch):
+    """All buurten of the country, asked in ``BUURTMONITOR_PDOK_CONCURRENCY`` bbox strips at the
+    same time, pages of 100: every buurt exactly once with the geometry PDOK sent, never more
+    requests open than the bound, and with a bound above 1 more than one at a time."""
+    from devtools import synth_nl
+    server = _CountingPdok()
+    server.add_collection(2024, "buurten", synth_nl.features(national_buurten))
+    with server:
+        fast_retries(server)
+        monkeypatch.setenv("BUURTMONITOR_PDOK_CONCURRENCY", str(concurrency))
+        gdf, meta = pdok.fetch_boundaries(2024, "buurt", page_size=100)
+        log = server.requests_to("/buurten/items")
+    assert sorted(gdf["code"]) == sorted(national_buurten["buurtcode"]) and gdf["code"].is_unique
+    want = national_buurten.set_index("buurtcode").geometry
+    assert all(g.equals(want[c]) for c, g in zip(gdf["code"], gdf.geometry))
+    assert server.most_open <= concurrency
+    if concurrency > 1:
+        assert server.most_open > 1
+        assert len({r.split("bbox=")[1].split("&")[0] for r in log if "offset" not in r}) == concurrency
+    else:
+        assert not any("bbox" in r for r in log)
+    assert meta["pages"] == len(log) and meta["n_features"] == 600
+
+
+def test_one_failing_strip_fails_the_layer_and_stops_the_others(national_buurten, fast_retries, monkeypatch):
+    from devtools import synth_nl
+    server = PdokServer()
+    server.add_collection(2024, "buurten", synth_nl.features(national_buurten))
+    with server:
+        fast_retries(server, retries=0)
+        monkeypatch.setenv("BUURTMONITOR_PDOK_CONCURRENCY", "4")
+        server.fail_next(1, "500", path_contains="offset=30")    # the 4th page of one strip
+        with pytest.raises(pdok.PdokUnavailable, match="niet bruikbaar"):
+            pdok.fetch_boundaries(2024, "buurt", page_size=10)
+        pages = len(server.requests_to("/buurten/items"))
+    assert pages < 30                     # of about 64: the other strips stopped as well
