@@ -80,6 +80,19 @@ def geojson_url(geometry: MapGeometry | None, *, served: bool | None = None) -> 
         return None
 
 
+def glyphs_url(*, served: bool | None = None) -> str | None:
+    """Where the browser fetches the glyphs of the area names on a plotly map (a file under the
+    cache folder, written once, cached by the browser), or None to carry them inline in the
+    figure (about 140 kB) when the files are not served or cannot be written."""
+    if not (static_route.is_served() if served is None else served):
+        return None
+    try:
+        return static_files.publish_glyphs()
+    except (OSError, ValueError) as exc:  # inline still works
+        log.warning("Lettertekens van de kaart niet als bestand bewaard, dus inline: %s", exc)
+        return None
+
+
 def _env_int(name: str, default: int) -> int:
     try:
         return max(0, int(os.environ.get(name, default)))

@@ -50,7 +50,8 @@ async def geo_file(request: Request) -> Response:
     path = static_files.static_path(str(request.path_params.get("name", "")))
     if path is None or not path.is_file():
         return PlainTextResponse("niet gevonden", status_code=404)
-    return FileResponse(path, media_type="application/json", headers={"Cache-Control": CACHE_CONTROL})
+    media = "application/x-protobuf" if path.suffix == ".pbf" else "application/json"
+    return FileResponse(path, media_type=media, headers={"Cache-Control": CACHE_CONTROL})
 
 
 def routes() -> list[BaseRoute]:

@@ -14,6 +14,7 @@ import logging
 import re
 from pathlib import Path
 
+from buurtmonitor.maps import glyphs
 from buurtmonitor.maps.geometry import Lines, MapGeometry
 from loaders.files import write_atomic
 from loaders.settings import Settings, get_settings
@@ -27,7 +28,7 @@ URL_PATH = "buurtmonitor/geo"
 #: keep at most this many files (the oldest are removed first)
 KEEP = 200
 #: a published file name: 20 hex digits of its SHA-256 and ``.json``
-NAME = re.compile(r"^[0-9a-f]{20}\.json$")
+NAME = re.compile(r"^[0-9a-f]{20}\.(json|pbf)$")
 
 
 def static_dir(settings: Settings | None = None) -> Path:
@@ -61,6 +62,17 @@ def publish_bytes(data: bytes, folder: Path | None = None, *, name: str | None =
         write_atomic(path, data)
         _prune(target_dir, keep=KEEP)
     return f"{URL_PATH}/{name}"
+
+
+def publish_glyphs(folder: Path | None = None) -> str | None:
+    """The glyphs of the area names (:func:`buurtmonitor.maps.glyphs.glyphs_pbf`) as a served file;
+    the URL template a MapLibre style's ``glyphs`` needs (``{fontstack}``/``{range}`` in the query,
+    which the route ignores: every range gets the same file). None without a font."""
+    data = glyphs.glyphs_pbf(glyphs.CHARACTERS)
+    if not data:
+        return None
+    name = hashlib.sha256(data).hexdigest()[:20] + ".pbf"
+    return publish_bytes(data, folder, name=name) + "?{fontstack}/{range}"
 
 
 def publish_geojson(geometry: MapGeometry, folder: Path | None = None) -> str:

@@ -226,7 +226,7 @@ with main:
                     geometry, level_frame, ind, method=method, k=k, reference=reference,
                     selected=selected, fictitious=table.meta.fictitious,  # source line: caption below
                     palette=palette, online=online, level=sel.level, uirevision=view_key,
-                    geojson_url=geojson_url)
+                    geojson_url=geojson_url, glyphs=app_maps.glyphs_url())
 
             if app_maps.use_canvas_map(geometry) and not online:
                 # thousands of areas: drawn on a canvas (README, Performance: ~2 s to a first map, not ~4)

@@ -34,6 +34,7 @@ from devtools.standins.cbs_odata import KWB2024_CSV, KWB2024_DIR, CbsODataServer
 from devtools.standins.pdok import PdokServer
 from devtools.standins.shared_data import require_shared
 from loaders import static_files
+from loaders.cache import ParquetStore
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "pages" / "kaart.py"
@@ -143,8 +144,9 @@ def test_national_figure_is_compact_and_geometry_is_a_file(generated, tmp_path):
     assert [f["id"] for f in file_fc["features"]] == list(web["code"])       # one feature per buurt
     assert all(f["properties"]["n"] for f in file_fc["features"])           # names for the hover
     frame = _frame(geometry.codes, [geometry.names[c] for c in geometry.codes])
+    glyphs = static_files.publish_glyphs(tmp_path)           # the names' glyphs: a served file too
     fig = mapping.choropleth(geometry, frame, "pct_herkomst_buiten_europa", level="buurt_nl",
-                             geojson_url=url, compact=True, selected=geometry.codes[3])
+                             geojson_url=url, compact=True, selected=geometry.codes[3], glyphs=glyphs)
     spec = json.loads(fig.to_json())
     main, miss = spec["data"][0], spec["data"][1]
     assert main["type"] == miss["type"] == "choroplethmap"
@@ -243,7 +245,7 @@ def test_pdok_national_buurten_page_by_page(generated, cbs_env, tmp_path):
         # the repository: raw and simplified boundaries in the cache; the second time from there
         first = repository.load_web_boundaries(2024, "buurt", None, national=True)
         assert first.origin == "pdok" and len(first.gdf) == len(generated)
-        keys = repository.ParquetStore(tmp_path / "cache").keys()
+        keys = ParquetStore(tmp_path / "cache").keys()
         assert repository.geo_key(2024, "buurt", None) in keys
         assert any(k.startswith("web_2024_buurt_nl_t100_d4") for k in keys)
         n_requests = len(server.request_log)

@@ -86,10 +86,12 @@ MAP_DOMAIN_X = (0.0, 0.8)
 LABEL_DARK, LABEL_LIGHT = "#111111", "#ffffff"
 
 
-def map_style(online: bool = False, label_text: str = "") -> dict[str, Any]:
+def map_style(online: bool = False, label_text: str = "", glyphs: str | None = None) -> dict[str, Any]:
     """The MapLibre style of a map: white, with the glyphs of ``label_text`` (the names drawn
     on it, :mod:`buurtmonitor.maps.glyphs`) and, when ``online``, CARTO's tiles as a raster
-    layer above the white (if they do not load, the white stays and the map is drawn)."""
+    layer above the white (if they do not load, the white stays and the map is drawn).
+    ``glyphs``: a served glyphs URL template (the screen map); default the inline ``data:`` URL
+    (exports, and wherever no file can be served)."""
     style: dict[str, Any] = {
         "version": 8, "name": ONLINE_STYLE if online else OFFLINE_STYLE, "sources": {},
         "layers": [{"id": "white-bg", "type": "background", "paint": {"background-color": "#ffffff"}}]}
@@ -97,7 +99,7 @@ def map_style(online: bool = False, label_text: str = "") -> dict[str, Any]:
         style["sources"]["carto"] = {"type": "raster", "tiles": list(ONLINE_TILES), "tileSize": 256,
                                      "attribution": ONLINE_ATTRIBUTION, "maxzoom": 19}
         style["layers"].append({"id": "carto", "type": "raster", "source": "carto"})
-    url = glyphs_url() if label_text else None
+    url = (glyphs or glyphs_url()) if label_text else None
     if url:
         style["glyphs"] = url
     return style
@@ -216,7 +218,8 @@ def choropleth(gdf_web, frame: pd.DataFrame, indicator: Indicator | str, *,
                level: str | None = None, uirevision: str | None = None, title: str = "",
                height: int = 620, geojson_url: str | None = None,
                compact: bool | None = None, missing_labels: Mapping[str, str] | None = None,
-               hover_extra: Mapping[str, str] | None = None, n_text: str | None = None) -> go.Figure:
+               hover_extra: Mapping[str, str] | None = None, n_text: str | None = None,
+               glyphs: str | None = None) -> go.Figure:
     """The choropleth of one indicator.
 
     ``gdf_web``: boundaries prepared for the web (GeoDataFrame) or a :class:`MapGeometry`.
@@ -353,7 +356,7 @@ def choropleth(gdf_web, frame: pd.DataFrame, indicator: Indicator | str, *,
     # the names of the areas, above everything else
     names = area_labels(rows, geom.shapes, ind, selected=sel)
     fills = dict(zip(geom.codes, _fills(legend, values, has_value, palette)))
-    style = map_style(online, "".join(lab.text for lab in names))
+    style = map_style(online, "".join(lab.text for lab in names), glyphs=glyphs)
     if "glyphs" in style:
         for trace in label_traces(names, fills):
             fig.add_trace(trace)
