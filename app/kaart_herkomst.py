@@ -274,7 +274,7 @@ def _gap_view(sel: ui.Selection) -> None:
             def figure(url: str | None = None, title: str = ""):
                 return mapping.choropleth(
                     geometry, gm.frame, ind, method=method, k=k, reference=("geen verschil", 0.0),
-                    selected=selected, palette=palette, level="gemeente", geojson_url=url, glyphs=app_maps.glyphs_url(), title=title,
+                    selected=selected, palette=palette, level="gemeente", geojson_url=url, title=title,
                     uirevision=f"kaart-verschil-{table_id}", missing_labels=cat.missing_labels,
                     hover_extra=gm.hover(why), n_text=N_TEXT, height=MAP_HEIGHT,
                     source_line=line if title else "")
@@ -372,7 +372,7 @@ def _own_view(sel: ui.Selection) -> None:
             def figure(url: str | None = None, title: str = ""):
                 return mapping.choropleth(
                     geometry, om.frame, ind, method=method, k=k, selected=selected, palette=palette,
-                    level=level, geojson_url=url, glyphs=app_maps.glyphs_url(), title=title, fictitious=got.fictitious,
+                    level=level, geojson_url=url, title=title, fictitious=got.fictitious,
                     uirevision=f"kaart-eigen-{sel.gemeente}-{level}", missing_labels=cat.missing_labels,
                     n_text=N_TEXT, height=MAP_HEIGHT, source_line=line if title else "")
 

@@ -221,12 +221,12 @@ with main:
             alt = (f"Kaart: {ind.label} per {ui.level_label(data_level).lower()}, {place}, {sel.year}. "
                    f"De cijfers staan ook in de tab Tabel.")
 
-            def plotly_figure(geojson_url: str | None = None):
+            def plotly_figure(geojson_url: str | None = None, names: bool = False):
                 return mapping.choropleth(
                     geometry, level_frame, ind, method=method, k=k, reference=reference,
                     selected=selected, fictitious=table.meta.fictitious,  # source line: caption below
                     palette=palette, online=online, level=sel.level, uirevision=view_key,
-                    geojson_url=geojson_url, glyphs=app_maps.glyphs_url())
+                    geojson_url=geojson_url, names=names)
 
             if app_maps.use_canvas_map(geometry) and not online:
                 # thousands of areas: drawn on a canvas (README, Performance: ~2 s to a first map, not ~4)
@@ -260,7 +260,7 @@ with main:
                 st.info(f"{len(missing_geo)} {level_plural} uit de cijfers hebben geen grens op deze kaart "
                         f"(andere indeling of jaar van de grenzen); ze staan wel in de tabel.", icon=":material/info:")
             def export_item() -> ExportItem:
-                inline = plotly_figure()  # geometry inline: an export cannot fetch a served file
+                inline = plotly_figure(names=True)  # inline geometry and glyphs: an export fetches no file
                 if sel.level in ("wijk", "buurt"):
                     return briefing.map_item(sel.year, sel.gemeente, sel.level, sel.indicator,
                                              area=selected, table=table, figure=inline)

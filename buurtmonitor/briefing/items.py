@@ -139,7 +139,7 @@ def map_item(year: int, gemeente: str, level: str = "wijk", indicator: str = DEF
             fig = mapping.choropleth(
                 geometry, level_frame, ind, selected=area, fictitious=table.meta.fictitious,
                 source_line=table.meta.source_line(), level=level,
-                uirevision=f"export-{gemeente}-{level}", **opts)
+                uirevision=f"export-{gemeente}-{level}", names=True, **opts)
         except Exception as exc:  # noqa: BLE001 - no boundaries: the table still goes out
             fig = None
             key_figures = key_figures[:3] + [

@@ -99,7 +99,7 @@ def map_style(online: bool = False, label_text: str = "", glyphs: str | None = N
         style["sources"]["carto"] = {"type": "raster", "tiles": list(ONLINE_TILES), "tileSize": 256,
                                      "attribution": ONLINE_ATTRIBUTION, "maxzoom": 19}
         style["layers"].append({"id": "carto", "type": "raster", "source": "carto"})
-    url = (glyphs or glyphs_url()) if label_text else None
+    url = glyphs or glyphs_url()        # always: plotly gives every scattermap trace a symbol layer
     if url:
         style["glyphs"] = url
     return style
@@ -219,7 +219,7 @@ def choropleth(gdf_web, frame: pd.DataFrame, indicator: Indicator | str, *,
                height: int = 620, geojson_url: str | None = None,
                compact: bool | None = None, missing_labels: Mapping[str, str] | None = None,
                hover_extra: Mapping[str, str] | None = None, n_text: str | None = None,
-               glyphs: str | None = None) -> go.Figure:
+               glyphs: str | None = None, names: bool = False) -> go.Figure:
     """The choropleth of one indicator.
 
     ``gdf_web``: boundaries prepared for the web (GeoDataFrame) or a :class:`MapGeometry`.
@@ -354,12 +354,19 @@ def choropleth(gdf_web, frame: pd.DataFrame, indicator: Indicator | str, *,
                                         name=name, showlegend=True))
 
     # the names of the areas, above everything else
-    names = area_labels(rows, geom.shapes, ind, selected=sel)
-    fills = dict(zip(geom.codes, _fills(legend, values, has_value, palette)))
-    style = map_style(online, "".join(lab.text for lab in names), glyphs=glyphs)
-    if "glyphs" in style:
-        for trace in label_traces(names, fills):
-            fig.add_trace(trace)
+    # ``names``: the areas named on the map, with the glyphs in the style (the exports). The
+    # screen map keeps plotly's own styles: with a style object of our own, every rerun of the
+    # page in the browser raised a MapLibre error and clicks no longer selected an area.
+    named: list[AreaLabel] = []
+    if names:
+        named = list(area_labels(rows, geom.shapes, ind, selected=sel))
+        fills = dict(zip(geom.codes, _fills(legend, values, has_value, palette)))
+        style: Any = map_style(online, "".join(lab.text for lab in named), glyphs=glyphs)
+        if "glyphs" in style:
+            for trace in label_traces(named, fills):
+                fig.add_trace(trace)
+    else:
+        style = ONLINE_STYLE if online else OFFLINE_STYLE
 
     center, zoom = center_zoom(geom.bounds)
     rev = uirevision or f"kaart-{geom.key or level}"
@@ -384,7 +391,7 @@ def choropleth(gdf_web, frame: pd.DataFrame, indicator: Indicator | str, *,
         meta={"indicator": ind.id, "level": level, "method": classes.method, "k": classes.k,
               "reference": ref_value, "codes_missing": int((~has_value).sum()),
               "areas": len(geom.codes), "compact": compact, "geojson_url": geojson_url,
-              "achtergrond": "online" if online else "geen", "namen": [lab.code for lab in names]},
+              "achtergrond": "online" if online else "geen", "namen": [lab.code for lab in named]},
     )
     return fig
 
