@@ -55,7 +55,7 @@ def test_demo_offline_renders_map_label_guidance_and_source(demo_env):
     fig = figure(at)
     main = fig["data"][0]
     assert main["type"] == "choroplethmap"
-    assert fig["layout"]["map"]["style"]["sources"] == {}       # offline: no tiles
+    assert fig["layout"]["map"]["style"] == "white-bg"          # offline: plotly's white style, no tiles
     assert fig["layout"]["meta"]["achtergrond"] == "geen"
     assert len(main["geojson"]["features"]) == len(main["locations"]) == 6  # six demo wijken
     assert {f["id"] for f in main["geojson"]["features"]} == set(main["locations"])
@@ -217,12 +217,15 @@ def test_indicator_frame_and_choropleth_direct(demo_env):
                              method="quantiles", k=3, reference=("Nederland", 15.0), selected="WK990101",
                              fictitious=True, source_line="bron", level="wijk")
     assert fig.data[0].type == "choroplethmap"
-    assert fig.layout.map.style["name"] == "white-bg" and fig.layout.map.style["sources"] == {}
+    assert fig.layout.map.style == "white-bg"                    # the screen map: plotly's offline style
     assert 2.0 <= fig.layout.map.zoom <= 16.0
     online = mapping.choropleth(gdf, frame[frame["level"] == "wijk"], "pct_herkomst_buiten_europa",
                                 online=True, level="wijk")
-    assert online.layout.map.style["name"] == "carto-positron"
-    assert online.layout.map.style["layers"][0]["type"] == "background"   # white below the tiles
+    assert online.layout.map.style == "carto-positron"
+    named = mapping.choropleth(gdf, frame[frame["level"] == "wijk"], "pct_herkomst_buiten_europa",
+                               online=True, level="wijk", names=True)  # the exported map: a style of its own
+    assert named.layout.map.style["name"] == "carto-positron" and "glyphs" in named.layout.map.style
+    assert named.layout.map.style["layers"][0]["type"] == "background"   # white below the tiles
     assert load_catalogue().indicators["pct_herkomst_buiten_europa"].label in fig.data[0].hovertext[0]
 
 
