@@ -48,6 +48,7 @@ def small_table(year: int = 2024) -> AreaTable:
 
 
 # ------------------------------------------------------------------------------ composition
+@pytest.mark.slow
 @pytest.mark.parametrize("year", [2021, 2024])
 def test_composition_exclusive_groups_sum_to_100(demo, year):
     comp = analysis.composition(demo[year], "buurt")

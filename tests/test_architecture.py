@@ -112,11 +112,13 @@ def all_violations() -> list[Violation]:
 
 
 # ---------------------------------------------------------------------------- the contract
+@pytest.mark.slow
 def test_the_code_keeps_the_import_contract():
     violations = all_violations()
     assert not violations, "\n".join(map(str, violations))
 
 
+@pytest.mark.slow
 def test_no_module_anywhere_edits_sys_path():
     """Also tests, bench and devtools: the project is installed (editable) instead."""
     hits = []

@@ -118,6 +118,7 @@ def demo_env(monkeypatch, tmp_path):
     return tmp_path
 
 
+@pytest.mark.slow
 def test_demo_item_is_fictitious_and_in_the_pack(demo_env):
     src = briefing_data.repository_sources()
     item = integratie_item(2024, "GM9901", sources=src)
@@ -137,6 +138,7 @@ def test_demo_item_is_fictitious_and_in_the_pack(demo_env):
     assert flat(first) in text and FICTITIOUS_LABEL in text and "In cijfers" in text
 
 
+@pytest.mark.slow
 def test_gap_table_exports_as_dutch_csv_and_xlsx(demo_env):
     from openpyxl import load_workbook
 
@@ -179,6 +181,7 @@ def ede_env(servers, monkeypatch, tmp_path):
     return servers
 
 
+@pytest.mark.slow
 def test_ede_sentences_from_the_real_extract(ede_env):
     item = integratie_item(2024, "GM0228", sources=briefing_data.repository_sources())
     assert not item.fictitious
@@ -197,6 +200,7 @@ def test_ede_sentences_from_the_real_extract(ede_env):
     assert by.loc["Herkomst Nederland (referentie)", "Waarde"] == "75%"
 
 
+@pytest.mark.slow
 def test_ede_pack_pdf_holds_the_key_sentence_and_renders(ede_env):
     src = briefing_data.repository_sources()
     data = briefing.build_pack(["integratie"], 2024, "GM0228", "wijk", "pct_herkomst_buiten_europa", fmt="pdf",

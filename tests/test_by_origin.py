@@ -93,6 +93,7 @@ def cbs(servers, monkeypatch, tmp_path):
         s.reset()
 
 
+@pytest.mark.slow
 def test_ede_2021_through_the_one_path(cbs):
     got = load_by_origin("GM0228", tables=["85512NED", "86008NED"])
     assert not got.problems and not got.fictitious
@@ -104,6 +105,7 @@ def test_ede_2021_through_the_one_path(cbs):
     assert all(s.startswith("Bron: CBS") for s in got.frame["source"])
 
 
+@pytest.mark.slow
 def test_a_failing_table_does_not_stop_the_others(cbs):
     v3, v4 = cbs
     v3.fail_next(50, "503", path_contains="86008NED")

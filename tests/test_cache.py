@@ -78,6 +78,7 @@ def _entries(st: CacheStore, key: str) -> int:
     return len(list(st.root.glob(f"{key}.*.parquet")))
 
 
+@pytest.mark.slow
 def test_table_round_trip(store, table):
     store.put_table("kwb_2024_GM9901", table)
     got = store.get_table("kwb_2024_GM9901")
@@ -105,6 +106,7 @@ def test_rewrite_replaces_old_entry(store, table):
     assert (store.get_table("k").data["level"] != "buurt").all()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("where", [0.02, 0.25, 0.5, 0.75, 0.98])
 def test_any_flipped_byte_is_detected(store, table, where):
     store.put_table("k", table)
@@ -119,6 +121,7 @@ def test_any_flipped_byte_is_detected(store, table, where):
     assert _entries(store, "k") == 0 and store.keys() == []        # removed: fetched again
 
 
+@pytest.mark.slow
 def test_truncated_entry_is_detected(store, table):
     store.put_table("k", table)
     _damage(store, "k", lambda raw: raw[:1000])
@@ -156,6 +159,7 @@ def test_frame_round_trip_with_provenance(store):
     assert store.get_frame("eigen_GM0228_x") is None and store.keys() == []
 
 
+@pytest.mark.slow
 def test_checksums_and_stamp_follow_every_write(store, table):
     assert store.checksums() == {} and store.checksum("k") is None
     s0 = store.stamp()
@@ -175,6 +179,7 @@ def _rewrite(make_store, key: str, table) -> None:
     make_store().put_table(key, table)
 
 
+@pytest.mark.slow
 def test_a_write_by_another_process_is_seen_by_entry_stamp(make_store, table, monkeypatch, tmp_path):
     """What running servers use: the stamp of an entry changes after another process (a
     scheduled fetch) rewrote it, once the listing is older than STAMP_MAX_AGE."""
@@ -217,6 +222,7 @@ def test_unreachable_database_is_a_dutch_message_without_the_password():
                               max_age=0) == "?"
 
 
+@pytest.mark.slow
 def test_a_refresh_reaches_the_app_caches_without_a_restart(make_store, table, monkeypatch):
     """The dashboard's in-memory caches (app.ui.load_table, st.cache_data) serve a table that
     another process rewrote, within STAMP_MAX_AGE, without clearing or restarting anything;

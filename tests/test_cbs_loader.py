@@ -54,6 +54,7 @@ def assert_counts_equal(table, csv: pd.DataFrame, codes):
             assert (math.isnan(exp) and math.isnan(got)) or exp == got, (code, var, exp, got)
 
 
+@pytest.mark.slow
 def test_ede_wijken_exact(live, kwb_csv):
     table = cbs.load(2024, "GM0228")
     wijken = table.data[table.data["level"] == "wijk"]
@@ -68,6 +69,7 @@ def test_ede_wijken_exact(live, kwb_csv):
     assert "NL00" in set(table.data["code"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("gemeente", ["GM0363", "GM0034", "GM0228", "GM0014", "GM1680"])
 def test_buurten_exact_for_any_gemeente(live, kwb_csv, gemeente):
     table = cbs.load(2024, gemeente)
@@ -109,6 +111,7 @@ def test_suppressed_values_missing_not_zero(live, kwb_csv):
     assert zero and (d.loc[zero, "herkomst_buiten_europa"] == 0).all()
 
 
+@pytest.mark.slow
 def test_all_gemeenten_paged(live, kwb_csv):
     live.page_size = 50
     try:
@@ -131,6 +134,7 @@ def test_transient_faults_are_retried(live, kind):
     assert len(live.requests_to("TypedDataSet")) == 2
 
 
+@pytest.mark.slow
 def test_a_retry_repeats_one_page_not_the_download(live):
     """Paged download (pages of 50 rows): a fault on the third page repeats that page only."""
     live.page_size = 50
@@ -145,6 +149,7 @@ def test_a_retry_repeats_one_page_not_the_download(live):
     assert sum("$skip=100" in unquote(r) for r in pages) == 2
 
 
+@pytest.mark.slow
 def test_one_slow_cbs_download_does_not_stall_another_session(live):
     """Two sessions load two uncached gemeenten at once; the first one's data request takes
     3 s. The second must not wait for it (a process-wide lock around CBS calls made it)."""
@@ -173,6 +178,7 @@ def test_one_slow_cbs_download_does_not_stall_another_session(live):
     assert took["GM0228"] >= 3.0, took
 
 
+@pytest.mark.slow
 def test_thirty_percent_random_faults(live, cbs_env):
     """30 % of all requests answer 503 or are reset: at least 9 of 10 loads succeed (every
     request is retried on its own, up to the default 4 times)."""
@@ -195,6 +201,7 @@ def test_slow_server_times_out_with_clear_message(live, cbs_env):
         cbs.load(2024, "GM0228")
 
 
+@pytest.mark.slow
 def test_persistent_failure_leaves_cache_unchanged(live, cbs_env, empty_cache_dir):
     first = repository.load_table(2024, "GM0228")
     assert first.origin == "cbs"
@@ -221,6 +228,7 @@ def test_offline_after_one_load(live, cbs_env):
     assert got.table.data.set_index("code").at["GM0228", "inwoners"] == 123532
 
 
+@pytest.mark.slow
 def test_corrupt_cache_entry_is_fetched_again(live, empty_cache_dir):
     repository.load_table(2024, "GM0228")
     (path,) = empty_cache_dir.glob("kwb_2024_GM0228.*.parquet")

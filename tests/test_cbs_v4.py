@@ -38,6 +38,7 @@ def test_settings_default_and_env(monkeypatch):
     assert get_settings().cbs_odata4_url == "http://127.0.0.1:1/odata/v1"
 
 
+@pytest.mark.slow
 def test_metadata_shapes(v4):
     lists = cbs_v4.code_lists("85458NED")
     assert {d.key for d in lists.dimensions} >= {"RegioS", "Perioden", "Herkomstland"}

@@ -123,6 +123,7 @@ def test_bad_input(years):
         run(a[["herkomst_nederland"]], b[["herkomst_europa"]])
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not KWB_CSV.exists(),
                     reason=f"Gedeelde testdata ontbreekt / shared test data absent: "
                            f"{KWB_CSV.name} (zet / set BUURTMONITOR_SHARED_DATA)")

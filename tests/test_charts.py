@@ -32,6 +32,7 @@ def line_traces(fig: go.Figure) -> list:
 
 
 # ------------------------------------------------------------------------------ composition
+@pytest.mark.slow
 def test_composition_bars_traces_colours_and_panels(demo):
     comp = analysis.composition(demo[2024], "wijk")
     fig = charts.composition_bars(comp, sort_by="name")
@@ -85,6 +86,7 @@ def test_composition_bars_missing_is_not_zero(demo):
     assert len(texts) == 2 and all("niet beschikbaar" in t for t in texts)
 
 
+@pytest.mark.slow
 def test_composition_bars_caps_series_into_overig(demo):
     comp = analysis.composition(demo[2021], "wijk", detail=True)
     assert comp["group"].nunique() == 7

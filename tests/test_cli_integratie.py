@@ -63,6 +63,7 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+@pytest.mark.slow
 def test_ede_2021_values_and_gaps_as_json(cbs, capsys):
     code, out, err = run(capsys, "--gemeente", "GM0228", "--year", "2021", "--format", "json")
     assert code == 0, err
@@ -109,6 +110,7 @@ def _extract_series(shared: Path, gemeente_title: str) -> dict[tuple[str, str, i
     return out
 
 
+@pytest.mark.slow
 def test_86008ned_series_of_ede_2014_2023_exactly(cbs, capsys, shared):
     code, out, err = run(capsys, "--gemeente", "GM0228", "--format", "csv")
     assert code == 0, err
@@ -125,6 +127,7 @@ def test_86008ned_series_of_ede_2014_2023_exactly(cbs, capsys, shared):
         expected[("netto_arbeidsparticipatie", "herkomst_nederland", y)] for y in range(2014, 2024)]
 
 
+@pytest.mark.slow
 def test_out_file_is_written_whole_and_only_on_success(cbs, capsys, tmp_path):
     target = tmp_path / "ede.json"
     code, out, err = run(capsys, "--gemeente", "GM0228", "--year", "2021", "--format", "json",
@@ -153,6 +156,7 @@ def test_bad_input_exits_2_in_dutch(capsys, args, words):
     assert words in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_unknown_gemeente_exits_3(cbs, capsys):
     code, out, err = run(capsys, "--gemeente", "GM0001")
     assert code == cli.EXIT_DATA and out == ""
@@ -170,6 +174,7 @@ def test_unreachable_cbs_exits_4(monkeypatch, capsys, tmp_path):
     assert "konden niet worden geladen" in err and "85512NED" in err
 
 
+@pytest.mark.slow
 def test_demo_rows_say_they_are_fictitious(monkeypatch, capsys, tmp_path):
     monkeypatch.setenv("CBS_ODATA_URL", "http://127.0.0.1:9")        # must not be asked
     monkeypatch.setenv("BUURTMONITOR_CACHE_DIR", str(tmp_path / "cache"))

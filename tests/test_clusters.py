@@ -191,6 +191,7 @@ def _cases():
         yield "Ede wijken", ede, np.random.default_rng(3).uniform(0, 10, len(ede))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["grid", "holes and parts", "Ede wijken"])
 def test_weights_and_statistics_equal_pysal(name):
     case = next((c for c in _cases() if c[0] == name), None)
@@ -248,6 +249,7 @@ print(json.dumps({"p_sim": lm.p_sim.tolist(), "Is": lm.Is.tolist()}))
 """
 
 
+@pytest.mark.slow
 def test_permutations_agree_with_live_esda_on_a_small_grid():
     """esda's own conditional permutations (numba switched off, so no compilation) against
     ours on 36 squares with a planted corner: the same pseudo p-values up to noise."""
@@ -269,6 +271,7 @@ def test_permutations_agree_with_live_esda_on_a_small_grid():
     assert (np.abs(res.table["p_sim"].to_numpy() - esda_p) <= noise).all()
 
 
+@pytest.mark.slow
 def test_runtime_imports_no_pysal():
     """The page, the briefing and the CLI run without segregation, esda, libpysal or numba."""
     import subprocess

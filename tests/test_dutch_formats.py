@@ -25,6 +25,7 @@ def _display_values(proto) -> list[str]:
     return [str(v) for col in table.columns for v in col.to_pylist() if v is not None]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", PAGES)
 def test_every_table_shows_dutch_numbers_whatever_the_browser_language(page):
     at = run_page(page, timeout=60, niveau="wijk")
@@ -45,6 +46,7 @@ def test_every_table_shows_dutch_numbers_whatever_the_browser_language(page):
         assert any(re.match(r"^−?\d{1,3}(\.\d{3})*(,\d+)?%?$", c) for c in cells), (page, cells[:10])
 
 
+@pytest.mark.slow
 def test_csv_downloads_of_every_page_use_the_one_dutch_dialect(monkeypatch):
     """Every 'Tabel downloaden (CSV)' (lokale kaart included): ``;``, decimal comma, whole
     numbers without ``,0``."""

@@ -91,6 +91,7 @@ def test_synthetic_buurten_sliver_repaired_and_simplified():
     assert web_bytes < raw_bytes
 
 
+@pytest.mark.slow
 def test_national_gemeenten_200m():
     shared = require_shared(GEMEENTEN_2022)
     g = gpd.read_file(shared / GEMEENTEN_2022)

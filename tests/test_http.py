@@ -51,6 +51,7 @@ def test_a_truncated_body_and_a_reset_are_retried(echo):
     assert http.get_json(f"{echo.url}/n/2", source="t", what="test", settings=s) == {"path": "/n/2"}
 
 
+@pytest.mark.slow
 def test_thirty_percent_random_faults_are_survived(echo, monkeypatch):
     """30 % random 503s and resets: every one of 60 requests succeeds (the default 4 retries
     per request: a request fails only after five faults in a row, p = 0.3^5 = 0.24 %)."""
@@ -64,6 +65,7 @@ def test_thirty_percent_random_faults_are_survived(echo, monkeypatch):
     assert len(echo.request_log) > 60          # faults were really injected
 
 
+@pytest.mark.slow
 def test_retry_after_is_honoured(echo, monkeypatch):
     monkeypatch.setenv("BUURTMONITOR_RETRIES", "1")
     t0 = time.monotonic()
@@ -95,6 +97,7 @@ def test_offline_mode_never_goes_out(echo, monkeypatch):
     assert echo.request_log == []
 
 
+@pytest.mark.slow
 def test_one_slow_request_does_not_hold_up_another(echo):
     """Two threads on one source's session: the fast request is not queued behind the slow."""
     s = get_settings()

@@ -98,12 +98,14 @@ def _check_utrecht(table, raw: pd.DataFrame):
     assert "Kerncijfers wijken en buurten 2024" in m.source_line()
 
 
+@pytest.mark.slow
 def test_utrecht_xlsx(utrecht_xlsx, utrecht_raw):
     _check_utrecht(utrecht_xlsx, utrecht_raw)
     assert utrecht_xlsx.meta.source_kind == "kwb-xlsx"
     assert utrecht_xlsx.meta.table_id == "kwb-2024-gemeente-utrecht.xlsx"
 
 
+@pytest.mark.slow
 def test_utrecht_csv_twin_gives_the_same_table(utrecht_xlsx, utrecht_raw):
     shared = require_shared(UTRECHT_CSV)
     csv_table = imports.read_kwb_file(shared / UTRECHT_CSV)
@@ -358,6 +360,7 @@ def _check_generated(table, gen: kwb_files.GeneratedKwb) -> None:
     assert all(math.isnan(t[v]) for v in origin + list(EDUCATION))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("year", kwb_files.YEARS)
 def test_generated_kwb_file_of_every_year(tmp_path, year):
     gen = kwb_files.write_kwb_files(tmp_path, year)
@@ -387,6 +390,7 @@ def test_kwb_2022_lone_commas_and_both_groups(tmp_path):
         assert math.isnan(t.row(code)[var]) and t.missing_reason(code, var) == MISSING_EMPTY
 
 
+@pytest.mark.slow
 def test_kwb_2024_trailing_spaces_in_headers(tmp_path):
     gen = kwb_files.write_kwb_files(tmp_path, 2024)
     header = gen.cells.columns
@@ -419,6 +423,7 @@ def test_births_and_deaths_are_per_1000_never_percentages(tmp_path):
     assert t.data["geboorte_per_1000"].tolist() == [float(v) for v in gen.cells["p_geb"]]
 
 
+@pytest.mark.slow
 def test_real_utrecht_2023_education_and_herkomst():
     shared = require_shared(UTRECHT_2023_XLSX)
     raw = pd.read_excel(shared / UTRECHT_2023_XLSX, dtype=str)
@@ -443,6 +448,7 @@ def test_real_utrecht_2023_education_and_herkomst():
     assert t.row("BU03440111")["gem_huishoudensgrootte"] == 1.6
 
 
+@pytest.mark.slow
 def test_real_utrecht_2024_education_and_padded_cells(tmp_path, utrecht_xlsx, utrecht_raw):
     t = utrecht_xlsx
     assert [t.meta.resolved_keys[v] for v in EDUCATION] == ["a_opl_lg", "a_opl_md", "a_opl_hg"]
@@ -542,6 +548,7 @@ def _synthetic_gpkg(path):
     return frames
 
 
+@pytest.mark.slow
 def test_generated_gpkg_value_by_value(tmp_path):
     path = tmp_path / "wijkenbuurten_2024_v1.gpkg"
     frames = _synthetic_gpkg(path)
@@ -603,6 +610,7 @@ def test_generated_gpkg_value_by_value(tmp_path):
         assert a.symmetric_difference(b).area < 1e-6 * max(b.area, 1e-9) + 1e-12
 
 
+@pytest.mark.slow
 def test_generated_gpkg_level_and_gemeente(tmp_path):
     path = tmp_path / "wijkenbuurten_2024.gpkg"
     _synthetic_gpkg(path)
@@ -637,6 +645,7 @@ def test_pdok_geojson_export_camel_case():
 
 
 # ============================================================================ read_any
+@pytest.mark.slow
 def test_read_any_dispatch_and_errors(tmp_path):
     xlsx = tmp_path / "kwb-2019.xlsx"
     KWB_2019.to_excel(xlsx, index=False)

@@ -24,6 +24,7 @@ def env(real_env):
     return real_env
 
 
+@pytest.mark.slow
 def test_empty_indicators_are_marked_in_the_list(env):
     at = run_page("gebiedsprofiel.py", jaar="2024", gemeente="GM0228", indicator="pct_herkomst_buiten_europa")
     options = at.sidebar.selectbox(key="w_indicator").options
@@ -37,6 +38,7 @@ def test_empty_indicators_are_marked_in_the_list(env):
     assert "geen cijfers" not in texts(at.info)   # the chosen indicator has figures: no notice
 
 
+@pytest.mark.slow
 def test_an_empty_indicator_says_so_and_suggests_the_latest_year_with_figures(env):
     # without another year: said plainly, no year suggested
     at = run_page("gebiedsprofiel.py", jaar="2024", gemeente="GM0228", indicator="inkomen_per_inwoner")

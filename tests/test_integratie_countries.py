@@ -95,6 +95,7 @@ def test_missing_counts_are_named_never_zero(gen):
     assert any("Bron: CBS, 85458NED" in a.text for a in fig.layout.annotations)
 
 
+@pytest.mark.slow
 def test_change_per_year_2022_2023_2024(gen):
     got = C.yearly_counts(gen, "GM0001", "eritrea")
     assert [(c.year, c.count.value, c.change) for c in got] == [(2022, 180, None), (2023, 215, 35), (2024, 260, 45)]
@@ -107,6 +108,7 @@ def test_change_per_year_2022_2023_2024(gen):
     assert (er["1 jan 2022"], er["2022→2023"], er["1 jan 2024"], er["2023→2024"]) == ("180", "+35", "260", "+45")
 
 
+@pytest.mark.slow
 def test_eritrea_is_a_group_from_the_catalogue_threshold(gen):
     cat = load_origin_catalogue()
     assert cat.rules.country_group_min == 50
@@ -166,6 +168,7 @@ def real(real_servers, monkeypatch, tmp_path):
     return real_servers
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("api", ["v3", "v4"])
 def test_real_extract_ede_born_in_nl_and_abroad_and_change(real, api):
     f = fetch_origin_table("85458NED", "GM0228", api=api).frame
@@ -187,6 +190,7 @@ def test_real_extract_ede_born_in_nl_and_abroad_and_change(real, api):
     assert C.summary_sentence(v).startswith("Ede telt op 1 januari 2024 123.532 inwoners; 23.018 van hen (18,6%)")
 
 
+@pytest.mark.slow
 def test_real_extract_amsterdam_and_v3_equals_v4(real):
     a = fetch_origin_table("85458NED", "GM0363", api="v3").frame
     b = fetch_origin_table("85458NED", "GM0363", api="v4").frame

@@ -74,6 +74,7 @@ def _value(frame, code, indicator, group, year=None):
     return sel.iloc[0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("api", ["v3", "v4"])
 def test_ede_2021_labour_participation_and_gaps(cbs, api):
     loaded = fetch_origin_table("85512NED", "GM0228", api=api)
@@ -95,6 +96,7 @@ def test_ede_2021_labour_participation_and_gaps(cbs, api):
                                                             "herkomst_nederland").value
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("api", ["v3", "v4"])
 def test_86008_ede_series_as_in_the_extract(cbs, api):
     f = fetch_origin_table("86008NED", "GM0228", api=api).frame
@@ -116,6 +118,7 @@ def test_86008_ede_series_as_in_the_extract(cbs, api):
     assert s.values == [float(r["NettoArbeidsparticipatie_3"]) for r in raw if r["Herkomstland"] == "Nederland"]
 
 
+@pytest.mark.slow
 def test_v3_and_v4_give_identical_frames_one_gemeente(cbs):
     a = fetch_origin_table("86008NED", "GM0228", api="v3").frame
     b = fetch_origin_table("86008NED", "GM0228", api="v4").frame
@@ -130,6 +133,7 @@ def test_v3_and_v4_give_identical_frames_all_gemeenten(cbs):
     pd.testing.assert_frame_equal(a.drop(columns="api"), b.drop(columns="api"))
 
 
+@pytest.mark.slow
 def test_v3_404_falls_back_to_v4(cbs):
     v3, v4 = cbs
     removed = [t for t in v3.tables.values() if t.table_id == "85512NED"][0]
@@ -171,6 +175,7 @@ def test_unknown_everywhere_is_not_found(cbs):
             v4.add_table(removed)
 
 
+@pytest.mark.slow
 def test_gap_rank_covers_every_gemeente_of_the_extract(cbs):
     f = fetch_origin_table("85512NED", "gemeenten", api="v3").frame
     ranks = rank_gaps(f, "netto_arbeidsparticipatie", "marokko", 2021)
@@ -201,6 +206,7 @@ def test_paging_with_small_pages_gives_the_same_frame(cbs):
     assert len(v4.requests_to("/Observations")) >= 360 // 50 + 1
 
 
+@pytest.mark.slow
 def test_retries_under_injected_faults(cbs, monkeypatch):
     v3, v4 = cbs
     monkeypatch.setenv("BUURTMONITOR_RETRIES", "8")
@@ -213,6 +219,7 @@ def test_retries_under_injected_faults(cbs, monkeypatch):
     pd.testing.assert_frame_equal(got3.drop(columns="api"), want.drop(columns="api"))
 
 
+@pytest.mark.slow
 def test_empty_and_suppressed_values_are_missing_not_zero(cbs, servers):
     f = fetch_origin_table("80860ned", "GM0228", api="v3").frame
     ao = _value(f, "GM0228", "ao_uitkeringen", "totaal", 2009)       # empty cell in the extract
@@ -231,6 +238,7 @@ def test_empty_and_suppressed_values_are_missing_not_zero(cbs, servers):
     assert gap.gap is None and gap.missing == MISSING_SUPPRESSED
 
 
+@pytest.mark.slow
 def test_small_number_rule_hides_and_flags(cbs):
     cat = load_origin_catalogue()
     strict = dataclasses.replace(cat, rules=dataclasses.replace(cat.rules, min_n=2000))
@@ -278,6 +286,7 @@ def test_old_allochtonen_scheme_population_and_benefits(cbs):
     assert sorted(f.year.dropna().unique()) == list(range(1999, 2010))
 
 
+@pytest.mark.slow
 def test_cache_roundtrip_and_refresh(cbs, tmp_path):
     v3, _ = cbs
     store = ParquetStore(tmp_path / "c")
@@ -299,6 +308,7 @@ def test_bad_scope_is_a_dutch_error(cbs):
         fetch_origin_table("85512NED", "GM9999", api="v3")
 
 
+@pytest.mark.slow
 def test_population_by_herkomst_85458(cbs):
     f = fetch_origin_table("85458NED", "GM0228", api="v3").frame
     pop = {g: _value(f, "GM0228", "bevolking", g, 2022).value
@@ -324,6 +334,7 @@ def test_padded_region_codes_are_stripped(cbs):
     assert _value(f, "NL01", "bevolking", "ma_marokko", 1999).value == 252770
 
 
+@pytest.mark.slow
 def test_offline_serves_the_cache_and_says_so_without_it(cbs, tmp_path, monkeypatch):
     store = ParquetStore(tmp_path / "c")
     load_origin_table("86008NED", "GM0228", store=store)

@@ -39,6 +39,7 @@ def _named(fig) -> dict[str, str]:
     return out
 
 
+@pytest.mark.slow
 def test_ede_wijk_map_names_every_wijk_offline(ede):
     wijken = ede.table[ede.table["Soort"] == "Wijk"]
     named = _named(ede.figure)
@@ -67,6 +68,7 @@ def test_large_map_names_the_selected_area_and_the_extremes():
     assert all(0 < lab.lat < 1 for lab in labels)                   # inside the area
 
 
+@pytest.mark.slow
 def test_ede_map_item_has_a_compact_table_of_every_area(ede):
     t = ede.area_table
     assert list(t.columns) == ["Wijk", "Herkomst buiten Europa", "n", "Toelichting"]
@@ -93,6 +95,7 @@ def test_pptx_pack_has_a_slide_with_every_area_by_name():
     assert "alle gebieden (1 van 2)" in list(prs.slides)[2].shapes.title.text
 
 
+@pytest.mark.slow
 def test_online_background_never_blanks_the_map(ede, monkeypatch):
     style = mapping.map_style(online=True, label_text="Ede")
     assert style["layers"][0]["type"] == "background"               # white first ...
@@ -106,6 +109,7 @@ def test_online_background_never_blanks_the_map(ede, monkeypatch):
     assert online is True and "witte achtergrond" in note
 
 
+@pytest.mark.slow
 def test_colour_bar_stands_beside_the_map_not_over_it(ede):
     lay = ede.figure.layout
     bar = ede.figure.data[0].colorbar

@@ -150,6 +150,7 @@ def _writer(make_store, who: str, n: int, go) -> None:
                   area_code=None if i % 2 else f"BU0228{i:04d}")
 
 
+@pytest.mark.slow
 def test_two_writer_processes_then_restart(make_store):
     ctx = mp.get_context("fork")     # the children inherit the factory (and its database)
     go = ctx.Event()
@@ -379,6 +380,7 @@ def _worksheet(store: NotesRepository) -> list[int]:
     return [a, b, c, d]
 
 
+@pytest.mark.slow
 def test_backup_restore_and_compare(new_store):
     """Backup -> restore into an empty store -> the same notes, versions and ids; a new note
     after the restore gets a new id; the restored store is verified as it is."""
@@ -400,6 +402,7 @@ def test_backup_restore_and_compare(new_store):
     assert again.notes[:4] == backup.notes and again.versions[:8] == backup.versions
 
 
+@pytest.mark.slow
 def test_backup_of_one_gemeente_and_restore_over_a_full_store(new_store):
     source = new_store()
     _worksheet(source)
@@ -426,6 +429,7 @@ def test_backup_of_one_gemeente_and_restore_over_a_full_store(new_store):
     (lambda d: b'{"format": "iets anders"}', "geen back-up"),
     (lambda d: d.replace(b'"format_version": 1', b'"format_version": 9'), "indeling"),
 ])
+@pytest.mark.slow
 def test_a_damaged_backup_is_refused_and_changes_nothing(new_store, damage, why):
     source = new_store()
     _worksheet(source)

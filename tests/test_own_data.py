@@ -414,6 +414,7 @@ def hostile_xlsx(dimension: str | None = "A1:XFD1048576", *, wide: bool = True) 
     ("A1:B2", True, "meer dan 40 kolommen"),                              # a lying dimension
     ("A1:A2", False, "meer dan 200.000 rijen"),                           # only the far row
 ])
+@pytest.mark.slow
 def test_hostile_xlsx_is_refused_fast_without_allocating_the_sheet(tmp_path, dimension, wide, message):
     import openpyxl  # noqa: F401 - imported before timing: the refusal is measured, not the import
 
@@ -533,6 +534,7 @@ def test_areas_come_from_the_kwb_table_through_the_repository(tmp_path, monkeypa
     assert res.ok and any("Voor 2031 is er nog geen CBS-gebiedsindeling" in n for n in res.notes)
 
 
+@pytest.mark.slow
 def test_a_real_gemeente_against_the_cbs_standin(real_env, tmp_path):
     cache = Path(os.environ["BUURTMONITOR_CACHE_DIR"])
     table = repository.load_table(2024, "GM0228", store=ParquetStore(tmp_path / "elsewhere")).table

@@ -18,6 +18,7 @@ def run(**params) -> AppTest:
 
 
 # ------------------------------------------------------------------------------ demo
+@pytest.mark.slow
 def test_demo_renders_gemeente_by_default(demo_env):
     at = run()
     assert FICTITIOUS_LABEL in texts(at.warning)
@@ -29,6 +30,7 @@ def test_demo_renders_gemeente_by_default(demo_env):
     assert themes[:2] == ["Herkomst", "Demografie"]
 
 
+@pytest.mark.slow
 def test_deep_link_restores_selection(demo_env):
     at = run(gemeente="GM9901", jaar="2023", niveau="buurt", gebied="BU99010103",
              indicator="pct_herkomst_europa")
@@ -49,6 +51,7 @@ def test_deep_link_restores_selection(demo_env):
     assert z_table and {k: round(v, 2) for k, v in z_chart.items()} == z_table
 
 
+@pytest.mark.slow
 def test_choosing_an_area_updates_the_selection(demo_env):
     at = run()
     at.selectbox(key="profiel_gebied").set_value("WK990102")
@@ -59,6 +62,7 @@ def test_choosing_an_area_updates_the_selection(demo_env):
     assert "Wijk Oude Kern" in texts(at.header)
 
 
+@pytest.mark.slow
 def test_suppressed_values_are_shown_as_such(demo_env):
     at = run(gebied="BU99010107")
     herkomst = grid(at, 0).set_index("Indicator")
@@ -72,6 +76,7 @@ def test_suppressed_values_are_shown_as_such(demo_env):
 
 
 # ------------------------------------------------------------------------------ real CBS
+@pytest.mark.slow
 @pytest.mark.parametrize("gemeente", ["GM0228", "GM0363"])
 def test_real_kwb2024_opens_and_shows_cbs_numbers(real_env, gemeente):
     from devtools.standins.cbs_odata import table_from_shared_kwb2024
@@ -95,6 +100,7 @@ def test_real_kwb2024_opens_and_shows_cbs_numbers(real_env, gemeente):
     assert figure(at)["data"]
 
 
+@pytest.mark.slow
 def test_small_area_has_no_shares_and_says_why(real_env):
     """Issue 12 item 6: De Vallei (5 inwoners) shows no 100% and no z-scores for its shares;
     the page states the small-area rule."""

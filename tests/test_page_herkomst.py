@@ -19,6 +19,7 @@ def run(**params) -> AppTest:
 
 
 # ------------------------------------------------------------------------------ demo
+@pytest.mark.slow
 def test_demo_renders_with_label_guidance_source_and_scheme_note(demo_env):
     at = run()
     assert FICTITIOUS_LABEL in texts(at.warning)
@@ -32,6 +33,7 @@ def test_demo_renders_with_label_guidance_source_and_scheme_note(demo_env):
     assert table["Code"].tolist()[-2:] == ["GM9901", "NL00"]
 
 
+@pytest.mark.slow
 def test_deep_link_restores_selection(demo_env):
     at = run(gemeente="GM9901", jaar="2022", niveau="buurt", gebied="BU99010103", indicator="pct_westers")
     assert at.selectbox(key="w_gemeente").value == "GM9901"
@@ -47,6 +49,7 @@ def test_deep_link_restores_selection(demo_env):
     assert {t["name"] for t in fig["data"]} == {"Nederlandse achtergrond", "Westers", "Niet-westers"}
 
 
+@pytest.mark.slow
 def test_suppressed_values_are_shown_as_such(demo_env):
     at = run(niveau="buurt")
     table = grid(at, 0)
@@ -59,6 +62,7 @@ def test_suppressed_values_are_shown_as_such(demo_env):
     assert notes and all("niet beschikbaar" in n for n in notes)
 
 
+@pytest.mark.slow
 def test_toggles_counts_and_detail(demo_env):
     at = run(niveau="wijk")
     at.radio(key="herkomst_weergave").set_value("count")
@@ -76,6 +80,7 @@ def test_toggles_counts_and_detail(demo_env):
 
 
 # ------------------------------------------------------------------------------ real CBS
+@pytest.mark.slow
 @pytest.mark.parametrize("gemeente", ["GM0228", "GM0363"])
 def test_real_kwb2024_opens_and_shows_cbs_numbers(real_env, gemeente):
     from devtools.standins.cbs_odata import table_from_shared_kwb2024

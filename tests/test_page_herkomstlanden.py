@@ -67,6 +67,7 @@ def env(monkeypatch, tmp_path):
     return apply
 
 
+@pytest.mark.slow
 def test_ede_from_the_real_extract(real_v3, env):
     v3, v4 = real_v3
     env(v3.url, v4.url)
@@ -82,6 +83,7 @@ def test_ede_from_the_real_extract(real_v3, env):
     assert len(at.get("plotly_chart")) == 1 and at.get("download_button")
 
 
+@pytest.mark.slow
 def test_amsterdam_via_v4_when_v3_does_not_know_the_table(real_v3, env):
     v3, v4 = real_v3
     env("http://127.0.0.1:9", v4.url)                  # v3 unreachable: the v4 stand-in serves it
@@ -91,6 +93,7 @@ def test_amsterdam_via_v4_when_v3_does_not_know_the_table(real_v3, env):
     assert "353.652" in cells(at)
 
 
+@pytest.mark.slow
 def test_generated_countries_with_the_eritrea_handreiking_and_its_reason(generated_v3, env):
     env(generated_v3.url)
     at = run("GM0001", 2024)
@@ -106,6 +109,7 @@ def test_generated_countries_with_the_eritrea_handreiking_and_its_reason(generat
     assert "De 10 grootste herkomstlanden" in fig and "Bron: CBS, 85458NED" in fig
 
 
+@pytest.mark.slow
 def test_no_handreiking_when_eritrea_is_no_group(generated_v3, env):
     env(generated_v3.url)
     at = run("GM0002", 2024)
@@ -115,6 +119,7 @@ def test_no_handreiking_when_eritrea_is_no_group(generated_v3, env):
     assert "De handreiking voor Eritrese nieuwkomers staat daarom hier niet." in text
 
 
+@pytest.mark.slow
 def test_a_year_without_figures_is_said(generated_v3, env):
     env(generated_v3.url)
     text = everything(run("GM0001", 2021))
@@ -127,6 +132,7 @@ def test_demo_says_there_are_no_countries(env):
     assert DEMO_LINE in everything(at) and not at.get("plotly_chart")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("gemeente", ["<script>alert(1)</script>", "GM9x", "Ede"])
 def test_bad_gemeente_gives_a_dutch_message(generated_v3, env, gemeente):
     env(generated_v3.url)
@@ -136,6 +142,7 @@ def test_bad_gemeente_gives_a_dutch_message(generated_v3, env, gemeente):
     assert not at.get("plotly_chart")
 
 
+@pytest.mark.slow
 def test_unknown_gemeente_and_cbs_down(generated_v3, env):
     env(generated_v3.url)
     at = run("GM0363")

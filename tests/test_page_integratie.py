@@ -61,6 +61,7 @@ def table_rows(at: AppTest, i: int = 0) -> dict:
 
 
 # ------------------------------------------------------------------------------ demo (offline)
+@pytest.mark.slow
 def test_demo_offline_shows_fictitious_figures_labelled(demo_env):
     at = run()
     assert at.selectbox(key="w_gemeente").value == "GM9901"
@@ -85,6 +86,7 @@ def test_demo_offline_shows_fictitious_figures_labelled(demo_env):
     assert "is Eritrea een herkomstgroep met eigen cijfers" in texts(at.caption)
 
 
+@pytest.mark.slow
 def test_demo_other_indicator_and_year_note(demo_env):
     at = run(jaar="2022")
     if at.selectbox(key="w_jaar").value != 2022:
@@ -136,6 +138,7 @@ def _extract_series(shared, region: str, origin: str) -> dict[int, float]:
     return out
 
 
+@pytest.mark.slow
 def test_ede_2021_85512ned_shows_the_real_figures_and_gaps(real):
     at = run(gemeente="GM0228", jaar="2024")
     assert FICTITIOUS_LABEL not in texts(at.warning)
@@ -162,6 +165,7 @@ def test_ede_2021_85512ned_shows_the_real_figures_and_gaps(real):
     assert "Een reeks van netto arbeidsparticipatie staat in: 86008NED (2014–2023)" in texts(at.info)
 
 
+@pytest.mark.slow
 def test_ede_86008ned_series_2014_2023_exactly_over_v4(real):
     _, v4, shared = real
     at = run(gemeente="GM0228", jaar="2024")
@@ -181,6 +185,7 @@ def test_ede_86008ned_series_2014_2023_exactly_over_v4(real):
     assert "alleen cijfers van alle inwoners en van herkomst Nederland" in texts(at.caption)
 
 
+@pytest.mark.slow
 def test_a_failed_table_gives_one_dutch_line_and_the_rest_shows(real):
     v3, _, _ = real
     v3.fail_next(50, "503", path_contains="85512NED")
@@ -194,6 +199,7 @@ def test_a_failed_table_gives_one_dutch_line_and_the_rest_shows(real):
     assert table_rows(at)["Herkomst Nederland"]["Waarde (%)"] == 77
 
 
+@pytest.mark.slow
 def test_a_small_group_shows_its_reason_not_zero(real, tmp_path):
     path = tmp_path / "ede.csv"
     path.write_text(
@@ -220,6 +226,7 @@ def test_a_small_group_shows_its_reason_not_zero(real, tmp_path):
     assert "Eritrese nieuwkomers" not in md
 
 
+@pytest.mark.slow
 def test_amsterdam_opens_with_real_figures(real):
     at = run(gemeente="GM0363", jaar="2021")
     if at.selectbox(key="w_gemeente").value != "GM0363":

@@ -49,6 +49,7 @@ def map_values(fig: dict) -> dict[str, float | None]:
 
 
 # ------------------------------------------------------------------------------ demo
+@pytest.mark.slow
 def test_demo_offline_renders_map_label_guidance_and_source(demo_env):
     at = run()
     assert FICTITIOUS_LABEL in texts(at.warning)
@@ -68,6 +69,7 @@ def test_demo_offline_renders_map_label_guidance_and_source(demo_env):
     assert len(at.dataframe) >= 1                               # the table alternative
 
 
+@pytest.mark.slow
 def test_choose_indicator_level_and_classification(demo_env):
     at = run()
     at.sidebar.selectbox(key="w_indicator").set_value("pct_herkomst_europa").run()
@@ -98,6 +100,7 @@ def test_choose_indicator_level_and_classification(demo_env):
     assert "GM9901" in main["locations"] and len(main["locations"]) == 12
 
 
+@pytest.mark.slow
 def test_deep_link_restores_widgets_and_highlights_area(demo_env):
     at = run(jaar="2023", gemeente="GM9901", niveau="buurt", indicator="pct_herkomst_europa",
              gebied="BU99010201")
@@ -111,6 +114,7 @@ def test_deep_link_restores_widgets_and_highlights_area(demo_env):
     assert "BU99010201" in texts(at.text)
 
 
+@pytest.mark.slow
 def test_area_picker_sets_shared_selection_in_url(demo_env):
     at = run(niveau="wijk")
     at.selectbox(key="kaart_gebied").set_value("WK990103").run()
@@ -119,6 +123,7 @@ def test_area_picker_sets_shared_selection_in_url(demo_env):
     assert (qp[0] if isinstance(qp, list) else qp) == "WK990103"
 
 
+@pytest.mark.slow
 def test_suppressed_values_are_missing_never_zero(demo_env):
     at = run(niveau="buurt", indicator="pct_herkomst_buiten_europa")
     table = grid(at, 0)
@@ -262,6 +267,7 @@ def test_cbs_outage_falls_back_to_cache_with_dutch_message(real_env, monkeypatch
 
 
 # ------------------------------------------------------------------------------ canvas map
+@pytest.mark.slow
 def test_canvas_map_branch_of_the_page(demo_env, monkeypatch):
     """From BUURTMONITOR_CANVAS_MIN_AREAS areas on the page draws the canvas map; it follows
     the same widgets as the plotly map (classification, reference, selection), says what it
@@ -304,6 +310,7 @@ def test_canvas_map_branch_of_the_page(demo_env, monkeypatch):
     assert at.get("plotly_chart") and not canvas_elements(at)
 
 
+@pytest.mark.slow
 def test_large_map_geometry_is_a_file_under_the_cache_folder(demo_env, monkeypatch):
     """A geometry above the inline limit goes to <cache>/static/geo/ and the page refers to it by
     URL (served by app.static_route under `streamlit run`); the code folder gets nothing. Without
@@ -334,6 +341,7 @@ def test_large_map_geometry_is_a_file_under_the_cache_folder(demo_env, monkeypat
     assert data["url"] is None and data["geojson"]["features"] and not path.exists()
 
 
+@pytest.mark.slow
 def test_guidance_beside_the_map_fits_the_indicator_and_says_where_links_go(demo_env):
     """Issue 12, item 10: the Kaart's guidance panel changes with the indicator, and every
     link says whether it goes to the document or to the publisher's website."""

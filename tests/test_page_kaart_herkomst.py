@@ -102,6 +102,7 @@ def test_gap_map_keeps_every_gemeente_and_its_reason_never_zero():
 
 
 # ============================================================================ demo (no network)
+@pytest.mark.slow
 def test_demo_own_buurt_figures_with_small_groups_shown_as_such(demo_env):
     at = run_page(PAGE, timeout=TIMEOUT, niveau="buurt")
     at.sidebar.radio(key="kaart_bron").set_value("eigen").run()
@@ -128,6 +129,7 @@ def test_demo_own_buurt_figures_with_small_groups_shown_as_such(demo_env):
     assert "Te weinig personen" in texts(at.markdown)
 
 
+@pytest.mark.slow
 def test_demo_gap_map_says_it_needs_a_real_gemeente(demo_env):
     at = run_page(PAGE, timeout=TIMEOUT, niveau="gemeente")
     at.sidebar.radio(key="kaart_bron").set_value("verschil").run()
@@ -192,6 +194,7 @@ def table_of(at: AppTest) -> pd.DataFrame:
     return next(f for f in got if "Plaats" in f.columns)
 
 
+@pytest.mark.slow
 def test_gap_map_ranks_every_gemeente_of_85512NED_and_ede_as_computed_independently(real):
     shared, _ = real
     at = gap_page()
@@ -231,6 +234,7 @@ def test_gap_map_ranks_every_gemeente_of_85512NED_and_ede_as_computed_independen
     assert "Bron: CBS" in captions and "85512NED" in captions and "via PDOK (2022)" in captions
 
 
+@pytest.mark.slow
 def test_gap_map_default_is_the_newest_table_and_says_when_the_group_is_not_there(real):
     shared, _ = real
     at = gap_page()
@@ -257,6 +261,7 @@ def test_gap_map_default_is_the_newest_table_and_says_when_the_group_is_not_ther
     assert absent["Verschil (procentpunt)"].isna().all()
 
 
+@pytest.mark.slow
 def test_gemeenten_without_a_boundary_are_listed_not_dropped(real, monkeypatch):
     shared, _ = real
     feats = [f for f in features_from_shared_gemeenten_2022(shared) if f["properties"]["statcode"] != "GM0228"]
@@ -275,6 +280,7 @@ def test_gemeenten_without_a_boundary_are_listed_not_dropped(real, monkeypatch):
     assert "GM0228" in set(table_of(at)["Code"])
 
 
+@pytest.mark.slow
 def test_real_gemeente_after_an_import_shows_its_buurt_values_and_a_small_group(real, tmp_path):
     shared, buurten = real
     codes = sorted(f["properties"]["buurtcode"] for f in buurten)
@@ -321,6 +327,7 @@ def test_real_gemeente_after_an_import_shows_its_buurt_values_and_a_small_group(
     assert repository.load_table(2024, "GM0228").table.meta.table_id == "85984NED"
 
 
+@pytest.mark.slow
 def test_a_table_cbs_cannot_give_is_a_dutch_message_and_is_tried_again(real, servers):
     _, cbs, _, _ = servers
     cbs.fail_next(50, "503", path_contains="86008NED")

@@ -23,6 +23,7 @@ def line_traces(fig: dict) -> list[dict]:
 
 
 # ------------------------------------------------------------------------------ demo
+@pytest.mark.slow
 def test_demo_renders_all_years_with_breaks(demo_env):
     at = run()
     assert FICTITIOUS_LABEL in texts(at.warning)
@@ -42,6 +43,7 @@ def test_demo_renders_all_years_with_breaks(demo_env):
     assert labels == {"Niet-westerse migratieachtergrond", "Herkomst buiten Europa"}
 
 
+@pytest.mark.slow
 def test_deep_link_restores_selection_and_lines_stop_at_breaks(demo_env):
     at = run(gemeente="GM9901", jaar="2024", niveau="buurt", gebied=SPLIT_INTO[0],
              indicator="pct_herkomst_buiten_europa")
@@ -61,6 +63,7 @@ def test_deep_link_restores_selection_and_lines_stop_at_breaks(demo_env):
     assert "Grenswijziging" in texts(at.markdown)
 
 
+@pytest.mark.slow
 def test_non_origin_indicator_has_one_series(demo_env):
     at = run(gebied="BU99010103", indicator="woz", jaar="2024")
     fig = figure(at)
@@ -69,6 +72,7 @@ def test_non_origin_indicator_has_one_series(demo_env):
     assert not at.info or "niet-westers" not in texts(at.info)
 
 
+@pytest.mark.slow
 def test_suppressed_values_are_shown_as_such(demo_env):
     at = run(gebied="BU99010107", indicator="pct_herkomst_buiten_europa")
     table = grid(at, 0)
@@ -79,6 +83,7 @@ def test_suppressed_values_are_shown_as_such(demo_env):
     assert "Zonder waarde: 2019 (niet beschikbaar (leeg bij CBS))" in texts(at.caption)
 
 
+@pytest.mark.slow
 def test_years_that_fail_are_listed_not_fatal(demo_env, monkeypatch):
     monkeypatch.setattr(repository, "available_years", lambda scope: [2018, *DEMO_YEARS])
     at = run()
@@ -91,6 +96,7 @@ def test_years_that_fail_are_listed_not_fatal(demo_env, monkeypatch):
 
 
 # ------------------------------------------------------------------------------ real CBS
+@pytest.mark.slow
 @pytest.mark.parametrize("gemeente", ["GM0228", "GM0363"])
 def test_real_kwb2024_opens_and_shows_cbs_numbers(real_env, gemeente):
     from devtools.standins.cbs_odata import table_from_shared_kwb2024
@@ -113,6 +119,7 @@ def test_real_kwb2024_opens_and_shows_cbs_numbers(real_env, gemeente):
     assert "Bron: CBS, Kerncijfers wijken en buurten 2024 (85984NED)" in texts(at.caption)
 
 
+@pytest.mark.slow
 def test_one_year_says_which_years_and_why_in_plain_words(real_env):
     """Issue 12, item 9: with only 2024 from CBS the page says which year is there and why the
     others are not (no raw 404s, no URLs, no command line until "Technische details" is on),

@@ -141,6 +141,7 @@ def test_buurten_water_dropped_and_unknown_gemeente(fast_retries):
     assert gdf["name"].str.len().gt(0).all()
 
 
+@pytest.mark.slow
 def test_retry_after_500_then_success(pdok_ede, fast_retries):
     fast_retries(pdok_ede, retries=2)
     pdok_ede.fail_next(1, "500", path_contains="offset=5")
@@ -316,6 +317,7 @@ def national_buurten(tmp_path_factory):
     return synth_nl.generate(600, work=tmp_path_factory.mktemp("synth"), log=lambda m: None)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("concurrency", [1, 2, 4])
 def test_national_buurten_in_strips_side_by_side(national_buurten, fast_retries, concurrency, monkeypatch):
     """All buurten of the country, asked in ``BUURTMONITOR_PDOK_CONCURRENCY`` bbox strips at the
@@ -341,6 +343,7 @@ def test_national_buurten_in_strips_side_by_side(national_buurten, fast_retries,
     assert meta["pages"] == len(log) and meta["n_features"] == 600
 
 
+@pytest.mark.slow
 def test_one_failing_strip_fails_the_layer_and_stops_the_others(national_buurten, fast_retries, monkeypatch):
     from devtools import synth_nl
     server = PdokServer()

@@ -48,6 +48,7 @@ def test_the_demo_never_stands_in_for_a_real_gemeente():
         repository.load_boundaries(2024, "wijk", "GM0228", demo=True)
 
 
+@pytest.mark.slow
 def test_without_demo_a_real_gemeente_comes_from_cbs_then_the_cache(cbs_watched, empty_cache_dir):
     first = repository.load_table(2024, "GM0228")
     again = repository.load_table(2024, "GM0228")
@@ -74,6 +75,7 @@ def test_years_of_the_demo():
     assert 2024 in repository.available_years("GM0228")
 
 
+@pytest.mark.slow
 def test_the_shared_store_serves_every_process_and_survives_cbs_down(cbs_kwb2024, pdok_ede, cbs_env,
                                                                      empty_cache_dir, pg_url, monkeypatch):
     """With BUURTMONITOR_DATABASE_URL the one data path keeps tables and boundaries in PostgreSQL

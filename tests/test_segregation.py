@@ -102,6 +102,7 @@ def test_group_absent_everywhere_is_ignored_in_multigroup():
 # compute_all: dropping, JSON, cross-check, texts
 # --------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_compute_all_drops_and_reports_in_dutch(two_groups):
     c = pd.concat([two_groups, pd.DataFrame({"a": [np.nan, 0, 5], "b": [10, 0, 5]},
                                             index=["G", "L", "N"])])
@@ -265,6 +266,7 @@ def buurten() -> pd.DataFrame:
     return bu[HERKOMST + [TOTAL]].apply(pd.to_numeric, errors="coerce")
 
 
+@pytest.mark.slow
 @needs_kwb
 def test_ede_dissimilarity_equals_direct_formula(buurten):
     ede = buurten[buurten.index.str.startswith("BU0228")]

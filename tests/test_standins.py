@@ -65,6 +65,7 @@ def test_cbsodata_get_data_one_gemeente(cbs_kwb2024, cbsodata_at):
     assert "$select=" + ",".join(EDE_SELECT) in data_requests[0]
 
 
+@pytest.mark.slow
 def test_cbsodata_typed_flag_quirk(cbs_kwb2024, cbsodata_at):
     # cbsodata 1.3.5 removes the set it wants from the download list: typed=False (the
     # default) fetches TypedDataSet, typed=True fetches UntypedDataSet (numbers as text).
@@ -87,6 +88,7 @@ def test_metadata_sets_are_raw(cbs_kwb2024, cbsodata_at):
         next(d for d in dim if d["Key"] == "GM0228    ").items()
 
 
+@pytest.mark.slow
 def test_paging_follows_next_links(cbsodata_at):
     require_shared("kwb_2024_85984NED_odata")
     table = table_from_shared_kwb2024()
@@ -243,6 +245,7 @@ def test_pdok_paging_by_next_links(pdok_ede):
     assert all(c.startswith("WK0228") for c in codes)
 
 
+@pytest.mark.slow
 def test_pdok_filters_and_errors(pdok_ede):
     def get(path, **params):
         return requests.get(f"{pdok_ede.url}{path}", params=params, timeout=5)

@@ -57,6 +57,7 @@ def all_text(at: AppTest) -> str:
 
 
 # ------------------------------------------------------------------ every page x every bad value
+@pytest.mark.slow
 @pytest.mark.parametrize("param,value,quoted", BAD, ids=[f"{p}={v}" for p, v, _ in BAD])
 @pytest.mark.parametrize("page", PAGES)
 def test_bad_parameter_gives_a_dutch_line_and_a_clean_url(demo_env, page, param, value, quoted):
@@ -82,6 +83,7 @@ def test_bad_parameter_gives_a_dutch_line_and_a_clean_url(demo_env, page, param,
     assert "<script>" not in all_text(at)
 
 
+@pytest.mark.slow
 def test_the_bad_line_goes_when_the_user_chooses(demo_env):
     """The notice stays while the replaced choice stands (a rerun keeps it) and goes once the
     user chooses something in the sidebar."""
@@ -94,12 +96,14 @@ def test_the_bad_line_goes_when_the_user_chooses(demo_env):
     assert qp(at, "gemeente") == at.sidebar.selectbox(key="w_gemeente").value
 
 
+@pytest.mark.slow
 def test_a_level_this_page_does_not_offer_is_named(demo_env):
     at = open_page("herkomst.py", niveau="gemeente")
     assert any("Alle gemeenten" in w.value and "getoond worden de wijken" in w.value for w in at.warning)
     assert qp(at, "niveau") == "wijk"
 
 
+@pytest.mark.slow
 def test_an_indicator_of_another_year_is_named(demo_env):
     label = ui.md_escape(load_catalogue().indicators["pct_niet_westers"].label)
     at = open_page("kaart.py", jaar="2024", indicator="pct_niet_westers")
@@ -108,6 +112,7 @@ def test_an_indicator_of_another_year_is_named(demo_env):
     assert qp(at, "indicator") == "pct_herkomst_buiten_europa"
 
 
+@pytest.mark.slow
 def test_an_area_that_is_not_in_the_table_is_named_and_dropped(demo_env):
     """BU99019999 has the form of a Voorbeeldgemeente buurt but does not exist."""
     at = open_page("kaart.py", niveau="buurt", gebied="BU99019999")
@@ -122,6 +127,7 @@ def test_error_details_never_reach_a_visitor():
 
 
 # ------------------------------------------------------------------ the demo never replaces a choice
+@pytest.mark.slow
 def test_demo_only_when_nothing_else_exists(demo_env):
     """No CBS, nothing cached: without a choice the page opens on the (labelled) demo, but a
     real gemeente from a link stays chosen and the page says why it has no figures."""
@@ -138,6 +144,7 @@ def test_demo_only_when_nothing_else_exists(demo_env):
     assert any(e.label == "Technische details" for e in at.expander)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", ["kaart.py", "herkomst.py", "gebiedsprofiel.py", "briefing.py"])
 def test_a_year_without_a_cbs_table_keeps_the_gemeente(real_env, page):
     """CBS answers but has no table for 2022 (the stand-in serves 2024 only): Ede stays
@@ -157,6 +164,7 @@ def test_a_year_without_a_cbs_table_keeps_the_gemeente(real_env, page):
     assert not at.error and FICTITIOUS_LABEL not in texts(at.warning)
 
 
+@pytest.mark.slow
 def test_a_deep_link_to_a_year_without_table_keeps_the_gemeente(real_env):
     at = open_page("herkomst.py", gemeente="GM0228", jaar="2022")
     assert not at.exception
@@ -165,6 +173,7 @@ def test_a_deep_link_to_a_year_without_table_keeps_the_gemeente(real_env):
     assert FICTITIOUS_LABEL not in texts(at.warning)
 
 
+@pytest.mark.slow
 def test_an_unknown_gemeente_with_cbs_shows_ede_and_says_so(real_env):
     at = open_page("herkomst.py", gemeente="GM9999", jaar="2024")
     assert not at.exception
@@ -200,6 +209,7 @@ def breaks(fig: dict) -> tuple:
             tuple(main["locations"]))
 
 
+@pytest.mark.slow
 def test_deep_link_restores_the_kaart_view_with_the_same_class_breaks(demo_env):
     at = open_page("kaart.py", niveau="buurt")
     default = breaks(figure(at))
@@ -225,6 +235,7 @@ def test_deep_link_restores_the_kaart_view_with_the_same_class_breaks(demo_env):
     assert {k: qp(restored, k) for k in restored.query_params} == link
 
 
+@pytest.mark.slow
 def test_deep_link_restores_the_kaart_tab_and_background(demo_env):
     at = open_page("kaart.py", tab="tabel", achtergrond="online")
     assert not at.exception
@@ -236,6 +247,7 @@ def test_deep_link_restores_the_kaart_tab_and_background(demo_env):
     assert qp(at, "tab") is None
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("param,value", [("indeling", "foo"), ("klassen", "9"), ("klassen", "drie"),
                                          ("vergelijking", "<b>x</b>"), ("kleuren", "regenboog"),
                                          ("tab", "geheim"), ("achtergrond", "ja")])
@@ -247,6 +259,7 @@ def test_a_bad_view_setting_is_named_and_dropped(demo_env, param, value):
     assert qp(at, param) is None
 
 
+@pytest.mark.slow
 def test_kaart_settings_survive_a_visit_to_another_page(demo_env):
     at = open_page("kaart.py", indeling="equal_interval", klassen="3")
     at.switch_page("herkomst.py").run()
