@@ -473,9 +473,15 @@ def test_the_export_browser_runs_with_the_quiet_flags_and_calc_fig_alone_works(m
     try:
         export_static.warm_up()
         assert export_static._ENGINE is not None and export_static._ENGINE.fast_path is False
-        browsers = [p.cmdline() for p in psutil.Process().children(recursive=True)   # not its helpers
-                    if any("chromium" in part for part in p.cmdline()[:3])
-                    and not any(part.startswith("--type=") for part in p.cmdline())]
+        browsers = []
+        for proc in psutil.Process().children(recursive=True):
+            try:   # a Chromium of an earlier test may have exited and not been reaped yet
+                cmdline = proc.cmdline()
+            except (psutil.ZombieProcess, psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+            if any("chromium" in part for part in cmdline[:3]) and not any(   # not its helpers
+                    part.startswith("--type=") for part in cmdline):
+                browsers.append(cmdline)
         assert browsers and all("--disable-background-networking" in c and "--disable-quic" in c
                                 for c in browsers), browsers
         png = figure_to_image(make_item(map_figure(), title="Alleen calc_fig"), "png", exported_at=WHEN)
